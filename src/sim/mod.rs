@@ -1,0 +1,1 @@
+//! The embedded demo fleet: loopback fake Kubernetes API servers and scenarios.
