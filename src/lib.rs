@@ -1,2 +1,3 @@
 //! hubdeck: a terminal operations console for fleets of JupyterHubs on Kubernetes.
+pub mod fleet;
 pub mod sim;

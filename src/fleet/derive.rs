@@ -1,0 +1,141 @@
+//! Alerts hubdeck derives from the model itself, beside Alertmanager's.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::objects::{AlertInfo, AlertOrigin, Component, Severity};
+use super::store::ClusterState;
+use super::update::ClusterStatus;
+
+/// Namespace, release and pod an alert concerns.
+type Target<'a> = (Option<&'a Arc<str>>, Option<&'a Arc<str>>, Option<&'a Arc<str>>);
+
+fn alert(
+    c: &ClusterState,
+    name: &str,
+    severity: Severity,
+    summary: String,
+    target: Target<'_>,
+    since: Option<Timestamp>,
+) -> AlertInfo {
+    let (namespace, release, pod) = target;
+    let fingerprint = format!(
+        "derived:{}:{}:{}:{}:{}",
+        c.id,
+        name,
+        namespace.map_or("", |s| s),
+        release.map_or("", |s| s),
+        pod.map_or("", |s| s)
+    );
+    let mut labels = vec![
+        ("alertname".to_string(), name.to_string()),
+        ("cluster".to_string(), c.id.to_string()),
+        ("severity".to_string(), severity.as_str().to_string()),
+    ];
+    for (k, v) in [("namespace", namespace), ("release", release), ("pod", pod)] {
+        if let Some(v) = v {
+            labels.push((k.to_string(), v.to_string()));
+        }
+    }
+    labels.sort();
+    AlertInfo {
+        fingerprint: fingerprint.into(),
+        name: name.into(),
+        severity,
+        origin: AlertOrigin::Derived,
+        summary,
+        namespace: namespace.cloned(),
+        release: release.cloned(),
+        pod: pod.cloned(),
+        since,
+        silenced_by: Vec::new(),
+        labels,
+    }
+}
+
+/// Derived alerts of one cluster: unreachable, hub or proxy not ready, crash loops, stuck user
+/// pods, placeholders not ready (evicted to make room for users).
+pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
+    let mut out = Vec::new();
+    if let ClusterStatus::Unreachable { error, since } = &c.status {
+        out.push(alert(
+            c,
+            "ClusterUnreachable",
+            Severity::Critical,
+            format!("cluster {} unreachable: {error}", c.id),
+            (None, None, None),
+            Some(*since),
+        ));
+        return out;
+    }
+    for hub in c.hubs.values() {
+        let s = &hub.summary;
+        let target = (Some(&hub.id.key.namespace), Some(&hub.id.key.release));
+        let name = hub.id.to_string();
+        for (component, label, what) in [
+            (Component::Hub, "HubNotReady", s.hub),
+            (Component::Proxy, "ProxyNotReady", s.proxy),
+        ] {
+            if let Some(r) = what
+                && r.desired > 0
+                && r.ready == 0
+            {
+                let pod = hub
+                    .pods
+                    .values()
+                    .find(|p| p.component == component)
+                    .map(|p| &p.key.name);
+                out.push(alert(
+                    c,
+                    label,
+                    Severity::Critical,
+                    format!("{name}: {label} (0/{} ready)", r.desired),
+                    (target.0, target.1, pod),
+                    None,
+                ));
+            }
+        }
+        for pod in &s.crashlooping {
+            let info = hub.pods.get(pod);
+            out.push(alert(
+                c,
+                "PodCrashLooping",
+                Severity::Warning,
+                format!(
+                    "{name}: pod {pod} crash-looping ({} restarts)",
+                    info.map_or(0, |p| p.restarts)
+                ),
+                (target.0, target.1, Some(pod)),
+                info.and_then(|p| p.started),
+            ));
+        }
+        if s.servers_stuck > 0 {
+            out.push(alert(
+                c,
+                "UserServersPendingTooLong",
+                Severity::Warning,
+                format!("{name}: {} user servers pending too long", s.servers_stuck),
+                (target.0, target.1, None),
+                None,
+            ));
+        }
+        if let Some(p) = s.placeholders
+            && p.desired > 0
+            && p.ready < p.desired
+        {
+            out.push(alert(
+                c,
+                "PlaceholdersEvicted",
+                Severity::Info,
+                format!(
+                    "{name}: {}/{} user placeholders ready (room used by users or evicted)",
+                    p.ready, p.desired
+                ),
+                (target.0, target.1, None),
+                None,
+            ));
+        }
+    }
+    out
+}

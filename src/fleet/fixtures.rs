@@ -1,0 +1,124 @@
+//! Synthetic fleet objects for tests, benches and screenshots: plausible values, no I/O.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::ids::ClusterId;
+use super::objects::{
+    Component, ObjectKey, Owner, PodInfo, PodPhase, Requests, Workload, WorkloadKind,
+};
+use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate};
+
+/// A fixed instant, so that tests do not depend on the clock.
+pub fn t0() -> Timestamp {
+    Timestamp::from_second(1_780_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn key(ns: &str, name: &str) -> ObjectKey {
+    ObjectKey {
+        namespace: ns.into(),
+        name: name.into(),
+    }
+}
+
+/// A workload of a release, ready and with `replicas` replicas.
+pub fn workload(
+    ns: &str,
+    release: &str,
+    component: Component,
+    name: &str,
+    replicas: u32,
+) -> Workload {
+    Workload {
+        kind: if component == Component::UserPlaceholder {
+            WorkloadKind::StatefulSet
+        } else {
+            WorkloadKind::Deployment
+        },
+        key: key(ns, name),
+        release: release.into(),
+        component,
+        desired: replicas,
+        ready: replicas,
+        updated: replicas,
+        images: vec![Arc::from("quay.io/jupyterhub/k8s-hub:4.2.0")],
+        observed: true,
+        restarted_at: None,
+    }
+}
+
+/// A running, ready pod of a component.
+pub fn pod(ns: &str, release: &str, component: Component, name: &str) -> PodInfo {
+    PodInfo {
+        key: key(ns, name),
+        release: release.into(),
+        component,
+        phase: PodPhase::Running,
+        ready: true,
+        restarts: 0,
+        reason: None,
+        node: Some("node-a".into()),
+        started: Some(t0()),
+        created: Some(t0()),
+        image: Some("quay.io/jupyter/scipy-notebook:2025-01-01".into()),
+        requests: Requests {
+            cpu_milli: 500,
+            memory_bytes: 2 << 30,
+        },
+        owner: None,
+    }
+}
+
+/// A running user server of `user`.
+pub fn server(ns: &str, release: &str, user: &str) -> PodInfo {
+    let mut p = pod(
+        ns,
+        release,
+        Component::SingleuserServer,
+        &format!("jupyter-{}", user.replace(['@', '.'], "-")),
+    );
+    p.owner = Some(Owner {
+        user: user.into(),
+        server: "".into(),
+    });
+    p
+}
+
+/// Updates that build one healthy hub (hub, proxy, placeholders and their pods) plus `users`
+/// running servers, on a cluster that is ready.
+pub fn healthy_hub(cluster: &str, ns: &str, users: &[&str]) -> Vec<FleetUpdate> {
+    let c = ClusterId::new(cluster);
+    let mut pods = vec![
+        pod(ns, ns, Component::Hub, "hub-7d9f-abcde"),
+        pod(ns, ns, Component::Proxy, "proxy-5c4b-fghij"),
+        pod(ns, ns, Component::UserPlaceholder, "user-placeholder-0"),
+    ];
+    pods.extend(users.iter().map(|u| server(ns, ns, u)));
+    vec![
+        FleetUpdate::ClusterAdded {
+            cluster: c.clone(),
+            meta: ClusterMeta {
+                context: cluster.into(),
+                provider: Some("gcp".into()),
+                server: None,
+            },
+        },
+        FleetUpdate::Status {
+            cluster: c.clone(),
+            status: ClusterStatus::Ready,
+        },
+        FleetUpdate::Workloads {
+            cluster: c.clone(),
+            delta: Delta::Replace(vec![
+                workload(ns, ns, Component::Hub, "hub", 1),
+                workload(ns, ns, Component::Proxy, "proxy", 1),
+                workload(ns, ns, Component::UserPlaceholder, "user-placeholder", 1),
+            ]),
+        },
+        FleetUpdate::Pods {
+            cluster: c,
+            delta: Delta::Replace(pods),
+        },
+    ]
+}

@@ -1,0 +1,278 @@
+//! One hub's state (its workloads, pods and hub-API activity) and the health derived from it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::ids::HubId;
+use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
+use super::update::SourceState;
+
+/// Limits above which hubdeck derives trouble.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// A user pod pending longer than this is stuck.
+    pub pending_after: Duration,
+    /// A pod restarting more often than this while waiting is crash-looping.
+    pub crashloop_restarts: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            pending_after: Duration::from_secs(300),
+            crashloop_restarts: 3,
+        }
+    }
+}
+
+/// Health level, worst first so that sorting puts trouble on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthLevel {
+    /// Users cannot log in or start servers.
+    Down,
+    /// Working, with trouble.
+    Degraded,
+    /// Its cluster cannot be reached: the data is stale.
+    Unknown,
+    /// All well.
+    Ok,
+}
+
+impl HealthLevel {
+    /// Lower-case word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Down => "down",
+            Self::Degraded => "degraded",
+            Self::Unknown => "unknown",
+            Self::Ok => "ok",
+        }
+    }
+}
+
+/// Derived health with the reason a person reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    /// How bad.
+    pub level: HealthLevel,
+    /// Why (empty when ok).
+    pub reason: String,
+}
+
+/// Ready and desired replicas of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Replicas {
+    /// Ready replicas.
+    pub ready: u32,
+    /// Desired replicas.
+    pub desired: u32,
+}
+
+/// Figures for one hub, recomputed when its objects change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HubSummary {
+    /// Hub Deployment replicas, if the Deployment is known.
+    pub hub: Option<Replicas>,
+    /// Proxy Deployment replicas.
+    pub proxy: Option<Replicas>,
+    /// user-placeholder StatefulSet replicas.
+    pub placeholders: Option<Replicas>,
+    /// User servers running and ready.
+    pub servers_ready: u32,
+    /// User servers pending (not yet ready).
+    pub servers_pending: u32,
+    /// User servers pending longer than the threshold.
+    pub servers_stuck: u32,
+    /// All user server pods.
+    pub servers_total: u32,
+    /// Hub image.
+    pub hub_image: Option<Arc<str>>,
+    /// Pods (any component) in CrashLoopBackOff.
+    pub crashlooping: Vec<Arc<str>>,
+    /// Derived health.
+    pub health: Health,
+}
+
+/// Activity reported by the hub API for this hub.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Activity {
+    /// Whether the hub API answered.
+    pub source: SourceState,
+    /// Servers the hub knows, by (user, server name).
+    pub servers: HashMap<(Arc<str>, Arc<str>), ServerActivity>,
+}
+
+/// Everything the fleet holds about one hub.
+#[derive(Debug, Clone)]
+pub struct HubState {
+    /// Which hub.
+    pub id: HubId,
+    /// Its Deployments and StatefulSets (a handful).
+    pub workloads: Vec<Workload>,
+    /// Its pods by name.
+    pub pods: HashMap<Arc<str>, PodInfo>,
+    /// What the hub API says.
+    pub activity: Activity,
+    /// Figures derived from the above.
+    pub summary: HubSummary,
+    pub(crate) dirty: bool,
+}
+
+impl HubState {
+    pub(crate) fn new(id: HubId) -> Self {
+        Self {
+            id,
+            workloads: Vec::new(),
+            pods: HashMap::new(),
+            activity: Activity::default(),
+            summary: HubSummary {
+                hub: None,
+                proxy: None,
+                placeholders: None,
+                servers_ready: 0,
+                servers_pending: 0,
+                servers_stuck: 0,
+                servers_total: 0,
+                hub_image: None,
+                crashlooping: Vec::new(),
+                health: Health {
+                    level: HealthLevel::Unknown,
+                    reason: "not listed yet".into(),
+                },
+            },
+            dirty: true,
+        }
+    }
+
+    /// The workload of a component (hub, proxy, user-placeholder, ...).
+    pub fn workload(&self, component: Component) -> Option<&Workload> {
+        self.workloads.iter().find(|w| w.component == component)
+    }
+
+    /// Whether the hub has anything left worth showing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.workloads.is_empty() && self.pods.is_empty()
+    }
+
+    /// User server pods.
+    pub fn servers(&self) -> impl Iterator<Item = &PodInfo> {
+        self.pods
+            .values()
+            .filter(|p| p.component == Component::SingleuserServer)
+    }
+
+    /// The hub API's view of a server, if it reported one.
+    pub fn activity_of(&self, pod: &PodInfo) -> Option<&ServerActivity> {
+        let owner = pod.owner.as_ref()?;
+        self.activity
+            .servers
+            .get(&(owner.user.clone(), owner.server.clone()))
+    }
+
+    pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, reachable: bool) {
+        let replicas = |c: Component| {
+            self.workload(c).map(|w| Replicas {
+                ready: w.ready,
+                desired: w.desired,
+            })
+        };
+        let mut s = HubSummary {
+            hub: replicas(Component::Hub),
+            proxy: replicas(Component::Proxy),
+            placeholders: replicas(Component::UserPlaceholder),
+            servers_ready: 0,
+            servers_pending: 0,
+            servers_stuck: 0,
+            servers_total: 0,
+            hub_image: self
+                .workload(Component::Hub)
+                .and_then(|w| w.images.first().cloned()),
+            crashlooping: Vec::new(),
+            health: Health {
+                level: HealthLevel::Ok,
+                reason: String::new(),
+            },
+        };
+        let pending_after =
+            jiff::SignedDuration::try_from(limits.pending_after).unwrap_or_default();
+        for pod in self.pods.values() {
+            if is_crashlooping(pod, limits) {
+                s.crashlooping.push(pod.key.name.clone());
+            }
+            if pod.component != Component::SingleuserServer {
+                continue;
+            }
+            s.servers_total += 1;
+            if pod.phase == PodPhase::Running && pod.ready {
+                s.servers_ready += 1;
+            } else if matches!(pod.phase, PodPhase::Pending | PodPhase::Running) {
+                s.servers_pending += 1;
+                let since = pod.created.or(pod.started);
+                if since.is_some_and(|t| now.duration_since(t) > pending_after) {
+                    s.servers_stuck += 1;
+                }
+            }
+        }
+        s.crashlooping.sort();
+        s.health = derive_health(&s, reachable);
+        self.summary = s;
+        self.dirty = false;
+    }
+}
+
+/// Whether a pod is crash-looping: waiting in back-off after repeated restarts.
+pub fn is_crashlooping(pod: &PodInfo, limits: &Thresholds) -> bool {
+    pod.reason.as_deref() == Some("CrashLoopBackOff")
+        || (!pod.ready
+            && pod.restarts > limits.crashloop_restarts
+            && pod.phase == PodPhase::Running)
+}
+
+fn derive_health(s: &HubSummary, reachable: bool) -> Health {
+    let mut down = Vec::new();
+    let mut degraded = Vec::new();
+    match s.hub {
+        None => down.push("no hub deployment".to_string()),
+        Some(r) if r.desired == 0 => down.push("hub scaled to 0".to_string()),
+        Some(r) if r.ready == 0 => down.push("hub not ready".to_string()),
+        Some(_) => {}
+    }
+    match s.proxy {
+        None => degraded.push("no proxy deployment".to_string()),
+        Some(r) if r.desired > 0 && r.ready == 0 => down.push("proxy not ready".to_string()),
+        Some(_) => {}
+    }
+    if !s.crashlooping.is_empty() {
+        degraded.push(format!("crash-looping: {}", s.crashlooping.join(", ")));
+    }
+    if s.servers_stuck > 0 {
+        degraded.push(format!("{} servers pending too long", s.servers_stuck));
+    }
+    if let Some(p) = s.placeholders
+        && p.desired > 0
+        && p.ready < p.desired
+    {
+        degraded.push(format!("placeholders {}/{} ready", p.ready, p.desired));
+    }
+    let (level, reasons) = if !reachable {
+        let mut r = vec!["cluster unreachable: data is stale".to_string()];
+        r.extend(down);
+        (HealthLevel::Unknown, r)
+    } else if !down.is_empty() {
+        down.extend(degraded);
+        (HealthLevel::Down, down)
+    } else if !degraded.is_empty() {
+        (HealthLevel::Degraded, degraded)
+    } else {
+        (HealthLevel::Ok, Vec::new())
+    };
+    Health {
+        level,
+        reason: reasons.join("; "),
+    }
+}

@@ -1,0 +1,28 @@
+//! The domain model of the fleet, pure and synchronous: ids, the small structs watchers map
+//! objects into, the store applying `FleetUpdate`s, derived health and derived alerts.
+//! No tokio, no kube types, no I/O.
+
+mod derive;
+pub mod fixtures;
+mod hub;
+mod ids;
+mod intern;
+mod objects;
+mod store;
+mod update;
+
+pub use derive::derived_alerts;
+pub use hub::{
+    Activity, Health, HealthLevel, HubState, HubSummary, Replicas, Thresholds, is_crashlooping,
+};
+pub use ids::{BadRef, ClusterId, HubId, HubKey, HubRef, ServerId};
+pub use intern::Interner;
+pub use objects::{
+    AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PodInfo, PodPhase, Requests,
+    ServerActivity, Severity, Workload, WorkloadKind,
+};
+pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
+pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,368 @@
+//! The fleet store: applies `FleetUpdate`s, keeps derived figures fresh and counts versions so
+//! the UI knows when to redraw.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::derive::derived_alerts;
+use super::hub::{HubState, Thresholds};
+use super::ids::{ClusterId, HubId, HubKey};
+use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo, Workload};
+use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
+
+/// How many Warning events a cluster keeps.
+pub const EVENTS_PER_CLUSTER: usize = 500;
+
+/// Everything the fleet holds about one cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    /// Its id.
+    pub id: ClusterId,
+    /// Context, provider, URL.
+    pub meta: ClusterMeta,
+    /// Connection state.
+    pub status: ClusterStatus,
+    /// Last API round-trip time.
+    pub latency: Option<Duration>,
+    /// Hubs by namespace and release.
+    pub hubs: BTreeMap<HubKey, HubState>,
+    /// Recent Warning events, oldest first.
+    pub events: VecDeque<EventInfo>,
+    /// Firing Alertmanager alerts.
+    pub alerts: Vec<AlertInfo>,
+    /// Whether the Alertmanager answers.
+    pub alert_source: SourceState,
+    /// Alerts hubdeck derives for this cluster.
+    pub derived: Vec<AlertInfo>,
+    /// When an update for this cluster last arrived.
+    pub updated: Option<Timestamp>,
+    dirty: bool,
+}
+
+impl ClusterState {
+    fn new(id: ClusterId, meta: ClusterMeta) -> Self {
+        Self {
+            id,
+            meta,
+            status: ClusterStatus::Connecting,
+            latency: None,
+            hubs: BTreeMap::new(),
+            events: VecDeque::new(),
+            alerts: Vec::new(),
+            alert_source: SourceState::Unknown,
+            derived: Vec::new(),
+            updated: None,
+            dirty: true,
+        }
+    }
+
+    /// Whether the cluster answered lately.
+    pub fn reachable(&self) -> bool {
+        !matches!(self.status, ClusterStatus::Unreachable { .. })
+    }
+
+    fn hub_mut(&mut self, namespace: &Arc<str>, release: &Arc<str>) -> &mut HubState {
+        let key = HubKey {
+            namespace: namespace.clone(),
+            release: release.clone(),
+        };
+        let cluster = self.id.clone();
+        self.hubs.entry(key.clone()).or_insert_with(|| {
+            HubState::new(HubId {
+                cluster,
+                key: key.clone(),
+            })
+        })
+    }
+
+    fn apply_workloads(&mut self, delta: Delta<Workload>) {
+        match delta {
+            Delta::Replace(all) => {
+                for hub in self.hubs.values_mut() {
+                    hub.workloads.clear();
+                    hub.dirty = true;
+                }
+                for w in all {
+                    self.upsert_workload(w);
+                }
+                self.hubs.retain(|_, h| !h.is_empty());
+            }
+            Delta::Upsert(w) => self.upsert_workload(w),
+            Delta::Remove(w) => {
+                let key = hub_key(&w.key.namespace, &w.release);
+                if let Some(hub) = self.hubs.get_mut(&key) {
+                    hub.workloads
+                        .retain(|x| !(x.kind == w.kind && x.key.name == w.key.name));
+                    hub.dirty = true;
+                    if hub.is_empty() {
+                        self.hubs.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    fn upsert_workload(&mut self, w: Workload) {
+        let hub = self.hub_mut(&w.key.namespace, &w.release);
+        hub.dirty = true;
+        match hub
+            .workloads
+            .iter_mut()
+            .find(|x| x.kind == w.kind && x.key.name == w.key.name)
+        {
+            Some(slot) => *slot = w,
+            None => hub.workloads.push(w),
+        }
+    }
+
+    fn apply_pods(&mut self, delta: Delta<PodInfo>) {
+        match delta {
+            Delta::Replace(all) => {
+                for hub in self.hubs.values_mut() {
+                    hub.pods.clear();
+                    hub.dirty = true;
+                }
+                for p in all {
+                    self.upsert_pod(p);
+                }
+                self.hubs.retain(|_, h| !h.is_empty());
+            }
+            Delta::Upsert(p) => self.upsert_pod(p),
+            Delta::Remove(p) => {
+                let key = hub_key(&p.key.namespace, &p.release);
+                if let Some(hub) = self.hubs.get_mut(&key) {
+                    hub.pods.remove(&p.key.name);
+                    hub.dirty = true;
+                    if hub.is_empty() {
+                        self.hubs.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    fn upsert_pod(&mut self, p: PodInfo) {
+        let hub = self.hub_mut(&p.key.namespace, &p.release);
+        hub.dirty = true;
+        hub.pods.insert(p.key.name.clone(), p);
+    }
+
+    fn apply_events(&mut self, delta: Delta<EventInfo>) {
+        match delta {
+            Delta::Replace(mut all) => {
+                all.sort_by_key(|e| e.last_seen);
+                let skip = all.len().saturating_sub(EVENTS_PER_CLUSTER);
+                self.events = all.into_iter().skip(skip).collect();
+            }
+            Delta::Upsert(e) => {
+                self.events.retain(|x| x.key != e.key);
+                self.events.push_back(e);
+                while self.events.len() > EVENTS_PER_CLUSTER {
+                    self.events.pop_front();
+                }
+            }
+            Delta::Remove(e) => self.events.retain(|x| x.key != e.key),
+        }
+    }
+
+    /// Recomputes hubs that changed (or all of them); returns whether any figure moved.
+    fn refresh(&mut self, now: Timestamp, limits: &Thresholds, all: bool) -> bool {
+        let reachable = self.reachable();
+        let mut changed = self.dirty;
+        for hub in self.hubs.values_mut() {
+            if hub.dirty || all || self.dirty {
+                let before = hub.summary.clone();
+                changed |= hub.dirty;
+                hub.recompute(now, limits, reachable);
+                changed |= hub.summary != before;
+            }
+        }
+        if changed {
+            self.derived = derived_alerts(self);
+        }
+        self.dirty = false;
+        changed
+    }
+}
+
+fn hub_key(namespace: &Arc<str>, release: &Arc<str>) -> HubKey {
+    HubKey {
+        namespace: namespace.clone(),
+        release: release.clone(),
+    }
+}
+
+/// The live model of the whole fleet.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    clusters: BTreeMap<ClusterId, ClusterState>,
+    version: u64,
+    limits: Thresholds,
+    last_full_refresh: Option<Timestamp>,
+}
+
+/// How often time alone (pods pending ever longer) makes every hub's health be recomputed.
+const FULL_REFRESH_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(5);
+
+impl Fleet {
+    /// An empty fleet using the given thresholds for derived health.
+    pub fn new(limits: Thresholds) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Bumped by every update that changed something; the UI redraws when it moves.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The thresholds in use.
+    pub fn limits(&self) -> &Thresholds {
+        &self.limits
+    }
+
+    /// Clusters in name order.
+    pub fn clusters(&self) -> impl Iterator<Item = &ClusterState> {
+        self.clusters.values()
+    }
+
+    /// One cluster.
+    pub fn cluster(&self, name: &str) -> Option<&ClusterState> {
+        self.clusters.get(&ClusterId::new(name))
+    }
+
+    /// Every hub of every cluster, cluster by cluster.
+    pub fn hubs(&self) -> impl Iterator<Item = &HubState> {
+        self.clusters.values().flat_map(|c| c.hubs.values())
+    }
+
+    /// One hub.
+    pub fn hub(&self, id: &HubId) -> Option<&HubState> {
+        self.clusters.get(&id.cluster)?.hubs.get(&id.key)
+    }
+
+    /// Firing alerts, Alertmanager's and derived, with their cluster.
+    pub fn alerts(&self) -> impl Iterator<Item = (&ClusterState, &AlertInfo)> {
+        self.clusters
+            .values()
+            .flat_map(|c| c.alerts.iter().chain(c.derived.iter()).map(move |a| (c, a)))
+    }
+
+    /// Number of user server pods in the fleet.
+    pub fn server_count(&self) -> usize {
+        self.hubs().map(|h| h.summary.servers_total as usize).sum()
+    }
+
+    /// Applies one update; returns whether anything changed.
+    pub fn apply(&mut self, update: FleetUpdate, now: Timestamp) -> bool {
+        let changed = self.apply_inner(update, now);
+        if changed {
+            self.version += 1;
+        }
+        changed
+    }
+
+    fn apply_inner(&mut self, update: FleetUpdate, now: Timestamp) -> bool {
+        if let FleetUpdate::ClusterAdded { cluster, meta } = update {
+            self.clusters
+                .entry(cluster.clone())
+                .and_modify(|c| c.meta = meta.clone())
+                .or_insert_with(|| ClusterState::new(cluster, meta));
+            return true;
+        }
+        let id = match &update {
+            FleetUpdate::ClusterAdded { cluster, .. }
+            | FleetUpdate::Status { cluster, .. }
+            | FleetUpdate::Latency { cluster, .. }
+            | FleetUpdate::Workloads { cluster, .. }
+            | FleetUpdate::Pods { cluster, .. }
+            | FleetUpdate::Events { cluster, .. }
+            | FleetUpdate::Alerts { cluster, .. } => cluster.clone(),
+            FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
+        };
+        let Some(c) = self.clusters.get_mut(&id) else {
+            return false;
+        };
+        c.updated = Some(now);
+        match update {
+            FleetUpdate::ClusterAdded { .. } => {}
+            FleetUpdate::Status { status, .. } => {
+                if c.status == status {
+                    return false;
+                }
+                c.status = status;
+                c.dirty = true;
+            }
+            FleetUpdate::Latency { latency, .. } => c.latency = Some(latency),
+            FleetUpdate::Workloads { delta, .. } => c.apply_workloads(delta),
+            FleetUpdate::Pods { delta, .. } => c.apply_pods(delta),
+            FleetUpdate::Events { delta, .. } => c.apply_events(delta),
+            FleetUpdate::Alerts { source, alerts, .. } => {
+                if matches!(source, SourceState::Ok | SourceState::Absent { .. }) {
+                    c.alerts = alerts;
+                }
+                c.alert_source = source;
+            }
+            FleetUpdate::Activity {
+                hub,
+                source,
+                servers,
+            } => {
+                let Some(h) = c.hubs.get_mut(&hub.key) else {
+                    return false;
+                };
+                if source == SourceState::Ok {
+                    h.activity.servers = servers
+                        .into_iter()
+                        .map(|s| ((s.user.clone(), s.server.clone()), s))
+                        .collect();
+                }
+                h.activity.source = source;
+                h.dirty = true;
+            }
+        }
+        true
+    }
+
+    /// Recomputes derived health and alerts of whatever changed, and of everything when enough
+    /// time passed for pending pods to become stuck. Call after a batch of `apply`s.
+    pub fn refresh(&mut self, now: Timestamp) -> bool {
+        let all = self
+            .last_full_refresh
+            .is_none_or(|t| now.duration_since(t) >= FULL_REFRESH_EVERY);
+        if all {
+            self.last_full_refresh = Some(now);
+        }
+        let limits = self.limits;
+        let mut changed = false;
+        for c in self.clusters.values_mut() {
+            changed |= c.refresh(now, &limits, all);
+        }
+        if changed {
+            self.version += 1;
+        }
+        changed
+    }
+
+    /// Applies a batch of updates and refreshes once.
+    pub fn apply_all(&mut self, updates: impl IntoIterator<Item = FleetUpdate>, now: Timestamp) {
+        for u in updates {
+            self.apply(u, now);
+        }
+        self.refresh(now);
+    }
+
+    /// Pods of one cluster by object key, for actions that check what they target.
+    pub fn pod(&self, cluster: &ClusterId, key: &ObjectKey) -> Option<&PodInfo> {
+        self.clusters
+            .get(cluster)?
+            .hubs
+            .values()
+            .find_map(|h| h.pods.get(&key.name).filter(|p| p.key == *key))
+    }
+}

@@ -1,0 +1,218 @@
+use super::fixtures::{healthy_hub, pod, server, t0, workload};
+use super::*;
+
+fn fleet_with(updates: Vec<FleetUpdate>) -> Fleet {
+    let mut f = Fleet::new(Thresholds::default());
+    f.apply_all(updates, t0());
+    f
+}
+
+fn hub<'a>(f: &'a Fleet, cluster: &str, ns: &str) -> &'a HubState {
+    f.cluster(cluster)
+        .and_then(|c| c.hubs.values().find(|h| &*h.id.key.namespace == ns))
+        .expect("hub present")
+}
+
+fn pods(cluster: &str, delta: Delta<PodInfo>) -> FleetUpdate {
+    FleetUpdate::Pods {
+        cluster: ClusterId::new(cluster),
+        delta,
+    }
+}
+
+#[test]
+fn healthy_hub_counts_its_servers() {
+    let f = fleet_with(healthy_hub("leap", "staging", &["ada", "grace@uni.edu"]));
+    let h = hub(&f, "leap", "staging");
+    assert_eq!(
+        h.summary.health.level,
+        HealthLevel::Ok,
+        "{:?}",
+        h.summary.health
+    );
+    assert_eq!(h.summary.servers_ready, 2);
+    assert_eq!(h.summary.servers_total, 2);
+    assert_eq!(f.server_count(), 2);
+    assert!(f.alerts().next().is_none());
+}
+
+#[test]
+fn started_and_stopped_servers_change_counts_and_version() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Upsert(server("staging", "staging", "bob"))),
+        t0(),
+    );
+    f.refresh(t0());
+    assert!(f.version() > v);
+    assert_eq!(hub(&f, "leap", "staging").summary.servers_total, 2);
+    f.apply(
+        pods("leap", Delta::Remove(server("staging", "staging", "ada"))),
+        t0(),
+    );
+    f.refresh(t0());
+    let h = hub(&f, "leap", "staging");
+    assert_eq!(h.summary.servers_total, 1);
+    assert_eq!(
+        h.servers()
+            .next()
+            .and_then(|p| p.owner.as_ref())
+            .map(|o| &*o.user),
+        Some("bob")
+    );
+}
+
+#[test]
+fn relist_replaces_without_duplicates_or_ghosts() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada", "bob"]));
+    // After an expired watch the watcher re-lists: bob is gone, cy arrived meanwhile.
+    let relist = vec![
+        pod("staging", "staging", Component::Hub, "hub-7d9f-abcde"),
+        pod("staging", "staging", Component::Proxy, "proxy-5c4b-fghij"),
+        server("staging", "staging", "ada"),
+        server("staging", "staging", "cy"),
+    ];
+    f.apply_all([pods("leap", Delta::Replace(relist.clone()))], t0());
+    f.apply_all([pods("leap", Delta::Replace(relist))], t0());
+    let h = hub(&f, "leap", "staging");
+    let mut users: Vec<_> = h
+        .servers()
+        .filter_map(|p| p.owner.as_ref().map(|o| o.user.to_string()))
+        .collect();
+    users.sort();
+    assert_eq!(users, ["ada", "cy"]);
+}
+
+#[test]
+fn crashlooping_proxy_degrades_hub_and_raises_derived_alert() {
+    let mut updates = healthy_hub("nasa", "prod", &[]);
+    let mut proxy = pod("prod", "prod", Component::Proxy, "proxy-5c4b-fghij");
+    proxy.ready = false;
+    proxy.restarts = 42;
+    proxy.reason = Some("CrashLoopBackOff".into());
+    updates.push(pods("nasa", Delta::Upsert(proxy)));
+    let f = fleet_with(updates);
+    let h = hub(&f, "nasa", "prod");
+    assert_eq!(h.summary.health.level, HealthLevel::Degraded);
+    assert!(h.summary.health.reason.contains("proxy-5c4b-fghij"));
+    let alerts: Vec<_> = f.alerts().map(|(_, a)| a).collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(&*alerts[0].name, "PodCrashLooping");
+    assert_eq!(alerts[0].origin, AlertOrigin::Derived);
+    assert_eq!(alerts[0].pod.as_deref(), Some("proxy-5c4b-fghij"));
+}
+
+#[test]
+fn hub_scaled_to_zero_is_down() {
+    let mut updates = healthy_hub("leap", "prod", &[]);
+    let mut w = workload("prod", "prod", Component::Hub, "hub", 0);
+    w.ready = 0;
+    updates.push(FleetUpdate::Workloads {
+        cluster: ClusterId::new("leap"),
+        delta: Delta::Upsert(w),
+    });
+    let f = fleet_with(updates);
+    let h = hub(&f, "leap", "prod");
+    assert_eq!(h.summary.health.level, HealthLevel::Down);
+    assert_eq!(h.summary.health.reason, "hub scaled to 0");
+}
+
+#[test]
+fn pending_server_becomes_stuck_as_time_passes() {
+    let mut updates = healthy_hub("leap", "prod", &[]);
+    let mut p = server("prod", "prod", "late");
+    p.phase = PodPhase::Pending;
+    p.ready = false;
+    updates.push(pods("leap", Delta::Upsert(p)));
+    let mut f = fleet_with(updates);
+    assert_eq!(hub(&f, "leap", "prod").summary.servers_pending, 1);
+    assert_eq!(
+        hub(&f, "leap", "prod").summary.health.level,
+        HealthLevel::Ok
+    );
+    let later = t0() + jiff::SignedDuration::from_secs(600);
+    assert!(f.refresh(later), "time alone changed health");
+    let h = hub(&f, "leap", "prod");
+    assert_eq!(h.summary.servers_stuck, 1);
+    assert_eq!(h.summary.health.level, HealthLevel::Degraded);
+    assert!(
+        f.alerts()
+            .any(|(_, a)| &*a.name == "UserServersPendingTooLong")
+    );
+}
+
+#[test]
+fn unreachable_cluster_marks_hubs_unknown_and_alerts_once() {
+    let mut f = fleet_with(healthy_hub("utoronto", "prod", &["ada"]));
+    f.apply_all(
+        [FleetUpdate::Status {
+            cluster: ClusterId::new("utoronto"),
+            status: ClusterStatus::Unreachable {
+                error: "connection refused".into(),
+                since: t0(),
+            },
+        }],
+        t0(),
+    );
+    assert_eq!(
+        hub(&f, "utoronto", "prod").summary.health.level,
+        HealthLevel::Unknown
+    );
+    let names: Vec<_> = f.alerts().map(|(_, a)| a.name.to_string()).collect();
+    assert_eq!(names, ["ClusterUnreachable"]);
+    // The last known servers are kept while unreachable.
+    assert_eq!(f.server_count(), 1);
+}
+
+#[test]
+fn updates_for_unknown_clusters_are_ignored() {
+    let mut f = Fleet::default();
+    let changed = f.apply(pods("ghost", Delta::Upsert(server("a", "a", "u"))), t0());
+    assert!(!changed);
+    assert_eq!(f.version(), 0);
+}
+
+#[test]
+fn hub_disappears_when_its_release_is_uninstalled() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    f.apply_all(
+        [
+            FleetUpdate::Workloads {
+                cluster: ClusterId::new("leap"),
+                delta: Delta::Replace(vec![]),
+            },
+            pods("leap", Delta::Replace(vec![])),
+        ],
+        t0(),
+    );
+    assert_eq!(f.hubs().count(), 0);
+}
+
+#[test]
+fn events_ring_is_bounded() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &[]));
+    for i in 0..(EVENTS_PER_CLUSTER + 10) {
+        let e = EventInfo {
+            key: ObjectKey {
+                namespace: "staging".into(),
+                name: format!("e{i}").into(),
+            },
+            object: "Pod/x".into(),
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container".into(),
+            count: 1,
+            last_seen: Some(t0()),
+        };
+        f.apply(
+            FleetUpdate::Events {
+                cluster: ClusterId::new("leap"),
+                delta: Delta::Upsert(e),
+            },
+            t0(),
+        );
+    }
+    let c = f.cluster("leap").expect("cluster");
+    assert_eq!(c.events.len(), EVENTS_PER_CLUSTER);
+    assert_eq!(&*c.events.back().expect("last").key.name, "e509");
+}

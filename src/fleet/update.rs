@@ -1,0 +1,151 @@
+//! The deltas producers send to the store. Small, owned values: producers never touch the store.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::ids::{ClusterId, HubId};
+use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload};
+
+/// What is known about a cluster before connecting to it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClusterMeta {
+    /// kubeconfig context.
+    pub context: String,
+    /// Cloud provider, when fleet.toml or the sim names it.
+    pub provider: Option<String>,
+    /// API server URL.
+    pub server: Option<String>,
+}
+
+/// Connection state of one cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ClusterStatus {
+    /// First lists not complete yet.
+    Connecting,
+    /// Every watch is live.
+    Ready,
+    /// Reachable, but some watch or source is failing.
+    Degraded {
+        /// What fails.
+        reason: String,
+    },
+    /// The API server cannot be reached.
+    Unreachable {
+        /// Last error.
+        error: String,
+        /// When it was last reachable (or first tried).
+        since: Timestamp,
+    },
+}
+
+impl ClusterStatus {
+    /// Lower-case word for tables and JSON.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Ready => "ready",
+            Self::Degraded { .. } => "degraded",
+            Self::Unreachable { .. } => "unreachable",
+        }
+    }
+}
+
+/// State of an auxiliary data source (Alertmanager, hub API) for a cluster or hub.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum SourceState {
+    /// Not looked for yet.
+    #[default]
+    Unknown,
+    /// There is none (no Alertmanager, no hub token): not an error.
+    Absent {
+        /// Why, for the status line.
+        note: String,
+    },
+    /// Answering.
+    Ok,
+    /// Present but failing.
+    Failing {
+        /// Last error.
+        error: String,
+    },
+}
+
+/// A change to one kind of object in one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delta<T> {
+    /// A complete list (initial list or re-list): replaces everything of this kind.
+    Replace(Vec<T>),
+    /// Added or modified.
+    Upsert(T),
+    /// Deleted (the last state seen).
+    Remove(T),
+}
+
+/// One message from a producer to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FleetUpdate {
+    /// A cluster joins the fleet (before it is reached).
+    ClusterAdded {
+        /// Its id.
+        cluster: ClusterId,
+        /// Context, provider, URL.
+        meta: ClusterMeta,
+    },
+    /// Connection state changed.
+    Status {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// New state.
+        status: ClusterStatus,
+    },
+    /// A fresh API round-trip time.
+    Latency {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// Round-trip time of a cheap request.
+        latency: Duration,
+    },
+    /// Hub, proxy, scheduler and placeholder workloads.
+    Workloads {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: Delta<Workload>,
+    },
+    /// Pods of z2jh releases.
+    Pods {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: Delta<PodInfo>,
+    },
+    /// Warning events.
+    Events {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: Delta<EventInfo>,
+    },
+    /// The complete set of firing Alertmanager alerts of a cluster.
+    Alerts {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// Whether the source answered.
+        source: SourceState,
+        /// Firing alerts (empty when the source failed: the last good set is kept then).
+        alerts: Vec<AlertInfo>,
+    },
+    /// What a hub's API says about its servers.
+    Activity {
+        /// Which hub.
+        hub: HubId,
+        /// Whether the hub API answered.
+        source: SourceState,
+        /// Active servers (ignored when the source failed).
+        servers: Vec<ServerActivity>,
+    },
+}
