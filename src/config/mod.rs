@@ -1,0 +1,21 @@
+//! Configuration: paths, settings, the fleet file, themes and keymaps.
+
+pub mod fleet_file;
+pub mod paths;
+pub mod settings;
+
+/// 1-based line number of a byte offset, for errors that name the line.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// A TOML error as `line, message` (one line, without toml's source excerpt).
+pub fn toml_error(text: &str, e: &toml::de::Error) -> (usize, String) {
+    let line = e.span().map_or(1, |s| line_of(text, s.start));
+    (line, e.message().trim().replace('\n', " "))
+}

@@ -1,0 +1,122 @@
+//! `settings.toml`: the user's preferences, over embedded documented defaults.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::fleet_file::FleetFileError;
+use crate::fleet::Thresholds;
+
+/// The embedded, commented default settings file.
+pub const DEFAULT_SETTINGS: &str = include_str!("default-settings.toml");
+
+/// All settings (see `default-settings.toml` for what each means).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Theme name or file.
+    pub theme: String,
+    /// Keymap preset.
+    pub keymap: String,
+    /// Refuse every mutation.
+    pub readonly: bool,
+    /// Seconds before a pending user server counts as stuck.
+    pub pending_after_secs: u64,
+    /// Restarts before a not-ready pod counts as crash-looping.
+    pub crashloop_restarts: u32,
+    /// Seconds headless commands wait for first lists.
+    pub connect_timeout_secs: u64,
+    /// Seconds between Alertmanager / hub API polls.
+    pub poll_secs: u64,
+}
+
+/// The same fields, all optional, as a user file gives them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Partial {
+    theme: Option<String>,
+    keymap: Option<String>,
+    readonly: Option<bool>,
+    pending_after_secs: Option<u64>,
+    crashloop_restarts: Option<u32>,
+    connect_timeout_secs: Option<u64>,
+    poll_secs: Option<u64>,
+}
+
+impl Settings {
+    /// The embedded defaults.
+    pub fn defaults() -> Self {
+        toml::from_str(DEFAULT_SETTINGS)
+            .unwrap_or_else(|e| unreachable!("embedded settings are checked by a test: {e}"))
+    }
+
+    /// Defaults with the user's file merged over them, if it exists.
+    pub fn load(path: &Path) -> Result<Self, FleetFileError> {
+        let mut s = Self::defaults();
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(s),
+            Err(source) => {
+                return Err(FleetFileError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let p: Partial = toml::from_str(&text).map_err(|e| {
+            let (line, message) = super::toml_error(&text, &e);
+            FleetFileError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            }
+        })?;
+        macro_rules! merge {
+            ($($f:ident),*) => { $( if let Some(v) = p.$f { s.$f = v; } )* };
+        }
+        merge!(
+            theme,
+            keymap,
+            readonly,
+            pending_after_secs,
+            crashloop_restarts,
+            connect_timeout_secs,
+            poll_secs
+        );
+        Ok(s)
+    }
+
+    /// Thresholds for derived health.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            pending_after: Duration::from_secs(self.pending_after_secs),
+            crashloop_restarts: self.crashloop_restarts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_settings_parse() {
+        let s = Settings::defaults();
+        assert_eq!(s.theme, "default");
+        assert_eq!(s.pending_after_secs, 300);
+    }
+
+    #[test]
+    fn user_file_overrides_single_keys_and_rejects_unknown_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "readonly = true\n").unwrap();
+        let s = Settings::load(&path).unwrap();
+        assert!(s.readonly);
+        assert_eq!(s.keymap, "default");
+        std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
+        let err = Settings::load(&path).unwrap_err().to_string();
+        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`"), "{err}");
+    }
+}

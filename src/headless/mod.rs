@@ -1,0 +1,24 @@
+//! Headless mode: one-shot commands over the same fleet model and action layer, printing tables,
+//! JSON or YAML, with exit codes scripts can branch on.
+
+pub mod get;
+pub mod output;
+pub mod rows;
+pub mod selector;
+pub mod session;
+
+/// Exit codes (README "Exit codes").
+pub mod exit {
+    /// Everything worked.
+    pub const OK: i32 = 0;
+    /// An error.
+    pub const ERROR: i32 = 1;
+    /// Bad usage.
+    pub const USAGE: i32 = 2;
+    /// Some clusters could not be read.
+    pub const PARTIAL: i32 = 3;
+    /// Refused: read-only, RBAC, or no confirmation.
+    pub const REFUSED: i32 = 4;
+    /// Conflict or failed precondition.
+    pub const CONFLICT: i32 = 5;
+}

@@ -1,0 +1,299 @@
+//! Printing rows as a table, JSON or YAML. JSON is streamed item by item, so 100,000 servers
+//! never sit in memory twice.
+
+use std::io::{self, Write};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::rows::{AlertRow, ClusterRow, EventRow, HubRow, ServerRow};
+
+/// Output format of headless commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// `{"kind": "...List", "items": [...]}`, stable and documented.
+    Json,
+    /// The same structure as YAML.
+    Yaml,
+}
+
+/// A row that can be shown as a table line.
+pub trait TableRow: Serialize {
+    /// The list kind in JSON/YAML (`ServerList`, ...).
+    const KIND: &'static str;
+    /// Column headers.
+    fn header() -> &'static [&'static str];
+    /// Cells, in header order.
+    fn cells(&self, now: Timestamp) -> Vec<String>;
+}
+
+/// Writes rows in the chosen format.
+pub fn write_rows<R: TableRow>(
+    out: &mut impl Write,
+    format: Format,
+    rows: impl Iterator<Item = R>,
+    now: Timestamp,
+) -> io::Result<usize> {
+    match format {
+        Format::Json => {
+            write!(
+                out,
+                "{{\"apiVersion\":\"hubdeck/v1\",\"kind\":\"{}\",\"items\":[",
+                R::KIND
+            )?;
+            let mut n = 0;
+            for row in rows {
+                if n > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(b"\n")?;
+                serde_json::to_writer(&mut *out, &row)?;
+                n += 1;
+            }
+            out.write_all(b"\n]}\n")?;
+            Ok(n)
+        }
+        Format::Yaml => {
+            let items: Vec<R> = rows.collect();
+            let n = items.len();
+            let doc =
+                serde_json::json!({"apiVersion": "hubdeck/v1", "kind": R::KIND, "items": items});
+            let text = serde_yaml_ng::to_string(&doc).map_err(io::Error::other)?;
+            out.write_all(text.as_bytes())?;
+            Ok(n)
+        }
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows.map(|r| r.cells(now)).collect();
+            let header = R::header();
+            let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+            for row in &cells {
+                for (w, c) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(unicode_width::UnicodeWidthStr::width(c.as_str()));
+                }
+            }
+            let line = |out: &mut dyn Write, row: &[&str]| -> io::Result<()> {
+                let mut s = String::new();
+                for (i, (c, w)) in row.iter().zip(&widths).enumerate() {
+                    s.push_str(c);
+                    if i + 1 < row.len() {
+                        let pad = w - unicode_width::UnicodeWidthStr::width(*c);
+                        s.extend(std::iter::repeat_n(' ', pad + 2));
+                    }
+                }
+                writeln!(out, "{}", s.trim_end())
+            };
+            line(out, header)?;
+            for row in &cells {
+                let refs: Vec<&str> = row.iter().map(String::as_str).collect();
+                line(out, &refs)?;
+            }
+            Ok(cells.len())
+        }
+    }
+}
+
+/// Replaces control characters so cluster-provided text cannot drive the terminal.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// "3m", "2h", "5d": age of a timestamp, as kubectl prints it.
+pub fn age(since: Option<Timestamp>, now: Timestamp) -> String {
+    let Some(t) = since else { return "-".into() };
+    let secs = now.duration_since(t).as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map_or_else(|| "-".into(), clean)
+}
+
+/// Human memory size: "512Mi", "2Gi".
+pub fn mem(bytes: u64) -> String {
+    const GI: u64 = 1 << 30;
+    const MI: u64 = 1 << 20;
+    if bytes == 0 {
+        "-".into()
+    } else if bytes.is_multiple_of(GI) {
+        format!("{}Gi", bytes / GI)
+    } else {
+        format!("{}Mi", bytes / MI)
+    }
+}
+
+impl TableRow for ClusterRow {
+    const KIND: &'static str = "ClusterList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "CLUSTER",
+            "PROVIDER",
+            "STATUS",
+            "LATENCY",
+            "HUBS",
+            "SERVERS",
+            "ALERTS",
+            "ALERTMANAGER",
+            "REASON",
+        ]
+    }
+    fn cells(&self, _: Timestamp) -> Vec<String> {
+        vec![
+            clean(&self.name),
+            opt(&self.provider),
+            self.status.into(),
+            self.latency_ms.map_or("-".into(), |l| format!("{l}ms")),
+            self.hubs.to_string(),
+            self.servers.to_string(),
+            self.alerts.to_string(),
+            self.alert_source.into(),
+            opt(&self.reason),
+        ]
+    }
+}
+
+impl TableRow for HubRow {
+    const KIND: &'static str = "HubList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "CLUSTER",
+            "HUB",
+            "HEALTH",
+            "HUB-READY",
+            "PROXY",
+            "SERVERS",
+            "PENDING",
+            "PLACEHOLDERS",
+            "REASON",
+        ]
+    }
+    fn cells(&self, _: Timestamp) -> Vec<String> {
+        vec![
+            clean(&self.cluster),
+            clean(&self.hub),
+            self.health.into(),
+            opt(&self.hub_ready),
+            opt(&self.proxy_ready),
+            self.servers_ready.to_string(),
+            self.servers_pending.to_string(),
+            opt(&self.placeholders),
+            if self.reason.is_empty() {
+                "-".into()
+            } else {
+                clean(&self.reason)
+            },
+        ]
+    }
+}
+
+impl TableRow for ServerRow {
+    const KIND: &'static str = "ServerList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "CLUSTER",
+            "HUB",
+            "USER",
+            "SERVER",
+            "PHASE",
+            "READY",
+            "RESTARTS",
+            "AGE",
+            "CPU",
+            "MEMORY",
+            "NODE",
+            "LAST-ACTIVITY",
+        ]
+    }
+    fn cells(&self, now: Timestamp) -> Vec<String> {
+        let phase = match &self.reason {
+            Some(r) => format!("{} ({})", self.phase, clean(r)),
+            None => self.phase.into(),
+        };
+        vec![
+            clean(&self.cluster),
+            clean(&self.hub),
+            clean(&self.user),
+            if self.server.is_empty() {
+                "-".into()
+            } else {
+                clean(&self.server)
+            },
+            phase,
+            if self.ready {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+            self.restarts.to_string(),
+            age(self.started, now),
+            format!("{}m", self.cpu_m),
+            mem(self.memory_bytes),
+            opt(&self.node),
+            self.last_activity
+                .map_or("-".into(), |t| format!("{} ago", age(Some(t), now))),
+        ]
+    }
+}
+
+impl TableRow for AlertRow {
+    const KIND: &'static str = "AlertList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "CLUSTER", "SEVERITY", "ALERT", "HUB", "POD", "ORIGIN", "SINCE", "SILENCED", "SUMMARY",
+        ]
+    }
+    fn cells(&self, now: Timestamp) -> Vec<String> {
+        vec![
+            clean(&self.cluster),
+            self.severity.into(),
+            clean(&self.name),
+            opt(&self.hub),
+            opt(&self.pod),
+            match self.origin {
+                crate::fleet::AlertOrigin::Alertmanager => "alertmanager".into(),
+                crate::fleet::AlertOrigin::Derived => "derived".into(),
+            },
+            age(self.since, now),
+            if self.silenced_by.is_empty() {
+                "-".into()
+            } else {
+                "yes".into()
+            },
+            clean(&self.summary),
+        ]
+    }
+}
+
+impl TableRow for EventRow {
+    const KIND: &'static str = "EventList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "CLUSTER",
+            "NAMESPACE",
+            "LAST-SEEN",
+            "OBJECT",
+            "REASON",
+            "COUNT",
+            "MESSAGE",
+        ]
+    }
+    fn cells(&self, now: Timestamp) -> Vec<String> {
+        vec![
+            clean(&self.cluster),
+            clean(&self.namespace),
+            age(self.last_seen, now),
+            clean(&self.object),
+            clean(&self.reason),
+            self.count.to_string(),
+            clean(&self.message),
+        ]
+    }
+}

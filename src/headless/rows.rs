@@ -1,0 +1,252 @@
+//! The rows `hubdeck get` prints: one flat, serializable struct per kind. Their JSON form is the
+//! documented, stable output (README "JSON output").
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::fleet::{AlertOrigin, ClusterState, Fleet, HubState, PodInfo, Replicas, SourceState};
+
+/// A cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterRow {
+    /// Name.
+    pub name: String,
+    /// Cloud provider.
+    pub provider: Option<String>,
+    /// connecting, ready, degraded or unreachable.
+    pub status: &'static str,
+    /// Why degraded or unreachable.
+    pub reason: Option<String>,
+    /// Last API round-trip in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Number of hubs.
+    pub hubs: usize,
+    /// Number of user server pods.
+    pub servers: usize,
+    /// Firing alerts (Alertmanager and derived).
+    pub alerts: usize,
+    /// Alertmanager state: ok, absent, failing, unknown.
+    pub alert_source: &'static str,
+    /// kubeconfig context.
+    pub context: String,
+}
+
+/// A hub.
+#[derive(Debug, Clone, Serialize)]
+pub struct HubRow {
+    /// Cluster.
+    pub cluster: String,
+    /// Hub name (`namespace`, or `namespace/release` when they differ).
+    pub hub: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Helm release.
+    pub release: String,
+    /// ok, degraded, down or unknown.
+    pub health: &'static str,
+    /// Why not ok.
+    pub reason: String,
+    /// Hub ready/desired, e.g. "1/1".
+    pub hub_ready: Option<String>,
+    /// Proxy ready/desired.
+    pub proxy_ready: Option<String>,
+    /// Ready user servers.
+    pub servers_ready: u32,
+    /// Pending user servers.
+    pub servers_pending: u32,
+    /// User placeholders ready/desired.
+    pub placeholders: Option<String>,
+    /// Hub image.
+    pub image: Option<String>,
+}
+
+/// A user server.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerRow {
+    /// Cluster.
+    pub cluster: String,
+    /// Hub name.
+    pub hub: String,
+    /// JupyterHub user.
+    pub user: String,
+    /// Named server ("" for the default one).
+    pub server: String,
+    /// Pod name.
+    pub pod: String,
+    /// Pod phase.
+    pub phase: &'static str,
+    /// All containers ready.
+    pub ready: bool,
+    /// Container restarts.
+    pub restarts: u32,
+    /// Why waiting or failed.
+    pub reason: Option<String>,
+    /// Node.
+    pub node: Option<String>,
+    /// Start time (RFC 3339).
+    pub started: Option<Timestamp>,
+    /// CPU request, millicores.
+    pub cpu_m: u32,
+    /// Memory request, bytes.
+    pub memory_bytes: u64,
+    /// Last activity the hub API reported.
+    pub last_activity: Option<Timestamp>,
+}
+
+/// A firing alert.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertRow {
+    /// Cluster.
+    pub cluster: String,
+    /// alertname.
+    pub name: String,
+    /// critical, warning, info.
+    pub severity: &'static str,
+    /// alertmanager or derived.
+    pub origin: AlertOrigin,
+    /// Hub it concerns (namespace/release), if known.
+    pub hub: Option<String>,
+    /// Pod it concerns.
+    pub pod: Option<String>,
+    /// Summary.
+    pub summary: String,
+    /// Since when.
+    pub since: Option<Timestamp>,
+    /// Silenced by these silences.
+    pub silenced_by: Vec<String>,
+    /// Fingerprint (use with `hubdeck silence`).
+    pub fingerprint: String,
+}
+
+/// A Warning event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    /// Cluster.
+    pub cluster: String,
+    /// Namespace.
+    pub namespace: String,
+    /// `Kind/name`.
+    pub object: String,
+    /// Reason.
+    pub reason: String,
+    /// Message.
+    pub message: String,
+    /// Count.
+    pub count: u32,
+    /// Last seen.
+    pub last_seen: Option<Timestamp>,
+}
+
+fn ratio(r: Option<Replicas>) -> Option<String> {
+    r.map(|r| format!("{}/{}", r.ready, r.desired))
+}
+
+fn source_word(s: &SourceState) -> &'static str {
+    match s {
+        SourceState::Unknown => "unknown",
+        SourceState::Absent { .. } => "absent",
+        SourceState::Ok => "ok",
+        SourceState::Failing { .. } => "failing",
+    }
+}
+
+/// Row of a cluster.
+pub fn cluster_row(fleet: &Fleet, c: &ClusterState) -> ClusterRow {
+    use crate::fleet::ClusterStatus as S;
+    let reason = match &c.status {
+        S::Degraded { reason } => Some(reason.clone()),
+        S::Unreachable { error, since } => Some(format!("{error} (since {since})")),
+        _ => None,
+    };
+    ClusterRow {
+        name: c.id.to_string(),
+        provider: c.meta.provider.clone(),
+        status: c.status.word(),
+        reason,
+        latency_ms: c.latency.map(|l| l.as_millis() as u64),
+        hubs: c.hubs.len(),
+        servers: c
+            .hubs
+            .values()
+            .map(|h| h.summary.servers_total as usize)
+            .sum(),
+        alerts: fleet.alerts().filter(|(x, _)| x.id == c.id).count(),
+        alert_source: source_word(&c.alert_source),
+        context: c.meta.context.clone(),
+    }
+}
+
+/// Row of a hub.
+pub fn hub_row(h: &HubState) -> HubRow {
+    let s = &h.summary;
+    HubRow {
+        cluster: h.id.cluster.to_string(),
+        hub: h.id.key.name(),
+        namespace: h.id.key.namespace.to_string(),
+        release: h.id.key.release.to_string(),
+        health: s.health.level.as_str(),
+        reason: s.health.reason.clone(),
+        hub_ready: ratio(s.hub),
+        proxy_ready: ratio(s.proxy),
+        servers_ready: s.servers_ready,
+        servers_pending: s.servers_pending,
+        placeholders: ratio(s.placeholders),
+        image: s.hub_image.as_deref().map(str::to_string),
+    }
+}
+
+/// Row of a user server pod.
+pub fn server_row(h: &HubState, p: &PodInfo) -> ServerRow {
+    let owner = p.owner.as_ref();
+    ServerRow {
+        cluster: h.id.cluster.to_string(),
+        hub: h.id.key.name(),
+        user: owner.map(|o| o.user.to_string()).unwrap_or_default(),
+        server: owner.map(|o| o.server.to_string()).unwrap_or_default(),
+        pod: p.key.name.to_string(),
+        phase: p.phase.as_str(),
+        ready: p.ready,
+        restarts: p.restarts,
+        reason: p.reason.as_deref().map(str::to_string),
+        node: p.node.as_deref().map(str::to_string),
+        started: p.started,
+        cpu_m: p.requests.cpu_milli,
+        memory_bytes: p.requests.memory_bytes,
+        last_activity: h.activity_of(p).and_then(|a| a.last_activity),
+    }
+}
+
+/// Row of an alert.
+pub fn alert_row(c: &ClusterState, a: &crate::fleet::AlertInfo) -> AlertRow {
+    let hub = match (&a.namespace, &a.release) {
+        (Some(ns), Some(rel)) if ns == rel => Some(ns.to_string()),
+        (Some(ns), Some(rel)) => Some(format!("{ns}/{rel}")),
+        (Some(ns), None) => Some(ns.to_string()),
+        _ => None,
+    };
+    AlertRow {
+        cluster: c.id.to_string(),
+        name: a.name.to_string(),
+        severity: a.severity.as_str(),
+        origin: a.origin,
+        hub,
+        pod: a.pod.as_deref().map(str::to_string),
+        summary: a.summary.clone(),
+        since: a.since,
+        silenced_by: a.silenced_by.clone(),
+        fingerprint: a.fingerprint.to_string(),
+    }
+}
+
+/// Row of an event.
+pub fn event_row(c: &ClusterState, e: &crate::fleet::EventInfo) -> EventRow {
+    EventRow {
+        cluster: c.id.to_string(),
+        namespace: e.key.namespace.to_string(),
+        object: e.object.to_string(),
+        reason: e.reason.to_string(),
+        message: e.message.to_string(),
+        count: e.count,
+        last_seen: e.last_seen,
+    }
+}

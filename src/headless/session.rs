@@ -1,0 +1,118 @@
+//! A headless session: the same supervisors as the console, feeding a store owned here, until
+//! every cluster has either listed or failed.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, Thresholds};
+use crate::kube::{self, ClusterTarget};
+
+/// A running fleet model without a terminal.
+pub struct Session {
+    /// The model.
+    pub fleet: Fleet,
+    /// The clusters watched.
+    pub targets: Vec<ClusterTarget>,
+    updates: mpsc::Receiver<FleetUpdate>,
+    shutdown: CancellationToken,
+}
+
+impl Session {
+    /// Starts watching the targets.
+    pub fn start(targets: Vec<ClusterTarget>, limits: Thresholds) -> Self {
+        let shutdown = CancellationToken::new();
+        let updates = kube::start(&targets, &shutdown);
+        Self {
+            fleet: Fleet::new(limits),
+            targets,
+            updates,
+            shutdown,
+        }
+    }
+
+    /// Applies every update already waiting; returns how many.
+    pub fn drain(&mut self) -> usize {
+        let mut n = 0;
+        while let Ok(u) = self.updates.try_recv() {
+            self.fleet.apply(u, Timestamp::now());
+            n += 1;
+        }
+        if n > 0 {
+            self.fleet.refresh(Timestamp::now());
+        }
+        n
+    }
+
+    /// Waits for the next batch of updates (or the deadline) and applies it.
+    pub async fn pump(&mut self, deadline: Instant) -> bool {
+        let mut batch = Vec::with_capacity(256);
+        match tokio::time::timeout_at(deadline, self.updates.recv_many(&mut batch, 4096)).await {
+            Ok(0) | Err(_) => false,
+            Ok(_) => {
+                let now = Timestamp::now();
+                self.fleet.apply_all(batch, now);
+                true
+            }
+        }
+    }
+
+    /// Whether every cluster has been announced and is past connecting.
+    pub fn settled(&self) -> bool {
+        let clusters: Vec<_> = self.fleet.clusters().collect();
+        clusters.len() == self.targets.len()
+            && clusters
+                .iter()
+                .all(|c| !matches!(c.status, ClusterStatus::Connecting))
+    }
+
+    /// Pumps updates until every cluster settled or `timeout` passed.
+    pub async fn settle(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !self.settled() && Instant::now() < deadline {
+            if !self.pump(deadline).await && Instant::now() >= deadline {
+                break;
+            }
+        }
+        self.drain();
+    }
+
+    /// Pumps updates until `done` holds or `timeout` passed; returns whether it held.
+    pub async fn wait_for(&mut self, timeout: Duration, done: impl Fn(&Fleet) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.drain();
+            if done(&self.fleet) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            self.pump(deadline).await;
+        }
+    }
+
+    /// Clusters that could not be read completely, with a one-line reason each.
+    pub fn unread(&self) -> Vec<(String, String)> {
+        self.fleet
+            .clusters()
+            .filter_map(|c| match &c.status {
+                ClusterStatus::Ready => None,
+                ClusterStatus::Connecting => Some((c.id.to_string(), "no answer in time".into())),
+                ClusterStatus::Degraded { reason } => Some((c.id.to_string(), reason.clone())),
+                ClusterStatus::Unreachable { error, .. } => {
+                    Some((c.id.to_string(), format!("unreachable: {error}")))
+                }
+            })
+            .collect()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

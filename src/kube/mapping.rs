@@ -1,0 +1,275 @@
+//! Maps Kubernetes objects into the fleet's small structs the moment a watcher yields them, so
+//! full objects are never kept. Discovery rules for z2jh live here too.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Pod, PodSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::fleet::{
+    Component, EventInfo, Interner, ObjectKey, Owner, PodInfo, PodPhase, Requests, Workload,
+    WorkloadKind,
+};
+
+/// Label selector for every object of a z2jh release hubdeck watches. It does not require
+/// `app=jupyterhub`, because the chart sets `app` from `nameOverride`; `component` and `release`
+/// are always set (chart templates and KubeSpawner's `common_labels` alike).
+pub const Z2JH_SELECTOR: &str =
+    "component in (hub,proxy,autohttps,user-scheduler,user-placeholder,singleuser-server),release";
+
+/// Annotation KubeSpawner sets to the unescaped user name.
+pub const USERNAME_ANNOTATION: &str = "hub.jupyter.org/username";
+/// Annotation KubeSpawner sets to the server name ("" for the default server).
+pub const SERVERNAME_ANNOTATION: &str = "hub.jupyter.org/servername";
+/// Pod template annotation `kubectl rollout restart` sets.
+pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// Maps objects, sharing repeated strings through one interner per cluster.
+#[derive(Debug, Default)]
+pub struct Mapper {
+    strings: Interner,
+}
+
+fn label<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+fn annotation<'a>(meta: &'a ObjectMeta, key: &str) -> Option<&'a str> {
+    meta.annotations.as_ref()?.get(key).map(String::as_str)
+}
+
+/// The z2jh component and release of an object, if it belongs to a release.
+pub fn z2jh_identity(meta: &ObjectMeta) -> Option<(Component, &str)> {
+    let release = label(meta, "release")?;
+    let component = Component::from_label(label(meta, "component")?);
+    Some((component, release))
+}
+
+impl Mapper {
+    /// Drops strings no longer used after a re-list.
+    pub fn sweep(&mut self) {
+        self.strings.sweep();
+    }
+
+    fn key(&mut self, meta: &ObjectMeta) -> ObjectKey {
+        ObjectKey {
+            namespace: self.strings.get(meta.namespace.as_deref().unwrap_or("")),
+            name: Arc::from(meta.name.as_deref().unwrap_or("")),
+        }
+    }
+
+    fn images(&mut self, spec: Option<&PodSpec>) -> Vec<Arc<str>> {
+        spec.map(|s| {
+            s.containers
+                .iter()
+                .filter_map(|c| c.image.as_deref())
+                .map(|i| self.strings.get(i))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// A Deployment of a z2jh release (None for anything else).
+    pub fn deployment(&mut self, d: &Deployment) -> Option<Workload> {
+        let (component, release) = z2jh_identity(&d.metadata)?;
+        let release = self.strings.get(release);
+        let spec = Some(&d.spec);
+        let status = d.status.as_ref();
+        let template = spec.map(|s| &s.template);
+        Some(Workload {
+            kind: WorkloadKind::Deployment,
+            key: self.key(&d.metadata),
+            release,
+            component,
+            desired: count(spec.and_then(|s| s.replicas).unwrap_or(1)),
+            ready: count(status.and_then(|s| s.ready_replicas).unwrap_or(0)),
+            updated: count(status.and_then(|s| s.updated_replicas).unwrap_or(0)),
+            images: self.images(template.and_then(|t| t.spec.as_ref())),
+            observed: status.and_then(|s| s.observed_generation) >= d.metadata.generation,
+            restarted_at: template
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| annotation(m, RESTARTED_AT_ANNOTATION))
+                .map(Arc::from),
+        })
+    }
+
+    /// A StatefulSet of a z2jh release (user-placeholder).
+    pub fn stateful_set(&mut self, s: &StatefulSet) -> Option<Workload> {
+        let (component, release) = z2jh_identity(&s.metadata)?;
+        let release = self.strings.get(release);
+        let spec = Some(&s.spec);
+        let status = s.status.as_ref();
+        Some(Workload {
+            kind: WorkloadKind::StatefulSet,
+            key: self.key(&s.metadata),
+            release,
+            component,
+            desired: count(spec.and_then(|s| s.replicas).unwrap_or(1)),
+            ready: count(status.and_then(|s| s.ready_replicas).unwrap_or(0)),
+            updated: count(status.and_then(|s| s.updated_replicas).unwrap_or(0)),
+            images: self.images(spec.and_then(|s| s.template.spec.as_ref())),
+            observed: status.and_then(|s| s.observed_generation) >= s.metadata.generation,
+            restarted_at: None,
+        })
+    }
+
+    /// A pod of a z2jh release.
+    pub fn pod(&mut self, p: &Pod) -> Option<PodInfo> {
+        let (component, release) = z2jh_identity(&p.metadata)?;
+        let release = self.strings.get(release);
+        let status = p.status.as_ref();
+        let statuses = status
+            .and_then(|s| s.container_statuses.as_deref())
+            .unwrap_or_default();
+        let mut phase =
+            PodPhase::from_status(status.and_then(|s| s.phase.as_deref()).unwrap_or(""));
+        if p.metadata.deletion_timestamp.is_some() {
+            phase = PodPhase::Terminating;
+        }
+        let ready = status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+            .is_some_and(|c| c.status == "True");
+        let restarts = statuses
+            .iter()
+            .map(|c| u32::try_from(c.restart_count).unwrap_or(0))
+            .sum();
+        let waiting = statuses
+            .iter()
+            .filter_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
+            .find(|r| *r != "ContainerCreating" && *r != "PodInitializing");
+        let reason = waiting
+            .or_else(|| status.and_then(|s| s.reason.as_deref()))
+            .or_else(|| {
+                // A pod nobody could schedule says so in its PodScheduled condition.
+                status
+                    .and_then(|s| s.conditions.as_ref())?
+                    .iter()
+                    .find(|c| c.type_ == "PodScheduled" && c.status == "False")?
+                    .reason
+                    .as_deref()
+            })
+            .map(|r| self.strings.get(r));
+        let spec = p.spec.as_ref();
+        let owner = (component == Component::SingleuserServer).then(|| owner(&p.metadata));
+        Some(PodInfo {
+            key: self.key(&p.metadata),
+            release,
+            component,
+            phase,
+            ready,
+            restarts,
+            reason,
+            node: spec
+                .and_then(|s| s.node_name.as_deref())
+                .map(|n| self.strings.get(n)),
+            started: status.and_then(|s| s.start_time.as_ref()).map(|t| t.0),
+            created: p.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            image: spec
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.as_deref())
+                .map(|i| self.strings.get(i)),
+            requests: spec.map(requests).unwrap_or_default(),
+            owner: owner.map(|(user, server)| Owner {
+                user: Arc::from(user.as_str()),
+                server: self.strings.get(&server),
+            }),
+        })
+    }
+
+    /// A Warning event.
+    pub fn event(&mut self, e: &Event) -> EventInfo {
+        let obj = &e.involved_object;
+        let last_seen: Option<Timestamp> = e
+            .last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or_else(|| e.event_time.as_ref().map(|t| t.0))
+            .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        EventInfo {
+            key: self.key(&e.metadata),
+            object: Arc::from(format!(
+                "{}/{}",
+                obj.kind.as_deref().unwrap_or("?"),
+                obj.name.as_deref().unwrap_or("?")
+            )),
+            reason: self.strings.get(e.reason.as_deref().unwrap_or("")),
+            message: Arc::from(e.message.as_deref().unwrap_or("").trim()),
+            count: e.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
+            last_seen,
+        }
+    }
+}
+
+/// User and server name of a user pod: from KubeSpawner's annotations; escaped labels and the
+/// pod name are the last resort (they are escaped and lossy).
+fn owner(meta: &ObjectMeta) -> (String, String) {
+    let user = annotation(meta, USERNAME_ANNOTATION)
+        .or_else(|| label(meta, USERNAME_ANNOTATION))
+        .map(str::to_string)
+        .or_else(|| {
+            meta.name
+                .as_deref()
+                .and_then(|n| n.strip_prefix("jupyter-"))
+                .map(|n| n.split("--").next().unwrap_or(n).to_string())
+        })
+        .unwrap_or_default();
+    let server = annotation(meta, SERVERNAME_ANNOTATION)
+        .or_else(|| label(meta, SERVERNAME_ANNOTATION))
+        .unwrap_or("")
+        .to_string();
+    (user, server)
+}
+
+fn count(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+fn requests(spec: &PodSpec) -> Requests {
+    let mut r = Requests::default();
+    for c in &spec.containers {
+        let Some(req) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) else {
+            continue;
+        };
+        r.cpu_milli += req.get("cpu").map_or(0, cpu_milli);
+        r.memory_bytes += req.get("memory").map_or(0, memory_bytes);
+    }
+    r
+}
+
+/// Parses a CPU quantity ("500m", "2", "0.5") into millicores.
+pub fn cpu_milli(q: &Quantity) -> u32 {
+    let s = q.0.trim();
+    if let Some(m) = s.strip_suffix('m') {
+        return m.parse::<f64>().map_or(0, |v| v.round() as u32);
+    }
+    s.parse::<f64>().map_or(0, |v| (v * 1000.0).round() as u32)
+}
+
+/// Parses a memory quantity ("2Gi", "512M", "1e9", "1073741824") into bytes.
+pub fn memory_bytes(q: &Quantity) -> u64 {
+    const SUFFIXES: [(&str, f64); 12] = [
+        ("Ki", 1024.0),
+        ("Mi", 1_048_576.0),
+        ("Gi", 1_073_741_824.0),
+        ("Ti", 1_099_511_627_776.0),
+        ("Pi", 1_125_899_906_842_624.0),
+        ("Ei", 1_152_921_504_606_846_976.0),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    let s = q.0.trim();
+    for (suffix, factor) in SUFFIXES {
+        if let Some(n) = s.strip_suffix(suffix) {
+            return n.parse::<f64>().map_or(0, |v| (v * factor) as u64);
+        }
+    }
+    s.parse::<f64>().map_or(0, |v| v as u64)
+}

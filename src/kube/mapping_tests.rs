@@ -1,0 +1,123 @@
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::json;
+
+use super::mapping::*;
+use crate::fleet::{Component, PodPhase};
+
+fn pod(v: serde_json::Value) -> Pod {
+    serde_json::from_value(v).expect("valid pod json")
+}
+
+#[test]
+fn user_pod_owner_comes_from_annotations_not_the_escaped_name() {
+    let p = pod(json!({
+        "metadata": {
+            "name": "jupyter-ada-2elovelace-40uni-2eedu--gpu",
+            "namespace": "prod",
+            "labels": {"app": "jupyterhub", "component": "singleuser-server", "release": "prod",
+                       "hub.jupyter.org/username": "ada-2elovelace-40uni-2eedu"},
+            "annotations": {"hub.jupyter.org/username": "ada.lovelace@uni.edu",
+                            "hub.jupyter.org/servername": "gpu"},
+            "creationTimestamp": "2026-11-25T10:00:00Z"
+        },
+        "spec": {"nodeName": "gke-user-pool-1", "containers": [{"name": "notebook",
+            "image": "pangeo/pangeo-notebook:2025.01.10",
+            "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}}}]},
+        "status": {"phase": "Running", "startTime": "2026-11-25T10:00:05Z",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [{"name": "notebook", "ready": true, "restartCount": 2,
+                "image": "x", "imageID": "y", "state": {"running": {}}}]}
+    }));
+    let info = Mapper::default().pod(&p).expect("a z2jh pod");
+    let owner = info.owner.expect("owner");
+    assert_eq!(&*owner.user, "ada.lovelace@uni.edu");
+    assert_eq!(&*owner.server, "gpu");
+    assert_eq!(info.component, Component::SingleuserServer);
+    assert_eq!(info.phase, PodPhase::Running);
+    assert!(info.ready);
+    assert_eq!(info.restarts, 2);
+    assert_eq!(info.requests.cpu_milli, 500);
+    assert_eq!(info.requests.memory_bytes, 2 << 30);
+    assert_eq!(info.node.as_deref(), Some("gke-user-pool-1"));
+}
+
+#[test]
+fn crash_looping_and_unschedulable_pods_carry_their_reason() {
+    let looping = pod(json!({
+        "metadata": {"name": "proxy-1", "namespace": "prod",
+                     "labels": {"component": "proxy", "release": "prod"}},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "chp", "ready": false,
+            "restartCount": 17, "image": "x", "imageID": "y",
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}
+    }));
+    let info = Mapper::default().pod(&looping).expect("z2jh pod");
+    assert_eq!(info.reason.as_deref(), Some("CrashLoopBackOff"));
+    let pending = pod(json!({
+        "metadata": {"name": "jupyter-bob", "namespace": "prod",
+                     "labels": {"component": "singleuser-server", "release": "prod"}},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
+            "reason": "Unschedulable"}]}
+    }));
+    let info = Mapper::default().pod(&pending).expect("z2jh pod");
+    assert_eq!(info.reason.as_deref(), Some("Unschedulable"));
+    // Without annotations the owner falls back to the pod name.
+    assert_eq!(
+        info.owner.map(|o| o.user.to_string()).as_deref(),
+        Some("bob")
+    );
+}
+
+#[test]
+fn pods_of_other_apps_are_not_kept() {
+    let p = pod(
+        json!({"metadata": {"name": "grafana-0", "namespace": "support",
+        "labels": {"app": "grafana"}}}),
+    );
+    assert!(Mapper::default().pod(&p).is_none());
+}
+
+#[test]
+fn prefixed_release_is_discovered_by_labels_not_names() {
+    // fullnameOverride: null with release "alpha" names the Deployment alpha-jupyterhub-hub.
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "alpha-jupyterhub-hub", "namespace": "research",
+            "labels": {"app": "jupyterhub", "component": "hub", "release": "alpha"},
+            "generation": 3},
+        "spec": {"replicas": 1, "selector": {}, "template": {"metadata": {"annotations":
+            {"kubectl.kubernetes.io/restartedAt": "2026-11-25T09:00:00Z"}},
+            "spec": {"containers": [{"name": "hub", "image": "quay.io/jupyterhub/k8s-hub:4.2.0"}]}}},
+        "status": {"readyReplicas": 1, "updatedReplicas": 1, "observedGeneration": 3}
+    }))
+    .expect("deployment json");
+    let w = Mapper::default().deployment(&d).expect("z2jh deployment");
+    assert_eq!(w.component, Component::Hub);
+    assert_eq!(&*w.release, "alpha");
+    assert_eq!(&*w.key.name, "alpha-jupyterhub-hub");
+    assert_eq!((w.desired, w.ready), (1, 1));
+    assert!(w.observed);
+    assert_eq!(w.restarted_at.as_deref(), Some("2026-11-25T09:00:00Z"));
+    assert_eq!(&*w.images[0], "quay.io/jupyterhub/k8s-hub:4.2.0");
+}
+
+#[test]
+fn release_with_name_override_still_counts() {
+    // nameOverride changes the `app` label; component and release stay.
+    let d: Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "proxy", "namespace": "x",
+            "labels": {"app": "myhub", "component": "proxy", "release": "x"}},
+        "spec": {"selector": {}, "template": {}}
+    }))
+    .expect("deployment json");
+    assert!(Mapper::default().deployment(&d).is_some());
+}
+
+#[test]
+fn quantities_parse_like_kubernetes() {
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    assert_eq!(cpu_milli(&Quantity("250m".into())), 250);
+    assert_eq!(cpu_milli(&Quantity("1.5".into())), 1500);
+    assert_eq!(memory_bytes(&Quantity("512Mi".into())), 512 << 20);
+    assert_eq!(memory_bytes(&Quantity("1G".into())), 1_000_000_000);
+    assert_eq!(memory_bytes(&Quantity("1073741824".into())), 1 << 30);
+}

@@ -1,0 +1,208 @@
+//! One supervisor per cluster: builds the client, starts the watchers, probes latency and turns
+//! the watchers' reports into the cluster's status. Nothing here can block another cluster.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::runtime::watcher;
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::mapping::{Mapper, Z2JH_SELECTOR};
+use super::targets::ClusterTarget;
+use super::watch::{self, WatchCtx, WatchKind, WatchState, is_unreachable, one_line};
+use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate};
+
+/// How often the API round-trip time is measured.
+const PROBE_EVERY: Duration = Duration::from_secs(10);
+/// How long a probe may take before the cluster counts as unreachable.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Every watch a cluster runs.
+const KINDS: [WatchKind; 4] = [
+    WatchKind::Deployments,
+    WatchKind::StatefulSets,
+    WatchKind::Pods,
+    WatchKind::Events,
+];
+
+/// Announces a cluster to the store, before anything is known of it.
+pub fn added(target: &ClusterTarget) -> FleetUpdate {
+    FleetUpdate::ClusterAdded {
+        cluster: ClusterId::new(target.name.as_str()),
+        meta: ClusterMeta {
+            context: target.context.clone(),
+            provider: target.provider.clone(),
+            server: target.server.clone(),
+        },
+    }
+}
+
+/// Runs one cluster until shutdown: watchers, latency probe and status.
+pub async fn supervise(
+    target: ClusterTarget,
+    client: Result<Client, String>,
+    updates: mpsc::Sender<FleetUpdate>,
+    shutdown: CancellationToken,
+) {
+    let cluster = ClusterId::new(target.name.as_str());
+    let client = match client {
+        Ok(c) => c,
+        Err(error) => {
+            let status = ClusterStatus::Unreachable {
+                error,
+                since: Timestamp::now(),
+            };
+            let _ = updates.send(FleetUpdate::Status { cluster, status }).await;
+            return;
+        }
+    };
+    let (reports_tx, mut reports) = mpsc::channel(16);
+    let ctx = WatchCtx {
+        cluster: cluster.clone(),
+        updates: updates.clone(),
+        reports: reports_tx,
+        shutdown: shutdown.child_token(),
+    };
+    spawn_watches(&client, &ctx);
+
+    let mut status = Status::default();
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            Some((kind, state)) = reports.recv() => {
+                status.watches.insert(kind, state);
+            }
+            _ = probe.tick() => {
+                status.probe = Some(probe_once(&client).await);
+                if let Some(Ok(latency)) = status.probe {
+                    let _ = updates.send(FleetUpdate::Latency { cluster: cluster.clone(), latency }).await;
+                }
+            }
+        }
+        let now = status.derive();
+        if status.sent.as_ref() != Some(&now) {
+            status.sent = Some(now.clone());
+            if updates
+                .send(FleetUpdate::Status {
+                    cluster: cluster.clone(),
+                    status: now,
+                })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+    ctx.shutdown.cancel();
+}
+
+fn spawn_watches(client: &Client, ctx: &WatchCtx) {
+    let z2jh = || watcher::Config::default().labels(Z2JH_SELECTOR);
+    tokio::spawn(watch::run(
+        WatchKind::Deployments,
+        Api::<Deployment>::all(client.clone()),
+        z2jh(),
+        |m: &mut Mapper, d: &Deployment| m.deployment(d),
+        |cluster, delta| FleetUpdate::Workloads { cluster, delta },
+        ctx.clone(),
+    ));
+    tokio::spawn(watch::run(
+        WatchKind::StatefulSets,
+        Api::<StatefulSet>::all(client.clone()),
+        z2jh(),
+        |m: &mut Mapper, s: &StatefulSet| m.stateful_set(s),
+        |cluster, delta| FleetUpdate::Workloads { cluster, delta },
+        ctx.clone(),
+    ));
+    tokio::spawn(watch::run(
+        WatchKind::Pods,
+        Api::<Pod>::all(client.clone()),
+        z2jh(),
+        |m: &mut Mapper, p: &Pod| m.pod(p),
+        |cluster, delta| FleetUpdate::Pods { cluster, delta },
+        ctx.clone(),
+    ));
+    tokio::spawn(watch::run(
+        WatchKind::Events,
+        Api::<Event>::all(client.clone()),
+        watcher::Config::default().fields("type=Warning"),
+        |m: &mut Mapper, e: &Event| Some(m.event(e)),
+        |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
+        ctx.clone(),
+    ));
+}
+
+/// Result of one latency probe: the round-trip, or the error and whether it was unreachable.
+type Probe = Result<Duration, (String, bool)>;
+
+async fn probe_once(client: &Client) -> Probe {
+    let start = Instant::now();
+    match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+        Ok(Ok(_)) => Ok(start.elapsed()),
+        Ok(Err(e)) => Err((one_line(&e), is_unreachable(&e))),
+        Err(_) => Err((
+            format!("no answer within {}s", PROBE_TIMEOUT.as_secs()),
+            true,
+        )),
+    }
+}
+
+/// What the supervisor knows, from which the cluster status follows.
+#[derive(Default)]
+struct Status {
+    watches: HashMap<WatchKind, WatchState>,
+    probe: Option<Probe>,
+    sent: Option<ClusterStatus>,
+    down_since: Option<Timestamp>,
+}
+
+impl Status {
+    fn derive(&mut self) -> ClusterStatus {
+        let failed: Vec<(WatchKind, &String, bool)> = KINDS
+            .iter()
+            .filter_map(|k| match self.watches.get(k) {
+                Some(WatchState::Failed { error, unreachable }) => Some((*k, error, *unreachable)),
+                _ => None,
+            })
+            .collect();
+        let probe_down = match &self.probe {
+            Some(Err((e, true))) => Some(e.clone()),
+            _ => None,
+        };
+        let all_down = !failed.is_empty()
+            && failed.len() == KINDS.len()
+            && failed.iter().all(|(_, _, unreachable)| *unreachable);
+        if probe_down.is_some() || all_down {
+            let error = probe_down
+                .or_else(|| failed.first().map(|(_, e, _)| (*e).clone()))
+                .unwrap_or_default();
+            let since = *self.down_since.get_or_insert_with(Timestamp::now);
+            return ClusterStatus::Unreachable { error, since };
+        }
+        self.down_since = None;
+        // A cluster is settled once every watch has listed or failed at least once.
+        if KINDS.iter().any(|k| !self.watches.contains_key(k)) {
+            return ClusterStatus::Connecting;
+        }
+        let mut reasons: Vec<String> = failed
+            .iter()
+            .map(|(k, e, _)| format!("{}: {e}", k.resource()))
+            .collect();
+        if let Some(Err((e, _))) = &self.probe {
+            reasons.push(format!("probe: {e}"));
+        }
+        if reasons.is_empty() {
+            ClusterStatus::Ready
+        } else {
+            ClusterStatus::Degraded {
+                reason: reasons.join("; "),
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Which clusters to watch: every context of the active kubeconfig, or the clusters of
+//! fleet.toml. Errors name the file and, for unknown contexts, list the available ones.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+use crate::config::fleet_file::{FleetFile, HubEntry};
+
+/// A cluster to watch, with everything needed to reach it.
+#[derive(Debug, Clone)]
+pub struct ClusterTarget {
+    /// Display name.
+    pub name: String,
+    /// kubeconfig context.
+    pub context: String,
+    /// Cloud provider, if known.
+    pub provider: Option<String>,
+    /// API server URL, from the kubeconfig.
+    pub server: Option<String>,
+    /// The kubeconfig the context comes from.
+    pub kubeconfig: Arc<Kubeconfig>,
+    /// Refuse mutations here.
+    pub readonly: bool,
+    /// Alertmanager URL overriding discovery.
+    pub alertmanager_url: Option<String>,
+    /// Namespaces to leave out.
+    pub ignore_namespaces: Vec<String>,
+    /// Per-hub settings by namespace.
+    pub hubs: BTreeMap<String, HubEntry>,
+}
+
+/// Why the clusters could not be determined; one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// A kubeconfig file could not be read or parsed.
+    #[error("kubeconfig {path}: {message}")]
+    Kubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// No kubeconfig was found.
+    #[error("no kubeconfig: set KUBECONFIG, create ~/.kube/config, or use --demo")]
+    NoKubeconfig,
+    /// A context asked for does not exist.
+    #[error("unknown context {wanted:?}; available: {}", available.join(", "))]
+    UnknownContext {
+        /// What was asked for.
+        wanted: String,
+        /// What exists.
+        available: Vec<String>,
+    },
+}
+
+/// Reads one kubeconfig file, naming it in errors.
+pub fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, TargetError> {
+    Kubeconfig::read_from(path).map_err(|e| TargetError::Kubeconfig {
+        path: path.to_path_buf(),
+        message: super::watch::one_line(&e),
+    })
+}
+
+/// Reads the active kubeconfig: every file of `KUBECONFIG` merged, else ~/.kube/config.
+pub fn active_kubeconfig() -> Result<Kubeconfig, TargetError> {
+    let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG") {
+        Some(v) if !v.is_empty() => std::env::split_paths(&v).filter(|p| p.exists()).collect(),
+        _ => std::env::home_dir()
+            .map(|h| h.join(".kube").join("config"))
+            .filter(|p| p.exists())
+            .into_iter()
+            .collect(),
+    };
+    let mut merged: Option<Kubeconfig> = None;
+    for path in paths {
+        let next = read_kubeconfig(&path)?;
+        merged = Some(match merged {
+            None => next,
+            Some(m) => m.merge(next).map_err(|e| TargetError::Kubeconfig {
+                path: path.clone(),
+                message: e.to_string(),
+            })?,
+        });
+    }
+    merged.ok_or(TargetError::NoKubeconfig)
+}
+
+fn contexts(kc: &Kubeconfig) -> Vec<String> {
+    kc.contexts.iter().map(|c| c.name.clone()).collect()
+}
+
+fn server_of(kc: &Kubeconfig, context: &str) -> Option<String> {
+    let ctx = kc.contexts.iter().find(|c| c.name == context)?;
+    let cluster = &ctx.context.as_ref()?.cluster;
+    kc.clusters
+        .iter()
+        .find(|c| &c.name == cluster)?
+        .cluster
+        .as_ref()?
+        .server
+        .clone()
+}
+
+fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
+    ClusterTarget {
+        name: name.to_string(),
+        context: context.to_string(),
+        provider: None,
+        server: server_of(kc, context),
+        kubeconfig: kc.clone(),
+        readonly: false,
+        alertmanager_url: None,
+        ignore_namespaces: Vec::new(),
+        hubs: BTreeMap::new(),
+    }
+}
+
+/// Every context of a kubeconfig (or only `only`, checked to exist).
+pub fn from_kubeconfig(kc: Kubeconfig, only: &[String]) -> Result<Vec<ClusterTarget>, TargetError> {
+    let available = contexts(&kc);
+    for wanted in only {
+        if !available.contains(wanted) {
+            return Err(TargetError::UnknownContext {
+                wanted: wanted.clone(),
+                available,
+            });
+        }
+    }
+    let kc = Arc::new(kc);
+    Ok(available
+        .iter()
+        .filter(|c| only.is_empty() || only.contains(c))
+        .map(|c| target(&kc, c, c))
+        .collect())
+}
+
+/// The clusters of a fleet file; each uses its own kubeconfig file or the active one.
+pub fn from_fleet_file(
+    file: &FleetFile,
+    only: &[String],
+    active: impl Fn() -> Result<Kubeconfig, TargetError>,
+) -> Result<Vec<ClusterTarget>, TargetError> {
+    let mut out = Vec::new();
+    let mut active_kc: Option<Arc<Kubeconfig>> = None;
+    for entry in &file.clusters {
+        let (Some(name), Some(context)) = (entry.display_name(), entry.context_name()) else {
+            continue;
+        };
+        if !only.is_empty() && !only.iter().any(|o| o == name) {
+            continue;
+        }
+        let kc = match &entry.kubeconfig {
+            Some(path) => Arc::new(read_kubeconfig(&expand_home(path))?),
+            None => match &active_kc {
+                Some(kc) => kc.clone(),
+                None => active_kc.insert(Arc::new(active()?)).clone(),
+            },
+        };
+        if !kc.contexts.iter().any(|c| c.name == context) {
+            return Err(TargetError::UnknownContext {
+                wanted: context.to_string(),
+                available: contexts(&kc),
+            });
+        }
+        let mut t = target(&kc, name, context);
+        t.provider = entry.provider.clone();
+        t.readonly = entry.readonly;
+        t.alertmanager_url = entry.alertmanager_url.clone();
+        t.ignore_namespaces = entry.ignore_namespaces.clone();
+        t.hubs = entry.hubs.clone();
+        out.push(t);
+    }
+    if let Some(wanted) = only
+        .iter()
+        .find(|o| !out.iter().any(|t: &ClusterTarget| &t.name == *o))
+    {
+        return Err(TargetError::UnknownContext {
+            wanted: wanted.clone(),
+            available: file
+                .clusters
+                .iter()
+                .filter_map(|c| c.display_name().map(str::to_string))
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
+/// Builds the client for a target. Exec plugins may run here, so call it from the cluster's
+/// own task.
+pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
+    let opts = KubeConfigOptions {
+        context: Some(target.context.clone()),
+        ..KubeConfigOptions::default()
+    };
+    let mut config = Config::from_custom_kubeconfig((*target.kubeconfig).clone(), &opts)
+        .await
+        .map_err(|e| format!("context {}: {}", target.context, super::watch::one_line(&e)))?;
+    config.connect_timeout = Some(Duration::from_secs(5));
+    Client::try_from(config).map_err(|e| super::watch::one_line(&e))
+}

@@ -1,0 +1,164 @@
+//! One watcher task per (cluster, kind): `kube::runtime::watcher` with backoff, each object
+//! mapped at once to its small fleet struct, `Init`..`InitDone` sent as one full replace.
+
+use std::fmt::Debug;
+
+use futures::StreamExt;
+use kube::Api;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::mapping::Mapper;
+use crate::fleet::{ClusterId, Delta, FleetUpdate};
+
+/// Which watch of a cluster a report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WatchKind {
+    /// z2jh Deployments.
+    Deployments,
+    /// z2jh StatefulSets.
+    StatefulSets,
+    /// z2jh pods.
+    Pods,
+    /// Warning events.
+    Events,
+}
+
+impl WatchKind {
+    /// Plural resource name for messages.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Self::Deployments => "deployments",
+            Self::StatefulSets => "statefulsets",
+            Self::Pods => "pods",
+            Self::Events => "events",
+        }
+    }
+}
+
+/// How a watch is doing, reported to the cluster's supervisor on every change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchState {
+    /// Its (re-)list completed and it is streaming.
+    Synced,
+    /// It failed; the watcher retries with backoff.
+    Failed {
+        /// The error, one line.
+        error: String,
+        /// Whether the failure was reaching the server at all.
+        unreachable: bool,
+    },
+}
+
+/// Where a watch task reports.
+#[derive(Clone)]
+pub struct WatchCtx {
+    /// The cluster watched.
+    pub cluster: ClusterId,
+    /// Fleet updates go here.
+    pub updates: mpsc::Sender<FleetUpdate>,
+    /// State changes go to the supervisor.
+    pub reports: mpsc::Sender<(WatchKind, WatchState)>,
+    /// Stops the task.
+    pub shutdown: CancellationToken,
+}
+
+/// Maps an object to its fleet struct; None for objects hubdeck does not keep.
+pub type MapFn<K, T> = fn(&mut Mapper, &K) -> Option<T>;
+/// Wraps a delta into the update of its kind.
+pub type WrapFn<T> = fn(ClusterId, Delta<T>) -> FleetUpdate;
+
+/// Runs one watch until shutdown or until nobody listens any more.
+pub async fn run<K, T>(
+    kind: WatchKind,
+    api: Api<K>,
+    config: watcher::Config,
+    map: MapFn<K, T>,
+    wrap: WrapFn<T>,
+    ctx: WatchCtx,
+) where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    T: Send + 'static,
+{
+    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    let mut mapper = Mapper::default();
+    let mut relist: Vec<T> = Vec::new();
+    let mut state: Option<WatchState> = None;
+    loop {
+        let next = tokio::select! {
+            _ = ctx.shutdown.cancelled() => return,
+            next = stream.next() => next,
+        };
+        let Some(next) = next else { return };
+        let (update, new_state) = match next {
+            Ok(Event::Init) => {
+                relist.clear();
+                (None, None)
+            }
+            Ok(Event::InitApply(obj)) => {
+                relist.extend(map(&mut mapper, &obj));
+                (None, None)
+            }
+            Ok(Event::InitDone) => {
+                let all = std::mem::take(&mut relist);
+                mapper.sweep();
+                (Some(Delta::Replace(all)), Some(WatchState::Synced))
+            }
+            Ok(Event::Apply(obj)) => (map(&mut mapper, &obj).map(Delta::Upsert), None),
+            Ok(Event::Delete(obj)) => (map(&mut mapper, &obj).map(Delta::Remove), None),
+            Err(e) => (None, Some(failure(&e))),
+        };
+        if let Some(delta) = update
+            && ctx
+                .updates
+                .send(wrap(ctx.cluster.clone(), delta))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        if let Some(s) = new_state
+            && state.as_ref() != Some(&s)
+        {
+            state = Some(s.clone());
+            if ctx.reports.send((kind, s)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn failure(e: &watcher::Error) -> WatchState {
+    let (error, unreachable) = match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => (one_line(k), is_unreachable(k)),
+        watcher::Error::WatchError(status) => (status.message.clone(), false),
+        watcher::Error::NoResourceVersion => (e.to_string(), false),
+    };
+    WatchState::Failed { error, unreachable }
+}
+
+/// Whether an error means the server could not be reached at all (as opposed to answering
+/// wrongly).
+pub fn is_unreachable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::HyperError(_) | kube::Error::Service(_))
+}
+
+/// An error and its causes on one line.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    s.replace('\n', " ")
+}
