@@ -5,4 +5,5 @@ pub mod headless;
 pub mod kube;
 pub mod sim;
 // pub mod app;
+pub mod action;
 pub mod cli;

@@ -1,6 +1,7 @@
 //! Everything that talks to Kubernetes API servers: which clusters, one supervised task per
 //! cluster with its watchers, and (for actions) the calls that change things.
 
+pub mod executor;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;

@@ -1,0 +1,202 @@
+//! The `Action` value every mutation is, and the plan it expands to.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::fleet::{ClusterId, HubId, ServerId};
+
+/// A user server to stop, with the pod that runs it (for the pod-delete fallback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerTarget {
+    /// Which server.
+    pub id: ServerId,
+    /// Namespace of its pod.
+    pub namespace: String,
+    /// Its pod.
+    pub pod: String,
+}
+
+/// An Alertmanager matcher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Matcher {
+    /// Label name.
+    pub name: String,
+    /// Value (exact match).
+    pub value: String,
+}
+
+/// Every change hubdeck can make to a cluster.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// Rollout restart of the hub Deployment.
+    RestartHub {
+        /// Target hub.
+        hub: HubId,
+        /// Name of its hub Deployment (discovered by labels).
+        deployment: String,
+    },
+    /// Rollout restart of the proxy Deployment (drops open connections).
+    RestartProxy {
+        /// Target hub.
+        hub: HubId,
+        /// Name of its proxy Deployment.
+        deployment: String,
+    },
+    /// Scale the hub Deployment to 0 (maintenance) or 1.
+    ScaleHub {
+        /// Target hub.
+        hub: HubId,
+        /// Name of its hub Deployment.
+        deployment: String,
+        /// 0 or 1.
+        replicas: u32,
+        /// Replicas the model showed when the action was built (precondition).
+        expected: Option<u32>,
+    },
+    /// Scale the user-placeholder StatefulSet.
+    ScalePlaceholders {
+        /// Target hub.
+        hub: HubId,
+        /// Name of its user-placeholder StatefulSet.
+        stateful_set: String,
+        /// New replicas.
+        replicas: u32,
+        /// Replicas the model showed (precondition).
+        expected: Option<u32>,
+    },
+    /// Stop user servers (through the hub API when possible, else by deleting the pod).
+    StopServers {
+        /// The servers, all of one cluster.
+        servers: Vec<ServerTarget>,
+    },
+    /// Replace `values.yaml` of the hub Secret, guarded by the resourceVersion that was read.
+    EditHubConfig {
+        /// Target hub.
+        hub: HubId,
+        /// Name of the hub Secret.
+        secret: String,
+        /// resourceVersion the edit started from.
+        resource_version: String,
+        /// The new values.yaml text (validated YAML).
+        #[serde(skip)]
+        values: String,
+        /// Unified diff from the old to the new text.
+        diff: String,
+    },
+    /// Create an Alertmanager silence.
+    SilenceAlert {
+        /// Cluster whose Alertmanager.
+        cluster: ClusterId,
+        /// Alert name, for people.
+        alert: String,
+        /// Matchers (from the alert's labels).
+        matchers: Vec<Matcher>,
+        /// How long.
+        #[serde(with = "secs")]
+        duration: Duration,
+        /// Why.
+        comment: String,
+    },
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+/// How explicitly a person must agree before the action runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confirm {
+    /// A plain yes.
+    Simple,
+    /// Destructive or many targets: an explicit, deliberate yes (TUI: type `yes`).
+    Explicit,
+}
+
+/// One Kubernetes (or Alertmanager / hub API) request an action makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiCall {
+    /// RBAC verb: get, patch, update, delete, create.
+    pub verb: &'static str,
+    /// API group ("" for core, "apps").
+    pub group: &'static str,
+    /// Resource (deployments, statefulsets, pods, secrets).
+    pub resource: &'static str,
+    /// Subresource (scale), if any.
+    pub subresource: Option<&'static str>,
+    /// Namespace.
+    pub namespace: String,
+    /// Object name.
+    pub name: String,
+}
+
+impl ApiCall {
+    /// `patch apps/deployments/scale prod/hub`.
+    pub fn describe(&self) -> String {
+        let group = if self.group.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.group)
+        };
+        let sub = self
+            .subresource
+            .map(|s| format!("/{s}"))
+            .unwrap_or_default();
+        format!(
+            "{} {group}{}{sub} {}/{}",
+            self.verb, self.resource, self.namespace, self.name
+        )
+    }
+}
+
+/// What a step talks to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "via", rename_all = "kebab-case")]
+pub enum Via {
+    /// The Kubernetes API.
+    Kubernetes {
+        /// The request.
+        call: ApiCall,
+    },
+    /// The hub's REST API (no RBAC check; Kubernetes only forwards the port).
+    HubApi {
+        /// Method and path.
+        request: String,
+    },
+    /// The cluster's Alertmanager.
+    Alertmanager {
+        /// Method and path.
+        request: String,
+    },
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// What it does, for people.
+    pub what: String,
+    /// How.
+    #[serde(flatten)]
+    pub via: Via,
+}
+
+/// Exactly what an action will do, shown before it runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// One-line summary ("restart hub leap/prod").
+    pub summary: String,
+    /// Cluster it changes.
+    pub cluster: ClusterId,
+    /// Steps in order.
+    pub steps: Vec<Step>,
+    /// How explicitly it must be confirmed.
+    pub confirm: Confirm,
+    /// Warnings to show next to the plan.
+    pub warnings: Vec<String>,
+}
