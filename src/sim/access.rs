@@ -64,7 +64,11 @@ impl Tokens {
 
     /// Identifies the caller from an `Authorization` header value.
     pub fn identify(&self, authorization: Option<&str>) -> Option<Identity> {
-        let token = authorization?.strip_prefix("Bearer ")?.trim();
+        self.identify_token(authorization?.strip_prefix("Bearer ")?.trim())
+    }
+
+    /// Identifies the caller from a bare token.
+    pub fn identify_token(&self, token: &str) -> Option<Identity> {
         if token == self.admin {
             Some(Identity::Admin)
         } else if token == self.readonly {

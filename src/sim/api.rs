@@ -21,6 +21,9 @@ use super::status::{ApiError, json_response};
 /// Biggest request body accepted (a hub Secret edit is a few KB).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Path prefix that carries a bearer token, for clients that drop tokens over plain HTTP.
+pub(crate) const TOKEN_PREFIX: &str = "/_token/";
+
 /// The router serving one cluster.
 pub(crate) fn router(cluster: SimCluster) -> Router {
     Router::new().fallback(handle).with_state(cluster)
@@ -92,14 +95,18 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
     let body = axum::body::to_bytes(body, MAX_BODY)
         .await
         .unwrap_or_default();
+    let (path_token, path) = split_token_prefix(parts.uri.path());
     let auth = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let identity = cluster.inner.tokens.identify(auth);
+    let identity = match path_token {
+        Some(t) => cluster.inner.tokens.identify_token(t),
+        None => cluster.inner.tokens.identify(auth),
+    };
     cluster.inner.record(RecordedRequest {
         method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
+        path: path.to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         identity: identity.map_or("anonymous", Identity::user).to_string(),
         body: String::from_utf8_lossy(&body).into_owned(),
@@ -135,9 +142,23 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
         content_type,
         body,
     };
-    match route(call, parts.uri.path()).await {
+    match route(call, path).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    }
+}
+
+/// Splits `/_token/<token>/rest` into the token and `/rest`.
+///
+/// kubectl (client-go) never sends credentials to an `http://` server, so kubectl kubeconfigs
+/// carry the token in the server URL's path instead; kube handles such a base path too.
+fn split_token_prefix(path: &str) -> (Option<&str>, &str) {
+    let Some(rest) = path.strip_prefix(TOKEN_PREFIX) else {
+        return (None, path);
+    };
+    match rest.find('/') {
+        Some(i) => (Some(&rest[..i]), &rest[i..]),
+        None => (Some(rest), "/"),
     }
 }
 

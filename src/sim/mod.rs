@@ -181,7 +181,7 @@ impl SimFleet {
             .suffix(".kubeconfig")
             .tempfile()
             .map_err(io_err("creating the kubeconfig"))?;
-        kubeconfig::write(kubeconfig.path(), &clusters, Identity::Admin)
+        kubeconfig::write(kubeconfig.path(), &clusters, Identity::Admin, false)
             .map_err(io_err("writing the kubeconfig"))?;
         let driver = tokio::spawn(scenario::run(
             clusters.clone(),
@@ -204,7 +204,13 @@ impl SimFleet {
 
     /// Writes a kubeconfig for `identity` (e.g. a read-only one) to `path`.
     pub fn write_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
-        kubeconfig::write(path, &self.clusters, identity)
+        kubeconfig::write(path, &self.clusters, identity, false)
+    }
+
+    /// Writes a kubeconfig that kubectl can use too: the token also rides in the server URL path
+    /// (`http://127.0.0.1:PORT/_token/TOKEN`), since kubectl sends no credentials over plain HTTP.
+    pub fn write_kubectl_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
+        kubeconfig::write(path, &self.clusters, identity, true)
     }
 
     /// All clusters, in fleet order.
@@ -237,7 +243,7 @@ pub async fn run_foreground(spec: FleetSpec, kubeconfig_out: &Path) -> Result<()
     let fleet = SimFleet::start(spec).await?;
     let out: PathBuf = kubeconfig_out.to_path_buf();
     fleet
-        .write_kubeconfig(&out, Identity::Admin)
+        .write_kubectl_kubeconfig(&out, Identity::Admin)
         .map_err(|source| SimError::Io {
             what: format!("writing {}", out.display()),
             source,

@@ -587,3 +587,20 @@ async fn demo_fleet_has_three_clouds_and_visible_trouble() {
     assert!(with_support.count() >= fleet.clusters().len() - 1);
     fleet.shutdown().await;
 }
+
+/// Manual helper: `HUBDECK_SIM_HOLD=/tmp/kc cargo test --lib sim::tests::hold -- --ignored`.
+#[tokio::test]
+#[ignore = "manual: serves a fleet for poking with kubectl"]
+async fn hold() {
+    let out = std::env::var("HUBDECK_SIM_HOLD").unwrap();
+    let spec = FleetSpec {
+        scenario: Scenario::Steady,
+        ..FleetSpec::small()
+    };
+    let fleet = SimFleet::start(spec).await.unwrap();
+    fleet
+        .write_kubectl_kubeconfig(Path::new(&out), Identity::Admin)
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    fleet.shutdown().await;
+}
