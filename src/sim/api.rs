@@ -1,0 +1,232 @@
+//! The HTTP face of a simulated cluster: authentication, request recording, fault injection, and
+//! routing of Kubernetes API paths to discovery, object, watch and log handlers.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{Method, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::access::{self, Identity};
+use super::cluster::{RecordedRequest, SimCluster};
+use super::objects;
+use super::resources::{self, Kind};
+use super::status::{ApiError, json_response};
+
+/// Biggest request body accepted (a hub Secret edit is a few KB).
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Path prefix that carries a bearer token, for clients that drop tokens over plain HTTP.
+pub(crate) const TOKEN_PREFIX: &str = "/_token/";
+
+/// The router serving one cluster.
+pub(crate) fn router(cluster: SimCluster) -> Router {
+    Router::new().fallback(handle).with_state(cluster)
+}
+
+/// What a resource path addresses.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub kind: Kind,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub sub: Option<String>,
+}
+
+impl Target {
+    /// `pods` or `deployments.apps`, as the API server names resources in messages.
+    pub fn resource_label(&self) -> String {
+        let g = self.kind.group();
+        if g.is_empty() {
+            self.kind.plural().to_string()
+        } else {
+            format!("{}.{g}", self.kind.plural())
+        }
+    }
+
+    /// `pods` or `pods/log`, as used in RBAC.
+    pub fn rbac_resource(&self) -> String {
+        match &self.sub {
+            Some(s) => format!("{}/{s}", self.kind.plural()),
+            None => self.kind.plural().to_string(),
+        }
+    }
+}
+
+/// One parsed request, handed to the object handlers.
+pub(crate) struct Call {
+    pub cluster: SimCluster,
+    pub identity: Identity,
+    pub method: Method,
+    pub query: HashMap<String, String>,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+impl Call {
+    /// A query parameter.
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.query.get(key).map(String::as_str)
+    }
+
+    /// Whether a boolean query parameter is set ("true" or "1").
+    pub fn flag(&self, key: &str) -> bool {
+        matches!(self.param(key), Some("true" | "1"))
+    }
+
+    /// The body as JSON (YAML for apply patches).
+    pub fn body_json(&self) -> Result<Value, ApiError> {
+        if self.content_type.contains("yaml") {
+            return serde_yaml_ng::from_slice(&self.body)
+                .map_err(|e| ApiError::bad_request(format!("invalid YAML body: {e}")));
+        }
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
+
+async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    let (path_token, path) = split_token_prefix(parts.uri.path());
+    let auth = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let identity = match path_token {
+        Some(t) => cluster.inner.tokens.identify_token(t),
+        None => cluster.inner.tokens.identify(auth),
+    };
+    cluster.inner.record(RecordedRequest {
+        method: parts.method.to_string(),
+        path: path.to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        identity: identity.map_or("anonymous", Identity::user).to_string(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let latency = cluster.inner.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if cluster.inner.garbage.load(Ordering::Relaxed) {
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            "<html><body>502 upstream hiccup \u{0}\u{1}not json",
+        )
+            .into_response();
+    }
+    let Some(identity) = identity else {
+        return ApiError::unauthorized().into_response();
+    };
+    let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let call = Call {
+        cluster,
+        identity,
+        method: parts.method.clone(),
+        query,
+        content_type,
+        body,
+    };
+    match route(call, path).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Splits `/_token/<token>/rest` into the token and `/rest`.
+///
+/// kubectl (client-go) never sends credentials to an `http://` server, so kubectl kubeconfigs
+/// carry the token in the server URL's path instead; kube handles such a base path too.
+fn split_token_prefix(path: &str) -> (Option<&str>, &str) {
+    let Some(rest) = path.strip_prefix(TOKEN_PREFIX) else {
+        return (None, path);
+    };
+    match rest.find('/') {
+        Some(i) => (Some(&rest[..i]), &rest[i..]),
+        None => (Some(rest), "/"),
+    }
+}
+
+fn ok_json(v: &Value) -> Response {
+    json_response(200, v.to_string())
+}
+
+async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let get = call.method == Method::GET;
+    match segs.as_slice() {
+        ["version"] if get => Ok(ok_json(&resources::version())),
+        ["healthz" | "livez" | "readyz"] if get => Ok("ok".into_response()),
+        ["api"] if get => Ok(ok_json(&resources::core_versions())),
+        ["apis"] if get => Ok(ok_json(&resources::group_list())),
+        ["api", v] if get => resources::resource_list(v)
+            .map(|r| ok_json(&r))
+            .ok_or_else(|| ApiError::no_route(path)),
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+        ] => {
+            if call.method != Method::POST {
+                return Err(ApiError::method_not_allowed("only create is supported"));
+            }
+            let body = call.body_json()?;
+            let mut out = access::review(call.identity, &body);
+            out["metadata"]["creationTimestamp"] = Value::Null;
+            Ok(json_response(201, out.to_string()))
+        }
+        ["apis", g, v] if get => resources::resource_list(&format!("{g}/{v}"))
+            .map(|r| ok_json(&r))
+            .ok_or_else(|| ApiError::no_route(path)),
+        ["api", "v1", rest @ ..] => {
+            let target = parse_target("", rest).ok_or_else(|| ApiError::no_route(path))?;
+            objects::dispatch(call, target).await
+        }
+        ["apis", g, "v1", rest @ ..] => {
+            let target = parse_target(g, rest).ok_or_else(|| ApiError::no_route(path))?;
+            objects::dispatch(call, target).await
+        }
+        _ => Err(ApiError::no_route(path)),
+    }
+}
+
+/// Parses the part of a path after `/api/v1` or `/apis/{group}/v1`.
+fn parse_target(group: &str, rest: &[&str]) -> Option<Target> {
+    let t = |plural: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+        let kind = Kind::from_plural(group, plural)?;
+        if ns.is_some() && !kind.namespaced() {
+            return None;
+        }
+        Some(Target {
+            kind,
+            namespace: ns.map(String::from),
+            name: name.map(String::from),
+            sub: sub.map(String::from),
+        })
+    };
+    match rest {
+        [plural] => t(plural, None, None, None),
+        ["namespaces", ns, plural] => t(plural, Some(ns), None, None),
+        ["namespaces", ns, plural, name] => t(plural, Some(ns), Some(name), None),
+        ["namespaces", ns, plural, name, sub] => t(plural, Some(ns), Some(name), Some(sub)),
+        [plural, name] => t(plural, None, Some(name), None),
+        [plural, name, sub] => t(plural, None, Some(name), Some(sub)),
+        _ => None,
+    }
+}

@@ -1,0 +1,378 @@
+//! Builds the objects of a z2jh fleet: per hub the chart's Deployments, StatefulSet, Services and
+//! Secret with KubeSpawner user pods; per cluster a `support` namespace. Deterministic from the seed.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use serde_json::{Value, json};
+
+use super::controller::{State, set_pod_pending, set_pod_running};
+use super::names;
+use super::resources::Kind;
+use super::store::rfc3339;
+
+/// How a hub's objects are named: the chart's `fullname.dash` prefix ("" by default).
+#[derive(Debug, Clone)]
+pub(crate) struct Hub {
+    pub namespace: String,
+    pub release: String,
+    pub prefix: String,
+}
+
+impl Hub {
+    /// A chart object name, e.g. `hub` or `alpha-jupyterhub-hub`.
+    pub fn object(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    fn labels(&self, component: &str) -> Value {
+        json!({
+            "app": "jupyterhub", "component": component, "release": self.release,
+            "chart": "jupyterhub-4.1.0", "heritage": "Helm",
+            "app.kubernetes.io/name": "jupyterhub", "app.kubernetes.io/instance": self.release,
+            "app.kubernetes.io/component": component, "app.kubernetes.io/managed-by": "Helm",
+            "helm.sh/chart": "jupyterhub-4.1.0",
+        })
+    }
+
+    fn match_labels(&self, component: &str) -> Value {
+        json!({"app": "jupyterhub", "component": component, "release": self.release})
+    }
+}
+
+/// The node pools of a cluster, named like the provider names nodes.
+pub(crate) fn nodes(
+    cluster: &str,
+    provider: &str,
+    rng: &mut fastrand::Rng,
+) -> (Vec<String>, Vec<String>) {
+    let mut pool = |kind: &str, n: usize| -> Vec<String> {
+        let h: u32 = rng.u32(..);
+        (0..n)
+            .map(|i| match provider {
+                "gcp" => format!("gke-{cluster}-{kind}-pool-{h:08x}-{:04x}", rng.u16(..)),
+                "aws" => format!(
+                    "ip-192-168-{}-{}.us-west-2.compute.internal",
+                    rng.u8(..),
+                    rng.u8(1..250)
+                ),
+                _ => format!("aks-{kind}-{}-vmss{:06x}", h % 100_000_000, i),
+            })
+            .collect()
+    };
+    (pool("core", 3), pool("user", 12))
+}
+
+fn container(name: &str, image: &str, port: u16, cpu: &str, mem: &str) -> Value {
+    json!({"name": name, "image": image, "imagePullPolicy": "IfNotPresent",
+        "ports": [{"containerPort": port, "name": "http", "protocol": "TCP"}],
+        "resources": {"requests": {"cpu": cpu, "memory": mem}},
+        "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"})
+}
+
+fn workload(hub: &Hub, kind: Kind, name: &str, component: &str, replicas: u32, c: Value) -> Value {
+    let mut pod_labels = hub.match_labels(component);
+    if component == "hub" {
+        pod_labels["hub.jupyter.org/network-access-proxy-api"] = json!("true");
+        pod_labels["hub.jupyter.org/network-access-singleuser"] = json!("true");
+    }
+    let mut spec = json!({
+        "replicas": replicas,
+        "selector": {"matchLabels": hub.match_labels(component)},
+        "template": {
+            "metadata": {"labels": pod_labels,
+                "annotations": {"checksum/config-map": "5e8f2b1c9d7a4e3f"}},
+            "spec": {"containers": [c], "restartPolicy": "Always",
+                "serviceAccountName": if component == "hub" { "hub" } else { "default" },
+                "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+                "schedulerName": "default-scheduler"},
+        },
+    });
+    if kind == Kind::Deployment {
+        spec["strategy"] = json!({"type": "Recreate"});
+        spec["revisionHistoryLimit"] = json!(10);
+    } else {
+        spec["serviceName"] = json!(name);
+        spec["podManagementPolicy"] = json!("Parallel");
+    }
+    json!({"metadata": {"name": name, "namespace": hub.namespace, "labels": hub.labels(component),
+        "generation": 1, "annotations": {"meta.helm.sh/release-name": hub.release,
+            "meta.helm.sh/release-namespace": hub.namespace}},
+        "spec": spec})
+}
+
+fn service(ns: &str, name: &str, labels: Value, selector: Value, port: u16, target: u16) -> Value {
+    json!({"metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"type": "ClusterIP", "clusterIP": format!("10.96.{}.{}", port % 250, target % 250),
+            "selector": selector,
+            "ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}]}})
+}
+
+/// A realistic z2jh values file for a hub.
+fn values_yaml(hub: &Hub, image: &str) -> String {
+    let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+    format!(
+        r#"nameOverride: ""
+fullnameOverride: {override_}
+hub:
+  config:
+    JupyterHub:
+      authenticator_class: github
+      admin_access: true
+    Authenticator:
+      admin_users:
+        - yuvipanda
+        - choldgraf
+      allowed_users: []
+    GitHubOAuthenticator:
+      oauth_callback_url: https://{ns}.example-hubs.org/hub/oauth_callback
+      allowed_organizations:
+        - 2i2c-org
+  services:
+    hubdeck:
+      admin: true
+singleuser:
+  image:
+    name: {repo}
+    tag: "{tag}"
+  memory:
+    limit: 4G
+    guarantee: 2G
+  cpu:
+    limit: 2
+    guarantee: 0.5
+  profileList:
+    - display_name: "Small: 2 GB RAM"
+      default: true
+      kubespawner_override:
+        mem_guarantee: 2G
+        mem_limit: 4G
+    - display_name: "Large: 8 GB RAM"
+      kubespawner_override:
+        mem_guarantee: 8G
+        mem_limit: 16G
+scheduling:
+  userScheduler:
+    enabled: true
+  userPlaceholder:
+    enabled: true
+    replicas: 2
+cull:
+  enabled: true
+  timeout: 3600
+  every: 300
+  maxAge: 0
+"#,
+        override_ = if hub.prefix.is_empty() {
+            "\"\""
+        } else {
+            "null"
+        },
+        ns = hub.namespace,
+    )
+}
+
+fn secret(hub: &Hub, image: &str, rng: &mut fastrand::Rng) -> Value {
+    let hex = |rng: &mut fastrand::Rng, n: usize| -> String {
+        (0..n).map(|_| format!("{:x}", rng.u8(..16))).collect()
+    };
+    let mut data = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        data.insert(k.to_string(), ByteString(v.into_bytes()));
+    };
+    put("values.yaml", values_yaml(hub, image));
+    put("hub.config.JupyterHub.cookie_secret", hex(rng, 64));
+    put("hub.config.CryptKeeper.keys", hex(rng, 64));
+    put("hub.services.hubdeck.apiToken", hex(rng, 32));
+    let s = Secret {
+        data: Some(data),
+        type_: Some("Opaque".into()),
+        ..Default::default()
+    };
+    let mut v = serde_json::to_value(s).unwrap_or_default();
+    v["metadata"] = json!({"name": hub.object("hub"), "namespace": hub.namespace,
+        "labels": hub.labels("hub")});
+    v
+}
+
+/// Creates every object of one hub (workload pods become Running at once).
+pub(crate) fn add_hub(st: &mut State, hub: &Hub, image: &str) {
+    let ns = &hub.namespace;
+    st.store.put(
+        Kind::Namespace,
+        json!({"metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
+               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+    );
+    let quiet = std::mem::replace(&mut st.quiet, true);
+    let hub_c = container(
+        "hub",
+        "quay.io/jupyterhub/k8s-hub:4.1.0",
+        8081,
+        "200m",
+        "512Mi",
+    );
+    let chp = container(
+        "chp",
+        "quay.io/jupyterhub/configurable-http-proxy:4.6.3",
+        8000,
+        "200m",
+        "512Mi",
+    );
+    let sched = container(
+        "kube-scheduler",
+        "registry.k8s.io/kube-scheduler:v1.30.8",
+        10259,
+        "50m",
+        "256Mi",
+    );
+    let pause = container("pause", "registry.k8s.io/pause:3.10", 8080, "500m", "2Gi");
+    let items = [
+        (Kind::Deployment, "hub", "hub", 1, hub_c),
+        (Kind::Deployment, "proxy", "proxy", 1, chp),
+        (
+            Kind::Deployment,
+            "user-scheduler",
+            "user-scheduler",
+            2,
+            sched,
+        ),
+        (
+            Kind::StatefulSet,
+            "user-placeholder",
+            "user-placeholder",
+            2,
+            pause,
+        ),
+    ];
+    for (kind, name, component, replicas, c) in items {
+        let name = hub.object(name);
+        st.store
+            .put(kind, workload(hub, kind, &name, component, replicas, c));
+        st.reconcile(kind, ns, &name);
+    }
+    st.quiet = quiet;
+    for (name, component, port, target) in [
+        ("hub", "hub", 8081, 8081),
+        ("proxy-public", "proxy", 80, 8000),
+        ("proxy-api", "proxy", 8001, 8001),
+    ] {
+        let svc = service(
+            ns,
+            &hub.object(name),
+            hub.labels(component),
+            hub.match_labels(component),
+            port,
+            target,
+        );
+        st.store.put(Kind::Service, svc);
+    }
+    let s = secret(hub, image, &mut st.rng);
+    st.store.put(Kind::Secret, s);
+}
+
+/// A KubeSpawner user pod, Running unless `pending`.
+pub(crate) fn user_pod(
+    hub: &Hub,
+    user: &str,
+    server: &str,
+    image: &str,
+    node: Option<String>,
+    started: jiff::Timestamp,
+    pending: bool,
+) -> Value {
+    let escaped = names::escape(user);
+    let name = names::server_pod_name(user, server);
+    let mut c = container("notebook", image, 8888, "500m", "2Gi");
+    c["resources"]["limits"] = json!({"cpu": "2", "memory": "4Gi"});
+    c["env"] = json!([{"name": "JUPYTERHUB_USER", "value": user},
+        {"name": "JUPYTERHUB_SERVER_NAME", "value": server}]);
+    let mut spec = json!({"containers": [c], "restartPolicy": "OnFailure",
+        "schedulerName": format!("{}user-scheduler", hub.prefix),
+        "nodeSelector": {"hub.jupyter.org/node-purpose": "user"},
+        "serviceAccountName": "default", "terminationGracePeriodSeconds": 1});
+    if let Some(node) = node {
+        spec["nodeName"] = json!(node);
+    }
+    let mut pod = json!({
+        "metadata": {"name": name, "namespace": hub.namespace,
+            "creationTimestamp": rfc3339(started),
+            "labels": {"app": "jupyterhub", "component": "singleuser-server",
+                "release": hub.release, "chart": "jupyterhub-4.1.0", "heritage": "jupyterhub",
+                "hub.jupyter.org/network-access-hub": "true",
+                "hub.jupyter.org/username": escaped,
+                "hub.jupyter.org/servername": names::escape(server)},
+            "annotations": {"hub.jupyter.org/username": user,
+                "hub.jupyter.org/servername": server}},
+        "spec": spec,
+    });
+    if pending {
+        set_pod_pending(&mut pod);
+    } else {
+        set_pod_running(&mut pod);
+        pod["status"]["startTime"] = json!(rfc3339(started));
+    }
+    pod
+}
+
+/// A Warning event about an object.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn warning(
+    st: &mut State,
+    ns: &str,
+    kind: &str,
+    name: &str,
+    reason: &str,
+    message: &str,
+    count: u32,
+    first: jiff::Timestamp,
+) -> Value {
+    let uid = st
+        .store
+        .get(
+            if kind == "Pod" {
+                Kind::Pod
+            } else {
+                Kind::Deployment
+            },
+            ns,
+            name,
+        )
+        .map(|o| o.value()["metadata"]["uid"].clone())
+        .unwrap_or(Value::Null);
+    let source = if reason == "FailedScheduling" {
+        "default-scheduler"
+    } else {
+        "kubelet"
+    };
+    let ev_name = format!("{name}.{:016x}", st.rng.u64(..));
+    let now = rfc3339(jiff::Timestamp::now());
+    let ev = json!({
+        "metadata": {"name": ev_name, "namespace": ns},
+        "involvedObject": {"kind": kind, "namespace": ns, "name": name, "uid": uid,
+            "apiVersion": if kind == "Pod" { "v1" } else { "apps/v1" }},
+        "reason": reason, "message": message, "count": count, "type": "Warning",
+        "source": {"component": source}, "firstTimestamp": rfc3339(first), "lastTimestamp": now,
+        "reportingComponent": source, "reportingInstance": "",
+    });
+    st.store.put(Kind::Event, ev.clone());
+    ev
+}
+
+/// The `support` namespace with Alertmanager and Prometheus services.
+pub(crate) fn add_support(st: &mut State) {
+    st.store.put(
+        Kind::Namespace,
+        json!({"metadata": {"name": "support", "labels": {"kubernetes.io/metadata.name": "support"}},
+               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}),
+    );
+    for (name, app, port) in [
+        ("support-alertmanager", "alertmanager", 9093),
+        ("support-prometheus-server", "prometheus", 9090),
+    ] {
+        let labels = json!({"app.kubernetes.io/name": app, "app.kubernetes.io/instance": "support",
+            "app.kubernetes.io/component": if app == "prometheus" { "server" } else { app }});
+        let svc = service("support", name, labels.clone(), labels, port, port);
+        st.store.put(Kind::Service, svc);
+    }
+}

@@ -1,0 +1,177 @@
+//! Direct access to a simulated cluster for tests and the scenario driver: start and stop user
+//! servers, read objects as k8s-openapi types, and nudge state (crash loops, ready replicas).
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Pod, Secret};
+use serde_json::json;
+
+use super::cluster::SimCluster;
+use super::controller::{Timed, set_pod_crash_looping};
+use super::generate::{self, Hub};
+use super::names;
+use super::resources::Kind;
+
+impl SimCluster {
+    fn typed<T: serde::de::DeserializeOwned>(&self, kind: Kind) -> Vec<T> {
+        let objs = self.inner.state().store.list(kind, None);
+        objs.iter().filter_map(|o| o.typed()).collect()
+    }
+
+    /// Starts a user server: the pod is Pending, then Running and ready after a short delay
+    /// (at once in Quiet). Returns the pod name.
+    pub fn start_server(&self, namespace: &str, user: &str, server_name: &str) -> String {
+        let mut st = self.inner.state();
+        let pod_name = names::server_pod_name(user, server_name);
+        if st.store.get(Kind::Pod, namespace, &pod_name).is_some() {
+            return pod_name;
+        }
+        let hub = st
+            .hubs
+            .iter()
+            .find(|h| h.namespace == namespace)
+            .cloned()
+            .unwrap_or_else(|| Hub {
+                namespace: namespace.to_string(),
+                release: namespace.to_string(),
+                prefix: String::new(),
+            });
+        let node = st.pick_node(true);
+        let image = "quay.io/2i2c/pangeo-image:2024.10.11";
+        let pod = generate::user_pod(
+            &hub,
+            user,
+            server_name,
+            image,
+            Some(node),
+            jiff::Timestamp::now(),
+            true,
+        );
+        st.store.put(Kind::Pod, pod);
+        // Images are big: a user waits 3–20 s; one start in twenty gets stuck pulling.
+        let delay = Duration::from_millis(3000 + st.rng.u64(..17_000));
+        let fail = st.rng.u8(..20) == 0;
+        st.after(
+            delay,
+            Timed::PodStarts {
+                ns: namespace.into(),
+                name: pod_name.clone(),
+                fail,
+            },
+        );
+        pod_name
+    }
+
+    /// Stops a user server (graceful pod delete); false when it was not running.
+    pub fn stop_server(&self, namespace: &str, user: &str, server_name: &str) -> bool {
+        let pod_name = names::server_pod_name(user, server_name);
+        self.inner
+            .state()
+            .delete_pod(namespace, &pod_name, Some(1))
+            .is_some()
+    }
+
+    /// Every pod.
+    pub fn pods(&self) -> Vec<Pod> {
+        self.typed(Kind::Pod)
+    }
+
+    /// Every Deployment.
+    pub fn deployments(&self) -> Vec<Deployment> {
+        self.typed(Kind::Deployment)
+    }
+
+    /// Every StatefulSet.
+    pub fn stateful_sets(&self) -> Vec<StatefulSet> {
+        self.typed(Kind::StatefulSet)
+    }
+
+    /// Every core/v1 Event.
+    pub fn events(&self) -> Vec<Event> {
+        self.typed(Kind::Event)
+    }
+
+    /// One Secret.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Secret> {
+        self.inner
+            .state()
+            .store
+            .get(Kind::Secret, namespace, name)
+            .and_then(|o| o.typed())
+    }
+
+    /// The namespaces of this cluster's hubs.
+    pub fn hub_namespaces(&self) -> Vec<String> {
+        self.inner
+            .state()
+            .hubs
+            .iter()
+            .map(|h| h.namespace.clone())
+            .collect()
+    }
+
+    /// The current resourceVersion of the cluster.
+    pub fn resource_version(&self) -> u64 {
+        self.inner.state().store.resource_version()
+    }
+
+    /// Makes a pod crash-loop (CrashLoopBackOff, `restarts` restarts) with a Warning BackOff event.
+    pub fn crash_loop_pod(&self, namespace: &str, pod: &str, restarts: u32) -> bool {
+        let mut st = self.inner.state();
+        let Some(obj) = st.store.get(Kind::Pod, namespace, pod) else {
+            return false;
+        };
+        let mut v = obj.value();
+        set_pod_crash_looping(&mut v, restarts);
+        st.store.put(Kind::Pod, v);
+        let msg = format!("Back-off restarting failed container in pod {pod}");
+        generate::warning(
+            &mut st,
+            namespace,
+            "Pod",
+            pod,
+            "BackOff",
+            &msg,
+            restarts,
+            jiff::Timestamp::now(),
+        );
+        st.refresh_owner(namespace, pod);
+        true
+    }
+
+    /// Overrides a Deployment's ready/available replicas (until its pods next change).
+    pub fn set_ready_replicas(&self, namespace: &str, deployment: &str, ready: u32) -> bool {
+        let mut st = self.inner.state();
+        let Some(obj) = st.store.get(Kind::Deployment, namespace, deployment) else {
+            return false;
+        };
+        let mut v = obj.value();
+        v["status"]["readyReplicas"] = json!(ready);
+        v["status"]["availableReplicas"] = json!(ready);
+        st.store.put(Kind::Deployment, v);
+        true
+    }
+
+    /// Adds a Warning event about an object (kind "Pod" or "Deployment").
+    pub fn add_warning(
+        &self,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        let mut st = self.inner.state();
+        generate::warning(
+            &mut st,
+            namespace,
+            kind,
+            name,
+            reason,
+            message,
+            1,
+            jiff::Timestamp::now(),
+        );
+    }
+}

@@ -1,0 +1,62 @@
+//! The kubeconfig that points kube clients (and kubectl) at the simulated clusters: one context
+//! per cluster, named like the cluster, with a bearer token for the chosen identity.
+
+use std::io;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::Identity;
+use super::cluster::SimCluster;
+
+/// The kubeconfig YAML for `clusters` as `identity`.
+///
+/// With `token_in_url` the server URL carries the token in its path as well, because kubectl
+/// (client-go) sends no credentials to `http://` servers; kube accepts either form.
+pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: bool) -> String {
+    let server = |c: &SimCluster| {
+        if token_in_url {
+            format!(
+                "{}{}{}",
+                c.url(),
+                super::api::TOKEN_PREFIX,
+                c.token(identity)
+            )
+        } else {
+            c.url()
+        }
+    };
+    let user = |c: &SimCluster| format!("{}-{}", c.name(), identity.user());
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "current-context": clusters.first().map(|c| c.name().to_string()).unwrap_or_default(),
+        "clusters": clusters.iter().map(|c| json!({
+            "name": c.name(), "cluster": {"server": server(c)}})).collect::<Vec<_>>(),
+        "users": clusters.iter().map(|c| json!({
+            "name": user(c), "user": {"token": c.token(identity)}})).collect::<Vec<_>>(),
+        "contexts": clusters.iter().map(|c| json!({
+            "name": c.name(), "context": {"cluster": c.name(), "user": user(c)}})).collect::<Vec<_>>(),
+    });
+    serde_yaml_ng::to_string(&doc).unwrap_or_default()
+}
+
+/// Writes the kubeconfig, readable only by the owner (it holds tokens).
+pub(crate) fn write(
+    path: &Path,
+    clusters: &[SimCluster],
+    identity: Identity,
+    token_in_url: bool,
+) -> io::Result<()> {
+    let text = render(clusters, identity, token_in_url);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    io::Write::write_all(&mut f, text.as_bytes())
+}

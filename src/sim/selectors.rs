@@ -1,0 +1,299 @@
+//! Label and field selectors, parsed like the API server does, and matched against stored objects
+//! by reading only the few fields they need from the stored JSON.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::resources::Kind;
+use super::store::Obj;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Req {
+    Eq(String, String),
+    NotEq(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    NotExists(String),
+}
+
+/// A parsed `labelSelector` (requirements ANDed).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct LabelSelector(Vec<Req>);
+
+/// Splits on commas that are not inside parentheses.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+fn parse_set(rest: &str) -> Result<Vec<String>, String> {
+    let rest = rest.trim();
+    let inner = rest
+        .strip_prefix('(')
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or_else(|| format!("expected a parenthesized set, found {rest:?}"))?;
+    Ok(inner.split(',').map(|v| v.trim().to_string()).collect())
+}
+
+impl LabelSelector {
+    /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut reqs = Vec::new();
+        for part in split_top_level(s) {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let req = if let Some(key) = part.strip_prefix('!') {
+                Req::NotExists(key.trim().to_string())
+            } else if let Some((k, v)) = part.split_once("!=") {
+                Req::NotEq(k.trim().into(), v.trim().into())
+            } else if let Some((k, v)) = part.split_once("==") {
+                Req::Eq(k.trim().into(), v.trim().into())
+            } else if let Some((k, v)) = part.split_once('=') {
+                Req::Eq(k.trim().into(), v.trim().into())
+            } else if let Some((k, rest)) = part.split_once(" notin ") {
+                Req::NotIn(k.trim().into(), parse_set(rest)?)
+            } else if let Some((k, rest)) = part.split_once(" in ") {
+                Req::In(k.trim().into(), parse_set(rest)?)
+            } else if part.contains(char::is_whitespace) || part.contains('(') {
+                return Err(format!("unable to parse requirement: {part:?}"));
+            } else {
+                Req::Exists(part.to_string())
+            };
+            reqs.push(req);
+        }
+        Ok(LabelSelector(reqs))
+    }
+
+    /// Whether there are no requirements.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a label set satisfies every requirement.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.0.iter().all(|r| match r {
+            Req::Eq(k, v) => labels.get(k) == Some(v),
+            Req::NotEq(k, v) => labels.get(k) != Some(v),
+            Req::In(k, vs) => labels.get(k).is_some_and(|l| vs.contains(l)),
+            Req::NotIn(k, vs) => labels.get(k).is_none_or(|l| !vs.contains(l)),
+            Req::Exists(k) => labels.contains_key(k),
+            Req::NotExists(k) => !labels.contains_key(k),
+        })
+    }
+}
+
+/// A parsed `fieldSelector`: (field, wanted value, negated).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldSelector(Vec<(String, String, bool)>);
+
+fn field_supported(kind: Kind, field: &str) -> bool {
+    match field {
+        "metadata.name" | "metadata.namespace" => true,
+        "status.phase" | "spec.nodeName" => kind == Kind::Pod,
+        "type" | "reason" | "source" => kind == Kind::Event,
+        f if f.starts_with("involvedObject.") => kind == Kind::Event,
+        _ => false,
+    }
+}
+
+impl FieldSelector {
+    /// Parses `metadata.name=x,status.phase!=Running`; unsupported fields are an error (400).
+    pub fn parse(kind: Kind, s: &str) -> Result<Self, String> {
+        let mut reqs = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (field, value, neg) = if let Some((f, v)) = part.split_once("!=") {
+                (f, v, true)
+            } else if let Some((f, v)) = part.split_once("==") {
+                (f, v, false)
+            } else if let Some((f, v)) = part.split_once('=') {
+                (f, v, false)
+            } else {
+                return Err(format!("invalid field selector: {part:?}"));
+            };
+            let field = field.trim();
+            if !field_supported(kind, field) {
+                return Err(format!("field label not supported: {field}"));
+            }
+            reqs.push((field.to_string(), value.trim().to_string(), neg));
+        }
+        Ok(FieldSelector(reqs))
+    }
+
+    fn matches(&self, view: &View) -> bool {
+        self.0.iter().all(|(f, want, neg)| {
+            let have = view.field(f).unwrap_or("");
+            (have == want) != *neg
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ViewMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ViewInvolved {
+    kind: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    field_path: Option<String>,
+    api_version: Option<String>,
+    resource_version: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ViewStatus {
+    phase: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ViewSpec {
+    node_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ViewSource {
+    component: Option<String>,
+}
+
+/// The fields selectors look at; everything else in the JSON is skipped while parsing.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct View {
+    #[serde(default)]
+    metadata: ViewMeta,
+    #[serde(default)]
+    status: Option<ViewStatus>,
+    #[serde(default)]
+    spec: Option<ViewSpec>,
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    source: Option<ViewSource>,
+    #[serde(default)]
+    involved_object: Option<ViewInvolved>,
+}
+
+impl View {
+    fn field(&self, f: &str) -> Option<&str> {
+        let io = self.involved_object.as_ref();
+        match f {
+            "metadata.name" => Some(&self.metadata.name),
+            "metadata.namespace" => Some(&self.metadata.namespace),
+            "status.phase" => self.status.as_ref()?.phase.as_deref(),
+            "spec.nodeName" => self.spec.as_ref()?.node_name.as_deref(),
+            "type" => self.type_.as_deref(),
+            "reason" => self.reason.as_deref(),
+            "source" => self.source.as_ref()?.component.as_deref(),
+            "involvedObject.kind" => io?.kind.as_deref(),
+            "involvedObject.name" => io?.name.as_deref(),
+            "involvedObject.namespace" => io?.namespace.as_deref(),
+            "involvedObject.uid" => io?.uid.as_deref(),
+            "involvedObject.fieldPath" => io?.field_path.as_deref(),
+            "involvedObject.apiVersion" => io?.api_version.as_deref(),
+            "involvedObject.resourceVersion" => io?.resource_version.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What a list or watch asked for: namespace plus selectors.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter {
+    pub namespace: Option<String>,
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+}
+
+impl Filter {
+    /// Whether a stored object is selected.
+    pub fn matches(&self, obj: &Obj) -> bool {
+        if let Some(ns) = &self.namespace
+            && *obj.namespace != **ns
+        {
+            return false;
+        }
+        if self.labels.is_empty() && self.fields.0.is_empty() {
+            return true;
+        }
+        let view: View = serde_json::from_slice(&obj.json).unwrap_or_default();
+        self.labels.matches(&view.metadata.labels) && self.fields.matches(&view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn label_selector_supports_every_operator() {
+        let l = labels(&[("app", "jupyterhub"), ("component", "hub"), ("tier", "a")]);
+        let ok = [
+            "app=jupyterhub",
+            "app==jupyterhub,component=hub",
+            "component!=proxy",
+            "component in (hub, proxy)",
+            "component notin (proxy),app",
+            "!missing",
+            "tier in (a,b),app=jupyterhub",
+        ];
+        for s in ok {
+            assert!(LabelSelector::parse(s).unwrap().matches(&l), "{s}");
+        }
+        let no = [
+            "app=other",
+            "component notin (hub)",
+            "missing",
+            "!app",
+            "x in (a)",
+        ];
+        for s in no {
+            assert!(!LabelSelector::parse(s).unwrap().matches(&l), "{s}");
+        }
+    }
+
+    #[test]
+    fn unsupported_field_selector_is_rejected() {
+        assert!(FieldSelector::parse(Kind::Pod, "status.phase=Running").is_ok());
+        assert!(FieldSelector::parse(Kind::Pod, "spec.bogus=x").is_err());
+        assert!(FieldSelector::parse(Kind::Event, "involvedObject.name=hub,type=Warning").is_ok());
+        assert!(FieldSelector::parse(Kind::Secret, "type=Opaque").is_err());
+    }
+}
