@@ -1,1 +1,49 @@
-fn main() {}
+//! hubdeck — one terminal console for a fleet of JupyterHubs on Kubernetes.
+//!
+//! Module map (see DESIGN.md):
+//! - `cli`: the clap command tree; `app`: glue from flags to modules.
+//! - `fleet`: the pure model (clusters, hubs, servers, alerts, events), derived health.
+//! - `kube`: one supervised task per cluster with its watchers; `alerts`, `hubapi`: the other
+//!   network sources.
+//! - `action`: plan → check → run → audit for every mutation.
+//! - `tui`: the console; `headless`: one-shot commands and runbooks.
+//! - `sim`: the embedded demo fleet of loopback fake Kubernetes API servers.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use hubdeck::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("hubdeck: {e}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hubdeck: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let code = runtime.block_on(hubdeck::app::run(cli));
+    // Supervisors and the demo fleet end with the runtime; do not wait on stuck connections.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match code {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            // One line: the error and its causes.
+            let mut line = e.to_string();
+            for cause in e.chain().skip(1) {
+                line.push_str(": ");
+                line.push_str(&cause.to_string());
+            }
+            eprintln!("hubdeck: {}", line.replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -110,11 +110,22 @@ pub fn healthy_hub(cluster: &str, ns: &str, users: &[&str]) -> Vec<FleetUpdate> 
         },
         FleetUpdate::Workloads {
             cluster: c.clone(),
+            kind: WorkloadKind::Deployment,
             delta: Delta::Replace(vec![
                 workload(ns, ns, Component::Hub, "hub", 1),
                 workload(ns, ns, Component::Proxy, "proxy", 1),
-                workload(ns, ns, Component::UserPlaceholder, "user-placeholder", 1),
             ]),
+        },
+        FleetUpdate::Workloads {
+            cluster: c.clone(),
+            kind: WorkloadKind::StatefulSet,
+            delta: Delta::Replace(vec![workload(
+                ns,
+                ns,
+                Component::UserPlaceholder,
+                "user-placeholder",
+                1,
+            )]),
         },
         FleetUpdate::Pods {
             cluster: c,

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::derive::derived_alerts;
 use super::hub::{HubState, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
-use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo, Workload};
+use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo, Workload, WorkloadKind};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
 
 /// How many Warning events a cluster keeps.
@@ -78,11 +78,11 @@ impl ClusterState {
         })
     }
 
-    fn apply_workloads(&mut self, delta: Delta<Workload>) {
+    fn apply_workloads(&mut self, kind: WorkloadKind, delta: Delta<Workload>) {
         match delta {
             Delta::Replace(all) => {
                 for hub in self.hubs.values_mut() {
-                    hub.workloads.clear();
+                    hub.workloads.retain(|w| w.kind != kind);
                     hub.dirty = true;
                 }
                 for w in all {
@@ -299,7 +299,7 @@ impl Fleet {
                 c.dirty = true;
             }
             FleetUpdate::Latency { latency, .. } => c.latency = Some(latency),
-            FleetUpdate::Workloads { delta, .. } => c.apply_workloads(delta),
+            FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta),
             FleetUpdate::Pods { delta, .. } => c.apply_pods(delta),
             FleetUpdate::Events { delta, .. } => c.apply_events(delta),
             FleetUpdate::Alerts { source, alerts, .. } => {

@@ -110,6 +110,7 @@ fn hub_scaled_to_zero_is_down() {
     w.ready = 0;
     updates.push(FleetUpdate::Workloads {
         cluster: ClusterId::new("leap"),
+        kind: WorkloadKind::Deployment,
         delta: Delta::Upsert(w),
     });
     let f = fleet_with(updates);
@@ -180,6 +181,12 @@ fn hub_disappears_when_its_release_is_uninstalled() {
         [
             FleetUpdate::Workloads {
                 cluster: ClusterId::new("leap"),
+                kind: WorkloadKind::Deployment,
+                delta: Delta::Replace(vec![]),
+            },
+            FleetUpdate::Workloads {
+                cluster: ClusterId::new("leap"),
+                kind: WorkloadKind::StatefulSet,
                 delta: Delta::Replace(vec![]),
             },
             pods("leap", Delta::Replace(vec![])),
@@ -215,4 +222,23 @@ fn events_ring_is_bounded() {
     let c = f.cluster("leap").expect("cluster");
     assert_eq!(c.events.len(), EVENTS_PER_CLUSTER);
     assert_eq!(&*c.events.back().expect("last").key.name, "e509");
+}
+
+#[test]
+fn statefulset_relist_keeps_deployments() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &[]));
+    f.apply_all(
+        [FleetUpdate::Workloads {
+            cluster: ClusterId::new("leap"),
+            kind: WorkloadKind::StatefulSet,
+            delta: Delta::Replace(vec![]),
+        }],
+        t0(),
+    );
+    let h = hub(&f, "leap", "staging");
+    assert!(
+        h.summary.hub.is_some(),
+        "hub Deployment survives a StatefulSet re-list"
+    );
+    assert!(h.summary.placeholders.is_none());
 }

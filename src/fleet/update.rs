@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::ids::{ClusterId, HubId};
-use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload};
+use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
 
 /// What is known about a cluster before connecting to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -109,10 +109,13 @@ pub enum FleetUpdate {
         /// Round-trip time of a cheap request.
         latency: Duration,
     },
-    /// Hub, proxy, scheduler and placeholder workloads.
+    /// Hub, proxy, scheduler and placeholder workloads of one kind (a replace replaces only
+    /// that kind: Deployments and StatefulSets are listed by separate watches).
     Workloads {
         /// Which cluster.
         cluster: ClusterId,
+        /// Deployments or StatefulSets.
+        kind: WorkloadKind,
         /// The change.
         delta: Delta<Workload>,
     },

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::mapping::{Mapper, Z2JH_SELECTOR};
 use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKind, WatchState, is_unreachable, one_line};
-use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate};
+use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, WorkloadKind};
 
 /// How often the API round-trip time is measured.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
@@ -109,7 +109,11 @@ fn spawn_watches(client: &Client, ctx: &WatchCtx) {
         Api::<Deployment>::all(client.clone()),
         z2jh(),
         |m: &mut Mapper, d: &Deployment| m.deployment(d),
-        |cluster, delta| FleetUpdate::Workloads { cluster, delta },
+        |cluster, delta| FleetUpdate::Workloads {
+            cluster,
+            kind: WorkloadKind::Deployment,
+            delta,
+        },
         ctx.clone(),
     ));
     tokio::spawn(watch::run(
@@ -117,7 +121,11 @@ fn spawn_watches(client: &Client, ctx: &WatchCtx) {
         Api::<StatefulSet>::all(client.clone()),
         z2jh(),
         |m: &mut Mapper, s: &StatefulSet| m.stateful_set(s),
-        |cluster, delta| FleetUpdate::Workloads { cluster, delta },
+        |cluster, delta| FleetUpdate::Workloads {
+            cluster,
+            kind: WorkloadKind::StatefulSet,
+            delta,
+        },
         ctx.clone(),
     ));
     tokio::spawn(watch::run(

@@ -1,0 +1,163 @@
+//! Glue between the command line and the modules: which clusters (demo, fleet file or
+//! kubeconfig), then the chosen command.
+
+use std::io::Write;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+
+use crate::cli::{Cli, Command, GetArgs, Global, SimArgs};
+use crate::config::fleet_file::FleetFile;
+use crate::config::paths::Paths;
+use crate::config::settings::Settings;
+use crate::headless::exit;
+use crate::headless::get::{Filter, get};
+use crate::headless::session::Session;
+use crate::kube::{ClusterTarget, targets};
+use crate::sim::{FleetSpec, Scenario, SimFleet};
+
+/// Where the clusters come from for this run; keeps the demo fleet alive while it is used.
+pub struct Fleetwide {
+    /// Clusters to watch.
+    pub targets: Vec<ClusterTarget>,
+    /// The embedded demo fleet, when `--demo`.
+    pub demo: Option<SimFleet>,
+}
+
+/// Spec of the demo fleet the flags ask for.
+pub fn demo_spec(global: &Global) -> FleetSpec {
+    let mut spec = FleetSpec::demo();
+    if let Some((c, h, s)) = global.demo_scale {
+        spec.clusters = c;
+        spec.hubs = h;
+        spec.servers = s;
+    }
+    spec
+}
+
+/// Resolves the clusters: demo fleet, fleet file, or every kubeconfig context.
+pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
+    if global.demo || global.demo_scale.is_some() {
+        let sim = SimFleet::start(demo_spec(global))
+            .await
+            .map_err(|e| eyre!("demo fleet: {e}"))?;
+        let kc = targets::read_kubeconfig(sim.kubeconfig_path())?;
+        let mut list = targets::from_kubeconfig(kc, &global.contexts)?;
+        for t in &mut list {
+            t.provider = sim.cluster(&t.name).map(|c| c.provider().to_string());
+        }
+        return Ok(Fleetwide {
+            targets: list,
+            demo: Some(sim),
+        });
+    }
+    let fleet_path = global
+        .fleet
+        .clone()
+        .or_else(|| Some(paths.fleet()).filter(|p| p.exists()));
+    let list = match fleet_path {
+        Some(path) => {
+            let file = FleetFile::load(&path)?;
+            targets::from_fleet_file(&file, &global.contexts, targets::active_kubeconfig)?
+        }
+        None => targets::from_kubeconfig(targets::active_kubeconfig()?, &global.contexts)?,
+    };
+    Ok(Fleetwide {
+        targets: list,
+        demo: None,
+    })
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    let paths = Paths::discover();
+    let settings = Settings::load(&paths.settings())?;
+    match cli.command {
+        Some(Command::Sim(args)) => sim(args).await,
+        Some(Command::Get(args)) => get_cmd(&cli.global, &paths, &settings, args).await,
+        None => Err(eyre!(
+            "the console is not built yet: use a subcommand such as `get hubs`"
+        )),
+    }
+}
+
+async fn sim(args: SimArgs) -> Result<i32> {
+    let mut spec = FleetSpec::demo();
+    spec.clusters = args.clusters.unwrap_or(spec.clusters);
+    spec.hubs = args.hubs.unwrap_or(spec.hubs).max(spec.clusters);
+    spec.servers = args.servers.unwrap_or(spec.servers);
+    spec.seed = args.seed;
+    spec.scenario = args
+        .scenario
+        .parse::<Scenario>()
+        .map_err(|e| eyre!("--scenario {}: {e}", args.scenario))?;
+    crate::sim::run_foreground(spec, &args.kubeconfig_out)
+        .await
+        .map_err(|e| eyre!("sim: {e}"))?;
+    Ok(exit::OK)
+}
+
+async fn get_cmd(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    args: GetArgs,
+) -> Result<i32> {
+    let fleetwide = resolve(global, paths).await?;
+    let wanted: Vec<ClusterTarget> = fleetwide
+        .targets
+        .iter()
+        .filter(|t| {
+            args.cluster.as_deref().is_none_or(|c| c == t.name)
+                && args.hub.as_ref().is_none_or(|h| h.cluster == t.name)
+        })
+        .cloned()
+        .collect();
+    if wanted.is_empty() {
+        let names: Vec<&str> = fleetwide.targets.iter().map(|t| t.name.as_str()).collect();
+        let asked = args
+            .cluster
+            .clone()
+            .or_else(|| args.hub.as_ref().map(|h| h.cluster.clone()))
+            .unwrap_or_default();
+        return Err(eyre!(
+            "unknown cluster {asked:?}; available: {}",
+            names.join(", ")
+        ));
+    }
+    let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
+    let mut session = Session::start(wanted, settings.thresholds());
+    session.settle(timeout).await;
+    let filter = Filter {
+        cluster: args.cluster.clone(),
+        hub: args.hub.clone(),
+        selector: args.selector.clone(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = get(
+        &session.fleet,
+        args.kind,
+        &filter,
+        global.output,
+        &mut out,
+        jiff::Timestamp::now(),
+    )
+    .and_then(|_| out.flush());
+    drop(out);
+    match written {
+        // `| head` closing the pipe is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
+        other => other.wrap_err("writing output")?,
+    }
+    let unread = session.unread();
+    for (cluster, reason) in &unread {
+        eprintln!("hubdeck: cluster {cluster}: {reason}");
+    }
+    drop(fleetwide);
+    Ok(if unread.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
+}
