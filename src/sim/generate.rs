@@ -7,8 +7,9 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Value, json};
 
-use super::controller::{State, set_pod_pending, set_pod_running};
+use super::controller::State;
 use super::names;
+use super::podstatus::{set_pod_pending, set_pod_running};
 use super::resources::Kind;
 use super::store::rfc3339;
 

@@ -8,9 +8,10 @@ use k8s_openapi::api::core::v1::{Event, Pod, Secret};
 use serde_json::json;
 
 use super::cluster::SimCluster;
-use super::controller::{Timed, set_pod_crash_looping};
+use super::controller::Timed;
 use super::generate::{self, Hub};
 use super::names;
+use super::podstatus::set_pod_crash_looping;
 use super::resources::Kind;
 
 impl SimCluster {

@@ -21,6 +21,7 @@ mod logs;
 mod names;
 mod objects;
 mod patch;
+mod podstatus;
 mod resources;
 mod scenario;
 mod selectors;

@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use super::access;
 use super::api::{Call, Target};
-use super::controller::{State, set_pod_pending};
+use super::controller::State;
 use super::patch;
+use super::podstatus::set_pod_pending;
 use super::resources::Kind;
 use super::selectors::{FieldSelector, Filter, LabelSelector};
 use super::status::{ApiError, json_response};
