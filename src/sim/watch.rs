@@ -16,8 +16,12 @@ use super::selectors::Filter;
 use super::status::ApiError;
 use super::store::{Change, ChangeType, Obj};
 
-/// How often a watch that allows bookmarks gets one.
-const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
+/// How often a watch that allows bookmarks gets one (sooner in tests, to keep them fast).
+const BOOKMARK_EVERY: Duration = if cfg!(test) {
+    Duration::from_millis(300)
+} else {
+    Duration::from_secs(5)
+};
 /// The server-side default watch length when the client gives no timeoutSeconds.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -141,6 +145,18 @@ impl WatchTask {
         self.tx.send(b).await.is_ok()
     }
 
+    /// Waits while watches are stalled; false if the watch should end instead.
+    async fn wait_unstalled(&self, cancel: &tokio_util::sync::CancellationToken) -> bool {
+        while self.inner.is_stalled() {
+            tokio::select! {
+                () = cancel.cancelled() => return false,
+                () = self.tx.closed() => return false,
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+        true
+    }
+
     async fn run(
         mut self,
         initial: Vec<Arc<Obj>>,
@@ -190,6 +206,10 @@ impl WatchTask {
                 }
                 r = rx.recv() => match r {
                     Ok(c) => {
+                        // A change caught just as the stall began is held back too.
+                        if !self.wait_unstalled(&cancel).await {
+                            return;
+                        }
                         self.last_rv = self.last_rv.max(c.obj.rv);
                         if let Some(ev) = translate(self.kind, &self.filter, &c)
                             && !self.send(ev).await
