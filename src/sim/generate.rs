@@ -270,6 +270,48 @@ pub(crate) fn add_hub(st: &mut State, hub: &Hub, image: &str) {
     }
     let s = secret(hub, image, &mut st.rng);
     st.store.put(Kind::Secret, s);
+    backdate(st, ns);
+}
+
+/// Ages a freshly generated hub: installed weeks ago, its pods started days ago, as in a real fleet.
+fn backdate(st: &mut State, ns: &str) {
+    let now = jiff::Timestamp::now();
+    let installed = rfc3339(now - jiff::SignedDuration::from_hours(24 * st.rng.i64(20..400)));
+    let started = rfc3339(now - jiff::SignedDuration::from_mins(st.rng.i64(60..8000)));
+    if let Some(o) = st.store.get(Kind::Namespace, "", ns) {
+        let mut v = o.value();
+        v["metadata"]["creationTimestamp"] = json!(installed);
+        st.store.put(Kind::Namespace, v);
+    }
+    for kind in [
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::Service,
+        Kind::Secret,
+        Kind::Pod,
+    ] {
+        for o in st.store.list(kind, Some(ns)) {
+            let mut v = o.value();
+            if kind == Kind::Pod {
+                v["metadata"]["creationTimestamp"] = json!(started);
+                if v["status"]["startTime"].is_string() {
+                    v["status"]["startTime"] = json!(started);
+                }
+                for cs in v["status"]["containerStatuses"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
+                    if cs["state"]["running"].is_object() {
+                        cs["state"]["running"]["startedAt"] = json!(started);
+                    }
+                }
+            } else {
+                v["metadata"]["creationTimestamp"] = json!(installed);
+            }
+            st.store.put(kind, v);
+        }
+    }
 }
 
 /// A KubeSpawner user pod, Running unless `pending`.

@@ -27,6 +27,7 @@ mod scenario;
 mod selectors;
 mod status;
 mod store;
+mod table;
 mod watch;
 
 #[cfg(test)]

@@ -181,3 +181,59 @@ async fn latency_delays_answers_and_tokens_in_the_path_authenticate() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn kubectl_reads_and_scales_through_the_kubectl_kubeconfig() {
+    if std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_err()
+    {
+        eprintln!("kubectl not installed; skipping");
+        return;
+    }
+    let (fleet, c, _client) = small().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubectl.kubeconfig");
+    fleet
+        .write_kubectl_kubeconfig(&kc, Identity::Admin)
+        .unwrap();
+    let ns = c.hub_namespaces()[0].clone();
+    let kubectl = |args: &[&str]| {
+        let mut cmd = tokio::process::Command::new("kubectl");
+        cmd.arg("--kubeconfig")
+            .arg(&kc)
+            .arg("--context")
+            .arg(c.name())
+            .args(args);
+        cmd.env_remove("KUBECONFIG");
+        async move {
+            let out = cmd.output().await.unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            text
+        }
+    };
+    let pods = kubectl(&["get", "pods", "-n", &ns, "-l", "component=hub"]).await;
+    assert!(pods.contains("READY") && pods.contains("Running"), "{pods}");
+    kubectl(&["scale", "-n", &ns, "deployment/hub", "--replicas=0"]).await;
+    let deploy = kubectl(&[
+        "get",
+        "deployment",
+        "hub",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.replicas}",
+    ])
+    .await;
+    assert_eq!(deploy, "0");
+    let logs = kubectl(&["logs", "-n", &ns, "deploy/proxy", "--tail=2"]).await;
+    assert_eq!(logs.lines().count(), 2, "{logs}");
+    fleet.shutdown().await;
+}
