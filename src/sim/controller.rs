@@ -69,7 +69,26 @@ impl State {
                     return;
                 }
                 if fail {
-                    set_pod_waiting(&mut pod, "ImagePullBackOff", "Back-off pulling image");
+                    let image = pod["spec"]["containers"][0]["image"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    let msg = format!("Back-off pulling image \"{image}\"");
+                    set_pod_waiting(&mut pod, "ImagePullBackOff", &msg);
+                    let since = jiff::Timestamp::now();
+                    super::generate::warning(
+                        self,
+                        &ns,
+                        "Pod",
+                        &name,
+                        "Failed",
+                        &format!(
+                            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
+                        ),
+                        1,
+                        since,
+                    );
+                    super::generate::warning(self, &ns, "Pod", &name, "BackOff", &msg, 1, since);
                 } else {
                     set_pod_running(&mut pod);
                 }

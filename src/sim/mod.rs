@@ -28,6 +28,7 @@ mod selectors;
 mod status;
 mod store;
 mod table;
+mod values;
 mod watch;
 
 #[cfg(test)]

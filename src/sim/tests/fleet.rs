@@ -134,3 +134,77 @@ async fn hold() {
     tokio::time::sleep(Duration::from_secs(600)).await;
     fleet.shutdown().await;
 }
+
+fn moving_small() -> FleetSpec {
+    FleetSpec {
+        scenario: Scenario::Steady,
+        ..FleetSpec::small()
+    }
+}
+
+#[tokio::test]
+async fn steady_fleet_moves_on_its_own() {
+    let fleet = SimFleet::start(moving_small()).await.unwrap();
+    let before: u64 = fleet
+        .clusters()
+        .iter()
+        .map(SimCluster::resource_version)
+        .sum();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after: u64 = fleet
+        .clusters()
+        .iter()
+        .map(SimCluster::resource_version)
+        .sum();
+    assert!(after > before, "nothing happened in 2.5s");
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn started_server_is_pending_until_its_image_is_pulled() {
+    let fleet = SimFleet::start(moving_small()).await.unwrap();
+    let c = &fleet.clusters()[0];
+    let ns = c.hub_namespaces()[0].clone();
+    let name = c.start_server(&ns, "patient.user@example.org", "");
+    let phase = |c: &SimCluster| {
+        let p = c
+            .pods()
+            .into_iter()
+            .find(|p| p.metadata.name.as_deref() == Some(&name));
+        let s = p.and_then(|p| p.status).unwrap();
+        let waiting = s.container_statuses.unwrap()[0]
+            .state
+            .clone()
+            .unwrap()
+            .waiting;
+        (s.phase.unwrap(), waiting.and_then(|w| w.reason))
+    };
+    assert_eq!(
+        phase(c),
+        ("Pending".to_string(), Some("ContainerCreating".to_string()))
+    );
+    c.inner
+        .state()
+        .tick(std::time::Instant::now() + Duration::from_secs(60));
+    let (p, waiting) = phase(c);
+    assert!(
+        p == "Running" || waiting.as_deref() == Some("ImagePullBackOff"),
+        "{p} {waiting:?}"
+    );
+    // A graceful stop leaves the pod Terminating for a moment.
+    assert!(c.stop_server(&ns, "patient.user@example.org", ""));
+    let terminating = c
+        .pods()
+        .into_iter()
+        .find(|p| p.metadata.name.as_deref() == Some(&name));
+    assert!(terminating.unwrap().metadata.deletion_timestamp.is_some());
+    c.inner
+        .state()
+        .tick(std::time::Instant::now() + Duration::from_secs(60));
+    assert!(
+        !c.pods()
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some(&name))
+    );
+    fleet.shutdown().await;
+}

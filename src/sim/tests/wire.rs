@@ -237,3 +237,18 @@ async fn kubectl_reads_and_scales_through_the_kubectl_kubeconfig() {
     assert_eq!(logs.lines().count(), 2, "{logs}");
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn watch_ends_after_timeout_seconds() {
+    let (fleet, c, _client) = small().await;
+    let rv = c.resource_version();
+    let mut w = Lines::open(
+        &c,
+        &format!("/api/v1/pods?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+    )
+    .await;
+    let t = std::time::Instant::now();
+    assert!(w.next(Duration::from_secs(5)).await.is_none());
+    assert!(t.elapsed() < Duration::from_secs(3));
+    fleet.shutdown().await;
+}
