@@ -9,6 +9,8 @@
 //! (workloads and pod lifecycle) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 
+#![warn(missing_docs)]
+
 mod access;
 mod api;
 mod cluster;

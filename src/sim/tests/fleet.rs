@@ -208,3 +208,25 @@ async fn started_server_is_pending_until_its_image_is_pulled() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn churn_updates_pods_at_roughly_the_asked_rate() {
+    let spec = FleetSpec {
+        scenario: Scenario::Churn {
+            updates_per_sec: 500,
+        },
+        ..FleetSpec::small()
+    };
+    let fleet = SimFleet::start(spec).await.unwrap();
+    let total = |f: &SimFleet| {
+        f.clusters()
+            .iter()
+            .map(SimCluster::resource_version)
+            .sum::<u64>()
+    };
+    let before = total(&fleet);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let done = total(&fleet) - before;
+    assert!((250..=750).contains(&done), "{done} updates in 1s");
+    fleet.shutdown().await;
+}

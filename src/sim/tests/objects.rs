@@ -334,3 +334,72 @@ async fn read_only_identity_is_forbidden_to_delete_and_told_so_by_ssar() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn every_kind_lists_as_typed_objects_cluster_wide_and_namespaced() {
+    use k8s_openapi::api::core::v1::{Namespace, Service};
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    let lp = ListParams::default();
+    assert!(
+        !Api::<Pod>::all(client.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<Service>::all(client.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<Secret>::all(client.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<Deployment>::all(client.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert!(
+        !Api::<StatefulSet>::all(client.clone())
+            .list(&lp)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    Api::<Event>::all(client.clone()).list(&lp).await.unwrap();
+    let nss = Api::<Namespace>::all(client.clone())
+        .list(&lp)
+        .await
+        .unwrap();
+    assert!(
+        nss.items
+            .iter()
+            .any(|n| n.metadata.name.as_deref() == Some(ns.as_str()))
+    );
+    let svc: Service = Api::namespaced(client.clone(), &ns)
+        .get("proxy-public")
+        .await
+        .unwrap();
+    assert_eq!(svc.spec.unwrap().ports.unwrap()[0].port, 80);
+    let missing = Api::<Pod>::namespaced(client, &ns)
+        .get("nope")
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(missing), 404);
+    fleet.shutdown().await;
+}
