@@ -403,3 +403,20 @@ async fn every_kind_lists_as_typed_objects_cluster_wide_and_namespaced() {
     assert_eq!(api_code(missing), 404);
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn mutate_edits_a_typed_object_and_controllers_follow() {
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    assert!(c.mutate::<Deployment>(&ns, "user-scheduler", |d| {
+        d.spec.replicas = Some(3);
+    }));
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let sched = pods
+        .list(&ListParams::default().labels("component=user-scheduler"))
+        .await
+        .unwrap();
+    assert_eq!(sched.items.len(), 3);
+    assert!(!c.mutate::<Pod>(&ns, "no-such-pod", |_| {}));
+    fleet.shutdown().await;
+}
