@@ -65,6 +65,8 @@ pub(crate) struct Call {
     pub method: Method,
     pub query: HashMap<String, String>,
     pub content_type: String,
+    /// The Accept header, to answer kubectl's Table requests.
+    pub accept: String,
     pub body: Bytes,
 }
 
@@ -77,6 +79,11 @@ impl Call {
     /// Whether a boolean query parameter is set ("true" or "1").
     pub fn flag(&self, key: &str) -> bool {
         matches!(self.param(key), Some("true" | "1"))
+    }
+
+    /// `Some(full_object)` when the client asked for a Table.
+    pub fn table(&self) -> Option<bool> {
+        super::table::wanted(&self.accept).then(|| self.param("includeObject") == Some("Object"))
     }
 
     /// The body as JSON (YAML for apply patches).
@@ -134,12 +141,19 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     let call = Call {
         cluster,
         identity,
         method: parts.method.clone(),
         query,
         content_type,
+        accept,
         body,
     };
     match route(call, path).await {

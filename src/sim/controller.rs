@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::patch::merge;
+use super::podstatus::{pod_ready, set_pod_pending, set_pod_running, set_pod_waiting};
 use super::resources::Kind;
 use super::store::{Store, ensure_object, now_rfc3339};
 
@@ -68,7 +69,26 @@ impl State {
                     return;
                 }
                 if fail {
-                    set_pod_waiting(&mut pod, "ImagePullBackOff", "Back-off pulling image");
+                    let image = pod["spec"]["containers"][0]["image"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    let msg = format!("Back-off pulling image \"{image}\"");
+                    set_pod_waiting(&mut pod, "ImagePullBackOff", &msg);
+                    let since = jiff::Timestamp::now();
+                    super::generate::warning(
+                        self,
+                        &ns,
+                        "Pod",
+                        &name,
+                        "Failed",
+                        &format!(
+                            "Failed to pull image \"{image}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{image}\": not found"
+                        ),
+                        1,
+                        since,
+                    );
+                    super::generate::warning(self, &ns, "Pod", &name, "BackOff", &msg, 1, since);
                 } else {
                     set_pod_running(&mut pod);
                 }
@@ -223,11 +243,7 @@ impl State {
             }
         } else {
             for _ in current.len()..desired {
-                let n = format!(
-                    "{name}-{}-{}",
-                    short_hash(&hash),
-                    random_suffix(&mut self.rng)
-                );
+                let n = format!("{name}-{}-{}", hash.as_str(), random_suffix(&mut self.rng));
                 self.create_workload_pod(kind, &wl, &hash, n);
             }
         }
@@ -246,17 +262,13 @@ impl State {
             json!({"controller-revision-hash": format!("{wl_name}-{hash}"),
                    "statefulset.kubernetes.io/pod-name": pod_name})
         } else {
-            json!({"pod-template-hash": short_hash(hash)})
+            json!({"pod-template-hash": hash})
         };
         merge(&mut meta, &json!({"labels": hash_label}));
         let (owner_kind, owner_name, api) = if kind == Kind::StatefulSet {
             ("StatefulSet", wl_name.to_string(), "apps/v1")
         } else {
-            (
-                "ReplicaSet",
-                format!("{wl_name}-{}", short_hash(hash)),
-                "apps/v1",
-            )
+            ("ReplicaSet", format!("{wl_name}-{}", hash), "apps/v1")
         };
         merge(
             &mut meta,
@@ -301,7 +313,7 @@ impl State {
         let updated = pods
             .iter()
             .filter(|p| {
-                p["metadata"]["labels"]["pod-template-hash"].as_str() == Some(short_hash(&hash))
+                p["metadata"]["labels"]["pod-template-hash"].as_str() == Some(hash.as_str())
                     || p["metadata"]["labels"]["controller-revision-hash"]
                         .as_str()
                         .is_some_and(|h| h.ends_with(&hash))
@@ -385,130 +397,10 @@ pub(crate) fn template_hash(template: &Value) -> String {
         .collect()
 }
 
-fn short_hash(hash: &str) -> &str {
-    hash
-}
-
 /// A 5-character pod name suffix.
 pub(crate) fn random_suffix(rng: &mut fastrand::Rng) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     (0..5)
         .map(|_| ALPHABET[rng.usize(..ALPHABET.len())] as char)
         .collect()
-}
-
-/// Whether a pod reports Ready.
-pub(crate) fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"].as_array().is_some_and(|c| {
-        c.iter()
-            .any(|c| c["type"] == "Ready" && c["status"] == "True")
-    })
-}
-
-fn container_names(pod: &Value) -> Vec<(String, String)> {
-    pod["spec"]["containers"]
-        .as_array()
-        .map(|cs| {
-            cs.iter()
-                .map(|c| {
-                    (
-                        c["name"].as_str().unwrap_or("").to_string(),
-                        c["image"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn conditions(scheduled: bool, ready: bool) -> Value {
-    let t = now_rfc3339();
-    let s = |b: bool| if b { "True" } else { "False" };
-    json!([
-        {"type": "PodScheduled", "status": s(scheduled), "lastTransitionTime": t},
-        {"type": "Initialized", "status": "True", "lastTransitionTime": t},
-        {"type": "ContainersReady", "status": s(ready), "lastTransitionTime": t},
-        {"type": "Ready", "status": s(ready), "lastTransitionTime": t},
-    ])
-}
-
-/// A scheduled pod whose containers are still being created.
-pub(crate) fn set_pod_pending(pod: &mut Value) {
-    let statuses: Vec<Value> = container_names(pod)
-        .into_iter()
-        .map(|(name, image)| {
-            json!({"name": name, "image": image, "imageID": "", "ready": false,
-            "restartCount": 0, "started": false,
-            "state": {"waiting": {"reason": "ContainerCreating"}}})
-        })
-        .collect();
-    pod["status"] = json!({"phase": "Pending", "conditions": conditions(true, false),
-        "hostIP": "10.128.0.12", "qosClass": "Burstable", "containerStatuses": statuses});
-}
-
-/// A pod whose containers all run and are ready.
-pub(crate) fn set_pod_running(pod: &mut Value) {
-    let now = now_rfc3339();
-    let statuses: Vec<Value> = container_names(pod)
-        .into_iter()
-        .map(|(name, image)| json!({"name": name, "image": image,
-            "imageID": format!("{image}@sha256:{}", "0".repeat(64)), "ready": true,
-            "restartCount": 0, "started": true, "containerID": format!("containerd://{}", "ab".repeat(32)),
-            "state": {"running": {"startedAt": now}}}))
-        .collect();
-    let ip = format!(
-        "10.{}.{}.{}",
-        4 + (now.len() % 3),
-        fastrand::u8(..),
-        fastrand::u8(1..250)
-    );
-    pod["status"] = json!({"phase": "Running", "conditions": conditions(true, true),
-        "hostIP": "10.128.0.12", "podIP": ip, "podIPs": [{"ip": ip}], "startTime": now,
-        "qosClass": "Burstable", "containerStatuses": statuses});
-}
-
-/// A pod stuck with every container waiting for `reason`.
-pub(crate) fn set_pod_waiting(pod: &mut Value, reason: &str, message: &str) {
-    let statuses: Vec<Value> = container_names(pod)
-        .into_iter()
-        .map(|(name, image)| {
-            json!({"name": name, "image": image, "imageID": "", "ready": false,
-            "restartCount": 0, "started": false,
-            "state": {"waiting": {"reason": reason, "message": message}}})
-        })
-        .collect();
-    pod["status"] = json!({"phase": "Pending", "conditions": conditions(true, false),
-        "hostIP": "10.128.0.12", "startTime": now_rfc3339(), "qosClass": "Burstable",
-        "containerStatuses": statuses});
-}
-
-/// A pod whose single container keeps crashing (CrashLoopBackOff after `restarts` restarts).
-pub(crate) fn set_pod_crash_looping(pod: &mut Value, restarts: u32) {
-    let now = now_rfc3339();
-    let statuses: Vec<Value> = container_names(pod)
-        .into_iter()
-        .map(|(name, image)| {
-            json!({"name": name, "image": image, "imageID": "", "ready": false,
-            "restartCount": restarts, "started": false,
-            "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                "startedAt": now, "finishedAt": now}},
-            "state": {"waiting": {"reason": "CrashLoopBackOff",
-                "message": format!("back-off 5m0s restarting failed container={name} pod={}",
-                    pod["metadata"]["name"].as_str().unwrap_or(""))}}})
-        })
-        .collect();
-    pod["status"] = json!({"phase": "Running", "conditions": conditions(true, false),
-        "hostIP": "10.128.0.12", "podIP": "10.4.0.66", "startTime": now, "qosClass": "Burstable",
-        "containerStatuses": statuses});
-}
-
-/// A pod the scheduler cannot place.
-pub(crate) fn set_pod_unschedulable(pod: &mut Value, message: &str) {
-    if let Some(spec) = pod["spec"].as_object_mut() {
-        spec.remove("nodeName");
-    }
-    let t = now_rfc3339();
-    pod["status"] = json!({"phase": "Pending", "qosClass": "Burstable", "conditions": [
-        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-         "message": message, "lastTransitionTime": t}]});
 }

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::controller::{State, set_pod_crash_looping, set_pod_unschedulable};
+use super::controller::State;
 use super::generate::{self, Hub};
 use super::names;
+use super::podstatus::{set_pod_crash_looping, set_pod_unschedulable};
 use super::resources::Kind;
 use super::store::Store;
 use super::{FleetSpec, Scenario};

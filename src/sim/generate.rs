@@ -1,14 +1,11 @@
 //! Builds the objects of a z2jh fleet: per hub the chart's Deployments, StatefulSet, Services and
 //! Secret with KubeSpawner user pods; per cluster a `support` namespace. Deterministic from the seed.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::Secret;
 use serde_json::{Value, json};
 
-use super::controller::{State, set_pod_pending, set_pod_running};
+use super::controller::State;
 use super::names;
+use super::podstatus::{set_pod_pending, set_pod_running};
 use super::resources::Kind;
 use super::store::rfc3339;
 
@@ -26,7 +23,8 @@ impl Hub {
         format!("{}{name}", self.prefix)
     }
 
-    fn labels(&self, component: &str) -> Value {
+    /// The chart's common labels for a component.
+    pub fn labels(&self, component: &str) -> Value {
         json!({
             "app": "jupyterhub", "component": component, "release": self.release,
             "chart": "jupyterhub-4.1.0", "heritage": "Helm",
@@ -109,93 +107,6 @@ fn service(ns: &str, name: &str, labels: Value, selector: Value, port: u16, targ
             "ports": [{"name": "http", "port": port, "targetPort": target, "protocol": "TCP"}]}})
 }
 
-/// A realistic z2jh values file for a hub.
-fn values_yaml(hub: &Hub, image: &str) -> String {
-    let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
-    format!(
-        r#"nameOverride: ""
-fullnameOverride: {override_}
-hub:
-  config:
-    JupyterHub:
-      authenticator_class: github
-      admin_access: true
-    Authenticator:
-      admin_users:
-        - yuvipanda
-        - choldgraf
-      allowed_users: []
-    GitHubOAuthenticator:
-      oauth_callback_url: https://{ns}.example-hubs.org/hub/oauth_callback
-      allowed_organizations:
-        - 2i2c-org
-  services:
-    hubdeck:
-      admin: true
-singleuser:
-  image:
-    name: {repo}
-    tag: "{tag}"
-  memory:
-    limit: 4G
-    guarantee: 2G
-  cpu:
-    limit: 2
-    guarantee: 0.5
-  profileList:
-    - display_name: "Small: 2 GB RAM"
-      default: true
-      kubespawner_override:
-        mem_guarantee: 2G
-        mem_limit: 4G
-    - display_name: "Large: 8 GB RAM"
-      kubespawner_override:
-        mem_guarantee: 8G
-        mem_limit: 16G
-scheduling:
-  userScheduler:
-    enabled: true
-  userPlaceholder:
-    enabled: true
-    replicas: 2
-cull:
-  enabled: true
-  timeout: 3600
-  every: 300
-  maxAge: 0
-"#,
-        override_ = if hub.prefix.is_empty() {
-            "\"\""
-        } else {
-            "null"
-        },
-        ns = hub.namespace,
-    )
-}
-
-fn secret(hub: &Hub, image: &str, rng: &mut fastrand::Rng) -> Value {
-    let hex = |rng: &mut fastrand::Rng, n: usize| -> String {
-        (0..n).map(|_| format!("{:x}", rng.u8(..16))).collect()
-    };
-    let mut data = BTreeMap::new();
-    let mut put = |k: &str, v: String| {
-        data.insert(k.to_string(), ByteString(v.into_bytes()));
-    };
-    put("values.yaml", values_yaml(hub, image));
-    put("hub.config.JupyterHub.cookie_secret", hex(rng, 64));
-    put("hub.config.CryptKeeper.keys", hex(rng, 64));
-    put("hub.services.hubdeck.apiToken", hex(rng, 32));
-    let s = Secret {
-        data: Some(data),
-        type_: Some("Opaque".into()),
-        ..Default::default()
-    };
-    let mut v = serde_json::to_value(s).unwrap_or_default();
-    v["metadata"] = json!({"name": hub.object("hub"), "namespace": hub.namespace,
-        "labels": hub.labels("hub")});
-    v
-}
-
 /// Creates every object of one hub (workload pods become Running at once).
 pub(crate) fn add_hub(st: &mut State, hub: &Hub, image: &str) {
     let ns = &hub.namespace;
@@ -267,8 +178,50 @@ pub(crate) fn add_hub(st: &mut State, hub: &Hub, image: &str) {
         );
         st.store.put(Kind::Service, svc);
     }
-    let s = secret(hub, image, &mut st.rng);
+    let s = super::values::secret(hub, image, &mut st.rng);
     st.store.put(Kind::Secret, s);
+    backdate(st, ns);
+}
+
+/// Ages a freshly generated hub: installed weeks ago, its pods started days ago, as in a real fleet.
+fn backdate(st: &mut State, ns: &str) {
+    let now = jiff::Timestamp::now();
+    let installed = rfc3339(now - jiff::SignedDuration::from_hours(24 * st.rng.i64(20..400)));
+    let started = rfc3339(now - jiff::SignedDuration::from_mins(st.rng.i64(60..8000)));
+    if let Some(o) = st.store.get(Kind::Namespace, "", ns) {
+        let mut v = o.value();
+        v["metadata"]["creationTimestamp"] = json!(installed);
+        st.store.put(Kind::Namespace, v);
+    }
+    for kind in [
+        Kind::Deployment,
+        Kind::StatefulSet,
+        Kind::Service,
+        Kind::Secret,
+        Kind::Pod,
+    ] {
+        for o in st.store.list(kind, Some(ns)) {
+            let mut v = o.value();
+            if kind == Kind::Pod {
+                v["metadata"]["creationTimestamp"] = json!(started);
+                if v["status"]["startTime"].is_string() {
+                    v["status"]["startTime"] = json!(started);
+                }
+                for cs in v["status"]["containerStatuses"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
+                    if cs["state"]["running"].is_object() {
+                        cs["state"]["running"]["startedAt"] = json!(started);
+                    }
+                }
+            } else {
+                v["metadata"]["creationTimestamp"] = json!(installed);
+            }
+            st.store.put(kind, v);
+        }
+    }
 }
 
 /// A KubeSpawner user pod, Running unless `pending`.

@@ -8,9 +8,10 @@ use k8s_openapi::api::core::v1::{Event, Pod, Secret};
 use serde_json::json;
 
 use super::cluster::SimCluster;
-use super::controller::{Timed, set_pod_crash_looping};
+use super::controller::Timed;
 use super::generate::{self, Hub};
 use super::names;
+use super::podstatus::set_pod_crash_looping;
 use super::resources::Kind;
 
 impl SimCluster {
@@ -150,6 +151,33 @@ impl SimCluster {
         v["status"]["readyReplicas"] = json!(ready);
         v["status"]["availableReplicas"] = json!(ready);
         st.store.put(Kind::Deployment, v);
+        true
+    }
+
+    /// Edits any stored object in place as its k8s-openapi type (e.g. `Pod`, `Deployment`), then
+    /// lets controllers react as if the API server had accepted the change. False if not found.
+    pub fn mutate<K>(&self, namespace: &str, name: &str, f: impl FnOnce(&mut K)) -> bool
+    where
+        K: k8s_openapi::Resource + serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let Some(kind) = Kind::ALL.into_iter().find(|k| k.kind() == K::KIND) else {
+            return false;
+        };
+        let ns = if kind.namespaced() { namespace } else { "" };
+        let mut st = self.inner.state();
+        let Some(mut obj) = st.store.get(kind, ns, name).and_then(|o| o.typed::<K>()) else {
+            return false;
+        };
+        f(&mut obj);
+        let Ok(v) = serde_json::to_value(&obj) else {
+            return false;
+        };
+        st.store.put(kind, v);
+        match kind {
+            Kind::Pod => st.refresh_owner(ns, name),
+            Kind::Deployment | Kind::StatefulSet => st.reconcile(kind, ns, name),
+            _ => {}
+        }
         true
     }
 

@@ -9,6 +9,8 @@
 //! (workloads and pod lifecycle) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 
+#![warn(missing_docs)]
+
 mod access;
 mod api;
 mod cluster;
@@ -21,11 +23,14 @@ mod logs;
 mod names;
 mod objects;
 mod patch;
+mod podstatus;
 mod resources;
 mod scenario;
 mod selectors;
 mod status;
 mod store;
+mod table;
+mod values;
 mod watch;
 
 #[cfg(test)]

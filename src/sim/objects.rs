@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use super::access;
 use super::api::{Call, Target};
-use super::controller::{State, set_pod_pending};
+use super::controller::State;
 use super::patch;
+use super::podstatus::set_pod_pending;
 use super::resources::Kind;
 use super::selectors::{FieldSelector, Filter, LabelSelector};
 use super::status::{ApiError, json_response};
@@ -51,6 +52,11 @@ pub(crate) async fn dispatch(call: Call, t: Target) -> Result<Response, ApiError
                 .store
                 .get(t.kind, t.namespace.as_deref().unwrap_or(""), &name)
                 .ok_or_else(|| ApiError::not_found(&t.resource_label(), &name))?;
+            if let Some(full) = call.table() {
+                let rv = st.store.resource_version();
+                let table = super::table::render(t.kind, std::iter::once(obj.as_ref()), rv, full);
+                return Ok(json_response(200, table.to_string()));
+            }
             Ok(json_response(200, obj.json.clone()))
         }
         ("create", None) => create(&call, &t),
@@ -86,6 +92,11 @@ fn list(call: &Call, t: &Target) -> Result<Response, ApiError> {
             st.store.list(t.kind, t.namespace.as_deref()),
         )
     };
+    if let Some(full) = call.table() {
+        let rows = objs.iter().filter(|o| filter.matches(o)).map(AsRef::as_ref);
+        let table = super::table::render(t.kind, rows, rv, full);
+        return Ok(json_response(200, table.to_string()));
+    }
     // Assemble the list from the stored JSON without re-serializing each object.
     let mut body = Vec::with_capacity(objs.iter().map(|o| o.json.len() + 1).sum::<usize>() + 128);
     body.extend_from_slice(

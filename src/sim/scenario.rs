@@ -78,11 +78,13 @@ impl Driver {
             Scenario::Quiet => {}
             Scenario::Steady => {
                 self.users();
+                self.preempt_placeholders();
                 self.crash_loops();
                 self.outages().await;
             }
             Scenario::GameDay => {
                 self.users();
+                self.preempt_placeholders();
                 self.crash_loops();
                 self.faults().await;
             }
@@ -123,6 +125,42 @@ impl Driver {
                 c.inner.state().delete_pod(ns, &v, Some(1));
             }
         }
+    }
+
+    /// About once a minute a real user preempts a placeholder pod somewhere.
+    fn preempt_placeholders(&mut self) {
+        if self.rng.u16(..600) != 0 {
+            return;
+        }
+        let c = self.clusters[self.rng.usize(..self.clusters.len())].clone();
+        let mut st = c.inner.state();
+        let placeholders: Vec<_> = st
+            .store
+            .list(Kind::Pod, None)
+            .into_iter()
+            .filter(|p| p.name.contains("user-placeholder-"))
+            .collect();
+        if placeholders.is_empty() {
+            return;
+        }
+        let victim = placeholders[self.rng.usize(..placeholders.len())].clone();
+        let msg = format!(
+            "Preempted by pod {} on node {}",
+            st.store.new_uid(),
+            st.pick_node(true)
+        );
+        let now = jiff::Timestamp::now();
+        super::generate::warning(
+            &mut st,
+            &victim.namespace,
+            "Pod",
+            &victim.name,
+            "Preempted",
+            &msg,
+            1,
+            now,
+        );
+        st.delete_pod(&victim.namespace, &victim.name, Some(0));
     }
 
     /// Crash-looping pods restart again every half minute.

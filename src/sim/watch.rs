@@ -16,8 +16,12 @@ use super::selectors::Filter;
 use super::status::ApiError;
 use super::store::{Change, ChangeType, Obj};
 
-/// How often a watch that allows bookmarks gets one.
-const BOOKMARK_EVERY: Duration = Duration::from_secs(5);
+/// How often a watch that allows bookmarks gets one (sooner in tests, to keep them fast).
+const BOOKMARK_EVERY: Duration = if cfg!(test) {
+    Duration::from_millis(300)
+} else {
+    Duration::from_secs(5)
+};
 /// The server-side default watch length when the client gives no timeoutSeconds.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -44,8 +48,8 @@ fn error_line(err: &ApiError) -> Bytes {
     event_line("ERROR", err.status_json().to_string().as_bytes())
 }
 
-/// The event (if any) a change means for a watcher with this kind and filter.
-fn translate(kind: Kind, filter: &Filter, change: &Change) -> Option<Bytes> {
+/// The event type (if any) a change means for a watcher with this kind and filter.
+fn translate(kind: Kind, filter: &Filter, change: &Change) -> Option<&'static str> {
     if change.obj.kind != kind {
         return None;
     }
@@ -59,7 +63,7 @@ fn translate(kind: Kind, filter: &Filter, change: &Change) -> Option<Bytes> {
         (ChangeType::Deleted, true, _) => "DELETED",
         _ => return None,
     };
-    Some(event_line(ty, &change.obj.json))
+    Some(ty)
 }
 
 fn stream_response(rx: mpsc::Receiver<Bytes>) -> Response {
@@ -77,6 +81,7 @@ fn stream_response(rx: mpsc::Receiver<Bytes>) -> Response {
 pub(crate) fn watch(call: &Call, kind: Kind, filter: Filter) -> Result<Response, ApiError> {
     let inner = call.cluster.inner.clone();
     let bookmarks = call.flag("allowWatchBookmarks");
+    let table = call.table();
     let initial_events = call.flag("sendInitialEvents");
     let timeout = call
         .param("timeoutSeconds")
@@ -120,6 +125,7 @@ pub(crate) fn watch(call: &Call, kind: Kind, filter: Filter) -> Result<Response,
         tx,
         bookmarks,
         initial_events_end: initial_events && bookmarks,
+        table,
         last_rv: start_rv,
     };
     tokio::spawn(task.run(initial, backlog, rx, timeout));
@@ -133,12 +139,38 @@ struct WatchTask {
     tx: mpsc::Sender<Bytes>,
     bookmarks: bool,
     initial_events_end: bool,
+    /// `Some(full_object)`: events carry one-row Tables (kubectl get -w).
+    table: Option<bool>,
     last_rv: u64,
 }
 
 impl WatchTask {
     async fn send(&self, b: Bytes) -> bool {
         self.tx.send(b).await.is_ok()
+    }
+
+    /// Sends one object event, as the object or as a one-row Table.
+    async fn send_obj(&self, ty: &str, obj: &Obj) -> bool {
+        let line = match self.table {
+            None => event_line(ty, &obj.json),
+            Some(full) => {
+                let t = super::table::render(self.kind, std::iter::once(obj), obj.rv, full);
+                event_line(ty, t.to_string().as_bytes())
+            }
+        };
+        self.send(line).await
+    }
+
+    /// Waits while watches are stalled; false if the watch should end instead.
+    async fn wait_unstalled(&self, cancel: &tokio_util::sync::CancellationToken) -> bool {
+        while self.inner.is_stalled() {
+            tokio::select! {
+                () = cancel.cancelled() => return false,
+                () = self.tx.closed() => return false,
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+        true
     }
 
     async fn run(
@@ -150,7 +182,7 @@ impl WatchTask {
     ) {
         let cancel = self.inner.watch_token();
         for o in initial.iter().filter(|o| self.filter.matches(o)) {
-            if !self.send(event_line("ADDED", &o.json)).await {
+            if !self.send_obj("ADDED", o).await {
                 return;
             }
         }
@@ -159,8 +191,8 @@ impl WatchTask {
         }
         for c in &backlog {
             self.last_rv = self.last_rv.max(c.obj.rv);
-            if let Some(ev) = translate(self.kind, &self.filter, c)
-                && !self.send(ev).await
+            if let Some(ty) = translate(self.kind, &self.filter, c)
+                && !self.send_obj(ty, &c.obj).await
             {
                 return;
             }
@@ -190,9 +222,13 @@ impl WatchTask {
                 }
                 r = rx.recv() => match r {
                     Ok(c) => {
+                        // A change caught just as the stall began is held back too.
+                        if !self.wait_unstalled(&cancel).await {
+                            return;
+                        }
                         self.last_rv = self.last_rv.max(c.obj.rv);
-                        if let Some(ev) = translate(self.kind, &self.filter, &c)
-                            && !self.send(ev).await
+                        if let Some(ty) = translate(self.kind, &self.filter, &c)
+                            && !self.send_obj(ty, &c.obj).await
                         {
                             return;
                         }
