@@ -38,7 +38,10 @@ fn unknown_context_lists_the_available_ones() {
     let out = hubdeck_with(&kc, dir.path(), &["get", "hubs", "--context", "lepa"]);
     assert_eq!(out.status.code(), Some(1));
     let line = one_line(&stderr(&out)).to_string();
-    assert_eq!(line, "hubdeck: unknown context \"lepa\"; available: leap, nasa");
+    assert_eq!(
+        line,
+        "hubdeck: unknown context \"lepa\"; available: leap, nasa"
+    );
 }
 
 #[test]
@@ -53,7 +56,10 @@ fn fleet_file_errors_name_file_and_line() {
     );
     assert_eq!(out.status.code(), Some(1));
     let line = one_line(&stderr(&out)).to_string();
-    assert!(line.starts_with(&format!("hubdeck: {}:3: ", fleet.display())), "{line}");
+    assert!(
+        line.starts_with(&format!("hubdeck: {}:3: ", fleet.display())),
+        "{line}"
+    );
 }
 
 #[test]

@@ -55,7 +55,8 @@ async fn get_hubs_table_lists_every_hub_with_health() {
     for c in fleet.sim.clusters() {
         for ns in c.hub_namespaces() {
             assert!(
-                text.lines().any(|l| l.starts_with(c.name()) && l.contains(&ns)),
+                text.lines()
+                    .any(|l| l.starts_with(c.name()) && l.contains(&ns)),
                 "hub {}/{ns} missing from:\n{text}",
                 c.name()
             );
@@ -69,7 +70,12 @@ async fn started_and_stopped_servers_show_up_through_the_watch() {
     let mut session = fleet.session().await;
     let c = fleet.cluster(0);
     let ns = c.hub_namespaces()[0].clone();
-    let key = (c.name().to_string(), ns.clone(), "new.user@example.org".to_string(), String::new());
+    let key = (
+        c.name().to_string(),
+        ns.clone(),
+        "new.user@example.org".to_string(),
+        String::new(),
+    );
 
     c.start_server(&ns, "new.user@example.org", "");
     let appeared = session
@@ -79,7 +85,9 @@ async fn started_and_stopped_servers_show_up_through_the_watch() {
 
     assert!(c.stop_server(&ns, "new.user@example.org", ""));
     let gone = session
-        .wait_for(Duration::from_secs(10), |f| !model_servers(f).contains(&key))
+        .wait_for(Duration::from_secs(10), |f| {
+            !model_servers(f).contains(&key)
+        })
         .await;
     assert!(gone, "stopped server left the model");
     assert_eq!(model_servers(&session.fleet), sim_servers(&fleet.sim));
@@ -132,7 +140,10 @@ async fn with_one_cluster_down_the_others_are_listed_and_exit_code_is_3() {
     let err = stderr(&out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "one stderr line per unread cluster: {err}");
-    assert!(lines[0].contains(down.name()) && lines[0].contains("unreachable"), "{err}");
+    assert!(
+        lines[0].contains(down.name()) && lines[0].contains("unreachable"),
+        "{err}"
+    );
     let text = stdout(&out);
     for (i, c) in fleet.sim.clusters().iter().enumerate() {
         if i != 1 {
@@ -150,22 +161,45 @@ async fn cluster_that_returns_is_ready_again() {
     c.go_down().await;
     let down = session
         .wait_for(Duration::from_secs(30), |f| {
-            matches!(f.cluster(&name).map(|c| &c.status), Some(ClusterStatus::Unreachable { .. }))
+            matches!(
+                f.cluster(&name).map(|c| &c.status),
+                Some(ClusterStatus::Unreachable { .. })
+            )
         })
         .await;
     assert!(down, "cluster marked unreachable");
     // Its hubs are kept, marked unknown (stale), not dropped.
-    assert!(session.fleet.hubs().filter(|h| h.id.cluster.as_str() == name).all(|h| h.summary.health.level == HealthLevel::Unknown));
+    assert!(
+        session
+            .fleet
+            .hubs()
+            .filter(|h| h.id.cluster.as_str() == name)
+            .all(|h| h.summary.health.level == HealthLevel::Unknown)
+    );
     c.come_back().await;
     assert!(c.is_up(), "sim listens again");
-    let addr = c.url().trim_start_matches("http://").trim_end_matches('/').to_string();
-    assert!(std::net::TcpStream::connect(&addr).is_ok(), "port {addr} accepts connections");
+    let addr = c
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        std::net::TcpStream::connect(&addr).is_ok(),
+        "port {addr} accepts connections"
+    );
     let back = session
-        .wait_for(Duration::from_secs(60), |f| {
-            matches!(f.cluster(&name).map(|c| &c.status), Some(ClusterStatus::Ready))
+        .wait_for(Duration::from_secs(30), |f| {
+            matches!(
+                f.cluster(&name).map(|c| &c.status),
+                Some(ClusterStatus::Ready)
+            )
         })
         .await;
-    assert!(back, "cluster ready again: {:?}", session.fleet.cluster(&name).map(|c| &c.status));
+    assert!(
+        back,
+        "cluster ready again: {:?}",
+        session.fleet.cluster(&name).map(|c| &c.status)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,7 +215,10 @@ async fn api_server_answering_garbage_marks_its_cluster_degraded() {
     );
     // The other clusters are unaffected.
     assert!(matches!(
-        session.fleet.cluster(fleet.cluster(0).name()).map(|c| &c.status),
+        session
+            .fleet
+            .cluster(fleet.cluster(0).name())
+            .map(|c| &c.status),
         Some(ClusterStatus::Ready)
     ));
 }

@@ -19,6 +19,11 @@ use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, Wo
 
 /// How often the API round-trip time is measured.
 const PROBE_EVERY: Duration = Duration::from_secs(10);
+/// How often the status is re-derived (failures age) and, while unreachable, probed.
+const TICK: Duration = Duration::from_secs(2);
+/// How long a watch failure counts: a watch that keeps failing reports again within
+/// `MAX_RETRY_DELAY`, so an older failure means its retry succeeded.
+const FAILURE_FRESH: Duration = Duration::from_secs(2 * watch::MAX_RETRY_DELAY.as_secs() + 2);
 /// How long a probe may take before the cluster counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Every watch a cluster runs.
@@ -70,17 +75,24 @@ pub async fn supervise(
     spawn_watches(&client, &ctx);
 
     let mut status = Status::default();
-    let mut probe = tokio::time::interval(PROBE_EVERY);
+    let mut tick = tokio::time::interval(TICK);
+    let mut next_probe = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             Some((kind, state)) = reports.recv() => {
-                status.watches.insert(kind, state);
+                status.watches.insert(kind, (state, Instant::now()));
             }
-            _ = probe.tick() => {
-                status.probe = Some(probe_once(&client).await);
-                if let Some(Ok(latency)) = status.probe {
-                    let _ = updates.send(FleetUpdate::Latency { cluster: cluster.clone(), latency }).await;
+            _ = tick.tick() => {
+                if tokio::time::Instant::now() >= next_probe {
+                    let probe = probe_once(&client).await;
+                    // Probe often while the cluster is away, so its return shows quickly.
+                    next_probe = tokio::time::Instant::now()
+                        + if probe.is_ok() { PROBE_EVERY } else { TICK };
+                    if let Ok(latency) = probe {
+                        let _ = updates.send(FleetUpdate::Latency { cluster: cluster.clone(), latency }).await;
+                    }
+                    status.probe = Some(probe);
                 }
             }
         }
@@ -164,7 +176,7 @@ async fn probe_once(client: &Client) -> Probe {
 /// What the supervisor knows, from which the cluster status follows.
 #[derive(Default)]
 struct Status {
-    watches: HashMap<WatchKind, WatchState>,
+    watches: HashMap<WatchKind, (WatchState, Instant)>,
     probe: Option<Probe>,
     sent: Option<ClusterStatus>,
     down_since: Option<Timestamp>,
@@ -175,21 +187,25 @@ impl Status {
         let failed: Vec<(WatchKind, &String, bool)> = KINDS
             .iter()
             .filter_map(|k| match self.watches.get(k) {
-                Some(WatchState::Failed { error, unreachable }) => Some((*k, error, *unreachable)),
+                Some((WatchState::Failed { error, unreachable }, at))
+                    if at.elapsed() < FAILURE_FRESH =>
+                {
+                    Some((*k, error, *unreachable))
+                }
                 _ => None,
             })
             .collect();
-        let probe_down = match &self.probe {
+        // The probe decides reachability; before its first answer, watches that all fail to
+        // connect do.
+        let down = match &self.probe {
             Some(Err((e, true))) => Some(e.clone()),
-            _ => None,
+            Some(_) => None,
+            None if failed.len() == KINDS.len() && failed.iter().all(|f| f.2) => {
+                failed.first().map(|f| f.1.clone())
+            }
+            None => None,
         };
-        let all_down = !failed.is_empty()
-            && failed.len() == KINDS.len()
-            && failed.iter().all(|(_, _, unreachable)| *unreachable);
-        if probe_down.is_some() || all_down {
-            let error = probe_down
-                .or_else(|| failed.first().map(|(_, e, _)| (*e).clone()))
-                .unwrap_or_default();
+        if let Some(error) = down {
             let since = *self.down_since.get_or_insert_with(Timestamp::now);
             return ClusterStatus::Unreachable { error, since };
         }

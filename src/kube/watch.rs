@@ -2,10 +2,12 @@
 //! mapped at once to its small fleet struct, `Init`..`InitDone` sent as one full replace.
 
 use std::fmt::Debug;
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::Api;
 use kube::runtime::WatchStreamExt;
+use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
@@ -83,7 +85,9 @@ pub async fn run<K, T>(
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     T: Send + 'static,
 {
-    let mut stream = watcher::watcher(api, config).default_backoff().boxed();
+    let mut stream = watcher::watcher(api, config)
+        .backoff(RetryBackoff::default())
+        .boxed();
     let mut mapper = Mapper::default();
     let mut relist: Vec<T> = Vec::new();
     let mut state: Option<WatchState> = None;
@@ -120,14 +124,57 @@ pub async fn run<K, T>(
         {
             return;
         }
-        if let Some(s) = new_state
-            && state.as_ref() != Some(&s)
-        {
+        // Every failure is reported (the supervisor ages them out: a retry that fails again
+        // reports within MAX_RETRY_DELAY); recovery is reported on the first good event.
+        let report = match new_state {
+            Some(WatchState::Failed { .. }) => new_state,
+            Some(WatchState::Synced) => new_state,
+            None if matches!(state, Some(WatchState::Failed { .. })) => Some(WatchState::Synced),
+            None => None,
+        };
+        if let Some(s) = report {
             state = Some(s.clone());
             if ctx.reports.send((kind, s)).await.is_err() {
                 return;
             }
         }
+    }
+}
+
+/// Longest wait between two retries of a failed watch. A watch that reported a failure and
+/// nothing since for longer than this has recovered.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
+
+/// Exponential backoff with jitter, 500 ms up to `MAX_RETRY_DELAY`: short enough that a
+/// cluster that returns is live again within seconds, long enough not to hammer one that
+/// does not.
+#[derive(Debug, Clone)]
+struct RetryBackoff {
+    next: Duration,
+}
+
+impl Default for RetryBackoff {
+    fn default() -> Self {
+        Self {
+            next: Duration::from_millis(500),
+        }
+    }
+}
+
+impl Iterator for RetryBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let base = self.next;
+        self.next = (self.next * 2).min(MAX_RETRY_DELAY);
+        let jitter = base.mul_f64(fastrand::f64() * 0.2);
+        Some((base + jitter).min(MAX_RETRY_DELAY))
+    }
+}
+
+impl Backoff for RetryBackoff {
+    fn reset(&mut self) {
+        *self = Self::default();
     }
 }
 

@@ -88,8 +88,12 @@ pub fn sim_servers(sim: &SimFleet) -> BTreeSet<(String, String, String, String)>
             out.insert((
                 c.name().to_string(),
                 meta.namespace.clone().unwrap_or_default(),
-                ann.get("hub.jupyter.org/username").cloned().unwrap_or_default(),
-                ann.get("hub.jupyter.org/servername").cloned().unwrap_or_default(),
+                ann.get("hub.jupyter.org/username")
+                    .cloned()
+                    .unwrap_or_default(),
+                ann.get("hub.jupyter.org/servername")
+                    .cloned()
+                    .unwrap_or_default(),
             ));
         }
     }
