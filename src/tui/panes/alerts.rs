@@ -19,7 +19,7 @@ const COLUMNS: &[Column] = &[
     col("CLUSTER", 12, 1),
     col("HUB/OBJECT", 22, 2),
     col("SINCE", 5, 3),
-    col("ORIGIN", 7, 4),
+    col("ORIGIN", 12, 4),
     col("SILENCED", 8, 3),
     flex("SUMMARY", 20, 5),
 ];
@@ -139,7 +139,7 @@ impl RowSource for Alerts {
             Cell::text(age(ctx.now, a.since)),
             Cell::new(
                 match a.origin {
-                    AlertOrigin::Alertmanager => "am",
+                    AlertOrigin::Alertmanager => "alertmanager",
                     AlertOrigin::Derived => "derived",
                 },
                 Role::Dim,

@@ -148,9 +148,9 @@ impl RowSource for Servers {
         let mut push = |hub: &HubState| {
             let start = out.len();
             out.extend(hub.servers().map(|p| (hub.id.clone(), p.key.name.clone())));
-            out[start..].sort_by(|a, b| {
-                let user = |r: &ServerRow| hub.pods.get(&r.1).map(|p| user(p).to_lowercase());
-                user(a).cmp(&user(b)).then_with(|| a.1.cmp(&b.1))
+            out[start..].sort_by_cached_key(|r| {
+                let user = hub.pods.get(&r.1).map(|p| user(p).to_lowercase());
+                (user, r.1.clone())
             });
         };
         match &self.scope {

@@ -1,5 +1,6 @@
 //! Console tests: drive keys, render into `TestBackend`, assert on what a person reads.
 
+mod bench;
 mod navigation;
 mod overlays;
 mod panes;

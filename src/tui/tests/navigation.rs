@@ -20,7 +20,7 @@ fn hubs_pane_is_fleet_wide_worst_health_first() {
 #[test]
 fn header_counts_the_fleet_at_a_glance() {
     let mut app = app();
-    let s = screen(&mut app);
+    let s = text_of(&buffer(&mut app, 140, 40));
     let head = s.lines().next().unwrap();
     assert!(head.contains("clusters 2/2 ready"), "{head}");
     assert!(head.contains("hubs 2 ok 0 degraded 1 down"), "{head}");

@@ -84,7 +84,7 @@ fn every_builtin_theme_renders_every_pane() {
         );
         for keys in ["1", "2", "3", "4", "5", "1d"] {
             press(&mut app, keys);
-            assert!(text_of(&buffer(&mut app, 120, 40)).contains("clusters 2/2 ready"));
+            assert!(text_of(&buffer(&mut app, 120, 40)).contains("clu 2/2"));
         }
     }
 }

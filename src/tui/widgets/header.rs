@@ -68,7 +68,7 @@ impl Glance {
 /// Draws the header: full at 100+ columns, condensed below.
 pub fn draw_header(frame: &mut Frame, area: Rect, g: &Glance, now: Timestamp, theme: &Theme) {
     let base = theme.style(Role::Header);
-    let wide = area.width >= 100;
+    let wide = area.width >= 124;
     let fresh = match g.newest {
         Some(t) => format!("{} ago", age(now, Some(t))),
         None => "no data yet".into(),

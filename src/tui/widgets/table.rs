@@ -2,6 +2,8 @@
 //! cached index keyed by (fleet version, filter, sort), and only the visible window is built and
 //! drawn, so a frame costs the same for 30 rows as for 100,000.
 
+use std::time::{Duration, Instant};
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -116,6 +118,11 @@ pub trait RowSource {
     fn draw_footer(&self, _row: Option<&Self::Row>, _frame: &mut Frame, _area: Rect, _ctx: &Ctx) {}
 }
 
+/// A rebuild costing this much is worth rate-limiting.
+const EXPENSIVE: Duration = Duration::from_millis(15);
+/// How long rows of an expensive table may lag the fleet.
+const STALE_FOR: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone, PartialEq)]
 struct CacheKey {
     version: u64,
@@ -129,6 +136,7 @@ pub struct TablePane<S: RowSource> {
     source: S,
     rows: Vec<S::Row>,
     cache: Option<CacheKey>,
+    built: Option<(Instant, Duration)>,
     selected: usize,
     offset: usize,
     page: usize,
@@ -146,6 +154,7 @@ impl<S: RowSource> TablePane<S> {
             source,
             rows: Vec::new(),
             cache: None,
+            built: None,
             selected: 0,
             offset: 0,
             page: 10,
@@ -171,9 +180,10 @@ impl<S: RowSource> TablePane<S> {
             sort: self.sort,
             reverse: self.reverse,
         };
-        if self.cache.as_ref() == Some(&key) {
+        if self.cache.as_ref() == Some(&key) || self.stale_is_fine(&key) {
             return;
         }
+        let started = Instant::now();
         // Typing more of a filter only narrows: filter the cached rows instead of all of them.
         let narrowing = self.cache.as_ref().is_some_and(|old| {
             old.version == key.version
@@ -202,6 +212,7 @@ impl<S: RowSource> TablePane<S> {
             });
         }
         self.cache = Some(key);
+        self.built = Some((Instant::now(), started.elapsed()));
         if let Some(i) = self
             .anchor
             .as_ref()
@@ -211,6 +222,21 @@ impl<S: RowSource> TablePane<S> {
         }
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
         self.anchor = self.rows.get(self.selected).cloned();
+    }
+
+    /// Whether to keep rows from an older fleet version: only when nothing but the version
+    /// moved, the last rebuild was expensive (a huge fleet-wide table) and recent. Keeps a
+    /// churning 100,000-server fleet from spending every frame on rebuilds; rows are at most
+    /// `STALE_FOR` old (vanished rows draw blank until then).
+    fn stale_is_fine(&self, key: &CacheKey) -> bool {
+        let (Some(old), Some((at, cost))) = (&self.cache, self.built) else {
+            return false;
+        };
+        old.filter == key.filter
+            && old.sort == key.sort
+            && old.reverse == key.reverse
+            && cost >= EXPENSIVE
+            && at.elapsed() < STALE_FOR
     }
 
     fn select_index(&mut self, i: usize) {
