@@ -7,3 +7,4 @@ pub mod fleet;
 pub mod headless;
 pub mod kube;
 pub mod sim;
+pub mod tui;

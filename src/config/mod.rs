@@ -1,8 +1,13 @@
-//! Configuration: paths, settings, the fleet file, themes and keymaps.
+//! Configuration read from files: paths, settings, the fleet file, themes and keymaps
+//! (embedded presets from `themes/` and `keymaps/`, with the user's files merged over them).
 
 pub mod fleet_file;
+pub mod keymap;
 pub mod paths;
 pub mod settings;
+pub mod theme;
+
+pub use theme::ConfigError;
 
 /// 1-based line number of a byte offset, for errors that name the line.
 pub fn line_of(text: &str, offset: usize) -> usize {

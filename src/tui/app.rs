@@ -1,0 +1,312 @@
+//! The console's state: the fleet it shows, a stack of panes (the breadcrumb), an overlay, a
+//! toast. Keys are dispatched in `dispatch.rs`; this file holds the state, time and drawing.
+//! Everything here runs without a terminal, so tests drive keys and render into `TestBackend`.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use ratatui::Frame;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::keymap::{Command, Context, Keymap};
+use crate::config::theme::{Role, Theme};
+use crate::fleet::{Fleet, FleetUpdate};
+
+use super::panes::hubs::Hubs;
+use super::panes::{Ctx, Pane, TablePane};
+use super::text::{age, fit, width};
+use super::trends::Trends;
+use super::widgets::header::{Glance, draw_header, draw_status};
+use super::widgets::help::Help;
+use super::widgets::palette::Palette;
+use super::{ConsoleOptions, DescribeRequest, Description, LogEvent, LogRequest, Services};
+
+pub use super::intent::{Intent, Target};
+
+/// How long a toast stays.
+const TOAST_FOR: SignedDuration = SignedDuration::from_secs(4);
+/// How often time alone re-derives health (pods pending ever longer).
+const REFRESH_EVERY: SignedDuration = SignedDuration::from_secs(1);
+
+/// An overlay over the panes.
+pub(crate) enum Overlay {
+    None,
+    Help(Help),
+    Palette(Box<Palette>),
+}
+
+/// A short message in the status line.
+pub(crate) struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub until: Timestamp,
+}
+
+/// Services for consoles built without any (tests, benchmarks): every request fails at once.
+struct NoServices;
+
+impl Services for NoServices {
+    fn logs(&self, _req: LogRequest) -> mpsc::Receiver<LogEvent> {
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(LogEvent::Error("no log service in this console".into()));
+        rx
+    }
+
+    fn describe(&self, _req: DescribeRequest) -> oneshot::Receiver<Result<Description, String>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(Err("no describe service in this console".into()));
+        rx
+    }
+}
+
+/// The console's state.
+pub struct App {
+    pub(crate) theme: Theme,
+    pub(crate) keymap: Keymap,
+    pub(crate) readonly: bool,
+    pub(crate) fleet: Fleet,
+    pub(crate) now: Timestamp,
+    pub(crate) trends: Trends,
+    pub(crate) stack: Vec<Box<dyn Pane + Send>>,
+    pub(crate) overlay: Overlay,
+    pub(crate) toast: Option<Toast>,
+    pub(crate) services: Arc<dyn Services>,
+    last_refresh: Option<Timestamp>,
+    glance: Option<(u64, Glance)>,
+    fresh_shown: String,
+}
+
+impl App {
+    /// A console over `fleet`, showing every hub, worst first.
+    pub fn new(opts: ConsoleOptions, fleet: Fleet) -> Self {
+        let now = fleet
+            .clusters()
+            .filter_map(|c| c.updated)
+            .max()
+            .unwrap_or_else(Timestamp::now);
+        let mut trends = Trends::default();
+        trends.sample(&fleet, now);
+        Self {
+            theme: opts.theme,
+            keymap: opts.keymap,
+            readonly: opts.readonly,
+            fleet,
+            now,
+            trends,
+            stack: vec![Box::new(TablePane::new(Hubs::fleet()))],
+            overlay: Overlay::None,
+            toast: None,
+            services: Arc::new(NoServices),
+            last_refresh: None,
+            glance: None,
+            fresh_shown: String::new(),
+        }
+    }
+
+    /// Uses `services` for logs and descriptions.
+    pub fn with_services(mut self, services: Arc<dyn Services>) -> Self {
+        self.services = services;
+        self
+    }
+
+    /// The fleet shown.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// The active theme.
+    pub fn theme(&self) -> &Theme {
+        &self.theme
+    }
+
+    /// Where the person is, e.g. `Clusters › leap › Hubs`.
+    pub fn breadcrumb(&self) -> String {
+        self.stack
+            .iter()
+            .map(|p| p.crumb())
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+
+    /// Applies a batch of updates at `now` and refreshes derived state once; returns whether the
+    /// fleet changed.
+    pub fn apply_updates(&mut self, updates: Vec<FleetUpdate>, now: Timestamp) -> bool {
+        let before = self.fleet.version();
+        self.now = now;
+        self.fleet.apply_all(updates, now);
+        self.last_refresh = Some(now);
+        self.trends.sample(&self.fleet, now);
+        self.fleet.version() != before
+    }
+
+    /// Advances the clock: time-based health, trend samples, I/O answers, toasts, the header's
+    /// freshness. Returns whether the screen should be redrawn.
+    pub fn tick(&mut self, now: Timestamp) -> bool {
+        self.now = now;
+        let mut changed = false;
+        if self
+            .last_refresh
+            .is_none_or(|t| now.duration_since(t) >= REFRESH_EVERY)
+        {
+            self.last_refresh = Some(now);
+            changed |= self.fleet.refresh(now);
+        }
+        changed |= self.trends.sample(&self.fleet, now);
+        changed |= self.poll_io();
+        if self.toast.as_ref().is_some_and(|t| now >= t.until) {
+            self.toast = None;
+            changed = true;
+        }
+        changed |= self.freshness() != self.fresh_shown;
+        changed
+    }
+
+    /// Drains answers from services (log lines, descriptions) without blocking; returns whether
+    /// the visible pane changed.
+    pub fn poll_io(&mut self) -> bool {
+        let last = self.stack.len() - 1;
+        let mut changed = false;
+        for (i, pane) in self.stack.iter_mut().enumerate() {
+            changed |= pane.poll() && i == last;
+        }
+        changed
+    }
+
+    /// Shows a message in the status line for a few seconds.
+    pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.toast = Some(Toast {
+            text: text.into(),
+            error,
+            until: self.now + TOAST_FOR,
+        });
+    }
+
+    fn freshness(&self) -> String {
+        let newest = self.fleet.clusters().filter_map(|c| c.updated).max();
+        age(self.now, newest)
+    }
+
+    fn hints(&self, context: Context) -> Line<'static> {
+        let wanted: &[Command] = match context {
+            Context::Logs => &[
+                Command::Help,
+                Command::Follow,
+                Command::Search,
+                Command::Wrap,
+                Command::Back,
+            ],
+            Context::Detail => &[Command::Help, Command::Logs, Command::Back, Command::Quit],
+            _ => &[
+                Command::Help,
+                Command::Palette,
+                Command::Filter,
+                Command::Open,
+                Command::Back,
+                Command::Quit,
+            ],
+        };
+        let mut spans = Vec::new();
+        for cmd in wanted {
+            if let Some(key) = self.keymap.keys_for(context, *cmd).first() {
+                spans.push(Span::styled(
+                    key.to_string(),
+                    self.theme.style(Role::KeyHint),
+                ));
+                spans.push(Span::styled(
+                    format!(" {} ", cmd.name()),
+                    self.theme.style(Role::Dim),
+                ));
+            }
+        }
+        Line::from(spans)
+    }
+
+    /// Draws the whole screen.
+    pub fn draw(&mut self, frame: &mut Frame) {
+        let area = frame.area();
+        let [head, crumb, body, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let version = self.fleet.version();
+        let glance = match &self.glance {
+            Some((v, g)) if *v == version => g.clone(),
+            _ => {
+                let g = Glance::of(&self.fleet);
+                self.glance = Some((version, g.clone()));
+                g
+            }
+        };
+        self.fresh_shown = self.freshness();
+        draw_header(frame, head, &glance, self.now, &self.theme);
+        self.draw_breadcrumb(frame, crumb);
+        let ctx = Ctx {
+            fleet: &self.fleet,
+            theme: &self.theme,
+            now: self.now,
+            trends: &self.trends,
+        };
+        let top = self.stack.len() - 1;
+        let context = self.stack[top].context();
+        self.stack[top].draw(frame, body, &ctx);
+        match &mut self.overlay {
+            Overlay::None => {}
+            Overlay::Help(h) => h.draw(frame, body, &self.keymap, &self.theme),
+            Overlay::Palette(p) => p.draw(frame, body, &self.theme),
+        }
+        let right = match &self.toast {
+            Some(t) => {
+                let role = if t.error {
+                    Role::ToastError
+                } else {
+                    Role::ToastInfo
+                };
+                let text = fit(&t.text, usize::from(area.width.saturating_sub(8)));
+                Line::styled(format!(" {text} "), self.theme.style(role))
+            }
+            None => self.hints(context),
+        };
+        draw_status(frame, status, &self.fleet, self.now, right, &self.theme);
+    }
+
+    fn draw_breadcrumb(&self, frame: &mut Frame, area: Rect) {
+        let mut text = format!(" {}", self.breadcrumb());
+        if self.readonly {
+            text.push_str("  [read-only]");
+        }
+        let max = usize::from(area.width);
+        if width(&text) > max {
+            let chars: Vec<char> = text.chars().collect();
+            let mut tail = String::new();
+            for c in chars.iter().rev() {
+                if width(&tail) + 2 >= max {
+                    break;
+                }
+                tail.insert(0, *c);
+            }
+            text = format!("…{tail}");
+        }
+        let p = Paragraph::new(Line::styled(
+            fit(&text, max).into_owned(),
+            self.theme.style(Role::Breadcrumb),
+        ));
+        frame.render_widget(p, area);
+    }
+}
+
+/// Renders one frame off-screen (e.g. 120x40) and returns the buffer: what a person would see,
+/// for tests and benchmarks timing a frame.
+pub fn render_offscreen(app: &mut App, width: u16, height: u16) -> std::io::Result<Buffer> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height))?;
+    terminal.draw(|f| app.draw(f))?;
+    Ok(terminal.backend().buffer().clone())
+}

@@ -1,0 +1,256 @@
+//! Detail: sections of key/value pairs, known locally and/or answered by `Services::describe`.
+//! For a hub: its live summary and trend, then the hub Deployment's description.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use tokio::sync::oneshot;
+use tokio::sync::oneshot::error::TryRecvError;
+
+use crate::config::keymap::{Command, Context};
+use crate::config::theme::Role;
+use crate::fleet::{Component, HubId, HubState};
+
+use super::super::text::{fit, sanitize, width};
+use super::super::widgets::{health_badge, health_role};
+use super::super::{Description, LogRequest};
+use super::{Ctx, Outcome, Pane, hubs};
+
+type Section = (String, Vec<(String, String)>);
+
+const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+
+/// A detail pane.
+pub struct DetailPane {
+    title: String,
+    sections: Vec<Section>,
+    pending: Option<oneshot::Receiver<Result<Description, String>>>,
+    error: Option<String>,
+    hub: Option<HubId>,
+    logs: Option<LogRequest>,
+    scroll: usize,
+    page: usize,
+    spin: usize,
+}
+
+impl DetailPane {
+    /// A detail of local sections, with a description on its way (if `pending`).
+    pub fn new(
+        title: String,
+        sections: Vec<Section>,
+        pending: Option<oneshot::Receiver<Result<Description, String>>>,
+        logs: Option<LogRequest>,
+    ) -> Self {
+        Self {
+            title,
+            sections,
+            pending,
+            error: None,
+            hub: None,
+            logs,
+            scroll: 0,
+            page: 10,
+            spin: 0,
+        }
+    }
+
+    /// A hub's detail: live summary and trend (from the fleet), then the description.
+    pub fn hub(
+        id: HubId,
+        pending: Option<oneshot::Receiver<Result<Description, String>>>,
+        logs: Option<LogRequest>,
+    ) -> Self {
+        let mut d = Self::new(format!("{id} › Detail"), Vec::new(), pending, logs);
+        d.hub = Some(id);
+        d
+    }
+
+    fn hub_sections(hub: &HubState) -> Vec<Section> {
+        let s = &hub.summary;
+        let r = |x: Option<crate::fleet::Replicas>| {
+            x.map_or_else(
+                || "-".into(),
+                |r| format!("{}/{} ready", r.ready, r.desired),
+            )
+        };
+        let mut fields = vec![
+            ("Hub".to_string(), r(s.hub)),
+            ("Proxy".into(), r(s.proxy)),
+            ("Placeholders".into(), r(s.placeholders)),
+            (
+                "Servers".into(),
+                format!(
+                    "{} ready, {} pending ({} too long), {} total",
+                    s.servers_ready, s.servers_pending, s.servers_stuck, s.servers_total
+                ),
+            ),
+            (
+                "Hub image".into(),
+                s.hub_image.as_deref().unwrap_or("-").to_string(),
+            ),
+        ];
+        if !s.crashlooping.is_empty() {
+            fields.push(("Crash-looping".into(), s.crashlooping.join(", ")));
+        }
+        let workloads = hub
+            .workloads
+            .iter()
+            .map(|w| {
+                (
+                    format!("{:?} {}", w.kind, w.key.name),
+                    format!("{}/{} ready, {} updated", w.ready, w.desired, w.updated),
+                )
+            })
+            .collect();
+        vec![("Summary".into(), fields), ("Workloads".into(), workloads)]
+    }
+
+    fn lines(&self, ctx: &Ctx, avail: usize) -> Vec<Line<'static>> {
+        let t = ctx.theme;
+        let mut out = Vec::new();
+        let live = self.hub.as_ref().and_then(|id| ctx.fleet.hub(id));
+        if let Some(hub) = live {
+            let h = &hub.summary.health;
+            out.push(Line::from(vec![
+                Span::styled(
+                    format!(" {} ", health_badge(h.level)),
+                    t.style(health_role(h.level)),
+                ),
+                Span::styled(sanitize(&h.reason).into_owned(), t.style(Role::Text)),
+            ]));
+        } else if self.hub.is_some() {
+            out.push(Line::styled(
+                " hub is gone from the fleet",
+                t.style(Role::HealthDown),
+            ));
+        }
+        let live_sections = live.map(Self::hub_sections).unwrap_or_default();
+        for (title, fields) in live_sections.iter().chain(self.sections.iter()) {
+            out.push(Line::default());
+            out.push(Line::styled(
+                sanitize(title).into_owned(),
+                t.style(Role::TableHeader),
+            ));
+            let keyw = fields
+                .iter()
+                .map(|(k, _)| width(k))
+                .max()
+                .unwrap_or(0)
+                .min(28);
+            for (k, v) in fields {
+                let key = fit(k, keyw);
+                let pad = " ".repeat(keyw.saturating_sub(width(&key)));
+                let room = avail.saturating_sub(keyw + 4);
+                out.push(Line::from(vec![
+                    Span::styled(format!("  {key}{pad}  "), t.style(Role::Dim)),
+                    Span::styled(fit(v, room).into_owned(), t.style(Role::Text)),
+                ]));
+            }
+        }
+        if self.pending.is_some() {
+            out.push(Line::default());
+            out.push(Line::styled(
+                format!(" {} describing…", SPINNER[self.spin % SPINNER.len()]),
+                t.style(Role::Dim),
+            ));
+        }
+        if let Some(e) = &self.error {
+            out.push(Line::default());
+            out.push(Line::styled(
+                format!(" describe failed: {}", fit(e, avail.saturating_sub(18))),
+                t.style(Role::ToastError),
+            ));
+        }
+        out
+    }
+}
+
+impl Pane for DetailPane {
+    fn crumb(&self) -> String {
+        self.title.clone()
+    }
+
+    fn context(&self) -> Context {
+        Context::Detail
+    }
+
+    fn handle(&mut self, cmd: Command, _ctx: &Ctx) -> Outcome {
+        let page = self.page.max(1);
+        match cmd {
+            Command::Up => self.scroll = self.scroll.saturating_sub(1),
+            Command::Down => self.scroll += 1,
+            Command::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            Command::PageDown => self.scroll += page,
+            Command::Top => self.scroll = 0,
+            Command::Bottom => self.scroll = usize::MAX / 2,
+            Command::Logs => {
+                return match &self.logs {
+                    Some(req) => Outcome::Open(super::Open::Logs(req.clone())),
+                    None => Outcome::Toast("no pod log here".into()),
+                };
+            }
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Handled
+    }
+
+    fn draw(&mut self, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        let t = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(t.style(Role::BorderFocused))
+            .title(Span::styled(
+                format!(
+                    " {} ",
+                    fit(&self.title, usize::from(area.width).saturating_sub(4))
+                ),
+                t.style(Role::Title),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let trend_h = if self.hub.is_some() && inner.height >= 16 {
+            4
+        } else {
+            0
+        };
+        let [trend, body] =
+            Layout::vertical([Constraint::Length(trend_h), Constraint::Min(1)]).areas(inner);
+        if trend_h > 0 {
+            hubs::draw_trend(self.hub.as_ref(), frame, trend, ctx);
+        }
+        let lines = self.lines(ctx, usize::from(body.width));
+        self.page = usize::from(body.height).max(1);
+        self.scroll = self.scroll.min(lines.len().saturating_sub(self.page));
+        let visible: Vec<Line> = lines
+            .into_iter()
+            .skip(self.scroll)
+            .take(self.page)
+            .collect();
+        frame.render_widget(Paragraph::new(visible), body);
+    }
+
+    fn poll(&mut self) -> bool {
+        let Some(rx) = &mut self.pending else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(Ok(d)) => self.sections.extend(d.sections),
+            Ok(Err(e)) => self.error = Some(e),
+            Err(TryRecvError::Empty) => {
+                self.spin += 1;
+                return true;
+            }
+            Err(TryRecvError::Closed) => {
+                self.error = Some("the describe request was dropped".into())
+            }
+        }
+        self.pending = None;
+        true
+    }
+}
+
+/// The hub pod of a hub, for `l` in its detail.
+pub fn hub_log(hub: &HubState) -> Option<LogRequest> {
+    hubs::component_pod(hub, Component::Hub).map(|p| super::log_request(&hub.id.cluster, &p.key))
+}

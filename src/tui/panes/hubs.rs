@@ -1,0 +1,220 @@
+//! Hubs: fleet-wide by default (every hub of every cluster, worst health first), or the hubs of
+//! one cluster after a drill-down. The selected hub's observed trend is drawn below the table.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Sparkline};
+
+use crate::config::theme::Role;
+use crate::fleet::{ClusterId, Component, HubId, HubState, Replicas};
+
+use super::super::app::Target;
+use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
+use super::super::widgets::{health_badge, health_role};
+use super::{Ctx, Open, log_request};
+
+const COLUMNS: &[Column] = &[
+    col("CLUSTER", 14, 2),
+    col("HUB", 18, 0),
+    col("HEALTH", 10, 0),
+    col("HUB RDY", 7, 4),
+    col("PRX RDY", 7, 4),
+    col("SERVERS", 8, 1),
+    col("PLACEH", 6, 5),
+    col("TREND", 12, 6),
+    flex("REASON", 16, 3),
+];
+
+/// Rows of the hubs table.
+pub struct Hubs {
+    scope: Option<ClusterId>,
+}
+
+impl Hubs {
+    /// Every hub of the fleet.
+    pub fn fleet() -> Self {
+        Self { scope: None }
+    }
+
+    /// Hubs of one cluster.
+    pub fn of(cluster: ClusterId) -> Self {
+        Self {
+            scope: Some(cluster),
+        }
+    }
+}
+
+fn replicas(r: Option<Replicas>) -> Cell {
+    match r {
+        None => Cell::new("-", Role::Dim),
+        Some(r) => {
+            let role = if r.desired == 0 {
+                Role::Dim
+            } else if r.ready == 0 {
+                Role::HealthDown
+            } else if r.ready < r.desired {
+                Role::HealthDegraded
+            } else {
+                Role::HealthOk
+            };
+            Cell::new(format!("{}/{}", r.ready, r.desired), role)
+        }
+    }
+}
+
+/// The pod of a component to stream logs from: a running one if there is one.
+pub fn component_pod(hub: &HubState, c: Component) -> Option<&crate::fleet::PodInfo> {
+    let mut pods: Vec<_> = hub.pods.values().filter(|p| p.component == c).collect();
+    pods.sort_by_key(|p| (!p.ready, p.phase, p.key.name.clone()));
+    pods.into_iter().next()
+}
+
+impl RowSource for Hubs {
+    type Row = HubId;
+
+    fn crumb(&self) -> String {
+        match &self.scope {
+            Some(c) => format!("{c} › Hubs"),
+            None => "Hubs".into(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        "Hubs"
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<HubId>) {
+        let mut hubs: Vec<&HubState> = match &self.scope {
+            Some(c) => ctx
+                .fleet
+                .cluster(c.as_str())
+                .map(|c| c.hubs.values().collect())
+                .unwrap_or_default(),
+            None => ctx.fleet.hubs().collect(),
+        };
+        hubs.sort_by(|a, b| {
+            a.summary
+                .health
+                .level
+                .cmp(&b.summary.health.level)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        out.extend(hubs.into_iter().map(|h| h.id.clone()));
+    }
+
+    fn cells(&self, row: &HubId, ctx: &Ctx) -> Option<Vec<Cell>> {
+        let hub = ctx.fleet.hub(row)?;
+        let s = &hub.summary;
+        let servers_role = if s.servers_stuck > 0 {
+            Role::HealthDegraded
+        } else {
+            Role::Text
+        };
+        let trend = ctx.trends.of(row).map(|t| t.bars(12)).unwrap_or_default();
+        Some(vec![
+            Cell::text(row.cluster.as_str()),
+            Cell::new(row.key.name(), Role::Title),
+            Cell::new(health_badge(s.health.level), health_role(s.health.level)),
+            replicas(s.hub),
+            replicas(s.proxy),
+            Cell::new(
+                format!("{}/{}", s.servers_ready, s.servers_pending),
+                servers_role,
+            ),
+            replicas(s.placeholders),
+            Cell::new(trend, Role::Sparkline),
+            Cell::new(s.health.reason.clone(), Role::Dim),
+        ])
+    }
+
+    fn sort_key(&self, row: &HubId, col: usize, ctx: &Ctx) -> SortKey {
+        let Some(hub) = ctx.fleet.hub(row) else {
+            return SortKey::Num(i64::MAX);
+        };
+        let s = &hub.summary;
+        let ready = |r: Option<Replicas>| SortKey::Num(r.map_or(-1, |r| i64::from(r.ready)));
+        match col {
+            0 => SortKey::Text(row.cluster.as_str().to_lowercase()),
+            1 => SortKey::Text(row.key.name().to_lowercase()),
+            2 => SortKey::Num(s.health.level as i64),
+            3 => ready(s.hub),
+            4 => ready(s.proxy),
+            5 => SortKey::Num(i64::from(s.servers_ready + s.servers_pending)),
+            6 => ready(s.placeholders),
+            7 => SortKey::Num(
+                ctx.trends
+                    .of(row)
+                    .and_then(|t| t.active.back().copied())
+                    .unwrap_or(0) as i64,
+            ),
+            _ => SortKey::Text(s.health.reason.to_lowercase()),
+        }
+    }
+
+    fn target(&self, row: &HubId, _ctx: &Ctx) -> Option<Target> {
+        Some(Target::Hub(row.clone()))
+    }
+
+    fn open(&self, row: &HubId, _ctx: &Ctx) -> Result<Open, String> {
+        Ok(Open::Servers(row.clone()))
+    }
+
+    fn logs(&self, row: &HubId, ctx: &Ctx, proxy: bool) -> Result<Open, String> {
+        let hub = ctx.fleet.hub(row).ok_or("hub is gone")?;
+        let (c, what) = if proxy {
+            (Component::Proxy, "proxy")
+        } else {
+            (Component::Hub, "hub")
+        };
+        let pod = component_pod(hub, c).ok_or_else(|| format!("{row}: no {what} pod"))?;
+        Ok(Open::Logs(log_request(&row.cluster, &pod.key)))
+    }
+
+    fn describe(&self, row: &HubId, _ctx: &Ctx) -> Result<Open, String> {
+        Ok(Open::HubDetail(row.clone()))
+    }
+
+    fn footer_height(&self) -> u16 {
+        4
+    }
+
+    fn draw_footer(&self, row: Option<&HubId>, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+        draw_trend(row, frame, area, ctx);
+    }
+}
+
+/// The observed trend of a hub: active servers as a sparkline, with the figures.
+pub fn draw_trend(hub: Option<&HubId>, frame: &mut Frame, area: Rect, ctx: &Ctx) {
+    let t = ctx.theme;
+    let Some(id) = hub else { return };
+    let trend = ctx.trends.of(id);
+    let active = trend.map(|t| t.active_vec()).unwrap_or_default();
+    let pending = trend
+        .map(|t| t.pending.back().copied().unwrap_or(0))
+        .unwrap_or(0);
+    let peak = active.iter().copied().max().unwrap_or(0);
+    let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let text = format!(
+        " {id}: active servers over {} samples (10 s) · now {} · peak {peak} · pending {pending}",
+        active.len(),
+        active.last().copied().unwrap_or(0),
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            super::super::text::fit(&text, usize::from(area.width)).into_owned(),
+            t.style(Role::Dim),
+        )),
+        label,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&active)
+            .style(t.style(Role::Sparkline)),
+        spark,
+    );
+}

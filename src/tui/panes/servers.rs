@@ -1,0 +1,255 @@
+//! User servers: of one hub after a drill-down, or of the whole fleet.
+
+use std::sync::Arc;
+
+use crate::config::theme::Role;
+use crate::fleet::{HubId, HubState, PodInfo, PodPhase, ServerId};
+
+use super::super::app::Target;
+use super::super::text::{age, bytes, cpu};
+use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
+use super::super::{DescribeKind, DescribeRequest};
+use super::{Ctx, Open, log_request};
+
+const COLUMNS: &[Column] = &[
+    col("HUB", 16, 3),
+    col("USER", 16, 0),
+    col("SERVER", 8, 4),
+    col("PHASE", 12, 0),
+    col("READY", 5, 1),
+    col("RST", 3, 2),
+    flex("NODE", 12, 5),
+    col("AGE", 4, 1),
+    col("CPU", 5, 6),
+    col("MEM", 6, 6),
+    col("LAST ACT", 8, 2),
+];
+
+/// A server row: its hub and pod name.
+pub type ServerRow = (HubId, Arc<str>);
+
+/// Rows of the servers table.
+pub struct Servers {
+    scope: Option<HubId>,
+}
+
+impl Servers {
+    /// Every server of the fleet.
+    pub fn fleet() -> Self {
+        Self { scope: None }
+    }
+
+    /// Servers of one hub.
+    pub fn of(hub: HubId) -> Self {
+        Self { scope: Some(hub) }
+    }
+}
+
+fn lookup<'a>(row: &ServerRow, ctx: &Ctx<'a>) -> Option<(&'a HubState, &'a PodInfo)> {
+    let hub = ctx.fleet.hub(&row.0)?;
+    Some((hub, hub.pods.get(&row.1)?))
+}
+
+fn user(pod: &PodInfo) -> &str {
+    pod.owner.as_ref().map_or(&pod.key.name, |o| &o.user)
+}
+
+fn phase(pod: &PodInfo) -> (String, Role) {
+    let role = match pod.phase {
+        PodPhase::Running if pod.ready => Role::HealthOk,
+        PodPhase::Running | PodPhase::Pending => Role::HealthDegraded,
+        PodPhase::Failed => Role::HealthDown,
+        _ => Role::Dim,
+    };
+    let text = match &pod.reason {
+        Some(r) => r.to_string(),
+        None => pod.phase.as_str().to_string(),
+    };
+    (text, role)
+}
+
+fn last_activity(hub: &HubState, pod: &PodInfo) -> Option<jiff::Timestamp> {
+    hub.activity_of(pod).and_then(|a| a.last_activity)
+}
+
+/// Local sections and the describe request of a user server.
+pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
+    let (phase, _) = phase(pod);
+    let mut summary = vec![
+        ("Hub".to_string(), hub.id.to_string()),
+        ("User".into(), user(pod).to_string()),
+        (
+            "Server".into(),
+            pod.owner.as_ref().map_or("", |o| &o.server).to_string(),
+        ),
+        ("Pod".into(), pod.key.name.to_string()),
+        ("Phase".into(), phase),
+        ("Ready".into(), pod.ready.to_string()),
+        ("Restarts".into(), pod.restarts.to_string()),
+        (
+            "Node".into(),
+            pod.node.as_deref().unwrap_or("-").to_string(),
+        ),
+        ("Age".into(), age(ctx.now, pod.started.or(pod.created))),
+        (
+            "Requests".into(),
+            format!(
+                "cpu {} mem {}",
+                cpu(pod.requests.cpu_milli),
+                bytes(pod.requests.memory_bytes)
+            ),
+        ),
+        (
+            "Image".into(),
+            pod.image.as_deref().unwrap_or("-").to_string(),
+        ),
+    ];
+    if let Some(a) = hub.activity_of(pod) {
+        summary.push(("Hub says ready".into(), a.ready.to_string()));
+        summary.push((
+            "Last activity".into(),
+            format!("{} ago", age(ctx.now, a.last_activity)),
+        ));
+        if let Some(p) = &a.pending {
+            summary.push(("Pending action".into(), p.clone()));
+        }
+    }
+    Open::Detail {
+        title: format!("{} › Detail", user(pod)),
+        sections: vec![("User server".into(), summary)],
+        describe: Some(DescribeRequest {
+            cluster: hub.id.cluster.clone(),
+            kind: DescribeKind::Pod,
+            namespace: pod.key.namespace.to_string(),
+            name: pod.key.name.to_string(),
+        }),
+    }
+}
+
+impl RowSource for Servers {
+    type Row = ServerRow;
+
+    fn crumb(&self) -> String {
+        match &self.scope {
+            Some(h) => format!("{h} › Servers"),
+            None => "Servers".into(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        "Servers"
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<ServerRow>) {
+        let mut push = |hub: &HubState| {
+            let start = out.len();
+            out.extend(hub.servers().map(|p| (hub.id.clone(), p.key.name.clone())));
+            out[start..].sort_by_cached_key(|r| {
+                let user = hub.pods.get(&r.1).map(|p| user(p).to_lowercase());
+                (user, r.1.clone())
+            });
+        };
+        match &self.scope {
+            Some(id) => ctx.fleet.hub(id).into_iter().for_each(&mut push),
+            None => ctx.fleet.hubs().for_each(push),
+        }
+    }
+
+    fn cells(&self, row: &ServerRow, ctx: &Ctx) -> Option<Vec<Cell>> {
+        let (hub, pod) = lookup(row, ctx)?;
+        let (phase, role) = phase(pod);
+        let server = pod.owner.as_ref().map_or("", |o| &o.server);
+        Some(vec![
+            Cell::text(row.0.to_string()),
+            Cell::new(user(pod), Role::Title),
+            if server.is_empty() {
+                Cell::new("-", Role::Dim)
+            } else {
+                Cell::text(server)
+            },
+            Cell::new(phase, role),
+            Cell::new(
+                if pod.ready { "yes" } else { "no" },
+                if pod.ready {
+                    Role::HealthOk
+                } else {
+                    Role::HealthDegraded
+                },
+            ),
+            Cell::new(
+                pod.restarts.to_string(),
+                if pod.restarts > 0 {
+                    Role::HealthDegraded
+                } else {
+                    Role::Dim
+                },
+            ),
+            Cell::text(pod.node.as_deref().unwrap_or("-")),
+            Cell::text(age(ctx.now, pod.started.or(pod.created))),
+            Cell::text(cpu(pod.requests.cpu_milli)),
+            Cell::text(bytes(pod.requests.memory_bytes)),
+            Cell::new(age(ctx.now, last_activity(hub, pod)), Role::Dim),
+        ])
+    }
+
+    fn sort_key(&self, row: &ServerRow, col: usize, ctx: &Ctx) -> SortKey {
+        let Some((hub, pod)) = lookup(row, ctx) else {
+            return SortKey::Num(i64::MAX);
+        };
+        let secs =
+            |t: Option<jiff::Timestamp>| SortKey::Num(t.map_or(i64::MAX, |t| -t.as_second()));
+        match col {
+            0 => SortKey::Text(row.0.to_string()),
+            1 => SortKey::Text(user(pod).to_lowercase()),
+            2 => SortKey::Text(
+                pod.owner
+                    .as_ref()
+                    .map_or(String::new(), |o| o.server.to_lowercase()),
+            ),
+            3 => SortKey::Text(phase(pod).0),
+            4 => SortKey::Num(i64::from(pod.ready)),
+            5 => SortKey::Num(i64::from(pod.restarts)),
+            6 => SortKey::Text(pod.node.as_deref().unwrap_or("").to_string()),
+            7 => secs(pod.started.or(pod.created)),
+            8 => SortKey::Num(i64::from(pod.requests.cpu_milli)),
+            9 => SortKey::Num(pod.requests.memory_bytes as i64),
+            _ => secs(last_activity(hub, pod)),
+        }
+    }
+
+    fn target(&self, row: &ServerRow, ctx: &Ctx) -> Option<Target> {
+        let (_, pod) = lookup(row, ctx)?;
+        let owner = pod.owner.as_ref();
+        Some(Target::Server {
+            server: ServerId {
+                hub: row.0.clone(),
+                user: owner.map_or_else(|| pod.key.name.clone(), |o| o.user.clone()),
+                server: owner.map_or_else(|| Arc::from(""), |o| o.server.clone()),
+            },
+            pod: pod.key.clone(),
+        })
+    }
+
+    fn open(&self, row: &ServerRow, ctx: &Ctx) -> Result<Open, String> {
+        let (hub, pod) = lookup(row, ctx).ok_or("server is gone")?;
+        Ok(server_detail(hub, pod, ctx))
+    }
+
+    fn logs(&self, row: &ServerRow, ctx: &Ctx, proxy: bool) -> Result<Open, String> {
+        let (hub, pod) = lookup(row, ctx).ok_or("server is gone")?;
+        if proxy {
+            let p = super::hubs::component_pod(hub, crate::fleet::Component::Proxy)
+                .ok_or_else(|| format!("{}: no proxy pod", hub.id))?;
+            return Ok(Open::Logs(log_request(&row.0.cluster, &p.key)));
+        }
+        Ok(Open::Logs(log_request(&row.0.cluster, &pod.key)))
+    }
+
+    fn describe(&self, row: &ServerRow, ctx: &Ctx) -> Result<Open, String> {
+        self.open(row, ctx)
+    }
+}

@@ -1,0 +1,69 @@
+//! The terminal: raw mode, alternate screen and hidden cursor while the console runs, and a
+//! restore on every exit path — normal return, error, panic (a panic hook that restores before
+//! the report is printed) and signals (handled by the event loop, which returns normally).
+
+use std::io::{Stdout, stdout};
+use std::sync::Once;
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// The console's terminal; dropping it restores the terminal.
+pub struct Tui {
+    /// The ratatui terminal drawing to stdout.
+    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl Tui {
+    /// Installs the restoring panic hook, then enters raw mode and the alternate screen.
+    pub fn enter() -> std::io::Result<Tui> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let entered = execute!(stdout(), EnterAlternateScreen, Hide)
+            .and_then(|()| Terminal::new(CrosstermBackend::new(stdout())));
+        match entered {
+            Ok(mut terminal) => {
+                terminal.clear()?;
+                Ok(Tui { terminal })
+            }
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Leaves raw mode and the alternate screen and shows the cursor. Safe to call more than once
+/// and when the terminal was never entered.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(stdout(), LeaveAlternateScreen, Show);
+}
+
+/// Chains a hook that restores the terminal before the previous panic hook runs, so the report
+/// (color-eyre's, when installed) is printed on a usable terminal. Installs color-eyre's hooks
+/// first when nobody did.
+pub fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Fails when main installed color-eyre already: then its panic hook is the previous one.
+        let _ = color_eyre::install();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            previous(info);
+        }));
+    });
+}
