@@ -31,6 +31,7 @@ pub fn big_fleet(clusters: usize, hubs: usize, users: usize) -> Fleet {
         }
         updates.push(FleetUpdate::Workloads {
             cluster: cluster.clone(),
+            kind: crate::fleet::WorkloadKind::Deployment,
             delta: Delta::Replace(workloads),
         });
         updates.push(FleetUpdate::Pods {

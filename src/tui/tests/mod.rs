@@ -37,9 +37,11 @@ pub fn as_upserts(updates: Vec<FleetUpdate>) -> Vec<FleetUpdate> {
         match u {
             FleetUpdate::Workloads {
                 cluster,
+                kind,
                 delta: Delta::Replace(all),
             } => out.extend(all.into_iter().map(|w| FleetUpdate::Workloads {
                 cluster: cluster.clone(),
+                kind,
                 delta: Delta::Upsert(w),
             })),
             FleetUpdate::Pods {
@@ -63,6 +65,7 @@ pub fn fleet_updates() -> Vec<FleetUpdate> {
     hub.ready = 0;
     u.push(FleetUpdate::Workloads {
         cluster: ClusterId::new("leap"),
+        kind: crate::fleet::WorkloadKind::Deployment,
         delta: Delta::Upsert(hub),
     });
     u.extend(as_upserts(healthy_hub("nasa", "science", &["carl"])));
