@@ -12,13 +12,12 @@ use super::audit::{AuditLog, AuditRecord, os_user};
 use super::model::{Action, Plan, ServerTarget, Via};
 use super::{ActionError, Matcher};
 use crate::fleet::{ClusterId, HubId};
+use crate::kube::clients::{ClientCache, identity};
 use crate::kube::executor;
 
-/// How a cluster is reached and what it allows.
-#[derive(Clone)]
+/// What a cluster allows and who hubdeck is there.
+#[derive(Debug, Clone)]
 pub struct ClusterAccess {
-    /// Client for the context.
-    pub client: Client,
     /// kubeconfig context.
     pub context: String,
     /// Kubernetes identity (the kubeconfig user), for the audit log.
@@ -77,6 +76,7 @@ pub struct Outcome {
 #[derive(Clone)]
 pub struct Runner {
     clusters: HashMap<ClusterId, ClusterAccess>,
+    clients: Arc<ClientCache>,
     readonly: bool,
     audit: AuditLog,
     hub_api: Option<Arc<dyn HubStopper>>,
@@ -84,14 +84,22 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// A runner over these clusters; `readonly` refuses everything.
-    pub fn new(
-        clusters: HashMap<ClusterId, ClusterAccess>,
-        readonly: bool,
-        audit: AuditLog,
-    ) -> Self {
+    /// A runner over the clusters of `clients`; `readonly` refuses everything.
+    pub fn new(clients: Arc<ClientCache>, readonly: bool, audit: AuditLog) -> Self {
+        let clusters = clients
+            .targets()
+            .map(|t| {
+                let access = ClusterAccess {
+                    context: t.context.clone(),
+                    identity: identity(t),
+                    readonly: t.readonly,
+                };
+                (ClusterId::new(t.name.as_str()), access)
+            })
+            .collect();
         Self {
             clusters,
+            clients,
             readonly,
             audit,
             hub_api: None,
@@ -109,6 +117,11 @@ impl Runner {
     pub fn with_silencer(mut self, silencer: Arc<dyn Silencer>) -> Self {
         self.silencer = Some(silencer);
         self
+    }
+
+    /// The clients (for reads that prepare actions, like the hub config).
+    pub fn clients(&self) -> &Arc<ClientCache> {
+        &self.clients
     }
 
     /// The audit log.
@@ -159,28 +172,28 @@ impl Runner {
                 "cluster {cluster} is read-only in fleet.toml"
             )));
         }
+        let client = self
+            .clients
+            .client(&cluster)
+            .await
+            .map_err(|e| ActionError::Failed(format!("cluster {cluster}: {e}")))?;
         for step in &plan.steps {
             if let Via::Kubernetes { call } = &step.via
-                && let Some(missing) = executor::access_review(&access.client, call).await?
+                && let Some(missing) = executor::access_review(&client, call).await?
             {
                 return Err(ActionError::Refused(missing));
             }
         }
-        executor::precondition(&access.client, action).await?;
+        executor::precondition(&client, action).await?;
         match mode {
             Mode::DryRun => return Ok(vec!["dry run: checks passed, nothing changed".into()]),
             Mode::Unconfirmed => return Err(ActionError::NotConfirmed),
             Mode::Run => {}
         }
-        self.run(action, access).await
+        self.run(action, &client).await
     }
 
-    async fn run(
-        &self,
-        action: &Action,
-        access: &ClusterAccess,
-    ) -> Result<Vec<String>, ActionError> {
-        let c = &access.client;
+    async fn run(&self, action: &Action, c: &Client) -> Result<Vec<String>, ActionError> {
         let one = |r: Result<String, ActionError>| r.map(|m| vec![m]);
         match action {
             Action::RestartHub { hub, deployment } | Action::RestartProxy { hub, deployment } => {

@@ -1,6 +1,7 @@
 //! A headless session: the same supervisors as the console, feeding a store owned here, until
 //! every cluster has either listed or failed.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -17,6 +18,8 @@ pub struct Session {
     pub fleet: Fleet,
     /// The clusters watched.
     pub targets: Vec<ClusterTarget>,
+    /// Their clients, shared with the action layer.
+    pub clients: Arc<kube::ClientCache>,
     updates: mpsc::Receiver<FleetUpdate>,
     shutdown: CancellationToken,
 }
@@ -25,10 +28,12 @@ impl Session {
     /// Starts watching the targets.
     pub fn start(targets: Vec<ClusterTarget>, limits: Thresholds) -> Self {
         let shutdown = CancellationToken::new();
-        let updates = kube::start(&targets, &shutdown);
+        let clients = kube::ClientCache::new(&targets);
+        let updates = kube::start(&clients, &shutdown);
         Self {
             fleet: Fleet::new(limits),
             targets,
+            clients,
             updates,
             shutdown,
         }

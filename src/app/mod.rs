@@ -1,6 +1,8 @@
 //! Glue between the command line and the modules: which clusters (demo, fleet file or
 //! kubeconfig), then the chosen command.
 
+mod console;
+
 use std::io::Write;
 use std::time::Duration;
 
@@ -75,9 +77,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Sim(args)) => sim(args).await,
         Some(Command::Get(args)) => get_cmd(&cli.global, &paths, &settings, args).await,
-        None => Err(eyre!(
-            "the console is not built yet: use a subcommand such as `get hubs`"
-        )),
+        None => {
+            let fleetwide = resolve(&cli.global, &paths).await?;
+            console::run(&cli.global, &paths, &settings, fleetwide).await?;
+            Ok(exit::OK)
+        }
     }
 }
 

@@ -1,0 +1,119 @@
+//! Running the console: the kube-backed `tui::Services`, the supervisors and the UI loop.
+
+use std::sync::Arc;
+
+use color_eyre::eyre::Result;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::keymap::Keymap;
+use crate::config::paths::Paths;
+use crate::config::settings::Settings;
+use crate::config::theme::Theme;
+use crate::fleet::Fleet;
+use crate::kube::describe::{self, Kind};
+use crate::kube::logs::{self, LogItem, LogSpec};
+use crate::kube::{self, ClientCache};
+use crate::tui::{
+    self, ConsoleOptions, DescribeKind, DescribeRequest, Description, LogEvent, LogRequest,
+    Services,
+};
+
+use super::Fleetwide;
+use crate::cli::Global;
+
+/// `tui::Services` over the clusters' clients; every call runs on its own task.
+pub struct KubeServices {
+    clients: Arc<ClientCache>,
+}
+
+impl Services for KubeServices {
+    fn logs(&self, req: LogRequest) -> mpsc::Receiver<LogEvent> {
+        let mut items = logs::stream(
+            self.clients.clone(),
+            LogSpec {
+                cluster: req.cluster,
+                namespace: req.namespace,
+                pod: req.pod,
+                container: req.container,
+                tail_lines: req.tail_lines,
+                follow: req.follow,
+            },
+        );
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            while let Some(item) = items.recv().await {
+                let ev = match item {
+                    LogItem::Line(l) => LogEvent::Line(l),
+                    LogItem::Error(e) => LogEvent::Error(e),
+                    LogItem::End => LogEvent::End,
+                };
+                if tx.send(ev).await.is_err() {
+                    break;
+                }
+            }
+        });
+        rx
+    }
+
+    fn describe(&self, req: DescribeRequest) -> oneshot::Receiver<Result<Description, String>> {
+        let (tx, rx) = oneshot::channel();
+        let clients = self.clients.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let client = clients.client(&req.cluster).await?;
+                let kind = match req.kind {
+                    DescribeKind::Pod => Kind::Pod,
+                    DescribeKind::Deployment => Kind::Deployment,
+                    DescribeKind::StatefulSet => Kind::StatefulSet,
+                };
+                let sections = describe::describe(&client, kind, &req.namespace, &req.name).await?;
+                Ok(Description { sections })
+            }
+            .await;
+            let _ = tx.send(result);
+        });
+        rx
+    }
+}
+
+/// Opens the console on the resolved clusters until the person quits.
+pub async fn run(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    fleetwide: Fleetwide,
+) -> Result<()> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(
+        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
+        Some(&paths.config),
+        no_color,
+    )?;
+    let keymap = Keymap::load(
+        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
+        Some(&paths.config),
+    )?;
+    let shutdown = CancellationToken::new();
+    let clients = ClientCache::new(&fleetwide.targets);
+    let updates = kube::start(&clients, &shutdown);
+    let services = Arc::new(KubeServices {
+        clients: clients.clone(),
+    });
+    let opts = ConsoleOptions {
+        theme,
+        keymap,
+        readonly: global.readonly || settings.readonly,
+    };
+    let result = tui::run(
+        opts,
+        Fleet::new(settings.thresholds()),
+        updates,
+        services,
+        shutdown.clone(),
+    )
+    .await;
+    shutdown.cancel();
+    drop(fleetwide);
+    result
+}
