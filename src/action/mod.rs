@@ -2,6 +2,7 @@
 //! (read-only, RBAC, preconditions), confirmed by its caller, run and audited here.
 
 mod audit;
+pub mod config_edit;
 mod model;
 mod plan;
 mod runner;
