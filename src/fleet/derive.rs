@@ -9,7 +9,11 @@ use super::store::ClusterState;
 use super::update::ClusterStatus;
 
 /// Namespace, release and pod an alert concerns.
-type Target<'a> = (Option<&'a Arc<str>>, Option<&'a Arc<str>>, Option<&'a Arc<str>>);
+type Target<'a> = (
+    Option<&'a Arc<str>>,
+    Option<&'a Arc<str>>,
+    Option<&'a Arc<str>>,
+);
 
 fn alert(
     c: &ClusterState,

@@ -1,0 +1,5 @@
+//! Shared harness of the integration tests.
+// Each test binary uses only part of the harness.
+#![allow(dead_code)]
+
+pub mod real_servers;
