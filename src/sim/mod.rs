@@ -1,1 +1,2 @@
 //! The embedded demo fleet: loopback fake Kubernetes API servers and scenarios.
+pub mod fake_hub;
