@@ -18,3 +18,6 @@ pub use poller::{AlertSource, poll_alerts};
 pub use silence::{Silence, SilenceSpec, SilenceState};
 pub use transport::ServiceRef;
 pub use wire::Matcher;
+
+#[cfg(test)]
+mod tests;
