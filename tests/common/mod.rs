@@ -3,3 +3,4 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod real_servers;

@@ -1,0 +1,194 @@
+//! The per-cluster task polling Alertmanager and sending the full set of firing alerts to the
+//! fleet store. Failures are reported once per change of error and retried with backoff, so a
+//! cluster whose Alertmanager is down does not flood the logs.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::client::AlertmanagerClient;
+use super::discover::discover_alertmanager;
+use super::error::AlertsError;
+use super::transport::ServiceRef;
+use crate::fleet::{AlertInfo, ClusterId, FleetUpdate, SourceState};
+
+/// Longest wait between attempts while failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How often a cluster without an Alertmanager is looked at again.
+const REDISCOVER: Duration = Duration::from_secs(600);
+
+/// Where a cluster's alerts come from.
+#[derive(Clone)]
+pub enum AlertSource {
+    /// Find the Alertmanager Service by labels (again whenever it disappears).
+    Discover(kube::Client),
+    /// A known Service, through the API-server proxy.
+    Service(kube::Client, ServiceRef),
+    /// A direct base URL (fleet.toml override).
+    Url(String),
+    /// A ready client.
+    Client(AlertmanagerClient),
+}
+
+/// Polls the cluster's Alertmanager every `every` until `shutdown`, sending
+/// `FleetUpdate::Alerts` whenever the set or the source state changes.
+pub async fn poll_alerts(
+    cluster: ClusterId,
+    source: AlertSource,
+    tx: mpsc::Sender<FleetUpdate>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut poller = Poller {
+        cluster,
+        tx,
+        last: None,
+    };
+    let mut client = match &source {
+        AlertSource::Discover(_) => None,
+        AlertSource::Service(kube, svc) => Some(AlertmanagerClient::via_service(
+            &poller.cluster,
+            kube.clone(),
+            svc.clone(),
+        )),
+        AlertSource::Client(c) => Some(c.clone()),
+        AlertSource::Url(url) => match AlertmanagerClient::at_url(&poller.cluster, url) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                // A bad URL will not get better: say so once and wait for shutdown.
+                poller.report(failing(&e), Vec::new()).await;
+                shutdown.cancelled().await;
+                return;
+            }
+        },
+    };
+    let mut failures: u32 = 0;
+    loop {
+        let wait = match (&client, &source) {
+            (None, AlertSource::Discover(kube)) => match discover_alertmanager(kube).await {
+                Ok(Some(svc)) => {
+                    tracing::debug!(cluster = %poller.cluster, service = %svc, "found alertmanager");
+                    client = Some(AlertmanagerClient::via_service(
+                        &poller.cluster,
+                        kube.clone(),
+                        svc,
+                    ));
+                    Duration::ZERO
+                }
+                Ok(None) => {
+                    let note = "no Alertmanager service found".to_string();
+                    failures = 0;
+                    if !poller
+                        .report(SourceState::Absent { note }, Vec::new())
+                        .await
+                    {
+                        return;
+                    }
+                    REDISCOVER
+                }
+                Err(e) => {
+                    failures += 1;
+                    if !poller.report(failing(&e), Vec::new()).await {
+                        return;
+                    }
+                    backoff(every, failures)
+                }
+            },
+            (None, _) => return,
+            (Some(c), _) => match c.alerts().await {
+                Ok(alerts) => {
+                    failures = 0;
+                    if !poller.report(SourceState::Ok, alerts).await {
+                        return;
+                    }
+                    every
+                }
+                Err(e) => {
+                    failures += 1;
+                    // Through the proxy, 404 or 503 means the Service or its pods went away:
+                    // look for it again rather than hammering a dead name.
+                    let gone = matches!(
+                        e,
+                        AlertsError::Http {
+                            status: 404 | 503,
+                            ..
+                        }
+                    );
+                    if gone && matches!(source, AlertSource::Discover(_)) {
+                        client = None;
+                    }
+                    if !poller.report(failing(&e), Vec::new()).await {
+                        return;
+                    }
+                    backoff(every, failures)
+                }
+            },
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+struct Poller {
+    cluster: ClusterId,
+    tx: mpsc::Sender<FleetUpdate>,
+    /// What was last sent, to send only changes.
+    last: Option<(SourceState, Vec<AlertInfo>)>,
+}
+
+impl Poller {
+    /// Sends the state if it changed; false when the store is gone.
+    async fn report(&mut self, source: SourceState, alerts: Vec<AlertInfo>) -> bool {
+        let next = (source, alerts);
+        if self.last.as_ref() == Some(&next) {
+            return true;
+        }
+        match &next.0 {
+            SourceState::Failing { error } => {
+                tracing::warn!(cluster = %self.cluster, "alert source failing: {error}");
+            }
+            SourceState::Ok if matches!(self.last, Some((SourceState::Failing { .. }, _))) => {
+                tracing::info!(cluster = %self.cluster, "alert source recovered");
+            }
+            _ => {}
+        }
+        self.last = Some(next.clone());
+        let update = FleetUpdate::Alerts {
+            cluster: self.cluster.clone(),
+            source: next.0,
+            alerts: next.1,
+        };
+        self.tx.send(update).await.is_ok()
+    }
+}
+
+fn failing(e: &AlertsError) -> SourceState {
+    SourceState::Failing {
+        error: e.to_string(),
+    }
+}
+
+/// Doubling wait after consecutive failures, from `every` up to `MAX_BACKOFF`, with jitter so
+/// that a fleet of clusters does not retry in lockstep.
+fn backoff(every: Duration, failures: u32) -> Duration {
+    let doubled = every.saturating_mul(1u32 << failures.min(10));
+    let capped = doubled.min(MAX_BACKOFF.max(every));
+    capped.mul_f64(0.9 + fastrand::f64() * 0.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let every = Duration::from_secs(10);
+        assert!(backoff(every, 1) >= Duration::from_secs(18));
+        assert!(backoff(every, 1) <= Duration::from_secs(22));
+        assert!(backoff(every, 30) <= MAX_BACKOFF.mul_f64(1.1));
+        assert!(backoff(every, 30) >= MAX_BACKOFF.mul_f64(0.9));
+    }
+}

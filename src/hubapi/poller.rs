@@ -1,0 +1,161 @@
+//! The per-hub task polling the hub API for server activity. A hub without a usable token is
+//! reported once and retried rarely; other failures back off; only changes are sent and
+//! logged, so a fleet of hubs without tokens does not flood anything.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::client::HubApiClient;
+use super::error::HubApiError;
+use super::token::TokenSource;
+use super::transport::HubPod;
+use crate::fleet::{FleetUpdate, HubId, ServerActivity, SourceState};
+
+/// Longest wait between attempts while failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Wait after a token problem: a person has to fix it; look again now and then.
+const AUTH_BACKOFF: Duration = Duration::from_secs(900);
+
+/// How a hub's API is reached.
+#[derive(Clone)]
+pub enum HubEndpoint {
+    /// Port-forward to the hub pod of the hub's release (z2jh defaults: 8081, `/hub/api`).
+    PortForward(kube::Client),
+    /// A direct API URL (fleet.toml), e.g. `https://hub.example.org/hub/api`.
+    Url(String),
+}
+
+/// Where a hub's activity comes from: endpoint and token.
+#[derive(Clone)]
+pub struct HubSource {
+    /// How to reach the API.
+    pub endpoint: HubEndpoint,
+    /// Where the token comes from.
+    pub token: TokenSource,
+}
+
+/// Polls the hub API every `every` until `shutdown`, sending `FleetUpdate::Activity` whenever
+/// the servers or the source state change.
+pub async fn poll_activity(
+    hub: HubId,
+    source: HubSource,
+    tx: mpsc::Sender<FleetUpdate>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut reporter = Reporter {
+        hub: hub.clone(),
+        tx,
+        last: None,
+    };
+    let mut client: Option<HubApiClient> = None;
+    let mut failures: u32 = 0;
+    loop {
+        let result = match &client {
+            Some(c) => c.servers().await,
+            None => match connect(&hub, &source).await {
+                Ok(c) => {
+                    let r = c.servers().await;
+                    client = Some(c);
+                    r
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let wait = match result {
+            Ok(servers) => {
+                failures = 0;
+                if !reporter.send(SourceState::Ok, servers).await {
+                    return;
+                }
+                every
+            }
+            Err(e) => {
+                failures += 1;
+                let state = match &e {
+                    HubApiError::NoToken { .. } => SourceState::Absent {
+                        note: "no hub token".into(),
+                    },
+                    other => SourceState::Failing {
+                        error: other.to_string(),
+                    },
+                };
+                if !reporter.send(state, Vec::new()).await {
+                    return;
+                }
+                if e.is_auth() {
+                    // The token may be rotated or added to the Secret: resolve it again.
+                    client = None;
+                    AUTH_BACKOFF.max(every)
+                } else {
+                    backoff(every, failures)
+                }
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Resolves the token and builds the client.
+async fn connect(hub: &HubId, source: &HubSource) -> Result<HubApiClient, HubApiError> {
+    let token = source.token.resolve(hub).await?;
+    match &source.endpoint {
+        HubEndpoint::PortForward(kube) => Ok(HubApiClient::port_forward(
+            hub,
+            kube.clone(),
+            HubPod::new(&*hub.key.namespace, &*hub.key.release),
+            token,
+        )),
+        HubEndpoint::Url(url) => HubApiClient::at_url(hub, url, token),
+    }
+}
+
+struct Reporter {
+    hub: HubId,
+    tx: mpsc::Sender<FleetUpdate>,
+    /// What was last sent, to send only changes.
+    last: Option<(SourceState, Vec<ServerActivity>)>,
+}
+
+impl Reporter {
+    /// Sends the state if it changed; false when the store is gone.
+    async fn send(&mut self, source: SourceState, mut servers: Vec<ServerActivity>) -> bool {
+        servers.sort_by(|a, b| (&a.user, &a.server).cmp(&(&b.user, &b.server)));
+        let next = (source, servers);
+        if self.last.as_ref() == Some(&next) {
+            return true;
+        }
+        match &next.0 {
+            SourceState::Failing { error } => {
+                tracing::warn!(hub = %self.hub, "hub API failing: {error}");
+            }
+            SourceState::Absent { note } if self.last.as_ref().map(|l| &l.0) != Some(&next.0) => {
+                tracing::info!(hub = %self.hub, "hub API not polled: {note}");
+            }
+            SourceState::Ok if matches!(self.last, Some((SourceState::Failing { .. }, _))) => {
+                tracing::info!(hub = %self.hub, "hub API recovered");
+            }
+            _ => {}
+        }
+        self.last = Some(next.clone());
+        let update = FleetUpdate::Activity {
+            hub: self.hub.clone(),
+            source: next.0,
+            servers: next.1,
+        };
+        self.tx.send(update).await.is_ok()
+    }
+}
+
+/// Doubling wait after consecutive failures, from `every` up to `MAX_BACKOFF`, with jitter.
+fn backoff(every: Duration, failures: u32) -> Duration {
+    let doubled = every.saturating_mul(1u32 << failures.min(10));
+    doubled
+        .min(MAX_BACKOFF.max(every))
+        .mul_f64(0.9 + fastrand::f64() * 0.2)
+}
