@@ -1,5 +1,4 @@
 //! The embedded demo fleet: loopback fake Kubernetes API servers and scenarios.
-<<<<<<< HEAD
 //!
 //! [`SimFleet::start`] builds a fleet from a [`FleetSpec`], serves each cluster over plain HTTP on
 //! 127.0.0.1 with the real wire format (lists, watches, patches, scale, logs, access reviews), and
@@ -16,6 +15,8 @@ mod access;
 mod api;
 mod cluster;
 mod controller;
+pub mod fake_alertmanager;
+pub mod fake_hub;
 mod fleet;
 mod generate;
 mod inspect;
@@ -277,7 +278,3 @@ async fn wait_for_signal() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
-=======
-pub mod fake_alertmanager;
-pub mod fake_hub;
->>>>>>> alerts
