@@ -66,6 +66,171 @@ pub enum Command {
     Get(GetArgs),
     /// Run the demo fleet alone, in the foreground, for other clients (kubectl, hubdeck).
     Sim(SimArgs),
+    /// Rollout-restart a hub's hub or proxy Deployment.
+    Restart {
+        /// hub or proxy.
+        #[arg(value_enum)]
+        what: RestartWhat,
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Scale a hub (0 = maintenance, 1) or its user placeholders.
+    Scale {
+        /// hub or placeholders.
+        #[arg(value_enum)]
+        what: ScaleWhat,
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+        /// New replica count.
+        #[arg(long)]
+        replicas: u32,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Stop user servers: one (CLUSTER/HUB/USER[/SERVER]) or all idle longer than --idle-for
+    /// on a hub (CLUSTER/HUB).
+    Stop {
+        /// Only `server` for now.
+        #[arg(value_enum)]
+        what: StopWhat,
+        /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for.
+        target: String,
+        /// Stop every server of the hub idle (no activity, else running) longer than this (8h, 90m).
+        #[arg(long, value_name = "DURATION")]
+        idle_for: Option<String>,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Show, edit ($EDITOR) or apply a hub's values.yaml (Secret `hub`).
+    Config {
+        /// show, edit or apply.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Silence an alert in the cluster's Alertmanager.
+    Silence {
+        /// Cluster.
+        cluster: String,
+        /// Alert name or fingerprint (see `get alerts`).
+        alert: String,
+        /// How long (2h, 30m).
+        #[arg(long = "for", default_value = "2h", value_name = "DURATION")]
+        duration: String,
+        /// Why (recorded in the silence and the audit log).
+        #[arg(short = 'm', long = "comment")]
+        comment: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Wait until a hub is ready (or has no pending servers).
+    Wait {
+        /// Only `hub` for now.
+        #[arg(value_enum)]
+        what: WaitWhat,
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+        /// Wait for hub and proxy ready (the default).
+        #[arg(long)]
+        ready: bool,
+        /// Wait until no user server is pending.
+        #[arg(long)]
+        no_pending: bool,
+        /// Give up after (5m).
+        #[arg(long = "for", default_value = "5m", value_name = "DURATION")]
+        wait_for: String,
+    },
+    /// Run a runbook: actions, waits and assertions, in order, stopping at the first failure.
+    Run {
+        /// The runbook (YAML).
+        runbook: PathBuf,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Show the audit log.
+    Audit {
+        /// Only the last N records.
+        #[arg(long, default_value_t = 50)]
+        last: usize,
+    },
+    /// Print shell completions.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `--yes` / `--dry-run`, shared by every mutation.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ConfirmArgs {
+    /// Do it without asking (required for every mutation in headless mode).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Plan and check (read-only, RBAC, preconditions) but change nothing.
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+}
+
+/// What `restart` restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RestartWhat {
+    /// The hub Deployment.
+    Hub,
+    /// The proxy Deployment (drops open connections).
+    Proxy,
+}
+
+/// What `scale` scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScaleWhat {
+    /// The hub Deployment (0 or 1).
+    Hub,
+    /// The user-placeholder StatefulSet.
+    Placeholders,
+}
+
+/// What `stop` stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StopWhat {
+    /// User servers.
+    Server,
+}
+
+/// What `wait` waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WaitWhat {
+    /// A hub.
+    Hub,
+}
+
+/// `hubdeck config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the hub's values.yaml.
+    Show {
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+    },
+    /// Edit values.yaml in $EDITOR, then apply it (with --yes or after the diff is confirmed).
+    Edit {
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Apply a values.yaml file to the hub.
+    Apply {
+        /// CLUSTER/HUB.
+        hub: crate::fleet::HubRef,
+        /// The new values.yaml.
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
 }
 
 /// `hubdeck get`.

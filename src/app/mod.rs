@@ -1,6 +1,7 @@
 //! Glue between the command line and the modules: which clusters (demo, fleet file or
 //! kubeconfig), then the chosen command.
 
+mod commands;
 mod console;
 
 use std::io::Write;
@@ -8,10 +9,11 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
-use crate::cli::{Cli, Command, GetArgs, Global, SimArgs};
+use crate::cli::{Cli, Command, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
 use crate::config::fleet_file::FleetFile;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
+use crate::headless::act::{Request, parse_duration};
 use crate::headless::exit;
 use crate::headless::get::{Filter, get};
 use crate::headless::session::Session;
@@ -77,6 +79,91 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Sim(args)) => sim(args).await,
         Some(Command::Get(args)) => get_cmd(&cli.global, &paths, &settings, args).await,
+        Some(Command::Restart { what, hub, confirm }) => {
+            let request = Request::Restart {
+                hub,
+                proxy: what == RestartWhat::Proxy,
+            };
+            commands::act(&cli.global, &paths, &settings, request, confirm).await
+        }
+        Some(Command::Scale {
+            what,
+            hub,
+            replicas,
+            confirm,
+        }) => {
+            let request = Request::Scale {
+                hub,
+                placeholders: what == ScaleWhat::Placeholders,
+                replicas,
+            };
+            commands::act(&cli.global, &paths, &settings, request, confirm).await
+        }
+        Some(Command::Stop {
+            what: _,
+            target,
+            idle_for,
+            confirm,
+        }) => {
+            let request = stop_request(&target, idle_for.as_deref())?;
+            commands::act(&cli.global, &paths, &settings, request, confirm).await
+        }
+        Some(Command::Silence {
+            cluster,
+            alert,
+            duration,
+            comment,
+            confirm,
+        }) => {
+            let duration = parse_duration(&duration).map_err(|e| eyre!("--for {e}"))?;
+            let request = Request::Silence {
+                cluster,
+                alert,
+                duration,
+                comment,
+            };
+            commands::act(&cli.global, &paths, &settings, request, confirm).await
+        }
+        Some(Command::Config { command }) => {
+            commands::config(&cli.global, &paths, &settings, command).await
+        }
+        Some(Command::Wait {
+            what: _,
+            hub,
+            ready: _,
+            no_pending,
+            wait_for,
+        }) => {
+            let within = parse_duration(&wait_for).map_err(|e| eyre!("--for {e}"))?;
+            commands::wait(&cli.global, &paths, &settings, hub, no_pending, within).await
+        }
+        Some(Command::Run { runbook, confirm }) => {
+            let book = crate::headless::runbook::load(&runbook).map_err(|e| eyre!(e))?;
+            let (mut session, _fleetwide) =
+                commands::session(&cli.global, &paths, &settings).await?;
+            let runner = commands::runner(&session, &cli.global, &paths, &settings);
+            let stdout = std::io::stdout();
+            let code = crate::headless::runbook::run(
+                &mut session,
+                &runner,
+                &book,
+                commands::runbook_mode(confirm),
+                &mut stdout.lock(),
+            )
+            .await?;
+            Ok(code)
+        }
+        Some(Command::Audit { last }) => commands::audit(&paths, &cli.global, last),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "hubdeck", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(exit::OK)
+        }
         None => {
             let fleetwide = resolve(&cli.global, &paths).await?;
             console::run(&cli.global, &paths, &settings, fleetwide).await?;
@@ -164,4 +251,33 @@ async fn get_cmd(
     } else {
         exit::PARTIAL
     })
+}
+
+/// `C/H/USER[/SERVER]`, or `C/H` with `--idle-for`.
+fn stop_request(target: &str, idle_for: Option<&str>) -> Result<Request> {
+    let parts: Vec<&str> = target.split('/').collect();
+    let hub = |c: &str, h: &str| crate::fleet::HubRef {
+        cluster: c.to_string(),
+        hub: h.to_string(),
+        release: None,
+    };
+    match (parts.as_slice(), idle_for) {
+        ([c, h], Some(d)) => Ok(Request::StopIdle {
+            hub: hub(c, h),
+            idle_for: parse_duration(d).map_err(|e| eyre!("--idle-for {e}"))?,
+        }),
+        ([c, h, u], None) => Ok(Request::StopServer {
+            hub: hub(c, h),
+            user: u.to_string(),
+            server: String::new(),
+        }),
+        ([c, h, u, s], None) => Ok(Request::StopServer {
+            hub: hub(c, h),
+            user: u.to_string(),
+            server: s.to_string(),
+        }),
+        _ => Err(eyre!(
+            "{target:?}: expected CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for"
+        )),
+    }
 }

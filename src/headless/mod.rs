@@ -1,9 +1,11 @@
 //! Headless mode: one-shot commands over the same fleet model and action layer, printing tables,
 //! JSON or YAML, with exit codes scripts can branch on.
 
+pub mod act;
 pub mod get;
 pub mod output;
 pub mod rows;
+pub mod runbook;
 pub mod selector;
 pub mod session;
 

@@ -297,3 +297,28 @@ impl TableRow for EventRow {
         ]
     }
 }
+
+impl TableRow for crate::action::AuditRecord {
+    const KIND: &'static str = "AuditList";
+    fn header() -> &'static [&'static str] {
+        &[
+            "TIME", "USER", "IDENTITY", "CLUSTER", "ACTION", "TARGET", "OUTCOME", "DETAIL",
+        ]
+    }
+    fn cells(&self, _: Timestamp) -> Vec<String> {
+        vec![
+            self.time.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            clean(&self.os_user),
+            clean(&self.identity),
+            clean(&self.cluster),
+            clean(&self.action),
+            clean(&self.target),
+            clean(&self.outcome),
+            if self.detail.is_empty() {
+                "-".into()
+            } else {
+                clean(&self.detail)
+            },
+        ]
+    }
+}

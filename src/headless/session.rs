@@ -39,6 +39,11 @@ impl Session {
         }
     }
 
+    /// The action runner over this session's clients.
+    pub fn runner(&self, readonly: bool, audit: crate::action::AuditLog) -> crate::action::Runner {
+        crate::action::Runner::new(self.clients.clone(), readonly, audit)
+    }
+
     /// Applies every update already waiting; returns how many.
     pub fn drain(&mut self) -> usize {
         let mut n = 0;

@@ -1,0 +1,263 @@
+//! The headless mutation commands: restart, scale, stop, config, silence, wait, run, audit.
+
+use std::io::Write;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use jiff::Timestamp;
+
+use crate::action::{AuditLog, Mode, Runner, config_edit};
+use crate::cli::{ConfigCommand, ConfirmArgs, Global};
+use crate::config::paths::Paths;
+use crate::config::settings::Settings;
+use crate::fleet::HubRef;
+use crate::headless::act::{self, Request};
+use crate::headless::exit;
+use crate::headless::session::Session;
+use crate::kube::executor;
+
+use super::resolve;
+
+/// How long after a successful action the command waits for the watch to show its effect.
+const EFFECT_WAIT: Duration = Duration::from_secs(15);
+
+/// A settled session over the clusters the flags name.
+pub async fn session(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+) -> Result<(Session, super::Fleetwide)> {
+    let fleetwide = resolve(global, paths).await?;
+    let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
+    let mut session = Session::start(fleetwide.targets.clone(), settings.thresholds());
+    session.settle(timeout).await;
+    Ok((session, fleetwide))
+}
+
+/// The action runner for a session.
+pub fn runner(session: &Session, global: &Global, paths: &Paths, settings: &Settings) -> Runner {
+    session.runner(
+        global.readonly || settings.readonly,
+        AuditLog::new(paths.audit_log()),
+    )
+}
+
+/// Resolves, runs and reports one mutation; waits for its effect to reach the model.
+pub async fn act(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    request: Request,
+    confirm: ConfirmArgs,
+) -> Result<i32> {
+    let (mut session, _fleetwide) = session(global, paths, settings).await?;
+    if let Request::Silence { .. } = request {
+        // Alertmanager alerts arrive with the first poll, a moment after the lists.
+        let r = request.clone();
+        session
+            .wait_for(Duration::from_secs(10), |f| {
+                act::resolve(f, &r, Timestamp::now()).is_ok()
+            })
+            .await;
+    }
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    let action = match act::resolve(&session.fleet, &request, Timestamp::now()) {
+        Ok(a) => a,
+        Err(e) => return Ok(act::unresolved(&mut err, &e)),
+    };
+    let runner = runner(&session, global, paths, settings);
+    let started = Timestamp::now();
+    let mode = act::mode(confirm.yes, confirm.dry_run);
+    let outcome = runner.execute(&action, mode).await;
+    let code = act::report(&mut out, &mut err, global.output, &outcome)?;
+    if mode == Mode::Run && outcome.result.is_ok() {
+        let clock = std::time::Instant::now();
+        let seen = session
+            .wait_for(EFFECT_WAIT, |f| act::effect_visible(f, &action, started))
+            .await;
+        if seen {
+            writeln!(
+                err,
+                "visible in the fleet model after {} ms",
+                clock.elapsed().as_millis()
+            )?;
+        } else {
+            writeln!(
+                err,
+                "hubdeck: not yet visible in the fleet model after {}s",
+                EFFECT_WAIT.as_secs()
+            )?;
+        }
+    }
+    Ok(code)
+}
+
+/// `hubdeck config show|edit|apply`.
+pub async fn config(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    command: ConfigCommand,
+) -> Result<i32> {
+    let (session, _fleetwide) = session(global, paths, settings).await?;
+    let hub_ref: &HubRef = match &command {
+        ConfigCommand::Show { hub }
+        | ConfigCommand::Edit { hub, .. }
+        | ConfigCommand::Apply { hub, .. } => hub,
+    };
+    let hub = match act::find_hub(&session.fleet, hub_ref) {
+        Ok(h) => h.id.clone(),
+        Err(e) => return Ok(act::unresolved(&mut std::io::stderr(), &e)),
+    };
+    let client = session
+        .clients
+        .client(&hub.cluster)
+        .await
+        .map_err(|e| eyre!("cluster {}: {e}", hub.cluster))?;
+    let read = match executor::read_values(&client, &hub).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("hubdeck: {hub}: {e}");
+            return Ok(e.exit_code());
+        }
+    };
+    let (new_values, confirm) = match command {
+        ConfigCommand::Show { .. } => {
+            print!("{}", read.values);
+            return Ok(exit::OK);
+        }
+        ConfigCommand::Apply { file, confirm, .. } => {
+            let text =
+                std::fs::read_to_string(&file).wrap_err_with(|| format!("{}", file.display()))?;
+            (text, confirm)
+        }
+        ConfigCommand::Edit { confirm, .. } => {
+            (edit_in_editor(&read.values, paths, &hub)?, confirm)
+        }
+    };
+    if let Err(e) = config_edit::validate(&new_values) {
+        let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
+        eprintln!("hubdeck: {e} (your edit is kept in {})", kept.display());
+        return Ok(exit::ERROR);
+    }
+    if new_values == read.values {
+        eprintln!("hubdeck: no change to {hub} values.yaml");
+        return Ok(exit::OK);
+    }
+    let action = config_edit::edit_action(&hub, &read, new_values.clone());
+    if let crate::action::Action::EditHubConfig { diff, .. } = &action {
+        print!("{diff}");
+    }
+    let runner = runner(&session, global, paths, settings);
+    let outcome = runner
+        .execute(&action, act::mode(confirm.yes, confirm.dry_run))
+        .await;
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let code = act::report(
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        global.output,
+        &outcome,
+    )?;
+    match &outcome.result {
+        Ok(_) if !confirm.dry_run => {
+            if let crate::action::Action::EditHubConfig { diff, .. } = &action {
+                let path = config_edit::save_diff(&paths.state.join("diffs"), &hub, diff)?;
+                eprintln!(
+                    "diff written to {} (commit it to the deployment repository)",
+                    path.display()
+                );
+                eprintln!(
+                    "the hub reads values.yaml at start: `hubdeck restart hub {hub}` to apply it"
+                );
+            }
+        }
+        Err(_) => {
+            let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
+            eprintln!("hubdeck: your edit is kept in {}", kept.display());
+        }
+        Ok(_) => {}
+    }
+    Ok(code)
+}
+
+/// Opens $VISUAL/$EDITOR (vi) on a copy of the values; returns the edited text.
+fn edit_in_editor(values: &str, paths: &Paths, hub: &crate::fleet::HubId) -> Result<String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    let dir = paths.state.join("edits");
+    std::fs::create_dir_all(&dir)?;
+    let file = tempfile::Builder::new()
+        .prefix(&format!("{}-", hub.key.namespace))
+        .suffix(".values.yaml")
+        .tempfile_in(&dir)?;
+    std::fs::write(file.path(), values)?;
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(file.path())
+        .status()
+        .wrap_err_with(|| format!("starting editor {editor:?}"))?;
+    if !status.success() {
+        return Err(eyre!(
+            "editor {editor:?} exited with {status}; nothing applied"
+        ));
+    }
+    Ok(std::fs::read_to_string(file.path())?)
+}
+
+/// `hubdeck wait hub C/H --ready|--no-pending --for 5m`.
+pub async fn wait(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    hub: HubRef,
+    no_pending: bool,
+    within: Duration,
+) -> Result<i32> {
+    let (mut session, _fleetwide) = session(global, paths, settings).await?;
+    let cond = crate::headless::runbook::WaitFor {
+        hub,
+        ready: !no_pending,
+        no_pending,
+    };
+    let clock = std::time::Instant::now();
+    match crate::headless::runbook::wait(&mut session, &cond, within).await {
+        Ok(()) => {
+            eprintln!(
+                "{} after {:.1}s",
+                cond.describe(),
+                clock.elapsed().as_secs_f64()
+            );
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            eprintln!("hubdeck: {e}");
+            Ok(exit::ERROR)
+        }
+    }
+}
+
+/// `hubdeck audit`.
+pub fn audit(paths: &Paths, global: &Global, last: usize) -> Result<i32> {
+    let log = AuditLog::new(paths.audit_log());
+    let records = log.read()?;
+    let skip = records.len().saturating_sub(last);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    crate::headless::output::write_rows(
+        &mut out,
+        global.output,
+        records.into_iter().skip(skip),
+        Timestamp::now(),
+    )?;
+    Ok(exit::OK)
+}
+
+/// Mode for a runbook's actions.
+pub fn runbook_mode(confirm: ConfirmArgs) -> Mode {
+    act::mode(confirm.yes, confirm.dry_run)
+}
