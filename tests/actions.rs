@@ -1,0 +1,360 @@
+//! The action layer through the CLI and the library, against sim fleets: exactly the planned
+//! requests reach the API server, refusals send nothing, conflicts never overwrite, every
+//! attempt is audited.
+
+mod common;
+
+use common::fleet::{TestFleet, hubdeck_with, stderr, stdout};
+use hubdeck::action::{ActionError, AuditLog, Mode, config_edit};
+use hubdeck::kube::executor;
+use hubdeck::sim::{Identity, RecordedRequest, SimCluster};
+
+/// Requests that change something (access reviews are questions, not changes).
+fn mutations(c: &SimCluster) -> Vec<RecordedRequest> {
+    c.requests()
+        .into_iter()
+        .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
+        .filter(|r| !r.path.contains("selfsubjectaccessreviews"))
+        .collect()
+}
+
+async fn cli(fleet: &TestFleet, args: &[&str]) -> std::process::Output {
+    let kc = fleet.sim.kubeconfig_path().to_path_buf();
+    let home = fleet.home.path().to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        hubdeck_with(&kc, &home, &refs)
+    })
+    .await
+    .unwrap()
+}
+
+fn audit(fleet: &TestFleet) -> Vec<hubdeck::action::AuditRecord> {
+    AuditLog::new(fleet.audit_path()).read().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_hub_sends_exactly_the_planned_patch() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = format!("{}/{ns}", c.name());
+    c.clear_requests();
+    let out = cli(&fleet, &["restart", "hub", &hub, "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("patch apps/deployments {ns}/hub")),
+        "{}",
+        stdout(&out)
+    );
+    let m = mutations(&c);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].method, "PATCH");
+    assert_eq!(
+        m[0].path,
+        format!("/apis/apps/v1/namespaces/{ns}/deployments/hub")
+    );
+    assert!(
+        m[0].body.contains("kubectl.kubernetes.io/restartedAt"),
+        "{}",
+        m[0].body
+    );
+    assert!(
+        stderr(&out).contains("visible in the fleet model after"),
+        "{}",
+        stderr(&out)
+    );
+    let records = audit(&fleet);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].outcome, "ok");
+    assert_eq!(records[0].action, "restart-hub");
+    assert_eq!(records[0].target, hub);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_readonly_and_dry_run_change_nothing() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let hub = format!("{}/{}", c.name(), c.hub_namespaces()[0]);
+    c.clear_requests();
+    let unconfirmed = cli(&fleet, &["scale", "hub", &hub, "--replicas", "0"]).await;
+    assert_eq!(
+        unconfirmed.status.code(),
+        Some(4),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    assert!(stderr(&unconfirmed).contains("not confirmed"));
+    let readonly = cli(
+        &fleet,
+        &[
+            "--readonly",
+            "scale",
+            "hub",
+            &hub,
+            "--replicas",
+            "0",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(readonly.status.code(), Some(4));
+    assert!(
+        stderr(&readonly).contains("read-only"),
+        "{}",
+        stderr(&readonly)
+    );
+    let dry = cli(
+        &fleet,
+        &["scale", "hub", &hub, "--replicas", "0", "--dry-run"],
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(stdout(&dry).contains("dry run"), "{}", stdout(&dry));
+    assert!(mutations(&c).is_empty(), "{:?}", mutations(&c));
+    let outcomes: Vec<String> = audit(&fleet).into_iter().map(|r| r.outcome).collect();
+    assert_eq!(outcomes, ["refused", "refused", "dry-run"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_refusal_names_the_missing_permission_and_sends_nothing() {
+    let fleet = TestFleet::small().await;
+    let kc = fleet.home.path().join("readonly-kubeconfig");
+    fleet.sim.write_kubeconfig(&kc, Identity::ReadOnly).unwrap();
+    let c = fleet.cluster(0).clone();
+    let hub = format!("{}/{}", c.name(), c.hub_namespaces()[0]);
+    c.clear_requests();
+    let home = fleet.home.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        hubdeck_with(
+            &kc,
+            &home,
+            &["scale", "hub", &hub, "--replicas", "0", "--yes"],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("missing permission: patch apps/deployments/scale"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mutations(&c).is_empty(), "{:?}", mutations(&c));
+    assert!(
+        c.requests()
+            .iter()
+            .any(|r| r.path.contains("selfsubjectaccessreviews"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_to_zero_and_stop_server_show_in_the_fleet() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = format!("{}/{ns}", c.name());
+    let out = cli(&fleet, &["scale", "hub", &hub, "--replicas", "0", "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let hubs = cli(&fleet, &["get", "hubs", "--hub", &hub, "-o", "json"]).await;
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&hubs)).unwrap();
+    assert_eq!(doc["items"][0]["health"], "down");
+    assert_eq!(doc["items"][0]["reason"], "hub scaled to 0");
+
+    let servers = cli(&fleet, &["get", "servers", "--hub", &hub, "-o", "json"]).await;
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&servers)).unwrap();
+    let user = doc["items"][0]["user"].as_str().unwrap().to_string();
+    let pod = doc["items"][0]["pod"].as_str().unwrap().to_string();
+    c.clear_requests();
+    let out = cli(
+        &fleet,
+        &["stop", "server", &format!("{hub}/{user}"), "--yes"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let m = mutations(&c);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(
+        (m[0].method.as_str(), m[0].path.as_str()),
+        (
+            "DELETE",
+            format!("/api/v1/namespaces/{ns}/pods/{pod}").as_str()
+        )
+    );
+    assert!(
+        !c.pods()
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some(pod.as_str()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_yaml_is_refused_with_its_line_and_kept() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let hub = format!("{}/{}", c.name(), c.hub_namespaces()[0]);
+    let file = fleet.home.path().join("values.yaml");
+    std::fs::write(&file, "hub:\n  config:\n    JupyterHub: [oops\n").unwrap();
+    c.clear_requests();
+    let out = cli(
+        &fleet,
+        &[
+            "config",
+            "apply",
+            &hub,
+            "-f",
+            file.to_str().unwrap(),
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("values.yaml:"), "{err}");
+    assert!(err.contains("your edit is kept in"), "{err}");
+    let kept = err
+        .rsplit("kept in ")
+        .next()
+        .unwrap()
+        .trim_end_matches(|c| c == ')' || c == '\n');
+    assert_eq!(
+        std::fs::read_to_string(kept).unwrap(),
+        "hub:\n  config:\n    JupyterHub: [oops\n"
+    );
+    assert!(mutations(&c).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_apply_writes_values_and_a_diff_file() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = format!("{}/{ns}", c.name());
+    let shown = cli(&fleet, &["config", "show", &hub]).await;
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    let mut values = stdout(&shown);
+    assert!(values.contains("hub:"), "{values}");
+    values.push_str("# raised for the workshop\n");
+    let file = fleet.home.path().join("values.yaml");
+    std::fs::write(&file, &values).unwrap();
+    let out = cli(
+        &fleet,
+        &[
+            "config",
+            "apply",
+            &hub,
+            "-f",
+            file.to_str().unwrap(),
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("+# raised for the workshop"),
+        "{}",
+        stdout(&out)
+    );
+    let secret = c.secret(&ns, "hub").unwrap();
+    let stored = String::from_utf8(secret.data.unwrap()["values.yaml"].0.clone()).unwrap();
+    assert_eq!(stored, values);
+    assert!(stderr(&out).contains("diff written to"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_config_change_is_a_conflict_never_an_overwrite() {
+    let fleet = TestFleet::small().await;
+    let session = fleet.session().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = session
+        .fleet
+        .hubs()
+        .find(|h| h.id.cluster.as_str() == c.name() && *h.id.key.namespace == *ns)
+        .unwrap()
+        .id
+        .clone();
+    let client = session.clients.client(&hub.cluster).await.unwrap();
+    let read = executor::read_values(&client, &hub).await.unwrap();
+    // Someone else edits the Secret meanwhile.
+    assert!(
+        c.mutate::<k8s_openapi::api::core::v1::Secret>(&ns, &read.secret, |s| {
+            s.data.get_or_insert_default().insert(
+                "values.yaml".into(),
+                k8s_openapi::ByteString(b"theirs: true\n".to_vec()),
+            );
+        })
+    );
+    let runner = session.runner(false, AuditLog::new(fleet.audit_path()));
+    let action = config_edit::edit_action(&hub, &read, "mine: true\n".into());
+    let outcome = runner.execute(&action, Mode::Run).await;
+    assert!(
+        matches!(outcome.result, Err(ActionError::Conflict(_))),
+        "{:?}",
+        outcome.result
+    );
+    let stored = c.secret(&ns, &read.secret).unwrap().data.unwrap()["values.yaml"]
+        .0
+        .clone();
+    assert_eq!(stored, b"theirs: true\n");
+    assert_eq!(audit(&fleet)[0].outcome, "conflict");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_runbooks_run_against_the_demo_fleet() {
+    let home = tempfile::tempdir().unwrap();
+    for book in [
+        "runbooks/hub-maintenance-restart.yaml",
+        "runbooks/clear-idle-servers.yaml",
+    ] {
+        let path = format!("{}/{book}", env!("CARGO_MANIFEST_DIR"));
+        let home = home.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            hubdeck_with(
+                &home.join("none"),
+                &home,
+                &["--demo", "run", &path, "--yes"],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{book}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        assert!(stdout(&out).contains("runbook done"), "{}", stdout(&out));
+    }
+    let records = AuditLog::new(home.path().join("state/audit.jsonl"))
+        .read()
+        .unwrap();
+    assert!(records.iter().all(|r| r.outcome == "ok"));
+    assert_eq!(records.len(), 3, "restart, stop idle, scale placeholders");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runbook_stops_at_the_first_failed_step_and_says_which() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let hub = format!("{}/{}", c.name(), c.hub_namespaces()[0]);
+    let book = fleet.home.path().join("rb.yaml");
+    std::fs::write(
+        &book,
+        format!(
+            "steps:\n  - assert: {{get: hubs, hub: {hub}, count: 1}}\n  - assert: {{get: servers, hub: {hub}, count: 0}}\n  - restart: {{hub: {hub}}}\n"
+        ),
+    )
+    .unwrap();
+    c.clear_requests();
+    let out = cli(&fleet, &["run", book.to_str().unwrap(), "--yes"]).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("FAILED at step 2/3"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(mutations(&c).is_empty(), "step 3 never ran");
+}
