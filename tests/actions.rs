@@ -217,7 +217,7 @@ async fn invalid_yaml_is_refused_with_its_line_and_kept() {
         .rsplit("kept in ")
         .next()
         .unwrap()
-        .trim_end_matches(|c| c == ')' || c == '\n');
+        .trim_end_matches([')', '\n']);
     assert_eq!(
         std::fs::read_to_string(kept).unwrap(),
         "hub:\n  config:\n    JupyterHub: [oops\n"
