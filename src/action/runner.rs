@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use kube::Client;
 
 use super::audit::{AuditLog, AuditRecord, os_user};
@@ -204,17 +205,20 @@ impl Runner {
                 deployment,
                 replicas,
                 ..
-            } => {
-                one(executor::scale_deployment(c, &hub.key.namespace, deployment, *replicas).await)
-            }
+            } => one(
+                executor::scale::<Deployment>(c, &hub.key.namespace, deployment, *replicas).await,
+            ),
             Action::ScalePlaceholders {
                 hub,
                 stateful_set,
                 replicas,
                 ..
-            } => one(
-                executor::scale_stateful_set(c, &hub.key.namespace, stateful_set, *replicas).await,
-            ),
+            } => {
+                one(
+                    executor::scale::<StatefulSet>(c, &hub.key.namespace, stateful_set, *replicas)
+                        .await,
+                )
+            }
             Action::StopServers { servers } => {
                 self.stop(c, servers, self.hub_api_for(action)).await
             }

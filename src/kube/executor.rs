@@ -202,14 +202,20 @@ pub async fn restart(
     ))
 }
 
-/// Sets replicas through the scale subresource.
-pub async fn scale_deployment(
+/// Sets replicas of a Deployment or StatefulSet through its scale subresource.
+pub async fn scale<K>(
     client: &Client,
     namespace: &str,
     name: &str,
     replicas: u32,
-) -> Result<String, ActionError> {
-    Api::<Deployment>::namespaced(client.clone(), namespace)
+) -> Result<String, ActionError>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(client.clone(), namespace)
         .patch_scale(
             name,
             &PatchParams::default(),
@@ -218,27 +224,8 @@ pub async fn scale_deployment(
         .await
         .map_err(failed)?;
     Ok(format!(
-        "Deployment {namespace}/{name} scaled to {replicas}"
-    ))
-}
-
-/// Sets replicas of a StatefulSet through the scale subresource.
-pub async fn scale_stateful_set(
-    client: &Client,
-    namespace: &str,
-    name: &str,
-    replicas: u32,
-) -> Result<String, ActionError> {
-    Api::<StatefulSet>::namespaced(client.clone(), namespace)
-        .patch_scale(
-            name,
-            &PatchParams::default(),
-            &Patch::Merge(json!({"spec": {"replicas": replicas}})),
-        )
-        .await
-        .map_err(failed)?;
-    Ok(format!(
-        "StatefulSet {namespace}/{name} scaled to {replicas}"
+        "{} {namespace}/{name} scaled to {replicas}",
+        K::kind(&())
     ))
 }
 
