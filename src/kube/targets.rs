@@ -106,12 +106,29 @@ fn server_of(kc: &Kubeconfig, context: &str) -> Option<String> {
         .clone()
 }
 
+/// The cloud a context most likely points at, from the names the providers' CLIs write
+/// (`gke_project_zone_name`, EKS ARNs) and their API server hostnames.
+pub fn guess_provider(context: &str, server: Option<&str>) -> Option<String> {
+    let server = server.unwrap_or("");
+    let p = if context.starts_with("gke_") || server.contains(".gke.") {
+        "gcp"
+    } else if context.starts_with("arn:aws:eks") || server.contains(".eks.amazonaws.com") {
+        "aws"
+    } else if server.contains(".azmk8s.io") {
+        "azure"
+    } else {
+        return None;
+    };
+    Some(p.to_string())
+}
+
 fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
+    let server = server_of(kc, context);
     ClusterTarget {
         name: name.to_string(),
         context: context.to_string(),
-        provider: None,
-        server: server_of(kc, context),
+        provider: guess_provider(context, server.as_deref()),
+        server,
         kubeconfig: kc.clone(),
         readonly: false,
         alertmanager_url: None,
@@ -168,7 +185,7 @@ pub fn from_fleet_file(
             });
         }
         let mut t = target(&kc, name, context);
-        t.provider = entry.provider.clone();
+        t.provider = entry.provider.clone().or(t.provider);
         t.readonly = entry.readonly;
         t.alertmanager_url = entry.alertmanager_url.clone();
         t.ignore_namespaces = entry.ignore_namespaces.clone();
@@ -210,4 +227,33 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
         .map_err(|e| format!("context {}: {}", target.context, super::watch::one_line(&e)))?;
     config.connect_timeout = Some(Duration::from_secs(5));
     Client::try_from(config).map_err(|e| super::watch::one_line(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guess_provider;
+
+    #[test]
+    fn provider_is_guessed_from_context_names_and_servers() {
+        assert_eq!(
+            guess_provider("gke_two-eye-two-see_us-central1_pilot", None).as_deref(),
+            Some("gcp")
+        );
+        assert_eq!(
+            guess_provider("arn:aws:eks:us-west-2:1234:cluster/nasa", None).as_deref(),
+            Some("aws")
+        );
+        assert_eq!(
+            guess_provider(
+                "utoronto",
+                Some("https://utoronto-dns-123.hcp.canadacentral.azmk8s.io:443")
+            )
+            .as_deref(),
+            Some("azure")
+        );
+        assert_eq!(
+            guess_provider("kind-local", Some("https://127.0.0.1:6443")),
+            None
+        );
+    }
 }
