@@ -2,6 +2,7 @@
 //! kubeconfig), then the chosen command.
 
 mod console;
+pub mod sources;
 
 use std::io::Write;
 use std::time::Duration;
@@ -130,7 +131,8 @@ async fn get_cmd(
         ));
     }
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
-    let mut session = Session::start(wanted, settings.thresholds());
+    let poll = Duration::from_secs(settings.poll_secs);
+    let mut session = Session::start_polling(wanted, settings.thresholds(), poll);
     session.settle(timeout).await;
     let filter = Filter {
         cluster: args.cluster.clone(),
