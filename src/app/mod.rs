@@ -3,6 +3,7 @@
 
 mod commands;
 mod console;
+pub mod sources;
 
 use std::io::Write;
 use std::time::Duration;
@@ -217,7 +218,8 @@ async fn get_cmd(
         ));
     }
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
-    let mut session = Session::start(wanted, settings.thresholds());
+    let poll = Duration::from_secs(settings.poll_secs);
+    let mut session = Session::start_polling(wanted, settings.thresholds(), poll);
     session.settle(timeout).await;
     let filter = Filter {
         cluster: args.cluster.clone(),

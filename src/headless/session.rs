@@ -1,5 +1,5 @@
-//! A headless session: the same supervisors as the console, feeding a store owned here, until
-//! every cluster has either listed or failed.
+//! A headless session: the same supervisors and sources as the console, feeding a store owned
+//! here, until every cluster has either listed or failed and every source has answered once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, Thresholds};
+use crate::app::sources::{self, Sources};
+use crate::config::settings::Settings;
+use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
 
 /// A running fleet model without a terminal.
@@ -20,20 +22,30 @@ pub struct Session {
     pub targets: Vec<ClusterTarget>,
     /// Their clients, shared with the action layer.
     pub clients: Arc<kube::ClientCache>,
+    /// Alertmanager and hub API adapters for the action layer.
+    pub sources: Sources,
     updates: mpsc::Receiver<FleetUpdate>,
     shutdown: CancellationToken,
 }
 
 impl Session {
-    /// Starts watching the targets.
+    /// Starts watching the targets, polling Alertmanagers and hub APIs at the default interval.
     pub fn start(targets: Vec<ClusterTarget>, limits: Thresholds) -> Self {
+        let poll = Duration::from_secs(Settings::defaults().poll_secs);
+        Self::start_polling(targets, limits, poll)
+    }
+
+    /// Starts watching the targets, polling Alertmanagers and hub APIs every `poll`.
+    pub fn start_polling(targets: Vec<ClusterTarget>, limits: Thresholds, poll: Duration) -> Self {
         let shutdown = CancellationToken::new();
         let clients = kube::ClientCache::new(&targets);
-        let updates = kube::start(&clients, &shutdown);
+        let kube_updates = kube::start(&clients, &shutdown);
+        let (sources, updates) = sources::start(&clients, poll, kube_updates, &shutdown);
         Self {
             fleet: Fleet::new(limits),
             targets,
             clients,
+            sources,
             updates,
             shutdown,
         }
@@ -70,13 +82,21 @@ impl Session {
         }
     }
 
-    /// Whether every cluster has been announced and is past connecting.
+    /// Whether every cluster has been announced and is past connecting, and every reachable
+    /// cluster's Alertmanager and hub APIs have answered (or failed) once.
     pub fn settled(&self) -> bool {
         let clusters: Vec<_> = self.fleet.clusters().collect();
         clusters.len() == self.targets.len()
-            && clusters
-                .iter()
-                .all(|c| !matches!(c.status, ClusterStatus::Connecting))
+            && clusters.iter().all(|c| match c.status {
+                ClusterStatus::Connecting => false,
+                ClusterStatus::Unreachable { .. } => true,
+                ClusterStatus::Ready | ClusterStatus::Degraded { .. } => {
+                    c.alert_source != SourceState::Unknown
+                        && c.hubs.values().all(|h| {
+                            h.summary.hub.is_none() || h.activity.source != SourceState::Unknown
+                        })
+                }
+            })
     }
 
     /// Pumps updates until every cluster settled or `timeout` passed.

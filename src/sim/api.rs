@@ -135,6 +135,34 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
     let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
         .map(|q| q.0)
         .unwrap_or_default();
+    match upgrade_or_proxy(path) {
+        Some(Special::PortForward { namespace, pod }) => {
+            return super::portforward::portforward(
+                cluster, identity, namespace, pod, &query, parts,
+            )
+            .await
+            .unwrap_or_else(IntoResponse::into_response);
+        }
+        Some(Special::Proxy {
+            namespace,
+            service,
+            rest,
+        }) => {
+            let req = super::proxy::ProxyRequest {
+                namespace,
+                service,
+                path: rest,
+                query: parts.uri.query().map(str::to_string),
+                method: parts.method,
+                headers: parts.headers,
+                body,
+            };
+            return super::proxy::proxy(&cluster, identity, req)
+                .await
+                .unwrap_or_else(IntoResponse::into_response);
+        }
+        None => {}
+    }
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -159,6 +187,45 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
     match route(call, path).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    }
+}
+
+/// Requests that are not object verbs: pod port-forward (a WebSocket upgrade) and the service
+/// proxy (passed through to what the Service fronts).
+enum Special {
+    PortForward {
+        namespace: String,
+        pod: String,
+    },
+    Proxy {
+        namespace: String,
+        service: String,
+        /// The path after `/proxy`, starting with `/`.
+        rest: String,
+    },
+}
+
+fn upgrade_or_proxy(path: &str) -> Option<Special> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["api", "v1", "namespaces", ns, "pods", pod, "portforward"] => Some(Special::PortForward {
+            namespace: ns.to_string(),
+            pod: pod.to_string(),
+        }),
+        ["api", "v1", "namespaces", ns, "services", svc, "proxy", ..] => {
+            let prefix = format!("/api/v1/namespaces/{ns}/services/{svc}/proxy");
+            let rest = path.strip_prefix(&prefix).unwrap_or("");
+            Some(Special::Proxy {
+                namespace: ns.to_string(),
+                service: svc.to_string(),
+                rest: if rest.is_empty() {
+                    "/".into()
+                } else {
+                    rest.into()
+                },
+            })
+        }
+        _ => None,
     }
 }
 

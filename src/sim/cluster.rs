@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::access::Tokens;
 use super::controller::State;
+use super::fake_alertmanager::FakeAlertmanager;
+use super::fake_hub::FakeHub;
 
 /// Requests kept per cluster for tests to inspect.
 const REQUEST_LOG_CAPACITY: usize = 2_000;
@@ -52,6 +54,10 @@ pub(crate) struct ClusterInner {
     pub shutdown: CancellationToken,
     pub up: AtomicBool,
     pub updown: tokio::sync::Mutex<()>,
+    /// The Alertmanager behind the `support-alertmanager` Service, when the cluster has one.
+    pub alertmanager: Option<FakeAlertmanager>,
+    /// Each hub's REST API by namespace, created on first use (see `hub_apis`).
+    pub hub_apis: Mutex<std::collections::BTreeMap<String, FakeHub>>,
 }
 
 /// A cheap, cloneable handle on one simulated cluster.
@@ -99,6 +105,11 @@ impl ClusterInner {
         log.push_back(req);
     }
 
+    /// The hub APIs lock.
+    pub fn hub_apis(&self) -> MutexGuard<'_, std::collections::BTreeMap<String, FakeHub>> {
+        lock(&self.hub_apis)
+    }
+
     /// Whether watches should hold their events back.
     pub fn is_stalled(&self) -> bool {
         self.stalled.load(Ordering::Relaxed)
@@ -111,6 +122,7 @@ impl SimCluster {
         name: String,
         provider: String,
         state: State,
+        alertmanager: Option<FakeAlertmanager>,
         shutdown: CancellationToken,
     ) -> std::io::Result<SimCluster> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -131,6 +143,8 @@ impl SimCluster {
             shutdown,
             up: AtomicBool::new(true),
             updown: tokio::sync::Mutex::new(()),
+            alertmanager,
+            hub_apis: Mutex::new(Default::default()),
         });
         let cluster = SimCluster { inner };
         tokio::spawn(serve(listener, cluster.clone(), conn));

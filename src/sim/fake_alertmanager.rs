@@ -92,13 +92,25 @@ impl FakeAlertmanager {
 
     /// Fires an alert (or refreshes it if already firing); returns its fingerprint.
     pub fn fire(&self, labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> String {
-        self.fire_at(to_map(labels), to_map(annotations), Timestamp::now())
+        let now = Timestamp::now();
+        self.fire_at(to_map(labels), to_map(annotations), now, now)
+    }
+
+    /// Fires an alert that has been firing since `since` (the trouble a demo starts with).
+    pub fn fire_since(
+        &self,
+        labels: &[(&str, &str)],
+        annotations: &[(&str, &str)],
+        since: Timestamp,
+    ) -> String {
+        self.fire_at(to_map(labels), to_map(annotations), since, Timestamp::now())
     }
 
     fn fire_at(
         &self,
         labels: BTreeMap<String, String>,
         annotations: BTreeMap<String, String>,
+        starts_at: Timestamp,
         now: Timestamp,
     ) -> String {
         let fp = fingerprint(&labels);
@@ -106,7 +118,7 @@ impl FakeAlertmanager {
         let entry = st.alerts.entry(fp.clone()).or_insert_with(|| Firing {
             labels,
             annotations: BTreeMap::new(),
-            starts_at: now,
+            starts_at,
             updated_at: now,
         });
         entry.annotations = annotations;
@@ -256,7 +268,7 @@ async fn post_alerts(
         if a.ends_at.is_some_and(|end| end <= now) {
             am.resolve(&fingerprint(&a.labels));
         } else {
-            am.fire_at(a.labels, a.annotations, a.starts_at.unwrap_or(now));
+            am.fire_at(a.labels, a.annotations, a.starts_at.unwrap_or(now), now);
         }
     }
     StatusCode::OK.into_response()

@@ -51,13 +51,26 @@ impl FakeServer {
     }
 }
 
-#[derive(Debug)]
+/// What the spawner does when the API stops a server (the sim deletes the pod, as KubeSpawner).
+type StopHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 struct HubState {
     token: String,
     /// Users, each with their active servers by name.
     users: BTreeMap<String, BTreeMap<String, FakeServer>>,
     /// `api_page_max_limit`.
     page_limit: usize,
+    /// Called with (user, server) after the API stopped a server.
+    on_stop: Option<StopHook>,
+}
+
+impl std::fmt::Debug for HubState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubState")
+            .field("users", &self.users.len())
+            .field("page_limit", &self.page_limit)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Handle on a fake hub: build the router once, mutate the state from scenarios.
@@ -74,6 +87,7 @@ impl FakeHub {
                 token: token.into(),
                 users: BTreeMap::new(),
                 page_limit: 200,
+                on_stop: None,
             })),
         };
         for s in servers {
@@ -148,6 +162,17 @@ impl FakeHub {
             .values()
             .flat_map(|u| u.values().cloned())
             .collect()
+    }
+
+    /// Replaces the accepted API token (the hub Secret changed).
+    pub fn set_token(&self, token: impl Into<String>) {
+        self.lock().token = token.into();
+    }
+
+    /// Runs `hook(user, server)` whenever the REST API stops a server, as the spawner would
+    /// (the sim deletes the user pod). Not called by [`FakeHub::stop`].
+    pub fn on_stop(&self, hook: impl Fn(&str, &str) + Send + Sync + 'static) {
+        self.lock().on_stop = Some(Arc::new(hook));
     }
 
     /// Sets the largest page the hub serves (JupyterHub's `api_page_max_limit`).
@@ -329,6 +354,12 @@ fn stop(hub: &FakeHub, headers: &HeaderMap, user: &str, server: &str) -> Respons
         Some(Some("stop")) => StatusCode::ACCEPTED.into_response(),
         Some(_) => {
             servers.remove(server);
+            let hook = st.on_stop.clone();
+            // The hook takes the sim's locks: never call it with the hub's lock held.
+            drop(st);
+            if let Some(hook) = hook {
+                hook(user, server);
+            }
             StatusCode::NO_CONTENT.into_response()
         }
     }

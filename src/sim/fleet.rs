@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::controller::State;
+use super::fake_alertmanager::FakeAlertmanager;
 use super::generate::{self, Hub};
 use super::names;
 use super::podstatus::{set_pod_crash_looping, set_pod_unschedulable};
@@ -18,6 +19,8 @@ pub(crate) struct ClusterPlan {
     pub name: String,
     pub provider: String,
     pub state: State,
+    /// The fake Alertmanager, for clusters with a `support` namespace.
+    pub alertmanager: Option<FakeAlertmanager>,
 }
 
 fn split(total: usize, parts: usize, i: usize) -> usize {
@@ -127,17 +130,27 @@ fn build_cluster(
         }
         st.hubs.push(hub);
     }
-    if n < 4 || c % 4 != 3 {
+    // Every fourth cluster, and the last one of a small fleet, has no Alertmanager.
+    let support = n == 1 || (c % 4 != 3 && !(n < 4 && c == n - 1));
+    if support {
         generate::add_support(&mut st);
     }
     if !quiet {
         add_trouble(&mut st, c, n);
     }
+    let alertmanager = support.then(|| {
+        let am = FakeAlertmanager::new();
+        if !quiet {
+            super::alerting::seed(&am, &st, c, n);
+        }
+        am
+    });
     st.store.seal_history();
     ClusterPlan {
         name,
         provider: provider.to_string(),
         state: st,
+        alertmanager,
     }
 }
 

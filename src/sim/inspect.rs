@@ -73,6 +73,12 @@ impl SimCluster {
             .is_some()
     }
 
+    /// The cluster's Alertmanager (behind Service `support/support-alertmanager`), to fire and
+    /// resolve alerts; `None` for a cluster without one.
+    pub fn alertmanager(&self) -> Option<super::fake_alertmanager::FakeAlertmanager> {
+        self.inner.alertmanager.clone()
+    }
+
     /// Every pod.
     pub fn pods(&self) -> Vec<Pod> {
         self.typed(Kind::Pod)

@@ -6,12 +6,14 @@
 //!
 //! Map: `store` (objects, resourceVersion, change log) · `api` (routing, auth) · `objects` (verbs)
 //! · `watch` · `logs` · `selectors` · `patch` · `access` (tokens, RBAC, SSAR) · `controller`
-//! (workloads and pod lifecycle) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
+//! (workloads and pod lifecycle) · `proxy` (service proxy to `fake_alertmanager`, fed by
+//! `alerting`) · `portforward` (to each hub's `fake_hub`, kept in step by `hub_apis`) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 
 #![warn(missing_docs)]
 
 mod access;
+mod alerting;
 mod api;
 mod cluster;
 mod controller;
@@ -19,6 +21,7 @@ pub mod fake_alertmanager;
 pub mod fake_hub;
 mod fleet;
 mod generate;
+mod hub_apis;
 mod inspect;
 mod kubeconfig;
 mod logs;
@@ -26,6 +29,8 @@ mod names;
 mod objects;
 mod patch;
 mod podstatus;
+mod portforward;
+mod proxy;
 mod resources;
 mod scenario;
 mod selectors;
@@ -171,12 +176,18 @@ impl SimFleet {
         let plans = fleet::build(&spec).await;
         let mut clusters = Vec::with_capacity(plans.len());
         for p in plans {
-            let c = SimCluster::start(p.name.clone(), p.provider, p.state, shutdown.clone())
-                .await
-                .map_err(|source| SimError::Io {
-                    what: format!("binding cluster {} on 127.0.0.1", p.name),
-                    source,
-                })?;
+            let c = SimCluster::start(
+                p.name.clone(),
+                p.provider,
+                p.state,
+                p.alertmanager,
+                shutdown.clone(),
+            )
+            .await
+            .map_err(|source| SimError::Io {
+                what: format!("binding cluster {} on 127.0.0.1", p.name),
+                source,
+            })?;
             clusters.push(c);
         }
         let io_err = |what: &str| {

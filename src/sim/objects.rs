@@ -62,9 +62,7 @@ pub(crate) async fn dispatch(call: Call, t: Target) -> Result<Response, ApiError
         ("create", None) => create(&call, &t),
         ("update" | "patch", None | Some("status")) => modify(&call, &t, verb),
         ("delete", None) => delete(&call, &t),
-        (_, Some("portforward" | "proxy")) => Err(ApiError::no_route(
-            "port-forward and service proxy are not simulated yet",
-        )),
+        (_, Some("proxy")) => Err(ApiError::no_route("pod proxy is not simulated")),
         _ => Err(ApiError::method_not_allowed(format!(
             "{verb} is not supported on {}",
             t.rbac_resource()

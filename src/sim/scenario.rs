@@ -1,5 +1,6 @@
 //! The scenario driver: one task that runs each cluster's timers and, depending on the scenario,
-//! moves users in and out, keeps a crash loop crashing, and injects game-day faults.
+//! moves users in and out, keeps a crash loop crashing, fires and resolves alerts, records hub
+//! activity, and injects game-day faults.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ pub(crate) async fn run(
         churn_names: Vec::new(),
         churn_refreshed: Instant::now() - Duration::from_secs(60),
         churn_counter: 0,
+        flapping: Vec::new(),
     };
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -66,6 +68,8 @@ struct Driver {
     churn_names: Vec<Vec<(Box<str>, Box<str>)>>,
     churn_refreshed: Instant,
     churn_counter: u64,
+    /// Alerts the driver fired: (cluster index, fingerprint).
+    flapping: Vec<(usize, String)>,
 }
 
 impl Driver {
@@ -80,12 +84,16 @@ impl Driver {
                 self.users();
                 self.preempt_placeholders();
                 self.crash_loops();
+                self.alerts();
+                self.activity();
                 self.outages().await;
             }
             Scenario::GameDay => {
                 self.users();
                 self.preempt_placeholders();
                 self.crash_loops();
+                self.alerts();
+                self.activity();
                 self.faults().await;
             }
             Scenario::Churn { updates_per_sec } => self.churn(updates_per_sec),
@@ -161,6 +169,33 @@ impl Driver {
             now,
         );
         st.delete_pod(&victim.namespace, &victim.name, Some(0));
+    }
+
+    /// About every 40 s an alert fires somewhere or one the driver fired resolves; at most three
+    /// of the driver's alerts fire at once.
+    fn alerts(&mut self) {
+        if self.rng.u16(..400) != 0 {
+            return;
+        }
+        let resolve = !self.flapping.is_empty() && (self.flapping.len() >= 3 || self.rng.bool());
+        if resolve {
+            let (c, fp) = self.flapping.remove(self.rng.usize(..self.flapping.len()));
+            super::alerting::resolve(&self.clusters[c], &fp);
+            return;
+        }
+        let c = self.rng.usize(..self.clusters.len());
+        if let Some(fp) = super::alerting::fire_flapping(&self.clusters[c], &mut self.rng) {
+            self.flapping.push((c, fp));
+        }
+    }
+
+    /// People work: a few servers a second show fresh activity in their hub's API.
+    fn activity(&mut self) {
+        if self.rng.u8(..10) >= 3 {
+            return;
+        }
+        let c = self.rng.usize(..self.clusters.len());
+        super::hub_apis::touch_random(&self.clusters[c], &mut self.rng);
     }
 
     /// Crash-looping pods restart again every half minute.

@@ -102,6 +102,11 @@ impl ApiError {
         Self::new(422, "Invalid", message)
     }
 
+    /// 404 for a Service the proxy cannot reach (no endpoints, no such port).
+    pub fn no_endpoints(message: impl Into<String>) -> Self {
+        Self::new(404, "NotFound", message)
+    }
+
     /// The `Status` object.
     pub fn status_json(&self) -> Value {
         let mut v = json!({

@@ -21,6 +21,7 @@ pub(super) use super::*;
 
 mod fleet;
 mod objects;
+mod proxies;
 mod watches;
 mod wire;
 

@@ -1,0 +1,381 @@
+//! The data sources beside the kube watchers: per cluster an Alertmanager poller, per hub a
+//! hub-API activity poller, and the action layer's adapters over the same endpoints.
+//!
+//! The kube updates flow through a tap on their way to the store. The tap starts a cluster's
+//! alert poller once the cluster has been announced, and runs one activity poller per hub
+//! Deployment the watchers report (started when it appears, stopped when it goes), so the
+//! pollers follow exactly the hubs the console shows and a poller's first answer never
+//! reaches the store before the object it is about. Endpoints and tokens come from
+//! fleet.toml where it names them (`alertmanager_url`, `[hubs.<ns>]`), else the service
+//! proxy, the hub pod's port-forward and the hub Secret's service token.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::action::{HubStopper, Matcher, Silencer};
+use crate::alerts::{self, AlertSource, AlertmanagerClient, SilenceSpec};
+use crate::fleet::{
+    ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, SourceState, Workload, WorkloadKind,
+};
+use crate::hubapi::{
+    HubApiClient, HubEndpoint, HubPod, HubSource, HubToken, StopOutcome, TokenSource, poll_activity,
+};
+use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
+
+/// What the action layer uses of the sources.
+#[derive(Clone)]
+pub struct Sources {
+    /// Stops servers through the hub APIs (`Runner::with_hub_api`).
+    pub hub_api: Arc<dyn HubStopper>,
+    /// Creates Alertmanager silences (`Runner::with_silencer`).
+    pub silencer: Arc<dyn Silencer>,
+}
+
+/// Starts the sources over `kube_updates` (what `kube::start` returns), polling every `poll`
+/// until `shutdown`. The returned receiver carries the kube updates and the pollers' ones.
+pub fn start(
+    clients: &Arc<ClientCache>,
+    poll: Duration,
+    kube_updates: mpsc::Receiver<FleetUpdate>,
+    shutdown: &CancellationToken,
+) -> (Sources, mpsc::Receiver<FleetUpdate>) {
+    let (tx, rx) = mpsc::channel(UPDATE_CHANNEL);
+    let (poll_tx, poll_rx) = mpsc::channel(UPDATE_CHANNEL);
+    let hubs = Arc::new(HubApis {
+        hubs: Mutex::new(HashMap::new()),
+    });
+    let tap = Tap {
+        clients: clients.clone(),
+        poll,
+        tx,
+        poll_tx,
+        shutdown: shutdown.clone(),
+        hub_apis: hubs.clone(),
+        hub_deployments: HashMap::new(),
+        pollers: HashMap::new(),
+    };
+    tokio::spawn(tap.run(kube_updates, poll_rx));
+    let sources = Sources {
+        hub_api: hubs,
+        silencer: Arc::new(Alertmanagers {
+            clients: clients.clone(),
+        }),
+    };
+    (sources, rx)
+}
+
+/// Forwards kube updates and keeps one poller per announced cluster and per hub.
+struct Tap {
+    clients: Arc<ClientCache>,
+    poll: Duration,
+    /// Into the store.
+    tx: mpsc::Sender<FleetUpdate>,
+    /// From the pollers, back through the tap (which notes whether each hub API answers).
+    poll_tx: mpsc::Sender<FleetUpdate>,
+    shutdown: CancellationToken,
+    hub_apis: Arc<HubApis>,
+    /// Hub Deployments per cluster, as the watchers reported them: (hub, deployment name).
+    hub_deployments: HashMap<ClusterId, BTreeSet<(HubKey, Arc<str>)>>,
+    /// The running activity pollers.
+    pollers: HashMap<HubId, CancellationToken>,
+}
+
+impl Tap {
+    async fn run(
+        mut self,
+        mut updates: mpsc::Receiver<FleetUpdate>,
+        mut polled: mpsc::Receiver<FleetUpdate>,
+    ) {
+        loop {
+            let update = tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                u = updates.recv() => match u {
+                    Some(u) => u,
+                    None => break,
+                },
+                Some(u) = polled.recv() => u,
+            };
+            let after = self.observe(&update);
+            if self.tx.send(update).await.is_err() {
+                break;
+            }
+            match after {
+                After::Nothing => {}
+                After::ClusterAdded(cluster) => self.start_alerts(cluster),
+                After::HubsChanged(cluster) => self.reconcile_hubs(&cluster),
+            }
+        }
+        // The store is gone or the supervisors ended: nothing to feed any more.
+        for token in self.pollers.values() {
+            token.cancel();
+        }
+    }
+
+    /// Notes what an update means for the pollers.
+    fn observe(&mut self, update: &FleetUpdate) -> After {
+        match update {
+            FleetUpdate::ClusterAdded { cluster, .. } => After::ClusterAdded(cluster.clone()),
+            FleetUpdate::Workloads {
+                cluster,
+                kind: WorkloadKind::Deployment,
+                delta,
+            } => {
+                let set = self.hub_deployments.entry(cluster.clone()).or_default();
+                let changed = match delta {
+                    Delta::Replace(all) => {
+                        let next: BTreeSet<_> = all.iter().filter_map(hub_deployment).collect();
+                        let changed = next != *set;
+                        *set = next;
+                        changed
+                    }
+                    Delta::Upsert(w) => hub_deployment(w).is_some_and(|k| set.insert(k)),
+                    Delta::Remove(w) => hub_deployment(w).is_some_and(|k| set.remove(&k)),
+                };
+                if changed {
+                    After::HubsChanged(cluster.clone())
+                } else {
+                    After::Nothing
+                }
+            }
+            FleetUpdate::Activity { hub, source, .. } => {
+                self.hub_apis.set_available(hub, *source == SourceState::Ok);
+                After::Nothing
+            }
+            _ => After::Nothing,
+        }
+    }
+
+    fn start_alerts(&self, cluster: ClusterId) {
+        let Some(target) = self.clients.target(&cluster).cloned() else {
+            return;
+        };
+        let (clients, tx, poll) = (self.clients.clone(), self.poll_tx.clone(), self.poll);
+        let shutdown = self.shutdown.child_token();
+        tokio::spawn(async move {
+            let source = match &target.alertmanager_url {
+                Some(url) => AlertSource::Url(url.clone()),
+                // No client: the supervisor reports the cluster unreachable; nothing to poll.
+                None => match clients.client(&cluster).await {
+                    Ok(client) => AlertSource::Discover(client),
+                    Err(_) => return,
+                },
+            };
+            alerts::poll_alerts(cluster, source, tx, poll, shutdown).await;
+        });
+    }
+
+    /// Starts pollers for new hubs of a cluster and stops those of hubs that went.
+    fn reconcile_hubs(&mut self, cluster: &ClusterId) {
+        let wanted: BTreeSet<HubId> = self
+            .hub_deployments
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .map(|(key, _)| HubId {
+                cluster: cluster.clone(),
+                key: key.clone(),
+            })
+            .collect();
+        self.pollers.retain(|hub, token| {
+            let keep = hub.cluster != *cluster || wanted.contains(hub);
+            if !keep {
+                token.cancel();
+                self.hub_apis.forget(hub);
+            }
+            keep
+        });
+        for hub in wanted {
+            if self.pollers.contains_key(&hub) {
+                continue;
+            }
+            let token = self.shutdown.child_token();
+            self.pollers.insert(hub.clone(), token.clone());
+            let (clients, tx, poll) = (self.clients.clone(), self.poll_tx.clone(), self.poll);
+            let hub_apis = self.hub_apis.clone();
+            tokio::spawn(async move {
+                let Some(target) = clients.target(&hub.cluster).cloned() else {
+                    return;
+                };
+                let Ok(client) = clients.client(&hub.cluster).await else {
+                    return;
+                };
+                let source = hub_source(&target, &hub.key, client);
+                hub_apis.register(&hub, source.clone());
+                poll_activity(hub, source, tx, poll, token).await;
+            });
+        }
+    }
+}
+
+/// What the tap does once an update has been forwarded.
+enum After {
+    Nothing,
+    ClusterAdded(ClusterId),
+    HubsChanged(ClusterId),
+}
+
+/// The hub and Deployment name of a hub Deployment.
+fn hub_deployment(w: &Workload) -> Option<(HubKey, Arc<str>)> {
+    (w.component == Component::Hub).then(|| {
+        let key = HubKey {
+            namespace: w.key.namespace.clone(),
+            release: w.release.clone(),
+        };
+        (key, w.key.name.clone())
+    })
+}
+
+/// A hub's endpoint and token: fleet.toml's `[clusters.hubs.<namespace>]` where it says,
+/// else the port-forward to the hub pod and the hub Secret's service token.
+fn hub_source(target: &ClusterTarget, hub: &HubKey, client: kube::Client) -> HubSource {
+    let entry = target.hubs.get(&*hub.namespace);
+    let endpoint = match entry.and_then(|e| e.api_url.clone()) {
+        Some(url) => HubEndpoint::Url(url),
+        None => HubEndpoint::PortForward(client.clone()),
+    };
+    let token = match entry {
+        Some(e) if e.token.is_some() => {
+            TokenSource::Value(HubToken::new(e.token.clone().unwrap_or_default()))
+        }
+        Some(e) if e.token_env.is_some() => {
+            TokenSource::Env(e.token_env.clone().unwrap_or_default())
+        }
+        _ => TokenSource::HubSecret(client),
+    };
+    HubSource { endpoint, token }
+}
+
+/// The hub APIs known to the pollers, for stopping servers.
+struct HubApis {
+    /// Each polled hub's source, and whether its last poll succeeded.
+    hubs: Mutex<HashMap<HubId, (HubSource, bool)>>,
+}
+
+impl HubApis {
+    fn lock(&self) -> MutexGuard<'_, HashMap<HubId, (HubSource, bool)>> {
+        self.hubs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn register(&self, hub: &HubId, source: HubSource) {
+        self.lock().insert(hub.clone(), (source, false));
+    }
+
+    fn forget(&self, hub: &HubId) {
+        self.lock().remove(hub);
+    }
+
+    fn set_available(&self, hub: &HubId, ok: bool) {
+        if let Some(entry) = self.lock().get_mut(hub) {
+            entry.1 = ok;
+        }
+    }
+
+    async fn stop_server(&self, hub: &HubId, user: &str, server: &str) -> Result<String, String> {
+        let source = self
+            .lock()
+            .get(hub)
+            .map(|(s, _)| s.clone())
+            .ok_or_else(|| format!("hub API of {hub} is not known"))?;
+        let token = source.token.resolve(hub).await.map_err(|e| e.to_string())?;
+        let client = match &source.endpoint {
+            HubEndpoint::PortForward(kube) => HubApiClient::port_forward(
+                hub,
+                kube.clone(),
+                HubPod::new(&*hub.key.namespace, &*hub.key.release),
+                token,
+            ),
+            HubEndpoint::Url(url) => {
+                HubApiClient::at_url(hub, url, token).map_err(|e| e.to_string())?
+            }
+        };
+        let name = if server.is_empty() {
+            user.to_string()
+        } else {
+            format!("{user}/{server}")
+        };
+        match client.stop_server(user, server).await {
+            Ok(StopOutcome::Stopped) => Ok(format!("{name}: stopped through the hub API")),
+            Ok(StopOutcome::Stopping) => Ok(format!("{name}: the hub is stopping it")),
+            Ok(StopOutcome::NotFound { message } | StopOutcome::Refused { message }) => {
+                Err(format!("hub API: {message}"))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+impl HubStopper for HubApis {
+    /// True while the hub's last activity poll succeeded: its token is known and accepted and
+    /// the API answers. Otherwise stopping falls back to deleting the pod.
+    fn available(&self, hub: &HubId) -> bool {
+        self.lock().get(hub).is_some_and(|(_, ok)| *ok)
+    }
+
+    fn stop<'a>(
+        &'a self,
+        hub: &'a HubId,
+        user: &'a str,
+        server: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        self.stop_server(hub, user, server).boxed()
+    }
+}
+
+/// Silences through each cluster's Alertmanager, reached like the alert poller reaches it.
+struct Alertmanagers {
+    clients: Arc<ClientCache>,
+}
+
+impl Alertmanagers {
+    async fn client(&self, cluster: &ClusterId) -> Result<AlertmanagerClient, String> {
+        let target = self
+            .clients
+            .target(cluster)
+            .ok_or_else(|| format!("unknown cluster {cluster}"))?;
+        if let Some(url) = &target.alertmanager_url {
+            return AlertmanagerClient::at_url(cluster, url).map_err(|e| e.to_string());
+        }
+        let kube = self.clients.client(cluster).await?;
+        match alerts::discover_alertmanager(&kube).await {
+            Ok(Some(service)) => Ok(AlertmanagerClient::via_service(cluster, kube, service)),
+            Ok(None) => Err(format!("cluster {cluster} has no Alertmanager")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+impl Silencer for Alertmanagers {
+    fn silence<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        matchers: &'a [Matcher],
+        duration: Duration,
+        author: &'a str,
+        comment: &'a str,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        async move {
+            let client = self.client(cluster).await?;
+            let spec = SilenceSpec {
+                matchers: matchers
+                    .iter()
+                    .map(|m| alerts::Matcher::equal(m.name.clone(), m.value.clone()))
+                    .collect(),
+                starts: None,
+                duration,
+                created_by: author.to_string(),
+                comment: comment.to_string(),
+            };
+            client
+                .create_silence(&spec)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        .boxed()
+    }
+}
