@@ -1,5 +1,8 @@
 //! hubdeck: a terminal operations console for fleets of JupyterHubs on Kubernetes.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 pub mod action;
 pub mod alerts;
 pub mod app;

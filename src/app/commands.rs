@@ -29,7 +29,11 @@ pub async fn session(
 ) -> Result<(Session, super::Fleetwide)> {
     let fleetwide = resolve(global, paths).await?;
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
-    let mut session = Session::start(fleetwide.targets.clone(), settings.thresholds());
+    let mut session = Session::start_polling(
+        fleetwide.targets.clone(),
+        settings.thresholds(),
+        Duration::from_secs(settings.poll_secs),
+    );
     session.settle(timeout).await;
     Ok((session, fleetwide))
 }

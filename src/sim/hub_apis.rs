@@ -138,7 +138,11 @@ fn plausible_activity(user: &str, server: &str, started: Timestamp, now: Timesta
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    let span = if h.is_multiple_of(10) { 24 * 60 } else { 4 * 60 };
+    let span = if h.is_multiple_of(10) {
+        24 * 60
+    } else {
+        4 * 60
+    };
     let idle = SignedDuration::from_mins(((h >> 8) % span) as i64);
     (now - idle).max(started)
 }
