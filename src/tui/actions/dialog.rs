@@ -14,7 +14,7 @@ use crate::action::{Action, Confirm, Plan, Via};
 use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
 
-use super::super::text::{fit, sanitize};
+use super::super::text::{fit, sanitize, wrap};
 use super::super::widgets::draw_input;
 use super::super::widgets::input::LineInput;
 
@@ -325,24 +325,30 @@ pub fn diff_lines(diff: &str, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Splits prose into lines of at most `width` columns at spaces (long words are cut by `fit`).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(10);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.is_empty()
-            && crate::tui::text::width(&line) + 1 + crate::tui::text::width(word) > width
-        {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push(line);
-    out.into_iter()
-        .map(|l| fit(&l, width).into_owned())
-        .collect()
+/// The question before an edited values.yaml is thrown away.
+pub fn draw_discard(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let w = area.width.saturating_sub(4).min(60);
+    let rect = Rect::new(
+        area.x + area.width.saturating_sub(w) / 2,
+        area.y + area.height.saturating_sub(4) / 2,
+        w,
+        4.min(area.height),
+    );
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::BorderFocused))
+        .style(theme.style(Role::Overlay))
+        .title(Span::styled(" Unsaved changes ", theme.style(Role::Title)));
+    let lines = vec![
+        Line::styled(
+            "Discard your changes to values.yaml?",
+            theme.style(Role::Text),
+        ),
+        Line::styled(
+            "y: discard · n/esc: keep editing",
+            theme.style(Role::KeyHint),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

@@ -17,7 +17,7 @@ use crate::config::theme::{Role, Theme};
 use crate::fleet::HubId;
 use crate::kube::executor::HubConfig;
 
-use super::super::text::{fit, sanitize};
+use super::super::text::{sanitize, wrap};
 
 /// What a key asks of the flow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,8 +138,13 @@ impl Editor {
 
     /// Draws the editor over `area` (the whole body of the screen).
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let message = self.error.as_ref().or(self.info.as_ref());
+        let message_lines: Vec<String> = message
+            .map(|m| wrap(m, usize::from(area.width.saturating_sub(2))))
+            .unwrap_or_default();
+        let status_h = (message_lines.len() as u16).clamp(1, 4);
         let [main, status] =
-            Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+            Layout::vertical([Constraint::Min(3), Constraint::Length(status_h)]).areas(area);
         let (edit_area, side_area) = if self.side.is_some() {
             let [a, b] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
@@ -187,32 +192,35 @@ impl Editor {
                 .collect();
             frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
-        let width = usize::from(status.width);
-        let line = match (&self.error, &self.info) {
-            (Some(e), _) => Line::styled(
-                fit(&format!(" {e}"), width).into_owned(),
-                theme.style(Role::ToastError),
-            ),
-            (None, Some(i)) => Line::styled(
-                fit(&format!(" {i}"), width).into_owned(),
-                theme.style(Role::ToastInfo),
-            ),
-            (None, None) if self.busy => Line::styled(" applying…", theme.style(Role::ToastInfo)),
-            (None, None) => {
-                let side = if self.side.is_some() {
-                    "hide the current version"
-                } else {
-                    "load the current version beside"
-                };
-                Line::from(vec![
-                    Span::styled(" ctrl-s", theme.style(Role::KeyHint)),
-                    Span::styled(" save (validate, diff, apply) ", theme.style(Role::Dim)),
-                    Span::styled("ctrl-o", theme.style(Role::KeyHint)),
-                    Span::styled(format!(" {side} "), theme.style(Role::Dim)),
-                    Span::styled("esc", theme.style(Role::KeyHint)),
-                    Span::styled(" close", theme.style(Role::Dim)),
-                ])
-            }
+        if let Some(role) = match (&self.error, &self.info) {
+            (Some(_), _) => Some(Role::ToastError),
+            (None, Some(_)) => Some(Role::ToastInfo),
+            (None, None) => None,
+        } {
+            let lines: Vec<Line> = message_lines
+                .into_iter()
+                .take(usize::from(status_h))
+                .map(|l| Line::styled(format!(" {l}"), theme.style(role)))
+                .collect();
+            frame.render_widget(Paragraph::new(lines), status);
+            return;
+        }
+        let line = if self.busy {
+            Line::styled(" applying…", theme.style(Role::ToastInfo))
+        } else {
+            let side = if self.side.is_some() {
+                "hide the current version"
+            } else {
+                "load the current version beside"
+            };
+            Line::from(vec![
+                Span::styled(" ctrl-s", theme.style(Role::KeyHint)),
+                Span::styled(" save (validate, diff, apply) ", theme.style(Role::Dim)),
+                Span::styled("ctrl-o", theme.style(Role::KeyHint)),
+                Span::styled(format!(" {side} "), theme.style(Role::Dim)),
+                Span::styled("esc", theme.style(Role::KeyHint)),
+                Span::styled(" close", theme.style(Role::Dim)),
+            ])
         };
         frame.render_widget(Paragraph::new(line), status);
     }

@@ -8,19 +8,17 @@ use crossterm::event::KeyEvent;
 use jiff::{SignedDuration, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::action::config_edit::{edit_action, save_diff, save_recovery};
 use crate::action::{Action, ActionError, Mode, Outcome, Runner, humanize};
 use crate::config::keymap::{Command, Context, Key, Keymap};
-use crate::config::theme::{Role, Theme};
+use crate::config::theme::Theme;
 use crate::fleet::{Fleet, HubId};
 use crate::kube::executor;
 
 use super::super::app::Target;
 use super::build::{self, Begin, ScaleWhat};
-use super::dialog::{ConfirmDialog, DialogOutcome, Purpose};
+use super::dialog::{self, ConfirmDialog, DialogOutcome, Purpose};
 use super::editor::{Editor, EditorOutcome};
 use super::prompt::{Prompt, PromptOutcome};
 use super::{ActionEvent, ActionFlow, Modal, Running, Task, error_line};
@@ -356,7 +354,14 @@ impl ActionFlow {
                     ed.busy = false;
                     ed.error = Some(line.clone());
                 }
-                self.notify(format!("✖ {}: {line}", outcome.plan.summary), true);
+                self.notify(
+                    format!(
+                        "✖ {}: {} (the edit is kept: see the editor)",
+                        outcome.plan.summary,
+                        e.kind()
+                    ),
+                    true,
+                );
             }
         }
     }
@@ -370,34 +375,7 @@ impl ActionFlow {
             Modal::None => {}
             Modal::Prompt(p) => p.draw(frame, area, theme),
             Modal::Confirm(d) => d.draw(frame, area, keymap, theme),
-            Modal::Discard => draw_discard(frame, area, theme),
+            Modal::Discard => dialog::draw_discard(frame, area, theme),
         }
     }
-}
-
-fn draw_discard(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let w = area.width.saturating_sub(4).min(60);
-    let rect = Rect::new(
-        area.x + area.width.saturating_sub(w) / 2,
-        area.y + area.height.saturating_sub(4) / 2,
-        w,
-        4.min(area.height),
-    );
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::BorderFocused))
-        .style(theme.style(Role::Overlay))
-        .title(Span::styled(" Unsaved changes ", theme.style(Role::Title)));
-    let lines = vec![
-        Line::styled(
-            "Discard your changes to values.yaml?",
-            theme.style(Role::Text),
-        ),
-        Line::styled(
-            "y: discard · n/esc: keep editing",
-            theme.style(Role::KeyHint),
-        ),
-    ];
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
