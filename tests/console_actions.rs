@@ -309,6 +309,55 @@ async fn a_conflicting_edit_is_kept_and_the_secret_is_left_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applied_edit_writes_the_diff_and_offers_a_hub_restart() {
+    let sim = SimFleet::start(FleetSpec::small()).await.unwrap();
+    let mut console = Console::start(&sim, false).await;
+    let (hub, cluster) = hub_with_servers(&console.app, &sim, 0);
+    let (hub, cluster) = (hub.id.clone(), cluster.clone());
+    open_editor(&mut console, &hub).await;
+    console.press("# reviewed<enter><ctrl-s>");
+    let s = console.screen();
+    assert!(s.contains("+# reviewed"), "the diff is in the dialog: {s}");
+    cluster.clear_requests();
+    console.press("y");
+    console.wait_for_outcome().await;
+
+    let s = console.screen();
+    assert!(s.contains(&format!("Confirm: restart hub {hub}")), "{s}");
+    assert!(s.contains("restart it now?"), "{s}");
+    let secret_patches: Vec<_> = mutating(&cluster)
+        .into_iter()
+        .filter(|(m, p)| m == "PATCH" && p.contains("/secrets/"))
+        .collect();
+    assert_eq!(secret_patches.len(), 1, "{secret_patches:?}");
+    let diffs: Vec<_> = std::fs::read_dir(console.state.path().join("diffs"))
+        .expect("a diffs dir")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(diffs.len(), 1);
+    let diff = std::fs::read_to_string(&diffs[0]).unwrap();
+    assert!(diff.contains("+# reviewed"), "{diff}");
+    assert!(s.contains("diffs"), "the path is shown: {s}");
+
+    console.press("n");
+    assert!(console.screen().contains("cancelled: nothing was sent"));
+    assert!(
+        !mutating(&cluster)
+            .iter()
+            .any(|(_, p)| p.contains("/deployments/"))
+    );
+    let client = console.runner.clients().client(&hub.cluster).await.unwrap();
+    let now = executor::read_values(&client, &hub).await.unwrap();
+    assert!(now.values.starts_with("# reviewed\n"));
+    let audit = console.audit();
+    assert_eq!(audit.len(), 1, "the declined restart is not audited");
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].outcome.as_str()),
+        ("edit-config", "ok")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readonly_refuses_before_any_request() {
     let sim = SimFleet::start(FleetSpec::small()).await.unwrap();
     let mut console = Console::start(&sim, true).await;

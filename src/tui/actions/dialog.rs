@@ -159,10 +159,11 @@ impl ConfirmDialog {
         ]));
         out.push(Line::styled("steps", style(Role::TableHeader)));
         for (i, step) in self.plan.steps.iter().enumerate() {
-            out.push(Line::styled(
-                format!(" {}. {}", i + 1, sanitize(&step.what)),
-                style(Role::Text),
-            ));
+            let what = format!(" {}. {}", i + 1, sanitize(&step.what));
+            for (n, l) in wrap(&what, width).into_iter().enumerate() {
+                let l = if n == 0 { l } else { format!("    {l}") };
+                out.push(Line::styled(l, style(Role::Text)));
+            }
             let call = match &step.via {
                 Via::Kubernetes { call } => call.describe(),
                 Via::HubApi { request } => format!("hub API {request}"),

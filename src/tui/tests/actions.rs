@@ -283,3 +283,90 @@ fn silence_matchers_come_from_the_labels_without_severity() {
         .collect();
     assert_eq!(m, ["alertname=HubDown", "namespace=prod"]);
 }
+
+fn with_alertmanager_alert(app: &mut App) {
+    use crate::fleet::{AlertInfo, AlertOrigin, Severity, SourceState};
+    let alert = AlertInfo {
+        fingerprint: "f00d".into(),
+        name: "KubePodCrashLooping".into(),
+        severity: Severity::Warning,
+        origin: AlertOrigin::Alertmanager,
+        summary: "pod restarts".into(),
+        namespace: Some("staging".into()),
+        release: None,
+        pod: Some("jupyter-ada".into()),
+        since: Some(now()),
+        silenced_by: Vec::new(),
+        labels: vec![
+            ("alertname".into(), "KubePodCrashLooping".into()),
+            ("namespace".into(), "staging".into()),
+            ("pod".into(), "jupyter-ada".into()),
+            ("severity".into(), "warning".into()),
+        ],
+    };
+    app.apply_updates(
+        vec![FleetUpdate::Alerts {
+            cluster: ClusterId::new("leap"),
+            source: SourceState::Ok,
+            alerts: vec![alert],
+        }],
+        now(),
+    );
+}
+
+#[test]
+fn silencing_asks_duration_and_comment_then_shows_the_matchers() {
+    let (mut app, _feeds, _dir) = acting_app(false);
+    with_alertmanager_alert(&mut app);
+    press(&mut app, "4/KubePodCrash<enter>m");
+    let s = screen(&mut app);
+    assert!(s.contains("silence KubePodCrashLooping on leap"), "{s}");
+    assert!(line_with(&s, "for ").contains("2h"), "{s}");
+    press(&mut app, "<enter><enter>");
+    assert!(screen(&mut app).contains("a comment says why"));
+    press(&mut app, "deploying a fix<enter>");
+    let s = screen(&mut app);
+    assert!(
+        s.contains("Confirm: silence KubePodCrashLooping on leap for 2h"),
+        "{s}"
+    );
+    assert!(
+        s.contains("create silence matching alertname=\"KubePodCrashLooping\""),
+        "{s}"
+    );
+    assert!(s.contains("pod=\"jupyter-ada\""), "{s}");
+    assert!(!s.contains("severity="), "{s}");
+    assert!(s.contains("Alertmanager POST /api/v2/silences"), "{s}");
+}
+
+#[test]
+fn derived_alerts_cannot_be_silenced() {
+    let (mut app, _feeds, _dir) = acting_app(false);
+    press(&mut app, "4m");
+    let s = screen(&mut app);
+    assert!(!s.contains("Confirm:"), "{s}");
+    assert!(s.contains("nothing to silence"), "{s}");
+}
+
+#[test]
+fn help_lists_the_action_and_dialog_keys() {
+    let mut app = app();
+    press(&mut app, "?");
+    let text = {
+        let buf = buffer(&mut app, 120, 80);
+        text_of(&buf)
+    };
+    for needle in [
+        "restart-hub",
+        "stop-server",
+        "mark",
+        "edit-config",
+        "silence-alert",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+    press(&mut app, "G");
+    let s = screen(&mut app);
+    assert!(s.contains("dialog"), "{s}");
+    assert!(s.contains("Run the action shown"), "{s}");
+}
