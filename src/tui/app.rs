@@ -156,8 +156,8 @@ impl App {
                 until: self.now + OUTCOME_FOR,
             });
         }
-        if self.actions.busy() && self.toast.as_ref().is_some_and(|t| !t.error) {
-            // The spinner of a running action says more than an older info toast.
+        if self.actions.take_started() {
+            // The spinner of the action just confirmed shows at once, over any older toast.
             self.toast = None;
         }
         if self.actions.take_clear_marks() {

@@ -212,6 +212,7 @@ impl ActionFlow {
             let outcome = runner.execute(&spawned, Mode::Run).await;
             let _ = tx.send(ActionEvent::Finished { id, outcome });
         });
+        self.started = true;
         self.running.push(Running {
             id,
             label: plan.summary,
@@ -244,6 +245,7 @@ impl ActionFlow {
                 result,
             });
         });
+        self.started = true;
         self.running.push(Running {
             id,
             label,

@@ -105,6 +105,7 @@ pub struct ActionFlow {
     next_id: u64,
     notices: Vec<Notice>,
     clear_marks: bool,
+    started: bool,
 }
 
 impl ActionFlow {
@@ -125,6 +126,7 @@ impl ActionFlow {
             next_id: 0,
             notices: Vec::new(),
             clear_marks: false,
+            started: false,
         }
     }
 
@@ -146,6 +148,11 @@ impl ActionFlow {
     /// Messages for the status line since the last call.
     pub fn take_notices(&mut self) -> Vec<Notice> {
         std::mem::take(&mut self.notices)
+    }
+
+    /// Whether a task was started since the last call (its spinner should show at once).
+    pub fn take_started(&mut self) -> bool {
+        std::mem::take(&mut self.started)
     }
 
     /// Whether marked rows should be forgotten (an action on them was confirmed).
