@@ -6,6 +6,7 @@ use color_eyre::eyre::Result;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::action::{AuditLog, Runner};
 use crate::config::keymap::Keymap;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
@@ -100,16 +101,24 @@ pub async fn run(
     let services = Arc::new(KubeServices {
         clients: clients.clone(),
     });
+    let readonly = global.readonly || settings.readonly;
+    let runner = Arc::new(Runner::new(
+        clients.clone(),
+        readonly,
+        AuditLog::new(paths.audit_log()),
+    ));
     let opts = ConsoleOptions {
         theme,
         keymap,
-        readonly: global.readonly || settings.readonly,
+        readonly,
+        state_dir: paths.state.clone(),
     };
     let result = tui::run(
         opts,
         Fleet::new(settings.thresholds()),
         updates,
         services,
+        Some(runner),
         shutdown.clone(),
     )
     .await;

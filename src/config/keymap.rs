@@ -75,6 +75,7 @@ commands! {
     "cancel" => Cancel: "Cancel",
     "complete" => Complete: "Complete the input",
     "confirm" => Confirm: "Confirm",
+    "mark" => Mark: "Mark or unmark the row (user servers: for stop-server)",
     "restart-hub" => RestartHub: "Restart the hub (rollout restart)",
     "restart-proxy" => RestartProxy: "Restart the proxy (drops connections)",
     "scale-hub" => ScaleHub: "Scale the hub to 0 or 1 (maintenance)",

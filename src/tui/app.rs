@@ -14,10 +14,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::action::Runner;
 use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
 use crate::fleet::{Fleet, FleetUpdate};
 
+use super::actions::{ActionEvent, ActionFlow, ActionSender};
 use super::panes::hubs::Hubs;
 use super::panes::{Ctx, Pane, TablePane};
 use super::text::{age, fit, width};
@@ -31,6 +33,8 @@ pub use super::intent::{Intent, Target};
 
 /// How long a toast stays.
 const TOAST_FOR: SignedDuration = SignedDuration::from_secs(4);
+/// How long the outcome of an action stays (it may be a path to copy or an error to read).
+const OUTCOME_FOR: SignedDuration = SignedDuration::from_secs(12);
 /// How often time alone re-derives health (pods pending ever longer).
 const REFRESH_EVERY: SignedDuration = SignedDuration::from_secs(1);
 
@@ -77,6 +81,7 @@ pub struct App {
     pub(crate) overlay: Overlay,
     pub(crate) toast: Option<Toast>,
     pub(crate) services: Arc<dyn Services>,
+    pub(crate) actions: ActionFlow,
     last_refresh: Option<Timestamp>,
     glance: Option<(u64, Glance)>,
     fresh_shown: String,
@@ -103,6 +108,7 @@ impl App {
             overlay: Overlay::None,
             toast: None,
             services: Arc::new(NoServices),
+            actions: ActionFlow::new(None, None, opts.state_dir),
             last_refresh: None,
             glance: None,
             fresh_shown: String::new(),
@@ -113,6 +119,52 @@ impl App {
     pub fn with_services(mut self, services: Arc<dyn Services>) -> Self {
         self.services = services;
         self
+    }
+
+    /// Hands cluster mutations to `runner` (None: the console explains that actions are off);
+    /// its tasks answer on `events`, which the event loop applies (see `Feeds`).
+    pub fn with_actions(mut self, runner: Option<Arc<Runner>>, events: ActionSender) -> Self {
+        let state_dir = std::mem::take(&mut self.actions).state_dir();
+        self.actions = ActionFlow::new(runner, Some(events), state_dir);
+        self
+    }
+
+    /// Starts the action a mutation intent asks for: builds it from the fleet model, then a
+    /// prompt or the confirm dialog. Nothing is sent before the person confirms.
+    pub fn begin_action(&mut self, command: Command, target: Target) {
+        self.actions.begin(command, &target, &self.fleet);
+        self.take_action_notices();
+    }
+
+    /// Applies the answer of an action task; returns whether the screen changed.
+    pub fn on_action_event(&mut self, event: ActionEvent) -> bool {
+        let changed = self.actions.on_event(event, &self.fleet);
+        self.take_action_notices();
+        changed
+    }
+
+    /// Whether an action task is still running.
+    pub fn actions_running(&self) -> bool {
+        self.actions.busy()
+    }
+
+    pub(crate) fn take_action_notices(&mut self) {
+        for n in self.actions.take_notices() {
+            self.toast = Some(Toast {
+                text: n.text,
+                error: n.error,
+                until: self.now + OUTCOME_FOR,
+            });
+        }
+        if self.actions.take_started() {
+            // The spinner of the action just confirmed shows at once, over any older toast.
+            self.toast = None;
+        }
+        if self.actions.take_clear_marks() {
+            for pane in &mut self.stack {
+                pane.clear_marks();
+            }
+        }
     }
 
     /// The fleet shown.
@@ -164,6 +216,7 @@ impl App {
             changed = true;
         }
         changed |= self.freshness() != self.fresh_shown;
+        changed |= self.actions.busy(); // the spinner turns
         changed
     }
 
@@ -257,23 +310,30 @@ impl App {
         };
         let top = self.stack.len() - 1;
         let context = self.stack[top].context();
-        self.stack[top].draw(frame, body, &ctx);
+        if self.actions.editor.is_none() {
+            self.stack[top].draw(frame, body, &ctx);
+        }
+        self.actions.draw(frame, body, &self.keymap, &self.theme);
         match &mut self.overlay {
             Overlay::None => {}
             Overlay::Help(h) => h.draw(frame, body, &self.keymap, &self.theme),
             Overlay::Palette(p) => p.draw(frame, body, &self.theme),
         }
-        let right = match &self.toast {
-            Some(t) => {
+        let width = usize::from(area.width.saturating_sub(8));
+        let right = match (&self.toast, self.actions.progress()) {
+            (Some(t), _) => {
                 let role = if t.error {
                     Role::ToastError
                 } else {
                     Role::ToastInfo
                 };
-                let text = fit(&t.text, usize::from(area.width.saturating_sub(8)));
-                Line::styled(format!(" {text} "), self.theme.style(role))
+                Line::styled(format!(" {} ", fit(&t.text, width)), self.theme.style(role))
             }
-            None => self.hints(context),
+            (None, Some(p)) => Line::styled(
+                format!(" {} ", fit(&p, width)),
+                self.theme.style(Role::ToastInfo),
+            ),
+            (None, None) => self.hints(context),
         };
         draw_status(frame, status, &self.fleet, self.now, right, &self.theme);
     }

@@ -48,6 +48,11 @@ impl App {
                 return Intent::Redraw;
             }
         }
+        if self.actions.has_focus() {
+            self.actions.handle_key(key, &self.keymap, &self.fleet);
+            self.take_action_notices();
+            return Intent::Redraw;
+        }
         let typed = self.keymap.lookup_in(Context::Input, k);
         let pane = self.top();
         if let Some(input) = pane.input() {
@@ -194,8 +199,39 @@ impl App {
             PaletteAction::Pane(cmd) => return self.run_command(cmd),
             PaletteAction::Theme(name) => self.switch_theme(&name),
             PaletteAction::Hub(id) => self.jump_to_hub(id),
+            PaletteAction::StopIdle(arg) => self.stop_idle(&arg),
         }
         Intent::Redraw
+    }
+
+    /// `stop-idle 8h` from the palette: servers of the selected hub idle for longer than that.
+    fn stop_idle(&mut self, arg: &str) {
+        let older_than = match super::actions::build::parse_duration(arg) {
+            Ok(d) => d,
+            Err(e) => return self.notify(format!("stop-idle: {e}"), true),
+        };
+        let ctx = Ctx {
+            fleet: &self.fleet,
+            theme: &self.theme,
+            now: self.now,
+            trends: &self.trends,
+        };
+        let last = self.stack.len() - 1;
+        let hub = self.stack[last]
+            .selection(&ctx)
+            .and_then(|t| t.hub().cloned());
+        let Some(hub) = hub else {
+            return self.notify(
+                "stop-idle: select a hub (or one of its servers) first",
+                true,
+            );
+        };
+        if self.readonly {
+            return self.notify(format!("read-only: stop-idle on hub {hub} refused"), true);
+        }
+        self.actions
+            .begin_stop_idle(&hub, older_than, &self.fleet, self.now);
+        self.take_action_notices();
     }
 
     /// Shows a hub's servers, with the fleet's hub list (hub selected) one Esc away.

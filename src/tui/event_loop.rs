@@ -1,6 +1,6 @@
-//! The console's loop: `select!`s over terminal events, fleet updates (drained and applied as
-//! one batch), a tick, SIGTERM/SIGHUP and the shutdown token. It never awaits network I/O and
-//! redraws only when something changed, at most once per `FRAME`.
+//! The console's loop: `select!`s over terminal events, the [`Feeds`] (fleet updates drained and
+//! applied as one batch, answers of action tasks), a tick, SIGTERM/SIGHUP and the shutdown token.
+//! It never awaits network I/O and redraws only when something changed, at most once per `FRAME`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +13,10 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use crate::action::Runner;
 use crate::fleet::{Fleet, FleetUpdate};
 
+use super::actions::{ActionEvent, ActionSender};
 use super::app::{App, Intent};
 use super::terminal::Tui;
 use super::{ConsoleOptions, Services};
@@ -26,22 +28,77 @@ const TICK: Duration = Duration::from_millis(100);
 /// Most updates applied in one batch, so a flood cannot starve keys.
 const MAX_BATCH: usize = 50_000;
 
+/// What the console applies besides keys: fleet updates and the answers of action tasks. The
+/// event loop selects on [`Feeds::apply_next`]; tests drive a console with it the same way.
+pub struct Feeds {
+    updates: mpsc::Receiver<FleetUpdate>,
+    updates_open: bool,
+    actions: mpsc::UnboundedReceiver<ActionEvent>,
+    sender: ActionSender,
+}
+
+impl Feeds {
+    /// Feeds over the supervisors' update channel, with a fresh channel for action answers.
+    pub fn new(updates: mpsc::Receiver<FleetUpdate>) -> Self {
+        let (sender, actions) = mpsc::unbounded_channel();
+        Self {
+            updates,
+            updates_open: true,
+            actions,
+            sender,
+        }
+    }
+
+    /// Where action tasks send their answers (give it to [`App::with_actions`]).
+    pub fn action_sender(&self) -> ActionSender {
+        self.sender.clone()
+    }
+
+    /// Waits for the next batch of fleet updates or the next action answer and applies it;
+    /// returns whether the screen changed. Cancel-safe: nothing is lost when another branch of
+    /// a `select!` wins.
+    pub async fn apply_next(&mut self, app: &mut App) -> bool {
+        tokio::select! {
+            first = self.updates.recv(), if self.updates_open => match first {
+                Some(first) => {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match self.updates.try_recv() {
+                            Ok(u) => batch.push(u),
+                            Err(_) => break,
+                        }
+                    }
+                    app.apply_updates(batch, Timestamp::now())
+                }
+                None => {
+                    self.updates_open = false;
+                    false
+                }
+            },
+            Some(event) = self.actions.recv() => app.on_action_event(event),
+        }
+    }
+}
+
 /// Runs the console until quit, shutdown or a terminating signal.
 pub async fn run(
     opts: ConsoleOptions,
     fleet: Fleet,
-    mut updates: mpsc::Receiver<FleetUpdate>,
+    updates: mpsc::Receiver<FleetUpdate>,
     services: Arc<dyn Services>,
+    runner: Option<Arc<Runner>>,
     shutdown: CancellationToken,
 ) -> color_eyre::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut tui = Tui::enter()?;
-    let mut app = App::new(opts, fleet).with_services(services);
+    let mut feeds = Feeds::new(updates);
+    let mut app = App::new(opts, fleet)
+        .with_services(services)
+        .with_actions(runner, feeds.action_sender());
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut updates_open = true;
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     loop {
@@ -62,11 +119,8 @@ pub async fn run(
                         Intent::Redraw => dirty = true,
                         Intent::Quit => break,
                         Intent::Mutation { command, target } => {
-                            // The action layer plugs in here (plan → confirm → run → audit).
-                            app.notify(
-                                format!("{} on {target}: actions are not available in this build", command.name()),
-                                true,
-                            );
+                            // Plan → confirm (dialog) → run on a task → answer via `feeds`.
+                            app.begin_action(command, target);
                             dirty = true;
                         }
                     }
@@ -79,19 +133,7 @@ pub async fn run(
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
-            first = updates.recv(), if updates_open => match first {
-                Some(first) => {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match updates.try_recv() {
-                            Ok(u) => batch.push(u),
-                            Err(_) => break,
-                        }
-                    }
-                    dirty |= app.apply_updates(batch, Timestamp::now());
-                }
-                None => updates_open = false,
-            },
+            changed = feeds.apply_next(&mut app) => dirty |= changed,
             _ = tick.tick() => dirty |= app.tick(Timestamp::now()),
             () = next_frame, if dirty => {}
         }

@@ -42,6 +42,8 @@ pub enum Target {
         /// Its pod.
         pod: ObjectKey,
     },
+    /// Several user servers (the marked rows), as (server, pod).
+    Servers(Vec<(ServerId, ObjectKey)>),
     /// A firing alert.
     Alert {
         /// Its cluster.
@@ -62,6 +64,7 @@ impl Target {
             Target::Cluster(_) => None,
             Target::Hub(h) => Some(h),
             Target::Server { server, .. } => Some(&server.hub),
+            Target::Servers(list) => list.first().map(|(s, _)| &s.hub),
             Target::Alert { hub, .. } => hub.as_ref(),
         }
     }
@@ -72,6 +75,7 @@ impl Target {
         match command {
             Command::StopServer => match self {
                 Target::Server { .. } => Ok(self.clone()),
+                Target::Servers(list) if !list.is_empty() => Ok(self.clone()),
                 _ => Err(format!("{name}: select a user server")),
             },
             Command::SilenceAlert => match self {
@@ -96,6 +100,7 @@ impl fmt::Display for Target {
             Target::Cluster(c) => write!(f, "cluster {c}"),
             Target::Hub(h) => write!(f, "hub {h}"),
             Target::Server { server, .. } => write!(f, "server {server}"),
+            Target::Servers(list) => write!(f, "{} marked servers", list.len()),
             Target::Alert { cluster, name, .. } => write!(f, "alert {name} on {cluster}"),
         }
     }

@@ -8,6 +8,8 @@
 //! - [`app`]: the state a person sees: a stack of panes (the breadcrumb), overlays, toasts; key
 //!   dispatch through the keymap; [`Intent`]s back to the loop. Testable without a terminal.
 //! - `panes/`: one module per pane (clusters, hubs, servers, alerts, events, detail, logs).
+//! - `actions/`: cluster actions from the keyboard: the action built from the selection, prompts,
+//!   the confirm dialog showing the plan, the values.yaml editor, and the tasks running them.
 //! - `widgets/`: the shared table (cached, filtered, sorted, windowed), header and status line,
 //!   help overlay, command palette, line input.
 //! - [`text`]: sanitising cluster strings and fitting them to a display width.
@@ -15,8 +17,9 @@
 //!
 //! The console never talks to clusters itself: it reads the [`Fleet`], asks [`Services`] for
 //! logs and descriptions (answers arrive on channels it polls), and hands cluster mutations to
-//! the action layer as [`Intent::Mutation`].
+//! the action layer (`action::Runner`) on tasks whose answers come back as [`ActionEvent`]s.
 
+mod actions;
 pub mod app;
 mod dispatch;
 pub mod event_loop;
@@ -27,6 +30,7 @@ pub mod text;
 pub mod trends;
 mod widgets;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
@@ -36,7 +40,9 @@ use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::fleet::{ClusterId, Fleet, FleetUpdate};
 
+pub use actions::{ActionEvent, ActionSender};
 pub use app::{App, Intent, Target, render_offscreen};
+pub use event_loop::Feeds;
 
 /// How the console looks and behaves, decided by the CLI from flags and config files.
 #[derive(Debug, Clone)]
@@ -47,6 +53,8 @@ pub struct ConsoleOptions {
     pub keymap: Keymap,
     /// Refuse every cluster mutation.
     pub readonly: bool,
+    /// Where recovery copies of failed config edits and applied diffs are written.
+    pub state_dir: PathBuf,
 }
 
 /// I/O the console asks for; implemented over kube by the runtime, by fakes in tests.
@@ -119,15 +127,17 @@ pub struct Description {
 }
 
 /// Runs the console until quit, shutdown, SIGTERM or SIGHUP; owns the terminal and restores it
-/// on every exit path.
+/// on every exit path. Cluster mutations go through `runner` (None: the console says actions are
+/// off).
 pub async fn run(
     opts: ConsoleOptions,
     fleet: Fleet,
     updates: mpsc::Receiver<FleetUpdate>,
     services: Arc<dyn Services>,
+    runner: Option<Arc<crate::action::Runner>>,
     shutdown: CancellationToken,
 ) -> color_eyre::Result<()> {
-    event_loop::run(opts, fleet, updates, services, shutdown).await
+    event_loop::run(opts, fleet, updates, services, runner, shutdown).await
 }
 
 #[cfg(test)]

@@ -132,6 +132,24 @@ pub fn cpu(milli: u32) -> String {
     }
 }
 
+/// Splits prose into lines of at most `max` columns at spaces (long words are cut by `fit`).
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(10);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && width(&line) + 1 + width(word) > max {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push(line);
+    out.into_iter().map(|l| fit(&l, max).into_owned()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,5 +2,6 @@
 // Each test binary uses only part of the harness.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod fleet;
 pub mod real_servers;

@@ -94,6 +94,12 @@ pub trait Pane {
     fn poll(&mut self) -> bool {
         false
     }
+    /// What actions would act on now (the selected row), if anything.
+    fn selection(&mut self, _ctx: &Ctx) -> Option<Target> {
+        None
+    }
+    /// Forgets marked rows (after an action on them was confirmed).
+    fn clear_marks(&mut self) {}
     /// Clears an active filter; returns whether there was one.
     fn clear_filter(&mut self) -> bool {
         false

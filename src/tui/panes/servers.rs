@@ -234,6 +234,21 @@ impl RowSource for Servers {
         })
     }
 
+    fn markable(&self) -> bool {
+        true
+    }
+
+    fn marked_target(&self, rows: &[ServerRow], ctx: &Ctx) -> Option<Target> {
+        let list: Vec<_> = rows
+            .iter()
+            .filter_map(|r| match self.target(r, ctx)? {
+                Target::Server { server, pod } => Some((server, pod)),
+                _ => None,
+            })
+            .collect();
+        (!list.is_empty()).then_some(Target::Servers(list))
+    }
+
     fn open(&self, row: &ServerRow, ctx: &Ctx) -> Result<Open, String> {
         let (hub, pod) = lookup(row, ctx).ok_or("server is gone")?;
         Ok(server_detail(hub, pod, ctx))

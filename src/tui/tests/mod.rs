@@ -1,5 +1,6 @@
 //! Console tests: drive keys, render into `TestBackend`, assert on what a person reads.
 
+mod actions;
 mod bench;
 mod navigation;
 mod overlays;
@@ -18,7 +19,7 @@ use crate::fleet::fixtures::{healthy_hub, t0, workload};
 use crate::fleet::{ClusterId, Component, Delta, Fleet, FleetUpdate, Thresholds};
 
 use super::{
-    App, ConsoleOptions, DescribeRequest, Description, LogEvent, LogRequest, Services,
+    App, ConsoleOptions, DescribeRequest, Description, Intent, LogEvent, LogRequest, Services,
     render_offscreen,
 };
 
@@ -27,6 +28,7 @@ pub fn opts() -> ConsoleOptions {
         theme: Theme::builtin("default").unwrap(),
         keymap: Keymap::builtin("default").unwrap(),
         readonly: false,
+        state_dir: std::env::temp_dir().join("hubdeck-tui-tests"),
     }
 }
 
@@ -90,7 +92,9 @@ pub fn key(code: KeyCode) -> KeyEvent {
     KeyEvent::new(code, KeyModifiers::NONE)
 }
 
-/// Presses keys written like a keymap: single characters, or `<enter>`, `<esc>`, `<down>`.
+/// Presses keys written like a keymap: single characters, or `<enter>`, `<esc>`, `<down>`,
+/// `<space>`, `<backspace>`, `<ctrl-s>`. Mutation intents go to the action flow, as the event
+/// loop does.
 pub fn press(app: &mut App, keys: &str) {
     let mut rest = keys;
     while !rest.is_empty() {
@@ -102,6 +106,9 @@ pub fn press(app: &mut App, keys: &str) {
                 "down" => KeyCode::Down,
                 "up" => KeyCode::Up,
                 "tab" => KeyCode::Tab,
+                "space" => KeyCode::Char(' '),
+                "backspace" => KeyCode::Backspace,
+                "ctrl-s" | "ctrl-o" => KeyCode::Char(name.as_bytes()[5] as char),
                 other => panic!("unknown key {other}"),
             };
             (code, end + 2)
@@ -110,10 +117,13 @@ pub fn press(app: &mut App, keys: &str) {
             (KeyCode::Char(c), c.len_utf8())
         };
         let mods = match k {
+            _ if rest.starts_with("<ctrl-") => KeyModifiers::CONTROL,
             KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
             _ => KeyModifiers::NONE,
         };
-        app.handle_key(KeyEvent::new(k, mods));
+        if let Intent::Mutation { command, target } = app.handle_key(KeyEvent::new(k, mods)) {
+            app.begin_action(command, target);
+        }
         rest = &rest[len..];
     }
 }

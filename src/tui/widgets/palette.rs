@@ -1,5 +1,5 @@
-//! The command palette (`:`): jump to a hub by name, switch pane, switch theme — with
-//! completion over the candidates.
+//! The command palette (`:`): jump to a hub by name, switch pane, switch theme, stop idle
+//! servers (`stop-idle 8h`) — with completion over the candidates.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -23,6 +23,8 @@ pub enum PaletteAction {
     Pane(Command),
     /// Switch to a built-in theme.
     Theme(String),
+    /// Stop the selected hub's servers idle for longer than this (`stop-idle 8h`).
+    StopIdle(String),
 }
 
 /// The palette's state.
@@ -64,6 +66,10 @@ impl Palette {
                 .hubs()
                 .map(|h| (format!("hub {}", h.id), PaletteAction::Hub(h.id.clone()))),
         );
+        candidates.push((
+            "stop-idle 8h".to_string(),
+            PaletteAction::StopIdle("8h".into()),
+        ));
         candidates.extend(
             BUILTIN_THEMES
                 .iter()
@@ -115,6 +121,10 @@ impl Palette {
                 }
             }
             Some(Command::Submit) => {
+                // A command with an argument: run what was typed, not the example candidate.
+                if let Some(arg) = self.input.text().trim().strip_prefix("stop-idle ") {
+                    return PaletteOutcome::Run(PaletteAction::StopIdle(arg.trim().to_string()));
+                }
                 return match self.matches.get(self.selected) {
                     Some(&i) => PaletteOutcome::Run(self.candidates[i].1.clone()),
                     None => PaletteOutcome::Close,

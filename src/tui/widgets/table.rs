@@ -110,6 +110,14 @@ pub trait RowSource {
     }
     /// Detail of the row.
     fn describe(&self, row: &Self::Row, ctx: &Ctx) -> Result<Open, String>;
+    /// Whether rows can be marked (several user servers for one stop-server).
+    fn markable(&self) -> bool {
+        false
+    }
+    /// The target of several marked rows (only asked when `markable`).
+    fn marked_target(&self, _rows: &[Self::Row], _ctx: &Ctx) -> Option<Target> {
+        None
+    }
     /// Lines below the table for the selected row (e.g. a trend), 0 for none.
     fn footer_height(&self) -> u16 {
         0
@@ -145,6 +153,8 @@ pub struct TablePane<S: RowSource> {
     filter: String,
     typing: Option<LineInput>,
     anchor: Option<S::Row>,
+    /// Marked rows (few: a linear set keeps `Row` free of `Hash`).
+    marks: Vec<S::Row>,
 }
 
 impl<S: RowSource> TablePane<S> {
@@ -163,6 +173,7 @@ impl<S: RowSource> TablePane<S> {
             filter: String::new(),
             typing: None,
             anchor: None,
+            marks: Vec::new(),
         }
     }
 
@@ -200,6 +211,11 @@ impl<S: RowSource> TablePane<S> {
             }
             if self.reverse {
                 self.rows.reverse();
+            }
+            // Rows that left the fleet (a stopped server) lose their mark.
+            if !self.marks.is_empty() {
+                let rows = &self.rows;
+                self.marks.retain(|m| rows.contains(m));
             }
         }
         if !key.filter.is_empty() {
@@ -282,6 +298,12 @@ impl<S: RowSource> TablePane<S> {
             format!(" {} ({}) ", self.source.title(), self.rows.len()),
             t.style(Role::Title),
         )];
+        if !self.marks.is_empty() {
+            spans.push(Span::styled(
+                format!("{} marked ", self.marks.len()),
+                t.style(Role::SearchMatch),
+            ));
+        }
         if !self.filter.is_empty() && self.typing.is_none() {
             spans.push(Span::styled(
                 format!("/{} ", fit(&self.filter, 24)),
@@ -331,6 +353,28 @@ impl<S: RowSource> Pane for TablePane<S> {
                 };
             }
             Command::SortReverse => self.reverse = !self.reverse,
+            // Space marks where rows can be marked, and pages elsewhere (as it did before).
+            Command::Mark if !self.source.markable() => {
+                self.select_index(self.selected + page);
+            }
+            Command::Mark => {
+                let Some(row) = self.current().cloned() else {
+                    return Outcome::Toast("nothing selected".into());
+                };
+                match self.marks.iter().position(|m| *m == row) {
+                    Some(i) => {
+                        self.marks.remove(i);
+                    }
+                    None => self.marks.push(row),
+                }
+                self.select_index(self.selected + 1);
+            }
+            Command::StopServer if !self.marks.is_empty() => {
+                return match self.source.marked_target(&self.marks, ctx) {
+                    Some(target) => Outcome::Mutation(cmd, target),
+                    None => Outcome::Toast("the marked servers are gone".into()),
+                };
+            }
             Command::Open | Command::Logs | Command::LogsProxy | Command::Describe => {
                 let Some(row) = self.current() else {
                     return Outcome::Toast("nothing selected".into());
@@ -417,7 +461,13 @@ impl<S: RowSource> Pane for TablePane<S> {
         let body: Vec<Row> = self.rows[self.offset..end]
             .iter()
             .map(|r| {
-                let cells = self.source.cells(r, ctx).unwrap_or_default();
+                let mut cells = self.source.cells(r, ctx).unwrap_or_default();
+                if self.marks.contains(r)
+                    && let Some(first) = cells.first_mut()
+                {
+                    first.text.insert_str(0, "* ");
+                    first.role = Role::SearchMatch;
+                }
                 Row::new(layout.iter().map(|&(i, w)| {
                     match cells.get(i) {
                         Some(c) => {
@@ -454,6 +504,15 @@ impl<S: RowSource> Pane for TablePane<S> {
         if done {
             self.typing = None;
         }
+    }
+
+    fn selection(&mut self, ctx: &Ctx) -> Option<Target> {
+        self.ensure_rows(ctx);
+        self.current().and_then(|r| self.source.target(r, ctx))
+    }
+
+    fn clear_marks(&mut self) {
+        self.marks.clear();
     }
 
     fn clear_filter(&mut self) -> bool {

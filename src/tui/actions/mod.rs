@@ -1,0 +1,196 @@
+//! Cluster actions from the keyboard, through the one action layer: a mutation key becomes an
+//! [`Action`] built from the fleet model ([`build`]), maybe after a [`prompt`]; its plan is shown
+//! in a confirm [`dialog`]; on confirm the runner executes it on a task of its own and the answer
+//! comes back as an [`ActionEvent`] over the channel the event loop selects on. The config edit
+//! adds a full-screen [`editor`] between the read and the dialog.
+//!
+//! [`ActionFlow`] is the state of all this, kept out of `App`: at most one modal (prompt, dialog,
+//! discard question), the editor, and the tasks still running.
+
+pub mod build;
+pub mod dialog;
+pub mod editor;
+mod flow;
+pub mod prompt;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use crate::action::{Action, ActionError, Outcome, Runner};
+use crate::fleet::HubId;
+use crate::kube::executor::HubConfig;
+
+use dialog::{ConfirmDialog, Purpose};
+use editor::Editor;
+use prompt::Prompt;
+
+/// An answer from an action task.
+#[derive(Debug)]
+pub enum ActionEvent {
+    /// `runner.execute` finished.
+    Finished {
+        /// Which task.
+        id: u64,
+        /// What happened (the runner audited it).
+        outcome: Outcome,
+    },
+    /// The hub's values.yaml was read (to edit it, or to show the current version).
+    ConfigRead {
+        /// Which task.
+        id: u64,
+        /// Which hub.
+        hub: HubId,
+        /// What was read.
+        result: Result<HubConfig, ActionError>,
+    },
+}
+
+/// Where action tasks send their answers.
+pub type ActionSender = mpsc::UnboundedSender<ActionEvent>;
+
+/// The one modal window actions may have open.
+#[derive(Default)]
+pub(crate) enum Modal {
+    #[default]
+    None,
+    Prompt(Box<Prompt>),
+    Confirm(Box<ConfirmDialog>),
+    /// "Discard your changes to values.yaml?"
+    Discard,
+}
+
+/// What a running task is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Task {
+    /// An action; `purpose` says where its outcome goes.
+    Run {
+        action: Box<Action>,
+        purpose: Purpose,
+    },
+    /// Reading values.yaml to open the editor.
+    OpenEditor,
+    /// Reading values.yaml to show beside the edit.
+    LoadCurrent,
+}
+
+/// A task that has not answered yet.
+struct Running {
+    id: u64,
+    label: String,
+    since: Instant,
+    task: Task,
+}
+
+/// Something for the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// One line.
+    pub text: String,
+    /// Shown as an error.
+    pub error: bool,
+}
+
+/// The state of actions in the console.
+#[derive(Default)]
+pub struct ActionFlow {
+    runner: Option<Arc<Runner>>,
+    events: Option<ActionSender>,
+    state_dir: PathBuf,
+    pub(crate) modal: Modal,
+    pub(crate) editor: Option<Editor>,
+    running: Vec<Running>,
+    next_id: u64,
+    notices: Vec<Notice>,
+    clear_marks: bool,
+    started: bool,
+}
+
+impl ActionFlow {
+    /// Actions through `runner` (None: none, and the person is told why); failed edits and applied
+    /// diffs are written under `state_dir`.
+    pub fn new(
+        runner: Option<Arc<Runner>>,
+        events: Option<ActionSender>,
+        state_dir: PathBuf,
+    ) -> Self {
+        Self {
+            runner,
+            events,
+            state_dir,
+            modal: Modal::None,
+            editor: None,
+            running: Vec::new(),
+            next_id: 0,
+            notices: Vec::new(),
+            clear_marks: false,
+            started: false,
+        }
+    }
+
+    /// Where failed edits and applied diffs go.
+    pub fn state_dir(self) -> PathBuf {
+        self.state_dir
+    }
+
+    /// Whether keys go to actions (a modal or the editor is open).
+    pub fn has_focus(&self) -> bool {
+        !matches!(self.modal, Modal::None) || self.editor.is_some()
+    }
+
+    /// Whether any task is still running.
+    pub fn busy(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// Messages for the status line since the last call.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Whether a task was started since the last call (its spinner should show at once).
+    pub fn take_started(&mut self) -> bool {
+        std::mem::take(&mut self.started)
+    }
+
+    /// Whether marked rows should be forgotten (an action on them was confirmed).
+    pub fn take_clear_marks(&mut self) -> bool {
+        std::mem::take(&mut self.clear_marks)
+    }
+
+    /// The progress line while tasks run: a spinner, what runs, for how long.
+    pub fn progress(&self) -> Option<String> {
+        const SPIN: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
+        let last = self.running.last()?;
+        let elapsed = last.since.elapsed();
+        let frame = SPIN[(elapsed.as_millis() / 100) as usize % SPIN.len()];
+        let more = match self.running.len() {
+            1 => String::new(),
+            n => format!(" (+{} more)", n - 1),
+        };
+        Some(format!(
+            "{frame} {}… {:.1}s{more}",
+            last.label,
+            elapsed.as_secs_f32()
+        ))
+    }
+
+    fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notices.push(Notice {
+            text: text.into(),
+            error,
+        });
+    }
+}
+
+/// One line for an action error, led by its kind (refused, conflict, failed).
+pub fn error_line(e: &ActionError) -> String {
+    let text = e.to_string();
+    if text.starts_with(e.kind()) {
+        text
+    } else {
+        format!("{}: {text}", e.kind())
+    }
+}
