@@ -97,16 +97,18 @@ pub async fn run(
     )?;
     let shutdown = CancellationToken::new();
     let clients = ClientCache::new(&fleetwide.targets);
-    let updates = kube::start(&clients, &shutdown);
+    let kube_updates = kube::start(&clients, &shutdown);
+    let poll = std::time::Duration::from_secs(settings.poll_secs);
+    let (sources, updates) = super::sources::start(&clients, poll, kube_updates, &shutdown);
     let services = Arc::new(KubeServices {
         clients: clients.clone(),
     });
     let readonly = global.readonly || settings.readonly;
-    let runner = Arc::new(Runner::new(
-        clients.clone(),
-        readonly,
-        AuditLog::new(paths.audit_log()),
-    ));
+    let runner = Arc::new(
+        Runner::new(clients.clone(), readonly, AuditLog::new(paths.audit_log()))
+            .with_hub_api(sources.hub_api.clone())
+            .with_silencer(sources.silencer.clone()),
+    );
     let opts = ConsoleOptions {
         theme,
         keymap,
