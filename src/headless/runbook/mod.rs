@@ -1,0 +1,234 @@
+//! Runbooks: YAML lists of steps — the same actions as the commands, `wait` and `assert` —
+//! run in order, stopping at the first failed step and saying which.
+//!
+//! ```yaml
+//! name: Maintenance restart of leap/prod
+//! steps:
+//!   - assert: {get: hubs, hub: leap/prod, selector: "health!=down", count: 1}
+//!   - restart: {hub: leap/prod}
+//!   - wait: {hub: leap/prod, ready: true, timeout: 5m}
+//!   - stop: {hub: leap/prod, idle_for: 8h}
+//!   - scale: {hub: leap/prod, placeholders: true, replicas: 3}
+//!   - silence: {cluster: leap, alert: KubePodCrashLooping, for: 2h, comment: "maintenance"}
+//! ```
+
+mod steps;
+
+use std::io::Write;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use steps::hub_ref;
+pub use steps::{Runbook, Step, load};
+
+use super::act::{self, Request, parse_duration};
+use super::get::{Filter, Kind, get};
+use super::output::Format;
+use super::session::Session;
+use crate::action::{Mode, Runner};
+use crate::fleet::{Fleet, HubRef};
+
+/// A wait condition on a hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitFor {
+    /// Which hub.
+    pub hub: HubRef,
+    /// Hub and proxy rolled out and ready.
+    pub ready: bool,
+    /// No pending user servers.
+    pub no_pending: bool,
+}
+
+impl WaitFor {
+    /// For messages.
+    pub fn describe(&self) -> String {
+        match (self.ready, self.no_pending) {
+            (true, true) => format!("{} ready with no pending servers", self.hub),
+            (false, true) => format!("{} has no pending servers", self.hub),
+            _ => format!("{} ready", self.hub),
+        }
+    }
+
+    fn holds(&self, fleet: &Fleet) -> bool {
+        let Ok(h) = act::find_hub(fleet, &self.hub) else {
+            return false;
+        };
+        let rolled_out = |c| {
+            h.workload(c).is_some_and(|w| {
+                w.observed && w.desired > 0 && w.ready == w.desired && w.updated == w.desired
+            })
+        };
+        let ready = !self.ready
+            || (rolled_out(crate::fleet::Component::Hub)
+                && rolled_out(crate::fleet::Component::Proxy));
+        let calm = !self.no_pending || h.summary.servers_pending == 0;
+        ready && calm
+    }
+}
+
+/// Waits until the condition holds.
+pub async fn wait(session: &mut Session, cond: &WaitFor, within: Duration) -> Result<(), String> {
+    if session.wait_for(within, |f| cond.holds(f)).await {
+        Ok(())
+    } else {
+        Err(format!(
+            "timed out after {}s waiting until {}",
+            within.as_secs(),
+            cond.describe()
+        ))
+    }
+}
+
+fn kind(s: &str) -> Result<Kind, String> {
+    use clap::ValueEnum;
+    Kind::from_str(s, true)
+        .map_err(|_| format!("unknown listing {s:?} (clusters, hubs, servers, alerts, events)"))
+}
+
+fn check_assert(fleet: &Fleet, step: &Step) -> Result<String, String> {
+    let Step::Assert {
+        get: what,
+        cluster,
+        hub,
+        selector,
+        count,
+        min,
+        max,
+    } = step
+    else {
+        return Ok(String::new());
+    };
+    let filter = Filter {
+        cluster: cluster.clone(),
+        hub: hub.as_deref().map(hub_ref).transpose()?,
+        selector: selector.as_deref().unwrap_or("").parse()?,
+    };
+    let n = get(
+        fleet,
+        kind(what)?,
+        &filter,
+        Format::Json,
+        &mut std::io::sink(),
+        Timestamp::now(),
+    )
+    .map_err(|e| e.to_string())?;
+    let ok =
+        count.is_none_or(|c| n == c) && min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+    if ok {
+        Ok(format!("{n} rows"))
+    } else {
+        Err(format!(
+            "{n} rows, expected {}",
+            [
+                count.map(|c| format!("exactly {c}")),
+                min.map(|m| format!("at least {m}")),
+                max.map(|m| format!("at most {m}"))
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ")
+        ))
+    }
+}
+
+/// Runs a runbook; returns the exit code (the first failed step's).
+pub async fn run(
+    session: &mut Session,
+    runner: &Runner,
+    book: &Runbook,
+    mode: Mode,
+    out: &mut impl Write,
+) -> std::io::Result<i32> {
+    let total = book.steps.len();
+    if let Some(name) = &book.name {
+        writeln!(out, "runbook: {name}")?;
+    }
+    for (i, step) in book.steps.iter().enumerate() {
+        let n = i + 1;
+        writeln!(out, "step {n}/{total}: {}", step.describe())?;
+        let fail = |out: &mut dyn Write, msg: &str, code: i32| -> std::io::Result<i32> {
+            writeln!(
+                out,
+                "FAILED at step {n}/{total} ({}): {msg}",
+                step.describe()
+            )?;
+            Ok(code)
+        };
+        session.drain();
+        match step.request() {
+            Err(e) => return fail(out, &e, super::exit::USAGE),
+            Ok(Some(request)) => {
+                if let Request::Silence { .. } = request {
+                    let r = request.clone();
+                    session
+                        .wait_for(Duration::from_secs(10), |f| {
+                            act::resolve(f, &r, Timestamp::now()).is_ok()
+                        })
+                        .await;
+                }
+                let action = match act::resolve(&session.fleet, &request, Timestamp::now()) {
+                    Ok(a) => a,
+                    Err(e) => return fail(out, &e, super::exit::CONFLICT),
+                };
+                let started = Timestamp::now();
+                let outcome = runner.execute(&action, mode).await;
+                match &outcome.result {
+                    Ok(msgs) => {
+                        for m in msgs {
+                            writeln!(out, "  {m}")?;
+                        }
+                    }
+                    Err(e) => return fail(out, &e.to_string(), e.exit_code()),
+                }
+                if mode == Mode::Run
+                    && !session
+                        .wait_for(Duration::from_secs(30), |f| {
+                            act::effect_visible(f, &action, started)
+                        })
+                        .await
+                {
+                    return fail(
+                        out,
+                        "the change did not show in the fleet within 30s",
+                        super::exit::ERROR,
+                    );
+                }
+            }
+            Ok(None) => match step {
+                Step::Wait {
+                    hub,
+                    ready,
+                    no_pending,
+                    timeout,
+                } => {
+                    let cond = WaitFor {
+                        hub: hub_ref(hub).map_err(std::io::Error::other)?,
+                        ready: *ready || !*no_pending,
+                        no_pending: *no_pending,
+                    };
+                    if mode == Mode::DryRun {
+                        writeln!(out, "  dry run: would wait until {}", cond.describe())?;
+                        continue;
+                    }
+                    let within = match parse_duration(timeout) {
+                        Ok(d) => d,
+                        Err(e) => return fail(out, &e, super::exit::USAGE),
+                    };
+                    if let Err(e) = wait(session, &cond, within).await {
+                        return fail(out, &e, super::exit::ERROR);
+                    }
+                    writeln!(out, "  {}", cond.describe())?;
+                }
+                _ => match check_assert(&session.fleet, step) {
+                    Ok(m) => writeln!(out, "  ok: {m}")?,
+                    Err(e) if mode == Mode::DryRun => writeln!(out, "  dry run: would fail: {e}")?,
+                    Err(e) => return fail(out, &e, super::exit::CONFLICT),
+                },
+            },
+        }
+    }
+    writeln!(out, "runbook done: {total} steps")?;
+    Ok(super::exit::OK)
+}
