@@ -13,4 +13,5 @@ pub mod headless;
 pub mod hubapi;
 pub mod kube;
 pub mod sim;
+pub mod sources;
 pub mod tui;

@@ -4,7 +4,7 @@
 //! - `cli`: the clap command tree; `app`: glue from flags to modules.
 //! - `fleet`: the pure model (clusters, hubs, servers, alerts, events), derived health.
 //! - `kube`: one supervised task per cluster with its watchers; `alerts`, `hubapi`: the other
-//!   network sources.
+//!   network sources, polled per cluster and hub by `sources`.
 //! - `action`: plan → check → run → audit for every mutation.
 //! - `tui`: the console; `headless`: one-shot commands and runbooks.
 //! - `sim`: the embedded demo fleet of loopback fake Kubernetes API servers.

@@ -3,7 +3,6 @@
 
 mod commands;
 mod console;
-pub mod sources;
 
 use std::io::Write;
 use std::time::Duration;

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::sources::{self, Sources};
+use crate::sources::{self, Sources};
 use crate::config::settings::Settings;
 use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
