@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod fleet;
 pub mod headless;
+pub mod http;
 pub mod hubapi;
 pub mod kube;
 pub mod sim;

@@ -9,10 +9,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::sources::{self, Sources};
 use crate::config::settings::Settings;
 use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
+use crate::sources::{self, Sources};
 
 /// A running fleet model without a terminal.
 pub struct Session {

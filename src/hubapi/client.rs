@@ -74,17 +74,7 @@ impl HubApiClient {
             at: at.clone(),
             cause,
         };
-        let url = reqwest::Url::parse(&base).map_err(|e| config(format!("bad URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(config(format!(
-                "bad URL: scheme {} is not http(s)",
-                url.scheme()
-            )));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .build()
-            .map_err(|e| config(e.to_string()))?;
+        let http = crate::http::client_for(&base).map_err(config)?;
         Ok(Self {
             at: at.into(),
             transport: Transport::Url { http, base },
