@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod errors;
 pub mod fleet;
 pub mod headless;
 pub mod http;

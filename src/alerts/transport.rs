@@ -109,12 +109,15 @@ impl Transport {
                             .header(http::header::CONTENT_TYPE, "application/json")
                             .body(json);
                     }
-                    let res = req.send().await.map_err(|e| unreachable(error_chain(&e)))?;
+                    let res = req
+                        .send()
+                        .await
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     let status = res.status().as_u16();
                     let body = res
                         .bytes()
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?;
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     Ok(Reply { status, body })
                 }
             }
@@ -138,16 +141,4 @@ impl Reply {
             })
         }
     }
-}
-
-/// reqwest's Display hides the cause ("error sending request"); walk the sources for it.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -170,12 +170,12 @@ impl Conn {
                         .header(header::ACCEPT, accept)
                         .send()
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?;
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     let status = res.status().as_u16();
                     let body = res
                         .bytes()
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?;
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     Ok(Reply { status, body })
                 }
                 Self::Stream {
@@ -195,17 +195,17 @@ impl Conn {
                     sender
                         .ready()
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?;
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     let res = sender
                         .send_request(req)
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?;
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
                     let status = res.status().as_u16();
                     let body = res
                         .into_body()
                         .collect()
                         .await
-                        .map_err(|e| unreachable(error_chain(&e)))?
+                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?
                         .to_bytes();
                     Ok(Reply { status, body })
                 }
@@ -262,16 +262,4 @@ async fn running_hub_pod(api: &Api<Pod>, pod: &HubPod) -> Result<String, PodLook
         .first()
         .and_then(|p| p.metadata.name.clone())
         .ok_or(PodLookup::None)
-}
-
-/// reqwest's and hyper's Display hide the cause; walk the sources for it.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
