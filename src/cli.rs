@@ -124,6 +124,16 @@ pub enum Command {
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
+    /// List a cluster's Alertmanager silences, or expire one (`--expire ID`).
+    Silences {
+        /// Cluster.
+        cluster: String,
+        /// End this silence now.
+        #[arg(long, value_name = "ID")]
+        expire: Option<String>,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
     /// Wait until a hub is ready (or has no pending servers).
     Wait {
         /// Only `hub` for now.

@@ -351,6 +351,29 @@ impl Alertmanagers {
 }
 
 impl Silencer for Alertmanagers {
+    fn list<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+    ) -> BoxFuture<'a, Result<Vec<alerts::Silence>, String>> {
+        async move {
+            let client = self.client(cluster).await?;
+            client.silences().await.map_err(|e| e.to_string())
+        }
+        .boxed()
+    }
+
+    fn expire<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        async move {
+            let client = self.client(cluster).await?;
+            client.expire_silence(id).await.map_err(|e| e.to_string())
+        }
+        .boxed()
+    }
+
     fn silence<'a>(
         &'a self,
         cluster: &'a ClusterId,

@@ -158,3 +158,140 @@ async fn stopped_alertmanager_is_unreachable_naming_the_url() {
     assert!(line.contains(&url) && line.contains("leap"), "{line}");
     assert!(!line.contains('\n'), "{line}");
 }
+
+/// The whole path a person takes, against the real Alertmanager: `get alerts` shows it, the
+/// SilenceAlert action (CLI) silences it, `silences --expire` (ExpireSilence) ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_silences_and_expires_through_the_action_layer() {
+    let am = Alertmanager::start().await;
+    firing(&am).await;
+    let fleet = common::fleet::TestFleet::small().await;
+    let cluster = fleet.cluster(0).name().to_string();
+    let fleet_file = fleet.home.path().join("fleet.toml");
+    std::fs::write(
+        &fleet_file,
+        format!(
+            "[[cluster]]\nname = \"{cluster}\"\nalertmanager_url = \"{}\"\n",
+            am.url
+        ),
+    )
+    .unwrap();
+    let run = |args: Vec<String>| {
+        let kc = fleet.sim.kubeconfig_path().to_path_buf();
+        let home = fleet.home.path().to_path_buf();
+        let fleet_file = fleet_file.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut all = vec!["--fleet".to_string(), fleet_file.display().to_string()];
+            all.extend(args);
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            common::fleet::hubdeck_with(&kc, &home, &refs)
+        })
+    };
+    let silenced = |out: &std::process::Output| -> serde_json::Value {
+        let doc: serde_json::Value =
+            serde_json::from_str(&common::fleet::stdout(out)).expect("JSON");
+        doc["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "HubPodCrashLooping")
+            .cloned()
+            .unwrap_or_else(|| panic!("alert listed: {doc}"))
+    };
+
+    let before = run(vec![
+        "get".into(),
+        "alerts".into(),
+        "-o".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(silenced(&before)["origin"], "alertmanager");
+    assert_eq!(silenced(&before)["silenced_by"], json!([]));
+
+    let out = run([
+        "silence",
+        &cluster,
+        "HubPodCrashLooping",
+        "--for",
+        "1h",
+        "-m",
+        "hub upgrade",
+        "--yes",
+    ]
+    .map(String::from)
+    .to_vec())
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        common::fleet::stderr(&out)
+    );
+    let text = common::fleet::stdout(&out);
+    let id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("silence ")?.strip_suffix(" created"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("silence id in: {text}"));
+
+    let mut seen = false;
+    for _ in 0..20 {
+        let after = run(vec![
+            "get".into(),
+            "alerts".into(),
+            "-o".into(),
+            "json".into(),
+        ])
+        .await
+        .unwrap();
+        if silenced(&after)["silenced_by"] == json!([id.clone()]) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(seen, "alert shows as silenced by {id}");
+
+    let out = run(vec![
+        "silences".into(),
+        cluster.clone(),
+        "--expire".into(),
+        id.clone(),
+        "--yes".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        common::fleet::stderr(&out)
+    );
+    let list = run(vec![
+        "silences".into(),
+        cluster.clone(),
+        "-o".into(),
+        "json".into(),
+    ])
+    .await
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&common::fleet::stdout(&list)).unwrap();
+    let state = doc["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .map(|s| s["state"].clone());
+    assert_eq!(state, Some(json!("expired")), "{doc}");
+    let audit = hubdeck::action::AuditLog::new(fleet.audit_path())
+        .read()
+        .unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|r| (r.action.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(actions, [("silence-alert", "ok"), ("expire-silence", "ok")]);
+}

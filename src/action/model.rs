@@ -99,6 +99,13 @@ pub enum Action {
         /// Why.
         comment: String,
     },
+    /// Expire (end now) an Alertmanager silence.
+    ExpireSilence {
+        /// Cluster whose Alertmanager.
+        cluster: ClusterId,
+        /// Silence id.
+        id: String,
+    },
 }
 
 mod secs {

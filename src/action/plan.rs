@@ -67,7 +67,9 @@ impl Action {
                 .first()
                 .map(|s| s.id.hub.cluster.clone())
                 .unwrap_or_else(|| crate::fleet::ClusterId::new("")),
-            Action::SilenceAlert { cluster, .. } => cluster.clone(),
+            Action::SilenceAlert { cluster, .. } | Action::ExpireSilence { cluster, .. } => {
+                cluster.clone()
+            }
         }
     }
 
@@ -81,6 +83,7 @@ impl Action {
             Action::StopServers { .. } => "stop-servers",
             Action::EditHubConfig { .. } => "edit-config",
             Action::SilenceAlert { .. } => "silence-alert",
+            Action::ExpireSilence { .. } => "expire-silence",
         }
     }
 
@@ -97,6 +100,7 @@ impl Action {
                 many => format!("{} servers", many.len()),
             },
             Action::SilenceAlert { cluster, alert, .. } => format!("{cluster}/{alert}"),
+            Action::ExpireSilence { cluster, id } => format!("{cluster}/silence {id}"),
         }
     }
 
@@ -266,6 +270,16 @@ impl Action {
                     ),
                     via: Via::Alertmanager {
                         request: "POST /api/v2/silences".into(),
+                    },
+                }],
+                Confirm::Simple,
+            ),
+            Action::ExpireSilence { cluster, id } => (
+                format!("expire silence {id} on {cluster}"),
+                vec![Step {
+                    what: format!("end silence {id} now"),
+                    via: Via::Alertmanager {
+                        request: format!("DELETE /api/v2/silence/{id}"),
                     },
                 }],
                 Confirm::Simple,

@@ -40,8 +40,19 @@ pub trait HubStopper: Send + Sync {
     ) -> BoxFuture<'a, Result<String, String>>;
 }
 
-/// Creates Alertmanager silences.
+/// Creates, lists and expires Alertmanager silences.
 pub trait Silencer: Send + Sync {
+    /// Every silence the cluster's Alertmanager keeps (a read, for listings).
+    fn list<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+    ) -> BoxFuture<'a, Result<Vec<crate::alerts::Silence>, String>>;
+    /// Ends a silence now.
+    fn expire<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>>;
     /// Creates a silence; Ok carries its id.
     fn silence<'a>(
         &'a self,
@@ -249,6 +260,16 @@ impl Runner {
                     .await
                     .map_err(ActionError::Failed)?;
                 Ok(vec![format!("silence {id} created")])
+            }
+            Action::ExpireSilence { cluster, id } => {
+                let silencer = self.silencer.as_ref().ok_or_else(|| {
+                    ActionError::Precondition(format!("cluster {cluster} has no Alertmanager"))
+                })?;
+                silencer
+                    .expire(cluster, id)
+                    .await
+                    .map_err(ActionError::Failed)?;
+                Ok(vec![format!("silence {id} expired")])
             }
         }
     }

@@ -265,3 +265,49 @@ pub fn audit(paths: &Paths, global: &Global, last: usize) -> Result<i32> {
 pub fn runbook_mode(confirm: ConfirmArgs) -> Mode {
     act::mode(confirm.yes, confirm.dry_run)
 }
+
+/// `hubdeck silences C [--expire ID]`.
+pub async fn silences(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    cluster: String,
+    expire: Option<String>,
+    confirm: ConfirmArgs,
+) -> Result<i32> {
+    let (session, _fleetwide) = session(global, paths, settings).await?;
+    let id = crate::fleet::ClusterId::new(cluster.as_str());
+    if session.fleet.cluster(&cluster).is_none() {
+        let known: Vec<String> = session.fleet.clusters().map(|c| c.id.to_string()).collect();
+        return Err(eyre!(
+            "unknown cluster {cluster:?}; available: {}",
+            known.join(", ")
+        ));
+    }
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    if let Some(silence) = expire {
+        let action = crate::action::Action::ExpireSilence {
+            cluster: id,
+            id: silence,
+        };
+        let runner = runner(&session, global, paths, settings);
+        let outcome = runner
+            .execute(&action, act::mode(confirm.yes, confirm.dry_run))
+            .await;
+        return Ok(act::report(&mut out, &mut err, global.output, &outcome)?);
+    }
+    let list = session
+        .sources
+        .silencer
+        .list(&id)
+        .await
+        .map_err(|e| eyre!("silences of {cluster}: {e}"))?;
+    crate::headless::output::write_rows(
+        &mut out,
+        global.output,
+        list.into_iter(),
+        Timestamp::now(),
+    )?;
+    Ok(exit::OK)
+}

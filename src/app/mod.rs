@@ -124,6 +124,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             commands::act(&cli.global, &paths, &settings, request, confirm).await
         }
+        Some(Command::Silences {
+            cluster,
+            expire,
+            confirm,
+        }) => commands::silences(&cli.global, &paths, &settings, cluster, expire, confirm).await,
         Some(Command::Config { command }) => {
             commands::config(&cli.global, &paths, &settings, command).await
         }

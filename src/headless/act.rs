@@ -303,7 +303,9 @@ pub fn effect_visible(fleet: &Fleet, action: &Action, since: Timestamp) -> bool 
                 .and_then(|h| h.pods.get(s.pod.as_str()))
                 .is_none_or(|p| p.phase == PodPhase::Terminating)
         }),
-        Action::EditHubConfig { .. } | Action::SilenceAlert { .. } => true,
+        Action::EditHubConfig { .. }
+        | Action::SilenceAlert { .. }
+        | Action::ExpireSilence { .. } => true,
     }
 }
 

@@ -322,3 +322,33 @@ impl TableRow for crate::action::AuditRecord {
         ]
     }
 }
+
+impl TableRow for crate::alerts::Silence {
+    const KIND: &'static str = "SilenceList";
+    fn header() -> &'static [&'static str] {
+        &["ID", "STATE", "ENDS", "CREATED-BY", "MATCHERS", "COMMENT"]
+    }
+    fn cells(&self, _: Timestamp) -> Vec<String> {
+        let matchers: Vec<String> = self
+            .matchers
+            .iter()
+            .map(|m| {
+                let op = match (m.is_equal, m.is_regex) {
+                    (true, false) => "=",
+                    (false, false) => "!=",
+                    (true, true) => "=~",
+                    (false, true) => "!~",
+                };
+                format!("{}{op}{:?}", m.name, m.value)
+            })
+            .collect();
+        vec![
+            self.id.clone(),
+            format!("{:?}", self.state).to_lowercase(),
+            self.ends.strftime("%Y-%m-%d %H:%M").to_string(),
+            clean(&self.created_by),
+            clean(&matchers.join(",")),
+            clean(&self.comment),
+        ]
+    }
+}

@@ -163,7 +163,7 @@ pub async fn precondition(client: &Client, action: &Action) -> Result<(), Action
             }
             Ok(())
         }
-        Action::SilenceAlert { .. } => Ok(()),
+        Action::SilenceAlert { .. } | Action::ExpireSilence { .. } => Ok(()),
     }
 }
 

@@ -302,7 +302,7 @@ fn hub_name(action: &Action) -> Option<String> {
                 .all(|s| s.id.hub == *first)
                 .then(|| first.key.release.to_string())
         }
-        Action::SilenceAlert { .. } => None,
+        Action::SilenceAlert { .. } | Action::ExpireSilence { .. } => None,
     }
 }
 
