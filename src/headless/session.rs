@@ -22,6 +22,7 @@ pub struct Session {
     pub clients: Arc<kube::ClientCache>,
     updates: mpsc::Receiver<FleetUpdate>,
     shutdown: CancellationToken,
+    applied: u64,
 }
 
 impl Session {
@@ -36,6 +37,7 @@ impl Session {
             clients,
             updates,
             shutdown,
+            applied: 0,
         }
     }
 
@@ -51,6 +53,7 @@ impl Session {
             self.fleet.apply(u, Timestamp::now());
             n += 1;
         }
+        self.applied += n as u64;
         if n > 0 {
             self.fleet.refresh(Timestamp::now());
         }
@@ -62,12 +65,18 @@ impl Session {
         let mut batch = Vec::with_capacity(256);
         match tokio::time::timeout_at(deadline, self.updates.recv_many(&mut batch, 4096)).await {
             Ok(0) | Err(_) => false,
-            Ok(_) => {
+            Ok(n) => {
+                self.applied += n as u64;
                 let now = Timestamp::now();
                 self.fleet.apply_all(batch, now);
                 true
             }
         }
+    }
+
+    /// How many updates this session applied so far (for benchmarks: updates per second).
+    pub fn applied(&self) -> u64 {
+        self.applied
     }
 
     /// Whether every cluster has been announced and is past connecting.
