@@ -26,6 +26,7 @@ pub struct Session {
     pub sources: Sources,
     updates: mpsc::Receiver<FleetUpdate>,
     shutdown: CancellationToken,
+    applied: u64,
 }
 
 impl Session {
@@ -48,6 +49,7 @@ impl Session {
             sources,
             updates,
             shutdown,
+            applied: 0,
         }
     }
 
@@ -65,6 +67,7 @@ impl Session {
             self.fleet.apply(u, Timestamp::now());
             n += 1;
         }
+        self.applied += n as u64;
         if n > 0 {
             self.fleet.refresh(Timestamp::now());
         }
@@ -76,12 +79,18 @@ impl Session {
         let mut batch = Vec::with_capacity(256);
         match tokio::time::timeout_at(deadline, self.updates.recv_many(&mut batch, 4096)).await {
             Ok(0) | Err(_) => false,
-            Ok(_) => {
+            Ok(n) => {
+                self.applied += n as u64;
                 let now = Timestamp::now();
                 self.fleet.apply_all(batch, now);
                 true
             }
         }
+    }
+
+    /// How many updates this session applied so far (for benchmarks: updates per second).
+    pub fn applied(&self) -> u64 {
+        self.applied
     }
 
     /// Whether every cluster has been announced and is past connecting, and every reachable

@@ -1,0 +1,247 @@
+//! Processes around the measured one: the `hubdeck sim` fleet, timed command runs (`kubectl`,
+//! the `hubdeck get` CLI) and what `/proc` says about this process.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::Scale;
+
+/// The `hubdeck` release binary: `HUBDECK_BIN`, else the one Cargo built for this bench, else
+/// the `hubdeck` next to the bench executable (`$CARGO_TARGET_DIR/release/`).
+pub fn hubdeck_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("HUBDECK_BIN") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = option_env!("CARGO_BIN_EXE_hubdeck") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // .../release/deps/fleet-HASH -> .../release/hubdeck
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("hubdeck"))
+        .unwrap_or_else(|| PathBuf::from("hubdeck"))
+}
+
+/// A `hubdeck sim` process serving a fleet; stopped on drop.
+pub struct Sim {
+    child: Child,
+    /// The kubeconfig it wrote (kube and kubectl both accept it).
+    pub kubeconfig: PathBuf,
+    /// From spawn to the kubeconfig being written.
+    pub startup: Duration,
+}
+
+impl Sim {
+    /// Starts the sim and waits until its kubeconfig is written.
+    pub fn start(scale: &Scale, scenario: &str, dir: &Path) -> Result<Sim, String> {
+        let kubeconfig = dir.join(format!("sim-{}-{}.kubeconfig", scale.clusters, scenario));
+        let _ = std::fs::remove_file(&kubeconfig);
+        let started = Instant::now();
+        let mut child = Command::new(hubdeck_bin())
+            .arg("sim")
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig)
+            .args(["--clusters", &scale.clusters.to_string()])
+            .args(["--hubs", &scale.hubs.to_string()])
+            .args(["--servers", &scale.servers.to_string()])
+            .args(["--scenario", scenario])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("starting {}: {e}", hubdeck_bin().display()))?;
+        let stderr = child.stderr.take().ok_or("sim stderr")?;
+        let (tx, rx) = mpsc::channel();
+        // Keeps draining stderr after the kubeconfig line, so the sim never blocks on it.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.starts_with("kubeconfig written") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let mut sim = Sim {
+            child,
+            kubeconfig,
+            startup: Duration::ZERO,
+        };
+        match rx.recv_timeout(Duration::from_secs(600)) {
+            Ok(()) => {
+                sim.startup = started.elapsed();
+                Ok(sim)
+            }
+            Err(_) => Err("sim: no kubeconfig within 600 s".into()),
+        }
+    }
+
+    /// The context names of its kubeconfig.
+    pub fn contexts(&self) -> Vec<String> {
+        hubdeck::kube::targets::read_kubeconfig(&self.kubeconfig)
+            .map(|kc| kc.contexts.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
+    }
+
+    /// Stops it (SIGTERM, then SIGKILL after 5 s).
+    pub fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+/// Wall time, peak RSS and success of one command run with stdout to /dev/null.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Wall time.
+    pub wall: Duration,
+    /// Peak RSS in KiB (from `/usr/bin/time -f %M`), if available.
+    pub max_rss_kb: Option<u64>,
+    /// Exit status was 0.
+    pub ok: bool,
+}
+
+/// Spawns `program args` under `/usr/bin/time` (when present) with stdout to /dev/null.
+fn spawn_timed(program: &Path, args: &[String], env: &[(&str, &Path)], rss_file: &Path) -> Child {
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.arg("-f").arg("%M").arg("-o").arg(rss_file).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().unwrap_or_else(|e| {
+        eprintln!("bench: cannot run {}: {e}", program.display());
+        Command::new("false").spawn().expect("/bin/false runs")
+    })
+}
+
+fn rss_of(file: &Path) -> Option<u64> {
+    std::fs::read_to_string(file)
+        .ok()?
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Runs several commands at once (one element: alone) and times the whole.
+pub fn run_all(program: &Path, arg_sets: &[Vec<String>], env: &[(&str, &Path)], dir: &Path) -> Run {
+    let started = Instant::now();
+    let children: Vec<(Child, PathBuf)> = arg_sets
+        .iter()
+        .enumerate()
+        .map(|(i, args)| {
+            let rss = dir.join(format!("rss-{i}"));
+            let _ = std::fs::remove_file(&rss);
+            (spawn_timed(program, args, env, &rss), rss)
+        })
+        .collect();
+    let mut ok = true;
+    let mut max_rss = None;
+    for (mut child, rss) in children {
+        ok &= child.wait().map(|s| s.success()).unwrap_or(false);
+        max_rss = max_rss.max(rss_of(&rss));
+    }
+    Run {
+        wall: started.elapsed(),
+        max_rss_kb: max_rss,
+        ok,
+    }
+}
+
+/// `kubectl`, if installed.
+pub fn kubectl() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var_os("KUBECTL").unwrap_or_else(|| "/usr/bin/kubectl".into()));
+    p.exists().then_some(p)
+}
+
+/// One field (in KiB) of `/proc/self/status`, e.g. `VmRSS`, `VmHWM`.
+pub fn status_kb(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// User plus system CPU time of this process so far.
+pub fn cpu_time() -> Duration {
+    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let ticks = f.iter().sum::<u64>() as f64;
+    Duration::from_secs_f64(ticks / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// Measures CPU use of this process over a stretch of wall time.
+pub struct CpuMeter {
+    cpu: Duration,
+    wall: Instant,
+}
+
+impl CpuMeter {
+    /// Starts measuring.
+    pub fn start() -> Self {
+        Self {
+            cpu: cpu_time(),
+            wall: Instant::now(),
+        }
+    }
+
+    /// CPU time used since start, as a percentage of one core.
+    pub fn percent(&self) -> f64 {
+        let cpu = cpu_time().saturating_sub(self.cpu).as_secs_f64();
+        100.0 * cpu / self.wall.elapsed().as_secs_f64().max(1e-9)
+    }
+}
