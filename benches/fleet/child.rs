@@ -55,6 +55,7 @@ pub fn console_options() -> ConsoleOptions {
         theme: Theme::builtin("default").expect("default theme"),
         keymap: Keymap::builtin("default").expect("default keymap"),
         readonly: false,
+        state_dir: std::env::temp_dir().join("hubdeck-bench"),
     }
 }
 
