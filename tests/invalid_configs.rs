@@ -2,8 +2,6 @@
 //! given to the real binary the way a user would; hubdeck must refuse it with exit code 1 and
 //! one line naming the file and the line (the first line of each file says which, and what).
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
