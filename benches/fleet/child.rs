@@ -72,6 +72,15 @@ pub async fn quiet(job: &Job<'_>) {
     emit("peak_kb", status_kb("VmHWM").unwrap_or(0));
     pump_for(&mut session, Duration::from_secs(3)).await;
     emit("steady_kb", status_kb("VmRSS").unwrap_or(0));
+    emit("heap_kb", crate::heap::live() / 1024);
+    emit("heap_peak_kb", crate::heap::peak() / 1024);
+    let before = crate::heap::live();
+    let copy = session.fleet.clone();
+    emit(
+        "model_heap_kb",
+        crate::heap::live().saturating_sub(before) / 1024,
+    );
+    drop(copy);
 
     let cpu = CpuMeter::start();
     let applied = session.applied();

@@ -12,6 +12,7 @@
 
 mod child;
 mod console;
+mod heap;
 mod procs;
 mod table;
 
@@ -25,6 +26,9 @@ use kube::Api;
 use kube::api::ListParams;
 
 use procs::{Sim, hubdeck_bin, kubectl, run_all};
+
+#[global_allocator]
+static ALLOC: heap::Counting = heap::Counting;
 
 /// One fleet size.
 #[derive(Debug, Clone, Copy)]

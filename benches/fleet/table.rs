@@ -72,6 +72,13 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
             Some(|f| mb(f, "steady_kb")),
             "< 150 MB @30",
         ),
+        ("live heap, peak", Some(|f| mb(f, "heap_peak_kb")), ""),
+        ("live heap, model complete", Some(|f| mb(f, "heap_kb")), ""),
+        (
+            "of which Fleet structs (strings shared)",
+            Some(|f| mb(f, "model_heap_kb")),
+            "",
+        ),
         ("CPU", None, ""),
         (
             "CPU idle (nothing changes)",

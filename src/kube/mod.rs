@@ -25,6 +25,16 @@ use crate::fleet::FleetUpdate;
 /// Capacity of the update channel: enough for bursts; a slow consumer slows the producers.
 pub const UPDATE_CHANNEL: usize = 8192;
 
+/// How many clusters may list their pods at once, fleet-wide. A pod list arrives as one body
+/// that is parsed into full `Pod`s before each is mapped to its small struct; thirty clusters
+/// doing that at once hold hundreds of megabytes that the allocator keeps after the peak. Lists
+/// are bound by CPU on this side (parsing), so a few at a time finish the fleet as fast.
+pub fn pod_list_permits() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(2, 8)
+}
+
 /// Starts one supervisor task per cluster and returns the stream of their updates. Every
 /// cluster is announced at once, before any of them is reached.
 pub fn start(
@@ -32,12 +42,14 @@ pub fn start(
     shutdown: &CancellationToken,
 ) -> mpsc::Receiver<FleetUpdate> {
     let (tx, rx) = mpsc::channel(UPDATE_CHANNEL);
+    let pod_lists = Arc::new(tokio::sync::Semaphore::new(pod_list_permits()));
     let mut list: Vec<ClusterTarget> = clients.targets().cloned().collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
     for target in list {
         let tx = tx.clone();
         let shutdown = shutdown.child_token();
         let clients = clients.clone();
+        let pod_lists = pod_lists.clone();
         tokio::spawn(async move {
             if tx.send(supervisor::added(&target)).await.is_err() {
                 return;
@@ -45,7 +57,7 @@ pub fn start(
             let client = clients
                 .client(&crate::fleet::ClusterId::new(target.name.as_str()))
                 .await;
-            supervisor::supervise(target, client, tx, shutdown).await;
+            supervisor::supervise(target, client, tx, shutdown, pod_lists).await;
         });
     }
     rx

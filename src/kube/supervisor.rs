@@ -2,6 +2,7 @@
 //! the watchers' reports into the cluster's status. Nothing here can block another cluster.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -9,7 +10,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::{Mapper, Z2JH_SELECTOR};
@@ -46,12 +47,14 @@ pub fn added(target: &ClusterTarget) -> FleetUpdate {
     }
 }
 
-/// Runs one cluster until shutdown: watchers, latency probe and status.
+/// Runs one cluster until shutdown: watchers, latency probe and status. `pod_lists` bounds how
+/// many clusters list their pods at once (see `kube::pod_list_permits`).
 pub async fn supervise(
     target: ClusterTarget,
     client: Result<Client, String>,
     updates: mpsc::Sender<FleetUpdate>,
     shutdown: CancellationToken,
+    pod_lists: Arc<Semaphore>,
 ) {
     let cluster = ClusterId::new(target.name.as_str());
     let client = match client {
@@ -71,8 +74,9 @@ pub async fn supervise(
         updates: updates.clone(),
         reports: reports_tx,
         shutdown: shutdown.child_token(),
+        list_permits: None,
     };
-    spawn_watches(&client, &ctx);
+    spawn_watches(&client, &ctx, pod_lists);
 
     let mut status = Status::default();
     let mut tick = tokio::time::interval(TICK);
@@ -114,7 +118,7 @@ pub async fn supervise(
     ctx.shutdown.cancel();
 }
 
-fn spawn_watches(client: &Client, ctx: &WatchCtx) {
+fn spawn_watches(client: &Client, ctx: &WatchCtx, pod_lists: Arc<Semaphore>) {
     let z2jh = || watcher::Config::default().labels(Z2JH_SELECTOR);
     tokio::spawn(watch::run(
         WatchKind::Deployments,
@@ -146,7 +150,10 @@ fn spawn_watches(client: &Client, ctx: &WatchCtx) {
         z2jh(),
         |m: &mut Mapper, p: &Pod| m.pod(p),
         |cluster, delta| FleetUpdate::Pods { cluster, delta },
-        ctx.clone(),
+        WatchCtx {
+            list_permits: Some(pod_lists),
+            ..ctx.clone()
+        },
     ));
     tokio::spawn(watch::run(
         WatchKind::Events,

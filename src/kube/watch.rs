@@ -2,6 +2,7 @@
 //! mapped at once to its small fleet struct, `Init`..`InitDone` sent as one full replace.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -10,7 +11,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::Mapper;
@@ -66,6 +67,8 @@ pub struct WatchCtx {
     pub reports: mpsc::Sender<(WatchKind, WatchState)>,
     /// Stops the task.
     pub shutdown: CancellationToken,
+    /// Held from the start of each (re-)list to its end, when lists of this kind are bounded.
+    pub list_permits: Option<Arc<Semaphore>>,
 }
 
 /// Maps an object to its fleet struct; None for objects hubdeck does not keep.
@@ -91,6 +94,8 @@ pub async fn run<K, T>(
     let mut mapper = Mapper::default();
     let mut relist: Vec<T> = Vec::new();
     let mut state: Option<WatchState> = None;
+    // The watcher lists after yielding `Init`: take a permit there, give it back once listed.
+    let mut _permit: Option<OwnedSemaphorePermit> = None;
     loop {
         let next = tokio::select! {
             _ = ctx.shutdown.cancelled() => return,
@@ -100,6 +105,12 @@ pub async fn run<K, T>(
         let (update, new_state) = match next {
             Ok(Event::Init) => {
                 relist.clear();
+                if let Some(sem) = &ctx.list_permits {
+                    _permit = tokio::select! {
+                        _ = ctx.shutdown.cancelled() => return,
+                        p = sem.clone().acquire_owned() => p.ok(),
+                    };
+                }
                 (None, None)
             }
             Ok(Event::InitApply(obj)) => {
@@ -107,13 +118,17 @@ pub async fn run<K, T>(
                 (None, None)
             }
             Ok(Event::InitDone) => {
+                _permit = None;
                 let all = std::mem::take(&mut relist);
                 mapper.sweep();
                 (Some(Delta::Replace(all)), Some(WatchState::Synced))
             }
             Ok(Event::Apply(obj)) => (map(&mut mapper, &obj).map(Delta::Upsert), None),
             Ok(Event::Delete(obj)) => (map(&mut mapper, &obj).map(Delta::Remove), None),
-            Err(e) => (None, Some(failure(&e))),
+            Err(e) => {
+                _permit = None;
+                (None, Some(failure(&e)))
+            }
         };
         if let Some(delta) = update
             && ctx
