@@ -144,6 +144,19 @@ impl ClusterState {
         }
     }
 
+    fn known_pod(&self, p: &PodInfo) -> bool {
+        self.hubs
+            .get(&hub_key(&p.key.namespace, &p.release))
+            .and_then(|h| h.pods.get(&p.key.name))
+            == Some(p)
+    }
+
+    fn known_workload(&self, w: &Workload) -> bool {
+        self.hubs
+            .get(&hub_key(&w.key.namespace, &w.release))
+            .is_some_and(|h| h.workloads.contains(w))
+    }
+
     fn upsert_pod(&mut self, p: PodInfo) {
         let hub = self.hub_mut(&p.key.namespace, &p.release);
         hub.dirty = true;
@@ -299,6 +312,16 @@ impl Fleet {
                 c.dirty = true;
             }
             FleetUpdate::Latency { latency, .. } => c.latency = Some(latency),
+            // Re-sent objects that did not change in what hubdeck keeps (a label, an annotation,
+            // a resync) must not cost a redraw.
+            FleetUpdate::Workloads {
+                delta: Delta::Upsert(w),
+                ..
+            } if c.known_workload(&w) => return false,
+            FleetUpdate::Pods {
+                delta: Delta::Upsert(p),
+                ..
+            } if c.known_pod(&p) => return false,
             FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta),
             FleetUpdate::Pods { delta, .. } => c.apply_pods(delta),
             FleetUpdate::Events { delta, .. } => c.apply_events(delta),

@@ -242,3 +242,16 @@ fn statefulset_relist_keeps_deployments() {
     );
     assert!(h.summary.placeholders.is_none());
 }
+
+#[test]
+fn an_unchanged_object_sent_again_costs_no_redraw() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    let same = server("staging", "staging", "ada");
+    assert!(!f.apply(pods("leap", Delta::Upsert(same.clone())), t0()));
+    assert!(!f.refresh(t0()));
+    assert_eq!(f.version(), v);
+    let mut changed = same;
+    changed.restarts = 1;
+    assert!(f.apply(pods("leap", Delta::Upsert(changed)), t0()));
+}

@@ -121,6 +121,9 @@ pub async fn run<K, T>(
                 _permit = None;
                 let all = std::mem::take(&mut relist);
                 mapper.sweep();
+                if all.len() >= RELEASE_AFTER {
+                    release_freed_memory();
+                }
                 (Some(Delta::Replace(all)), Some(WatchState::Synced))
             }
             Ok(Event::Apply(obj)) => (map(&mut mapper, &obj).map(Delta::Upsert), None),
@@ -153,6 +156,20 @@ pub async fn run<K, T>(
                 return;
             }
         }
+    }
+}
+
+/// A (re-)list at least this large leaves enough freed memory behind to hand back.
+const RELEASE_AFTER: usize = 1000;
+
+/// Returns memory freed by a large list to the OS. The full objects of an initial list are
+/// parsed, mapped and dropped within moments; glibc keeps the freed pages in its per-thread
+/// arenas, so without this the process stays at the size of the peak, not of the model.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
