@@ -36,6 +36,9 @@ pub struct HubSource {
     pub token: TokenSource,
 }
 
+/// Hub API polls running at once, fleet-wide.
+static POLLS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(8);
+
 /// Polls the hub API every `every` until `shutdown`, sending `FleetUpdate::Activity` whenever
 /// the servers or the source state change.
 pub async fn poll_activity(
@@ -53,6 +56,9 @@ pub async fn poll_activity(
     let mut client: Option<HubApiClient> = None;
     let mut failures: u32 = 0;
     loop {
+        // Hundreds of hubs poll on a 2-core bastion: a few at a time keeps the watchers (and
+        // the console) responsive while every hub is still read once per interval.
+        let permit = POLLS.acquire().await;
         let result = match &client {
             Some(c) => c.servers().await,
             None => match connect(&hub, &source).await {
@@ -64,6 +70,7 @@ pub async fn poll_activity(
                 Err(e) => Err(e),
             },
         };
+        drop(permit);
         let wait = match result {
             Ok(servers) => {
                 failures = 0;

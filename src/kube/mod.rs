@@ -42,6 +42,7 @@ pub fn start(
     shutdown: &CancellationToken,
 ) -> mpsc::Receiver<FleetUpdate> {
     let (tx, rx) = mpsc::channel(UPDATE_CHANNEL);
+    spawn_memory_janitor(shutdown.child_token());
     let pod_lists = Arc::new(tokio::sync::Semaphore::new(pod_list_permits()));
     let mut list: Vec<ClusterTarget> = clients.targets().cloned().collect();
     list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -61,4 +62,22 @@ pub fn start(
         });
     }
     rx
+}
+
+/// How often memory freed by polls and re-lists is handed back to the OS.
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Periodically returns freed memory to the OS (see `watch::release_freed_memory`): watch
+/// re-lists and hub API polls allocate in bursts on many threads.
+fn spawn_memory_janitor(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(RELEASE_EVERY);
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = every.tick() => watch::release_freed_memory(),
+            }
+        }
+    });
 }

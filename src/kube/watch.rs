@@ -165,7 +165,7 @@ const RELEASE_AFTER: usize = 1000;
 /// Returns memory freed by a large list to the OS. The full objects of an initial list are
 /// parsed, mapped and dropped within moments; glibc keeps the freed pages in its per-thread
 /// arenas, so without this the process stays at the size of the peak, not of the model.
-fn release_freed_memory() {
+pub fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
     unsafe {
