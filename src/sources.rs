@@ -59,6 +59,7 @@ pub fn start(
         hub_apis: hubs.clone(),
         hub_deployments: HashMap::new(),
         pollers: HashMap::new(),
+        listed: std::collections::HashSet::new(),
     };
     tokio::spawn(tap.run(kube_updates, poll_rx));
     let sources = Sources {
@@ -84,6 +85,9 @@ struct Tap {
     hub_deployments: HashMap<ClusterId, BTreeSet<(HubKey, Arc<str>)>>,
     /// The running activity pollers.
     pollers: HashMap<HubId, CancellationToken>,
+    /// Clusters whose first lists are in: hub polls wait for them, so that on a big fleet the
+    /// model is complete before hundreds of port-forwards compete with the lists.
+    listed: std::collections::HashSet<ClusterId>,
 }
 
 impl Tap {
@@ -143,6 +147,18 @@ impl Tap {
                     After::Nothing
                 }
             }
+            FleetUpdate::Status { cluster, status } => {
+                let listed = matches!(
+                    status,
+                    crate::fleet::ClusterStatus::Ready
+                        | crate::fleet::ClusterStatus::Degraded { .. }
+                );
+                if listed && self.listed.insert(cluster.clone()) {
+                    After::HubsChanged(cluster.clone())
+                } else {
+                    After::Nothing
+                }
+            }
             FleetUpdate::Activity { hub, source, .. } => {
                 self.hub_apis.set_available(hub, *source == SourceState::Ok);
                 After::Nothing
@@ -172,6 +188,9 @@ impl Tap {
 
     /// Starts pollers for new hubs of a cluster and stops those of hubs that went.
     fn reconcile_hubs(&mut self, cluster: &ClusterId) {
+        if !self.listed.contains(cluster) {
+            return;
+        }
         let wanted: BTreeSet<HubId> = self
             .hub_deployments
             .get(cluster)
