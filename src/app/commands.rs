@@ -13,7 +13,7 @@ use crate::config::settings::Settings;
 use crate::fleet::HubRef;
 use crate::headless::act::{self, Request};
 use crate::headless::exit;
-use crate::headless::session::Session;
+use crate::headless::session::{Needs, Session};
 use crate::kube::executor;
 
 use super::resolve;
@@ -26,6 +26,7 @@ pub async fn session(
     global: &Global,
     paths: &Paths,
     settings: &Settings,
+    needs: Needs,
 ) -> Result<(Session, super::Fleetwide)> {
     let fleetwide = resolve(global, paths).await?;
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
@@ -34,7 +35,7 @@ pub async fn session(
         settings.thresholds(),
         Duration::from_secs(settings.poll_secs),
     );
-    session.settle(timeout).await;
+    session.settle_for(timeout, needs).await;
     Ok((session, fleetwide))
 }
 
@@ -54,7 +55,16 @@ pub async fn act(
     request: Request,
     confirm: ConfirmArgs,
 ) -> Result<i32> {
-    let (mut session, _fleetwide) = session(global, paths, settings).await?;
+    // Idle servers are judged by the hub API's last activity; silences need the alerts; the
+    // rest acts on what the watchers list.
+    let needs = Needs {
+        alerts: matches!(request, Request::Silence { .. }),
+        activity: matches!(
+            request,
+            Request::StopIdle { .. } | Request::StopServer { .. }
+        ),
+    };
+    let (mut session, _fleetwide) = session(global, paths, settings, needs).await?;
     if let Request::Silence { .. } = request {
         // Alertmanager alerts arrive with the first poll, a moment after the lists.
         let r = request.clone();
@@ -104,7 +114,7 @@ pub async fn config(
     settings: &Settings,
     command: ConfigCommand,
 ) -> Result<i32> {
-    let (session, _fleetwide) = session(global, paths, settings).await?;
+    let (session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let hub_ref: &HubRef = match &command {
         ConfigCommand::Show { hub }
         | ConfigCommand::Edit { hub, .. }
@@ -222,7 +232,7 @@ pub async fn wait(
     no_pending: bool,
     within: Duration,
 ) -> Result<i32> {
-    let (mut session, _fleetwide) = session(global, paths, settings).await?;
+    let (mut session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let cond = crate::headless::runbook::WaitFor {
         hub,
         ready: !no_pending,
@@ -275,7 +285,7 @@ pub async fn silences(
     expire: Option<String>,
     confirm: ConfirmArgs,
 ) -> Result<i32> {
-    let (session, _fleetwide) = session(global, paths, settings).await?;
+    let (session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let id = crate::fleet::ClusterId::new(cluster.as_str());
     if session.fleet.cluster(&cluster).is_none() {
         let known: Vec<String> = session.fleet.clusters().map(|c| c.id.to_string()).collect();

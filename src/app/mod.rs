@@ -15,8 +15,9 @@ use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::headless::act::{Request, parse_duration};
 use crate::headless::exit;
+use crate::headless::get::Kind;
 use crate::headless::get::{Filter, get};
-use crate::headless::session::Session;
+use crate::headless::session::{Needs, Session};
 use crate::kube::{ClusterTarget, targets};
 use crate::sim::{FleetSpec, Scenario, SimFleet};
 
@@ -145,7 +146,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Some(Command::Run { runbook, confirm }) => {
             let book = crate::headless::runbook::load(&runbook).map_err(|e| eyre!(e))?;
             let (mut session, _fleetwide) =
-                commands::session(&cli.global, &paths, &settings).await?;
+                commands::session(&cli.global, &paths, &settings, Needs::ALL).await?;
             let runner = commands::runner(&session, &cli.global, &paths, &settings);
             let stdout = std::io::stdout();
             let code = crate::headless::runbook::run(
@@ -224,7 +225,18 @@ async fn get_cmd(
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
     let poll = Duration::from_secs(settings.poll_secs);
     let mut session = Session::start_polling(wanted, settings.thresholds(), poll);
-    session.settle(timeout).await;
+    let needs = match args.kind {
+        Kind::Clusters | Kind::Alerts => Needs {
+            alerts: true,
+            activity: false,
+        },
+        Kind::Servers => Needs {
+            alerts: false,
+            activity: true,
+        },
+        Kind::Hubs | Kind::Events => Needs::LISTS,
+    };
+    session.settle_for(timeout, needs).await;
     let filter = Filter {
         cluster: args.cluster.clone(),
         hub: args.hub.clone(),

@@ -14,6 +14,28 @@ use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
 use crate::sources::{self, Sources};
 
+/// Which sources besides the watchers a command needs answered before it reads the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Alertmanager alerts (and whether there is an Alertmanager).
+    pub alerts: bool,
+    /// Hub API activity of every hub.
+    pub activity: bool,
+}
+
+impl Needs {
+    /// Everything.
+    pub const ALL: Needs = Needs {
+        alerts: true,
+        activity: true,
+    };
+    /// The watchers' lists only.
+    pub const LISTS: Needs = Needs {
+        alerts: false,
+        activity: false,
+    };
+}
+
 /// A running fleet model without a terminal.
 pub struct Session {
     /// The model.
@@ -96,24 +118,36 @@ impl Session {
     /// Whether every cluster has been announced and is past connecting, and every reachable
     /// cluster's Alertmanager and hub APIs have answered (or failed) once.
     pub fn settled(&self) -> bool {
+        self.settled_for(Needs::ALL)
+    }
+
+    /// Whether every cluster listed (or failed) and the sources `needs` names answered once.
+    pub fn settled_for(&self, needs: Needs) -> bool {
         let clusters: Vec<_> = self.fleet.clusters().collect();
         clusters.len() == self.targets.len()
             && clusters.iter().all(|c| match c.status {
                 ClusterStatus::Connecting => false,
                 ClusterStatus::Unreachable { .. } => true,
                 ClusterStatus::Ready | ClusterStatus::Degraded { .. } => {
-                    c.alert_source != SourceState::Unknown
-                        && c.hubs.values().all(|h| {
-                            h.summary.hub.is_none() || h.activity.source != SourceState::Unknown
-                        })
+                    (!needs.alerts || c.alert_source != SourceState::Unknown)
+                        && (!needs.activity
+                            || c.hubs.values().all(|h| {
+                                h.summary.hub.is_none() || h.activity.source != SourceState::Unknown
+                            }))
                 }
             })
     }
 
     /// Pumps updates until every cluster settled or `timeout` passed.
     pub async fn settle(&mut self, timeout: Duration) {
+        self.settle_for(timeout, Needs::ALL).await;
+    }
+
+    /// Like `settle`, waiting only for the sources a command prints or acts on: on a big
+    /// fleet, hub activity takes a poll round over every hub.
+    pub async fn settle_for(&mut self, timeout: Duration, needs: Needs) {
         let deadline = Instant::now() + timeout;
-        while !self.settled() && Instant::now() < deadline {
+        while !self.settled_for(needs) && Instant::now() < deadline {
             if !self.pump(deadline).await && Instant::now() >= deadline {
                 break;
             }
