@@ -13,3 +13,11 @@ pub fn client_for(base: &str) -> Result<reqwest::Client, String> {
         .build()
         .map_err(|e| e.to_string())
 }
+
+/// Sends a request and reads the whole answer: status and body, or the error on one line.
+pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, bytes::Bytes), String> {
+    let res = req.send().await.map_err(|e| crate::errors::one_line(&e))?;
+    let status = res.status().as_u16();
+    let body = res.bytes().await.map_err(|e| crate::errors::one_line(&e))?;
+    Ok((status, body))
+}

@@ -109,15 +109,7 @@ impl Transport {
                             .header(http::header::CONTENT_TYPE, "application/json")
                             .body(json);
                     }
-                    let res = req
-                        .send()
-                        .await
-                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
-                    let status = res.status().as_u16();
-                    let body = res
-                        .bytes()
-                        .await
-                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
+                    let (status, body) = crate::http::send(req).await.map_err(unreachable)?;
                     Ok(Reply { status, body })
                 }
             }

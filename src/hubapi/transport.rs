@@ -164,18 +164,11 @@ impl Conn {
         let exchange = async {
             match self {
                 Self::Url { http, base } => {
-                    let res = http
+                    let req = http
                         .request(method, format!("{base}{path}"))
                         .header(header::AUTHORIZATION, auth)
-                        .header(header::ACCEPT, accept)
-                        .send()
-                        .await
-                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
-                    let status = res.status().as_u16();
-                    let body = res
-                        .bytes()
-                        .await
-                        .map_err(|e| unreachable(crate::errors::one_line(&e)))?;
+                        .header(header::ACCEPT, accept);
+                    let (status, body) = crate::http::send(req).await.map_err(unreachable)?;
                     Ok(Reply { status, body })
                 }
                 Self::Stream {

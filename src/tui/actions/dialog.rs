@@ -231,14 +231,7 @@ impl ConfirmDialog {
             height: inner.height - 2,
             ..inner
         };
-        self.page = usize::from(body.height).max(1);
-        self.scroll = self.scroll.min(lines.len().saturating_sub(self.page));
-        let visible: Vec<Line> = lines
-            .into_iter()
-            .skip(self.scroll)
-            .take(self.page)
-            .collect();
-        frame.render_widget(Paragraph::new(visible), body);
+        self.page = crate::tui::widgets::scrolled(frame, body, lines, &mut self.scroll);
         let hint_row = Rect::new(inner.x, inner.bottom() - 2, inner.width, 1);
         let input_row = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
         let width = usize::from(inner.width);

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders};
 use tokio::sync::oneshot;
 use tokio::sync::oneshot::error::TryRecvError;
 
@@ -220,14 +220,7 @@ impl Pane for DetailPane {
             hubs::draw_trend(self.hub.as_ref(), frame, trend, ctx);
         }
         let lines = self.lines(ctx, usize::from(body.width));
-        self.page = usize::from(body.height).max(1);
-        self.scroll = self.scroll.min(lines.len().saturating_sub(self.page));
-        let visible: Vec<Line> = lines
-            .into_iter()
-            .skip(self.scroll)
-            .take(self.page)
-            .collect();
-        frame.render_widget(Paragraph::new(visible), body);
+        self.page = crate::tui::widgets::scrolled(frame, body, lines, &mut self.scroll);
     }
 
     fn poll(&mut self) -> bool {

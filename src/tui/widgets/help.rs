@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear};
 
 use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
@@ -110,13 +110,6 @@ impl Help {
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let lines = self.lines(keymap, theme, usize::from(inner.width));
-        self.page = usize::from(inner.height).max(1);
-        self.scroll = self.scroll.min(lines.len().saturating_sub(self.page));
-        let visible: Vec<Line> = lines
-            .into_iter()
-            .skip(self.scroll)
-            .take(self.page)
-            .collect();
-        frame.render_widget(Paragraph::new(visible), inner);
+        self.page = super::scrolled(frame, inner, lines, &mut self.scroll);
     }
 }

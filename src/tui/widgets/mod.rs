@@ -79,3 +79,13 @@ pub fn draw_input(frame: &mut Frame, area: Rect, prompt: &str, input: &LineInput
     ]);
     frame.render_widget(Paragraph::new(line), area);
 }
+
+/// Draws the window of `lines` that fits `area`, starting at `scroll` (clamped so the last
+/// page stays full); returns the page height, for page-up/page-down.
+pub fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>, scroll: &mut usize) -> usize {
+    let page = usize::from(area.height).max(1);
+    *scroll = (*scroll).min(lines.len().saturating_sub(page));
+    let visible: Vec<Line> = lines.into_iter().skip(*scroll).take(page).collect();
+    frame.render_widget(Paragraph::new(visible), area);
+    page
+}
