@@ -9,6 +9,8 @@
 //! fleet.toml where it names them (`alertmanager_url`, `[hubs.<ns>]`), else the service
 //! proxy, the hub pod's port-forward and the hub Secret's service token.
 
+mod hub_pods;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -24,9 +26,10 @@ use crate::fleet::{
     ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, SourceState, Workload, WorkloadKind,
 };
 use crate::hubapi::{
-    HubApiClient, HubEndpoint, HubPod, HubSource, HubToken, StopOutcome, TokenSource, poll_activity,
+    HubEndpoint, HubSource, HubToken, RunningPod, StopOutcome, TokenSource, poll_activity,
 };
 use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
+use hub_pods::HubPods;
 
 /// What the action layer uses of the sources.
 #[derive(Clone)]
@@ -37,11 +40,30 @@ pub struct Sources {
     pub silencer: Arc<dyn Silencer>,
 }
 
-/// Starts the sources over `kube_updates` (what `kube::start` returns), polling every `poll`
+/// How often the pollers ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Polls {
+    /// Each cluster's Alertmanager.
+    pub alerts: Duration,
+    /// Each hub's REST API.
+    pub activity: Duration,
+}
+
+impl Polls {
+    /// The intervals the settings give.
+    pub fn from_settings(settings: &crate::config::settings::Settings) -> Self {
+        Self {
+            alerts: Duration::from_secs(settings.poll_secs),
+            activity: Duration::from_secs(settings.activity_poll_secs),
+        }
+    }
+}
+
+/// Starts the sources over `kube_updates` (what `kube::start` returns), polling as `poll` says
 /// until `shutdown`. The returned receiver carries the kube updates and the pollers' ones.
 pub fn start(
     clients: &Arc<ClientCache>,
-    poll: Duration,
+    poll: Polls,
     kube_updates: mpsc::Receiver<FleetUpdate>,
     shutdown: &CancellationToken,
 ) -> (Sources, mpsc::Receiver<FleetUpdate>) {
@@ -60,6 +82,7 @@ pub fn start(
         hub_deployments: HashMap::new(),
         pollers: HashMap::new(),
         listed: std::collections::HashSet::new(),
+        hub_pods: HubPods::default(),
     };
     tokio::spawn(tap.run(kube_updates, poll_rx));
     let sources = Sources {
@@ -74,7 +97,7 @@ pub fn start(
 /// Forwards kube updates and keeps one poller per announced cluster and per hub.
 struct Tap {
     clients: Arc<ClientCache>,
-    poll: Duration,
+    poll: Polls,
     /// Into the store.
     tx: mpsc::Sender<FleetUpdate>,
     /// From the pollers, back through the tap (which notes whether each hub API answers).
@@ -88,6 +111,8 @@ struct Tap {
     /// Clusters whose first lists are in: hub polls wait for them, so that on a big fleet the
     /// model is complete before hundreds of port-forwards compete with the lists.
     listed: std::collections::HashSet<ClusterId>,
+    /// Each hub's running hub pod, for its poller's port-forwards.
+    hub_pods: HubPods,
 }
 
 impl Tap {
@@ -159,6 +184,10 @@ impl Tap {
                     After::Nothing
                 }
             }
+            FleetUpdate::Pods { cluster, delta } => {
+                self.hub_pods.observe(cluster, delta);
+                After::Nothing
+            }
             FleetUpdate::Activity { hub, source, .. } => {
                 self.hub_apis.set_available(hub, *source == SourceState::Ok);
                 After::Nothing
@@ -182,7 +211,7 @@ impl Tap {
                     Err(_) => return,
                 },
             };
-            alerts::poll_alerts(cluster, source, tx, poll, shutdown).await;
+            alerts::poll_alerts(cluster, source, tx, poll.alerts, shutdown).await;
         });
     }
 
@@ -217,6 +246,7 @@ impl Tap {
             self.pollers.insert(hub.clone(), token.clone());
             let (clients, tx, poll) = (self.clients.clone(), self.poll_tx.clone(), self.poll);
             let hub_apis = self.hub_apis.clone();
+            let running = self.hub_pods.follow(&hub);
             tokio::spawn(async move {
                 let Some(target) = clients.target(&hub.cluster).cloned() else {
                     return;
@@ -224,9 +254,9 @@ impl Tap {
                 let Ok(client) = clients.client(&hub.cluster).await else {
                     return;
                 };
-                let source = hub_source(&target, &hub.key, client);
+                let source = hub_source(&target, &hub.key, client, running);
                 hub_apis.register(&hub, source.clone());
-                poll_activity(hub, source, tx, poll, token).await;
+                poll_activity(hub, source, tx, poll.activity, token).await;
             });
         }
     }
@@ -252,11 +282,19 @@ fn hub_deployment(w: &Workload) -> Option<(HubKey, Arc<str>)> {
 
 /// A hub's endpoint and token: fleet.toml's `[clusters.hubs.<namespace>]` where it says,
 /// else the port-forward to the hub pod and the hub Secret's service token.
-fn hub_source(target: &ClusterTarget, hub: &HubKey, client: kube::Client) -> HubSource {
+fn hub_source(
+    target: &ClusterTarget,
+    hub: &HubKey,
+    client: kube::Client,
+    running: RunningPod,
+) -> HubSource {
     let entry = target.hubs.get(&*hub.namespace);
     let endpoint = match entry.and_then(|e| e.api_url.clone()) {
         Some(url) => HubEndpoint::Url(url),
-        None => HubEndpoint::PortForward(client.clone()),
+        None => HubEndpoint::PortForward {
+            client: client.clone(),
+            running: Some(running),
+        },
     };
     let token = match entry {
         Some(e) if e.token.is_some() => {
@@ -301,18 +339,7 @@ impl HubApis {
             .get(hub)
             .map(|(s, _)| s.clone())
             .ok_or_else(|| format!("hub API of {hub} is not known"))?;
-        let token = source.token.resolve(hub).await.map_err(|e| e.to_string())?;
-        let client = match &source.endpoint {
-            HubEndpoint::PortForward(kube) => HubApiClient::port_forward(
-                hub,
-                kube.clone(),
-                HubPod::new(&*hub.key.namespace, &*hub.key.release),
-                token,
-            ),
-            HubEndpoint::Url(url) => {
-                HubApiClient::at_url(hub, url, token).map_err(|e| e.to_string())?
-            }
-        };
+        let client = source.connect(hub).await.map_err(|e| e.to_string())?;
         let name = if server.is_empty() {
             user.to_string()
         } else {

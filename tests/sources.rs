@@ -11,9 +11,13 @@ use hubdeck::config::fleet_file::HubEntry;
 use hubdeck::fleet::{AlertOrigin, ClusterId, Fleet, SourceState, Thresholds};
 use hubdeck::headless::session::Session;
 use hubdeck::kube::{ClusterTarget, targets};
+use hubdeck::sources::Polls;
 
 /// Polls fast so tests see the next poll quickly.
-const POLL: Duration = Duration::from_millis(300);
+const POLL: Polls = Polls {
+    alerts: Duration::from_millis(300),
+    activity: Duration::from_millis(300),
+};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn fleet_targets(fleet: &TestFleet) -> Vec<ClusterTarget> {
@@ -142,6 +146,20 @@ async fn hub_activity_arrives_through_the_port_forward_with_the_secret_token() {
             .sum::<usize>()
             > 0
     );
+    // Polls forward to the hub pod the watchers reported: no list of hub pods per poll.
+    tokio::time::sleep(POLL.activity * 4).await;
+    for c in fleet.sim.clusters() {
+        for ns in c.hub_namespaces() {
+            assert!(port_forwards(c, &ns) >= 2, "{ns}: polled more than once");
+        }
+        let lookups = c
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with("/pods"))
+            .filter(|r| r.query.contains("component%3Dhub") || r.query.contains("component=hub"))
+            .count();
+        assert_eq!(lookups, 0, "hub pod lookups by label");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +237,7 @@ async fn wrong_token_degrades_once_without_an_error_storm() {
     };
     assert!(s.wait_for(WAIT, failing).await, "reported as failing");
     let before = port_forwards(c, &ns);
-    tokio::time::sleep(POLL * 10).await;
+    tokio::time::sleep(POLL.activity * 10).await;
     s.drain();
     let after = port_forwards(c, &ns);
     assert!(

@@ -33,7 +33,7 @@ pub async fn session(
     let mut session = Session::start_polling(
         fleetwide.targets.clone(),
         settings.thresholds(),
-        Duration::from_secs(settings.poll_secs),
+        crate::sources::Polls::from_settings(settings),
     );
     session.settle_for(timeout, needs).await;
     Ok((session, fleetwide))

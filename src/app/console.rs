@@ -98,7 +98,7 @@ pub async fn run(
     let shutdown = CancellationToken::new();
     let clients = ClientCache::new(&fleetwide.targets);
     let kube_updates = kube::start(&clients, &shutdown);
-    let poll = std::time::Duration::from_secs(settings.poll_secs);
+    let poll = crate::sources::Polls::from_settings(settings);
     let (sources, updates) = crate::sources::start(&clients, poll, kube_updates, &shutdown);
     let services = Arc::new(KubeServices {
         clients: clients.clone(),

@@ -27,8 +27,10 @@ pub struct Settings {
     pub crashloop_restarts: u32,
     /// Seconds headless commands wait for first lists.
     pub connect_timeout_secs: u64,
-    /// Seconds between Alertmanager / hub API polls.
+    /// Seconds between Alertmanager polls.
     pub poll_secs: u64,
+    /// Seconds between hub API (server activity) polls.
+    pub activity_poll_secs: u64,
 }
 
 /// The same fields, all optional, as a user file gives them.
@@ -42,6 +44,7 @@ struct Partial {
     crashloop_restarts: Option<u32>,
     connect_timeout_secs: Option<u64>,
     poll_secs: Option<u64>,
+    activity_poll_secs: Option<u64>,
 }
 
 impl Settings {
@@ -82,7 +85,8 @@ impl Settings {
             pending_after_secs,
             crashloop_restarts,
             connect_timeout_secs,
-            poll_secs
+            poll_secs,
+            activity_poll_secs
         );
         Ok(s)
     }
@@ -117,6 +121,6 @@ mod tests {
         assert_eq!(s.keymap, "default");
         std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`"), "{err}");
+        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`"), "{err}");
     }
 }

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::settings::Settings;
 use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
-use crate::sources::{self, Sources};
+use crate::sources::{self, Polls, Sources};
 
 /// Which sources besides the watchers a command needs answered before it reads the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,12 +54,12 @@ pub struct Session {
 impl Session {
     /// Starts watching the targets, polling Alertmanagers and hub APIs at the default interval.
     pub fn start(targets: Vec<ClusterTarget>, limits: Thresholds) -> Self {
-        let poll = Duration::from_secs(Settings::defaults().poll_secs);
+        let poll = Polls::from_settings(&Settings::defaults());
         Self::start_polling(targets, limits, poll)
     }
 
-    /// Starts watching the targets, polling Alertmanagers and hub APIs every `poll`.
-    pub fn start_polling(targets: Vec<ClusterTarget>, limits: Thresholds, poll: Duration) -> Self {
+    /// Starts watching the targets, polling Alertmanagers and hub APIs as `poll` says.
+    pub fn start_polling(targets: Vec<ClusterTarget>, limits: Thresholds, poll: Polls) -> Self {
         let shutdown = CancellationToken::new();
         let clients = kube::ClientCache::new(&targets);
         let kube_updates = kube::start(&clients, &shutdown);

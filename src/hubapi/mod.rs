@@ -13,7 +13,7 @@ pub use client::{HubApiClient, StopOutcome};
 pub use error::HubApiError;
 pub use poller::{HubEndpoint, HubSource, poll_activity};
 pub use token::{HubToken, PREFERRED_SERVICE, TokenSource};
-pub use transport::HubPod;
+pub use transport::{HubPod, RunningPod};
 
 #[cfg(test)]
 mod tests;

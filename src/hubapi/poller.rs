@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::HubApiClient;
 use super::error::HubApiError;
 use super::token::TokenSource;
-use super::transport::HubPod;
+use super::transport::{HubPod, RunningPod};
 use crate::fleet::{FleetUpdate, HubId, ServerActivity, SourceState};
 
 /// Longest wait between attempts while failing.
@@ -21,8 +21,14 @@ const AUTH_BACKOFF: Duration = Duration::from_secs(900);
 /// How a hub's API is reached.
 #[derive(Clone)]
 pub enum HubEndpoint {
-    /// Port-forward to the hub pod of the hub's release (z2jh defaults: 8081, `/hub/api`).
-    PortForward(kube::Client),
+    /// Port-forward to the hub pod of the hub's release (z2jh defaults: 8081, `/hub/api`): the
+    /// one `running` names, else one found by labels.
+    PortForward {
+        /// The cluster's client.
+        client: kube::Client,
+        /// The hub pod as the model knows it.
+        running: Option<RunningPod>,
+    },
     /// A direct API URL (fleet.toml), e.g. `https://hub.example.org/hub/api`.
     Url(String),
 }
@@ -34,6 +40,21 @@ pub struct HubSource {
     pub endpoint: HubEndpoint,
     /// Where the token comes from.
     pub token: TokenSource,
+}
+
+impl HubSource {
+    /// Resolves the token and builds the client.
+    pub async fn connect(&self, hub: &HubId) -> Result<HubApiClient, HubApiError> {
+        let token = self.token.resolve(hub).await?;
+        match &self.endpoint {
+            HubEndpoint::PortForward { client, running } => {
+                let mut pod = HubPod::new(&*hub.key.namespace, &*hub.key.release);
+                pod.running = running.clone();
+                Ok(HubApiClient::port_forward(hub, client.clone(), pod, token))
+            }
+            HubEndpoint::Url(url) => HubApiClient::at_url(hub, url, token),
+        }
+    }
 }
 
 /// Hub API polls running at once, fleet-wide.
@@ -61,7 +82,7 @@ pub async fn poll_activity(
         let permit = POLLS.acquire().await;
         let result = match &client {
             Some(c) => c.servers().await,
-            None => match connect(&hub, &source).await {
+            None => match source.connect(&hub).await {
                 Ok(c) => {
                     let r = c.servers().await;
                     client = Some(c);
@@ -105,20 +126,6 @@ pub async fn poll_activity(
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(wait) => {}
         }
-    }
-}
-
-/// Resolves the token and builds the client.
-async fn connect(hub: &HubId, source: &HubSource) -> Result<HubApiClient, HubApiError> {
-    let token = source.token.resolve(hub).await?;
-    match &source.endpoint {
-        HubEndpoint::PortForward(kube) => Ok(HubApiClient::port_forward(
-            hub,
-            kube.clone(),
-            HubPod::new(&*hub.key.namespace, &*hub.key.release),
-            token,
-        )),
-        HubEndpoint::Url(url) => HubApiClient::at_url(hub, url, token),
     }
 }
 

@@ -2,6 +2,7 @@
 //! pod (the API server's service proxy drops the `Authorization` header the hub needs), or a
 //! direct URL from fleet.toml.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,8 +21,12 @@ use super::token::HubToken;
 /// How long one request may take before the hub counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The name of the hub pod the fleet model last saw running (`None`: none is), kept current by
+/// the pod watchers.
+pub type RunningPod = tokio::sync::watch::Receiver<Option<Arc<str>>>;
+
 /// The hub pod's API port and path prefix (z2jh defaults: port 8081, `hub.baseUrl` `/`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HubPod {
     /// Namespace of the release.
     pub namespace: String,
@@ -31,6 +36,9 @@ pub struct HubPod {
     pub port: u16,
     /// Path of the API on that port, without a trailing `/`.
     pub api_prefix: String,
+    /// The running hub pod as the model knows it; without it, each connection lists the
+    /// release's hub pods to find one.
+    pub running: Option<RunningPod>,
 }
 
 impl HubPod {
@@ -41,6 +49,7 @@ impl HubPod {
             release: release.into(),
             port: 8081,
             api_prefix: "/hub/api".into(),
+            running: None,
         }
     }
 }
@@ -106,17 +115,33 @@ impl Transport {
                 }),
                 Self::PortForward { client, pod } => {
                     let api: Api<Pod> = Api::namespaced(client.clone(), &pod.namespace);
-                    let name = running_hub_pod(&api, pod).await.map_err(|e| match e {
-                        PodLookup::None => unreachable(format!(
-                            "no running hub pod (component=hub,release={}) in namespace {}",
-                            pod.release, pod.namespace
-                        )),
-                        PodLookup::Kube(e) => unreachable(format!("listing hub pods: {e}")),
-                    })?;
-                    let mut forward = api
-                        .portforward(&name, &[pod.port])
-                        .await
-                        .map_err(|e| unreachable(format!("port-forward to pod {name}: {e}")))?;
+                    let known = pod.running.as_ref().and_then(|r| r.borrow().clone());
+                    // The model's pod may have gone a moment ago: then look for one.
+                    let known = match known {
+                        Some(name) => api
+                            .portforward(&name, &[pod.port])
+                            .await
+                            .ok()
+                            .map(|f| (name.to_string(), f)),
+                        None => None,
+                    };
+                    let (name, mut forward) = match known {
+                        Some(found) => found,
+                        None => {
+                            let name = running_hub_pod(&api, pod).await.map_err(|e| match e {
+                                PodLookup::None => unreachable(format!(
+                                    "no running hub pod (component=hub,release={}) in namespace {}",
+                                    pod.release, pod.namespace
+                                )),
+                                PodLookup::Kube(e) => unreachable(format!("listing hub pods: {e}")),
+                            })?;
+                            let forward =
+                                api.portforward(&name, &[pod.port]).await.map_err(|e| {
+                                    unreachable(format!("port-forward to pod {name}: {e}"))
+                                })?;
+                            (name, forward)
+                        }
+                    };
                     let stream = forward.take_stream(pod.port).ok_or_else(|| {
                         unreachable(format!("port-forward to pod {name}: no stream"))
                     })?;

@@ -3,15 +3,15 @@
 //! before every request (servers appear when their pod does, are pending while it starts, go
 //! when it goes). Stopping a server through the API deletes its pod, as KubeSpawner does.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Secret;
-use serde_json::Value;
+use serde::Deserialize;
 
 use super::cluster::SimCluster;
 use super::fake_hub::{FakeHub, FakeServer};
-use super::podstatus::pod_ready;
 use super::resources::Kind;
 
 /// The Secret key holding hubdeck's API token (z2jh writes `hub.services.<name>.apiToken`).
@@ -147,50 +147,99 @@ fn plausible_activity(user: &str, server: &str, started: Timestamp, now: Timesta
     (now - idle).max(started)
 }
 
-/// The user pods of the hub in `namespace` (the sim has one release per namespace).
+/// The user pods of the hub in `namespace` (the sim has one release per namespace). Every hub
+/// API request asks, so only the few fields a server's state needs are parsed, not whole pods.
 fn user_pods(cluster: &SimCluster, namespace: &str) -> Vec<PodServer> {
-    let st = cluster.inner.state();
-    let Some(release) = st
-        .hubs
-        .iter()
-        .find(|h| h.namespace == namespace)
-        .map(|h| h.release.clone())
-    else {
-        return Vec::new();
+    let objects = {
+        let st = cluster.inner.state();
+        let Some(release) = st
+            .hubs
+            .iter()
+            .find(|h| h.namespace == namespace)
+            .map(|h| h.release.clone())
+        else {
+            return Vec::new();
+        };
+        (release, st.store.list(Kind::Pod, Some(namespace)))
     };
-    st.store
-        .list(Kind::Pod, Some(namespace))
+    let (release, objects) = objects;
+    objects
         .iter()
-        .map(|o| o.value())
-        .filter(|v| {
-            v["metadata"]["labels"]["component"] == "singleuser-server"
-                && v["metadata"]["labels"]["release"] == release.as_str()
+        .filter_map(|o| serde_json::from_slice::<SlimPod>(&o.json).ok())
+        .filter(|p| {
+            p.metadata.label("component") == Some("singleuser-server")
+                && p.metadata.label("release") == Some(release.as_str())
         })
-        .filter_map(|v| pod_server(&v))
+        .filter_map(pod_server)
         .collect()
 }
 
-fn pod_server(v: &Value) -> Option<PodServer> {
-    let meta = &v["metadata"];
-    let user = meta["annotations"]["hub.jupyter.org/username"].as_str()?;
-    let server = meta["annotations"]["hub.jupyter.org/servername"]
-        .as_str()
-        .unwrap_or("");
-    let started = v["status"]["startTime"]
-        .as_str()
-        .or(meta["creationTimestamp"].as_str())
-        .and_then(|t| t.parse().ok())
+#[derive(Deserialize)]
+struct SlimPod {
+    metadata: SlimMeta,
+    #[serde(default)]
+    status: SlimStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SlimMeta {
+    #[serde(default)]
+    labels: HashMap<String, String>,
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+    creation_timestamp: Option<Timestamp>,
+    deletion_timestamp: Option<Timestamp>,
+}
+
+impl SlimMeta {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SlimStatus {
+    start_time: Option<Timestamp>,
+    #[serde(default)]
+    conditions: Vec<SlimCondition>,
+}
+
+#[derive(Deserialize)]
+struct SlimCondition {
+    #[serde(rename = "type")]
+    kind: String,
+    status: String,
+}
+
+fn pod_server(p: SlimPod) -> Option<PodServer> {
+    let mut meta = p.metadata;
+    let user = meta.annotations.remove("hub.jupyter.org/username")?;
+    let server = meta
+        .annotations
+        .remove("hub.jupyter.org/servername")
+        .unwrap_or_default();
+    let started = p
+        .status
+        .start_time
+        .or(meta.creation_timestamp)
         .unwrap_or_else(Timestamp::now);
-    let state = if !meta["deletionTimestamp"].is_null() {
+    let ready = p
+        .status
+        .conditions
+        .iter()
+        .any(|c| c.kind == "Ready" && c.status == "True");
+    let state = if meta.deletion_timestamp.is_some() {
         PodState::Terminating
-    } else if pod_ready(v) {
+    } else if ready {
         PodState::Ready
     } else {
         PodState::Starting
     };
     Some(PodServer {
-        user: user.to_string(),
-        server: server.to_string(),
+        user,
+        server,
         started,
         state,
     })
