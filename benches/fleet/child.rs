@@ -11,7 +11,7 @@ use hubdeck::config::theme::Theme;
 use hubdeck::fleet::{ClusterId, Fleet, ObjectKey, PodPhase, Thresholds};
 use hubdeck::headless::get::{Filter, Kind, get};
 use hubdeck::headless::output::Format;
-use hubdeck::headless::session::Session;
+use hubdeck::headless::session::{Needs, Session};
 use hubdeck::kube::ClusterTarget;
 use hubdeck::tui::{App, ConsoleOptions, render_offscreen};
 use jiff::Timestamp;
@@ -64,7 +64,16 @@ pub async fn quiet(job: &Job<'_>) {
     emit("rss_start_kb", status_kb("VmRSS").unwrap_or(0));
     let started = Instant::now();
     let mut session = Session::start(targets(job.kubeconfig), Thresholds::default());
-    if !complete(&mut session, job.expect).await {
+    let objects = Needs {
+        alerts: false,
+        activity: false,
+    };
+    if !complete(&mut session, job.expect, objects).await {
+        emit("error", "objects not listed within 600 s");
+        return;
+    }
+    emit("objects_ms", ms(started.elapsed()));
+    if !complete(&mut session, job.expect, Needs::ALL).await {
         emit("error", "model not complete within 600 s");
         return;
     }
@@ -105,7 +114,7 @@ pub async fn quiet(job: &Job<'_>) {
 pub async fn churn(job: &Job<'_>) {
     let started = Instant::now();
     let mut session = Session::start(targets(job.kubeconfig), Thresholds::default());
-    if !complete(&mut session, job.expect).await {
+    if !complete(&mut session, job.expect, Needs::ALL).await {
         emit("error", "model not complete within 600 s");
         return;
     }
@@ -129,10 +138,10 @@ pub async fn churn(job: &Job<'_>) {
     .await;
 }
 
-/// Pumps until every cluster settled and every user server is in the model.
-async fn complete(session: &mut Session, expect: usize) -> bool {
+/// Pumps until every cluster settled (as far as `needs` says) and every user server is in.
+async fn complete(session: &mut Session, expect: usize, needs: Needs) -> bool {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
-    while !(session.settled() && session.fleet.server_count() == expect) {
+    while !(session.settled_for(needs) && session.fleet.server_count() == expect) {
         if tokio::time::Instant::now() >= deadline {
             return false;
         }

@@ -41,7 +41,12 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
         ),
         ("MODEL (quiet fleet)", None, ""),
         (
-            "complete model: Session::start -> all pods in",
+            "Kubernetes objects in: Session::start -> all pods",
+            Some(|f| ms(f, "objects_ms")),
+            "",
+        ),
+        (
+            "complete model: + alerts and every hub's activity",
             Some(|f| ms(f, "model_ms")),
             "<= 1.5x list",
         ),
