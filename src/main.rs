@@ -17,9 +17,7 @@ use hubdeck::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = color_eyre::install() {
-        eprintln!("hubdeck: {e}");
-    }
+    hubdeck::errors::install_hooks();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -53,13 +53,11 @@ pub fn restore() {
 }
 
 /// Chains a hook that restores the terminal before the previous panic hook runs, so the report
-/// (color-eyre's, when installed) is printed on a usable terminal. Installs color-eyre's hooks
-/// first when nobody did.
+/// (color-eyre's) is printed on a usable terminal.
 pub fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // Fails when main installed color-eyre already: then its panic hook is the previous one.
-        let _ = color_eyre::install();
+        crate::errors::install_hooks();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
