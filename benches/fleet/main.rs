@@ -8,13 +8,14 @@
 //! for this bench; `HUBDECK_BIN` overrides it) and this binary re-executes itself with `--child`
 //! for the hubdeck measurements, so each scale's memory and CPU are measured in a fresh process.
 //! Map: `procs` (sim, timed commands, /proc) · `child` (the measured process) · `console` (the
-//! TUI draw loop) · `table` (printing).
+//! TUI draw loop) · `tty` (the console binary in tmux) · `table` (printing).
 
 mod child;
 mod console;
 mod heap;
 mod procs;
 mod table;
+mod tty;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -156,6 +157,9 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
     let expect = plain_list(&sim.kubeconfig, Some(&mut f));
     eprintln!("bench:   {expect} user servers listed; measuring hubdeck (quiet)");
     child(&sim.kubeconfig, "quiet", expect, opts, &mut f);
+
+    eprintln!("bench:   the console binary in tmux");
+    tty::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
 
     eprintln!("bench:   hubdeck get servers -o json (CLI)");
     let env = [

@@ -191,14 +191,24 @@ pub fn kubectl() -> Option<PathBuf> {
 
 /// One field (in KiB) of `/proc/self/status`, e.g. `VmRSS`, `VmHWM`.
 pub fn status_kb(field: &str) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    proc_status_kb("self", field)
+}
+
+/// One field (in KiB) of `/proc/PID/status`.
+pub fn proc_status_kb(pid: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = text.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// User plus system CPU time of this process so far.
 pub fn cpu_time() -> Duration {
-    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    proc_cpu_time("self")
+}
+
+/// User plus system CPU time of process `pid` so far.
+pub fn proc_cpu_time(pid: &str) -> Duration {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
     let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<u64> = rest

@@ -84,10 +84,31 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
             Some(|f| mb(f, "model_heap_kb")),
             "",
         ),
+        (
+            "console binary (tmux 120x40): all clusters ready",
+            Some(|f| ms(f, "console_ready_ms")),
+            "",
+        ),
+        (
+            "console binary: RSS peak / steady",
+            Some(|f| {
+                format!(
+                    "{} / {}",
+                    mb(f, "console_peak_kb"),
+                    mb(f, "console_steady_kb")
+                )
+            }),
+            "< 150 MB @30",
+        ),
         ("CPU", None, ""),
         (
             "CPU idle (nothing changes)",
             Some(|f| fmt(num(f, "idle_cpu"), " %", 2)),
+            "~0",
+        ),
+        (
+            "CPU idle, console binary",
+            Some(|f| fmt(num(f, "console_idle_cpu"), " %", 2)),
             "~0",
         ),
         (

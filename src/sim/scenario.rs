@@ -277,7 +277,9 @@ impl Driver {
         }
     }
 
-    /// Churn: `rate` pod updates per second spread round-robin over clusters.
+    /// Churn: `rate` pod updates per second spread round-robin over clusters, each changing
+    /// what a console shows: every other update a container restarts, the others flip the
+    /// pod's readiness (as a failing probe does).
     fn churn(&mut self, rate: u32) {
         if self.churn_refreshed.elapsed() > Duration::from_secs(1) {
             self.churn_refreshed = Instant::now();
@@ -306,12 +308,43 @@ impl Driver {
             let mut st = self.clusters[ci].inner.state();
             if let Some(p) = st.store.get(Kind::Pod, ns, name) {
                 let mut v = p.value();
-                v["metadata"]["annotations"]["hubdeck.sim/churn"] =
-                    json!((self.churn_counter + i).to_string());
+                let n = self.churn_counter + i;
+                v["metadata"]["annotations"]["hubdeck.sim/churn"] = json!(n.to_string());
+                if n.is_multiple_of(2) {
+                    bump_restarts(&mut v);
+                } else {
+                    flip_ready(&mut v);
+                }
                 st.store.put(Kind::Pod, v);
             }
         }
         self.churn_counter += per_tick;
+    }
+}
+
+/// One more restart of the pod's first container.
+fn bump_restarts(pod: &mut serde_json::Value) {
+    if let Some(c) = pod["status"]["containerStatuses"].get_mut(0) {
+        let n = c["restartCount"].as_u64().unwrap_or(0);
+        c["restartCount"] = json!(n + 1);
+    }
+}
+
+/// Flips the pod's Ready condition and its containers' ready flags.
+fn flip_ready(pod: &mut serde_json::Value) {
+    let status = &mut pod["status"];
+    let Some(ready) = status["conditions"]
+        .as_array_mut()
+        .and_then(|cs| cs.iter_mut().find(|c| c["type"] == "Ready"))
+    else {
+        return;
+    };
+    let now = ready["status"] != "True";
+    ready["status"] = json!(if now { "True" } else { "False" });
+    if let Some(cs) = status["containerStatuses"].as_array_mut() {
+        for c in cs {
+            c["ready"] = json!(now);
+        }
     }
 }
 

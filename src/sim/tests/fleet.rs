@@ -224,9 +224,24 @@ async fn churn_updates_pods_at_roughly_the_asked_rate() {
             .map(SimCluster::resource_version)
             .sum::<u64>()
     };
-    let before = total(&fleet);
+    // Each update changes what a console shows: a restart or a readiness flip.
+    let restarts = |f: &SimFleet| {
+        f.clusters()
+            .iter()
+            .flat_map(SimCluster::pods)
+            .filter_map(|p| p.status?.container_statuses)
+            .flatten()
+            .map(|c| i64::from(c.restart_count))
+            .sum::<i64>()
+    };
+    let (before, restarts_before) = (total(&fleet), restarts(&fleet));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let done = total(&fleet) - before;
     assert!((250..=750).contains(&done), "{done} updates in 1s");
+    let restarted = restarts(&fleet) - restarts_before;
+    assert!(
+        (100..=400).contains(&restarted),
+        "{restarted} restarts in {done} updates"
+    );
     fleet.shutdown().await;
 }
