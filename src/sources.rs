@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::action::{HubStopper, Matcher, Silencer};
@@ -72,6 +72,7 @@ pub fn start(
     let hubs = Arc::new(HubApis {
         hubs: Mutex::new(HashMap::new()),
     });
+    let nudges = Nudges::default();
     let tap = Tap {
         clients: clients.clone(),
         poll,
@@ -79,6 +80,7 @@ pub fn start(
         poll_tx,
         shutdown: shutdown.clone(),
         hub_apis: hubs.clone(),
+        nudges: nudges.clone(),
         hub_deployments: HashMap::new(),
         pollers: HashMap::new(),
         listed: std::collections::HashSet::new(),
@@ -89,9 +91,23 @@ pub fn start(
         hub_api: hubs,
         silencer: Arc::new(Alertmanagers {
             clients: clients.clone(),
+            nudges,
         }),
     };
     (sources, rx)
+}
+
+/// Per cluster, what wakes its Alertmanager poller before the interval is up: a silence made
+/// or expired shows as such at once, not a poll interval later.
+type Nudges = Arc<Mutex<HashMap<ClusterId, Arc<Notify>>>>;
+
+fn nudge_for(nudges: &Nudges, cluster: &ClusterId) -> Arc<Notify> {
+    nudges
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(cluster.clone())
+        .or_default()
+        .clone()
 }
 
 /// Forwards kube updates and keeps one poller per announced cluster and per hub.
@@ -104,6 +120,7 @@ struct Tap {
     poll_tx: mpsc::Sender<FleetUpdate>,
     shutdown: CancellationToken,
     hub_apis: Arc<HubApis>,
+    nudges: Nudges,
     /// Hub Deployments per cluster, as the watchers reported them: (hub, deployment name).
     hub_deployments: HashMap<ClusterId, BTreeSet<(HubKey, Arc<str>)>>,
     /// The running activity pollers.
@@ -202,6 +219,7 @@ impl Tap {
         };
         let (clients, tx, poll) = (self.clients.clone(), self.poll_tx.clone(), self.poll);
         let shutdown = self.shutdown.child_token();
+        let nudge = nudge_for(&self.nudges, &cluster);
         tokio::spawn(async move {
             let source = match &target.alertmanager_url {
                 Some(url) => AlertSource::Url(url.clone()),
@@ -211,7 +229,7 @@ impl Tap {
                     Err(_) => return,
                 },
             };
-            alerts::poll_alerts(cluster, source, tx, poll.alerts, shutdown).await;
+            alerts::poll_alerts(cluster, source, tx, poll.alerts, nudge, shutdown).await;
         });
     }
 
@@ -376,6 +394,7 @@ impl HubStopper for HubApis {
 /// Silences through each cluster's Alertmanager, reached like the alert poller reaches it.
 struct Alertmanagers {
     clients: Arc<ClientCache>,
+    nudges: Nudges,
 }
 
 impl Alertmanagers {
@@ -415,7 +434,9 @@ impl Silencer for Alertmanagers {
     ) -> BoxFuture<'a, Result<(), String>> {
         async move {
             let client = self.client(cluster).await?;
-            client.expire_silence(id).await.map_err(|e| e.to_string())
+            client.expire_silence(id).await.map_err(|e| e.to_string())?;
+            nudge_for(&self.nudges, cluster).notify_one();
+            Ok(())
         }
         .boxed()
     }
@@ -440,10 +461,12 @@ impl Silencer for Alertmanagers {
                 created_by: author.to_string(),
                 comment: comment.to_string(),
             };
-            client
+            let id = client
                 .create_silence(&spec)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            nudge_for(&self.nudges, cluster).notify_one();
+            Ok(id)
         }
         .boxed()
     }

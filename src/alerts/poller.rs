@@ -2,9 +2,10 @@
 //! fleet store. Failures are reported once per change of error and retried with backoff, so a
 //! cluster whose Alertmanager is down does not flood the logs.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::client::AlertmanagerClient;
@@ -31,13 +32,15 @@ pub enum AlertSource {
     Client(AlertmanagerClient),
 }
 
-/// Polls the cluster's Alertmanager every `every` until `shutdown`, sending
-/// `FleetUpdate::Alerts` whenever the set or the source state changes.
+/// Polls the cluster's Alertmanager every `every` (and at once when `nudge` is notified, e.g.
+/// after a silence was created) until `shutdown`, sending `FleetUpdate::Alerts` whenever the
+/// set or the source state changes.
 pub async fn poll_alerts(
     cluster: ClusterId,
     source: AlertSource,
     tx: mpsc::Sender<FleetUpdate>,
     every: Duration,
+    nudge: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
     let mut poller = Poller {
@@ -128,6 +131,7 @@ pub async fn poll_alerts(
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(wait) => {}
+            () = nudge.notified() => {}
         }
     }
 }

@@ -2,6 +2,7 @@
 //! a loopback stand-in for the API server's service proxy (with discovery by labels).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -151,6 +152,7 @@ async fn poller_follows_the_discovered_alertmanager() {
         AlertSource::Discover(kube),
         tx,
         Duration::from_millis(20),
+        Arc::default(),
         shutdown.clone(),
     ));
     let alerts_of = |u: Option<FleetUpdate>| match u {
@@ -177,6 +179,34 @@ async fn poller_follows_the_discovered_alertmanager() {
 }
 
 #[tokio::test]
+async fn a_nudge_polls_at_once_instead_of_after_the_interval() {
+    let am = firing();
+    let kube = api_server(&am, true).await;
+    let (tx, mut rx) = mpsc::channel(8);
+    let shutdown = CancellationToken::new();
+    let nudge = Arc::new(tokio::sync::Notify::new());
+    let task = tokio::spawn(poll_alerts(
+        cluster(),
+        AlertSource::Discover(kube),
+        tx,
+        Duration::from_secs(3600),
+        nudge.clone(),
+        shutdown.clone(),
+    ));
+    let count = |u: Option<FleetUpdate>| match u {
+        Some(FleetUpdate::Alerts { alerts, .. }) => alerts.len(),
+        other => panic!("unexpected {other:?}"),
+    };
+    assert_eq!(count(rx.recv().await), 2);
+    am.resolve_named("VolumeAlmostFull");
+    nudge.notify_one();
+    let next = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    assert_eq!(count(next.expect("polled again at once")), 1);
+    shutdown.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
 async fn cluster_without_alertmanager_is_absent_not_failing() {
     let am = FakeAlertmanager::new();
     let kube = api_server(&am, false).await;
@@ -188,6 +218,7 @@ async fn cluster_without_alertmanager_is_absent_not_failing() {
         AlertSource::Discover(kube),
         tx,
         Duration::from_millis(10),
+        Arc::default(),
         shutdown.clone(),
     ));
     let update = rx.recv().await;
@@ -214,6 +245,7 @@ async fn unreachable_alertmanager_is_reported_once() {
         AlertSource::Url(format!("http://{addr}")),
         tx,
         Duration::from_millis(5),
+        Arc::default(),
         shutdown.clone(),
     ));
     match rx.recv().await {
