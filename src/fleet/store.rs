@@ -340,10 +340,7 @@ impl Fleet {
                     return false;
                 };
                 if source == SourceState::Ok {
-                    h.activity.servers = servers
-                        .into_iter()
-                        .map(|s| ((s.user.clone(), s.server.clone()), s))
-                        .collect();
+                    h.set_servers(servers);
                 }
                 h.activity.source = source;
                 h.dirty = true;

@@ -9,7 +9,7 @@ use super::error::{HubApiError, hub_message};
 use super::token::HubToken;
 use super::transport::{Conn, HubPod, Reply, Transport};
 use super::wire::{PAGINATION_MEDIA_TYPE, UsersReply};
-use crate::fleet::{HubId, ServerActivity};
+use crate::fleet::{HubId, PendingAction, ServerActivity};
 
 /// Users asked for per page (JupyterHub caps pages at its `api_page_max_limit`, 200 by
 /// default, and says so in `_pagination.limit`).
@@ -128,7 +128,7 @@ impl HubApiClient {
                         user: name.clone(),
                         server: server_name.into(),
                         ready: s.ready,
-                        pending: s.pending,
+                        pending: s.pending.as_deref().map(PendingAction::from_hub),
                         started: s.started,
                         last_activity: s.last_activity,
                     });
