@@ -108,11 +108,10 @@ impl HubApiClient {
             let path = format!("/users?state=active&offset={offset}&limit={PAGE}");
             let reply = self.exchange(&mut conn, Method::GET, &path).await?;
             let body = self.success(reply)?;
-            let reply: UsersReply =
-                serde_json::from_slice(&body).map_err(|e| HubApiError::Decode {
-                    at: self.at.to_string(),
-                    cause: e.to_string(),
-                })?;
+            let reply = UsersReply::parse(&body).map_err(|e| HubApiError::Decode {
+                at: self.at.to_string(),
+                cause: e.to_string(),
+            })?;
             let (users, next) = match reply {
                 UsersReply::Page(page) => (page.items, page.pagination.next.map(|n| n.offset)),
                 // A hub without pagination sent everything at once.
