@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::ids::HubId;
 use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
+use super::pods::PodMap;
 use super::update::SourceState;
 
 /// Limits above which hubdeck derives trouble.
@@ -126,7 +127,7 @@ pub struct HubState {
     /// Its Deployments and StatefulSets (a handful).
     pub workloads: Vec<Workload>,
     /// Its pods by name.
-    pub pods: HashMap<Arc<str>, PodInfo>,
+    pub pods: PodMap,
     /// What the hub API says.
     pub activity: Activity,
     /// Figures derived from the above.
@@ -139,7 +140,7 @@ impl HubState {
         Self {
             id,
             workloads: Vec::new(),
-            pods: HashMap::new(),
+            pods: PodMap::default(),
             activity: Activity::default(),
             summary: HubSummary {
                 hub: None,

@@ -8,6 +8,7 @@ mod hub;
 mod ids;
 mod intern;
 mod objects;
+mod pods;
 mod store;
 mod update;
 
@@ -21,6 +22,7 @@ pub use objects::{
     AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PendingAction, PodInfo,
     PodPhase, Requests, ServerActivity, Severity, Workload, WorkloadKind,
 };
+pub use pods::PodMap;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
 
