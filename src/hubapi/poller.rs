@@ -60,11 +60,13 @@ pub async fn poll_activity(
         // Hundreds of hubs poll on a 2-core bastion: a few at a time keeps the watchers (and
         // the console) responsive while every hub is still read once per interval.
         let permit = POLLS.acquire().await;
+        // Boxed: a poll's state (port-forward, HTTP exchange, JSON) is kilobytes, and inline it
+        // would stay part of every one of hundreds of idle poller tasks between polls.
         let result = match &client {
-            Some(c) => c.servers().await,
-            None => match connect(&hub, &source).await {
+            Some(c) => Box::pin(c.servers()).await,
+            None => match Box::pin(connect(&hub, &source)).await {
                 Ok(c) => {
-                    let r = c.servers().await;
+                    let r = Box::pin(c.servers()).await;
                     client = Some(c);
                     r
                 }
