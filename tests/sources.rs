@@ -209,12 +209,9 @@ async fn stopping_through_the_hub_api_removes_the_pod() {
     let (user, name) = (server.user.clone(), server.server.clone());
     assert!(
         s.wait_for(WAIT, |f| {
-            f.hubs().filter(|h| h.id == hub).all(|h| {
-                !h.activity
-                    .servers
-                    .keys()
-                    .any(|(u, n)| **u == *user && **n == *name)
-            })
+            f.hubs()
+                .filter(|h| h.id == hub)
+                .all(|h| h.activity.get(&user, &name).is_none())
         })
         .await,
         "the next poll no longer reports it"

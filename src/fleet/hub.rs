@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::ids::HubId;
 use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
+use super::pods::PodMap;
 use super::update::SourceState;
 
 /// Limits above which hubdeck derives trouble.
@@ -103,8 +104,19 @@ pub struct HubSummary {
 pub struct Activity {
     /// Whether the hub API answered.
     pub source: SourceState,
-    /// Servers the hub knows, by (user, server name).
-    pub servers: HashMap<(Arc<str>, Arc<str>), ServerActivity>,
+    /// Servers the hub knows, sorted by (user, server name): a map would add a third of empty
+    /// slots and a second copy of each name, and a hub's few thousand servers are searched fast.
+    pub servers: Vec<ServerActivity>,
+}
+
+impl Activity {
+    /// One server, by user and server name.
+    pub fn get(&self, user: &str, server: &str) -> Option<&ServerActivity> {
+        self.servers
+            .binary_search_by(|s| (&*s.user, &*s.server).cmp(&(user, server)))
+            .ok()
+            .map(|i| &self.servers[i])
+    }
 }
 
 /// Everything the fleet holds about one hub.
@@ -115,7 +127,7 @@ pub struct HubState {
     /// Its Deployments and StatefulSets (a handful).
     pub workloads: Vec<Workload>,
     /// Its pods by name.
-    pub pods: HashMap<Arc<str>, PodInfo>,
+    pub pods: PodMap,
     /// What the hub API says.
     pub activity: Activity,
     /// Figures derived from the above.
@@ -128,7 +140,7 @@ impl HubState {
         Self {
             id,
             workloads: Vec::new(),
-            pods: HashMap::new(),
+            pods: PodMap::default(),
             activity: Activity::default(),
             summary: HubSummary {
                 hub: None,
@@ -169,9 +181,28 @@ impl HubState {
     /// The hub API's view of a server, if it reported one.
     pub fn activity_of(&self, pod: &PodInfo) -> Option<&ServerActivity> {
         let owner = pod.owner.as_ref()?;
-        self.activity
-            .servers
-            .get(&(owner.user.clone(), owner.server.clone()))
+        self.activity.get(&owner.user, &owner.server)
+    }
+
+    /// Takes a fresh report of the hub API's servers. Names of servers that have a pod share
+    /// the pod owner's strings, so a hundred thousand user names are held once, not twice.
+    pub(crate) fn set_servers(&mut self, mut servers: Vec<ServerActivity>) {
+        let owners: HashMap<(&str, &str), &super::objects::Owner> = self
+            .servers()
+            .filter_map(|p| p.owner.as_ref())
+            .map(|o| ((&*o.user, &*o.server), o))
+            .collect();
+        for s in &mut servers {
+            if let Some(&o) = owners.get(&(&*s.user, &*s.server)) {
+                let (user, server) = (o.user.clone(), o.server.clone());
+                s.user = user;
+                s.server = server;
+            }
+        }
+        servers.sort_by(|a, b| (&a.user, &a.server).cmp(&(&b.user, &b.server)));
+        servers.dedup_by(|a, b| a.user == b.user && a.server == b.server);
+        servers.shrink_to_fit();
+        self.activity.servers = servers;
     }
 
     pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, reachable: bool) {

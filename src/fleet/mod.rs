@@ -8,6 +8,7 @@ mod hub;
 mod ids;
 mod intern;
 mod objects;
+mod pods;
 mod store;
 mod update;
 
@@ -18,9 +19,10 @@ pub use hub::{
 pub use ids::{BadRef, ClusterId, HubId, HubKey, HubRef, ServerId};
 pub use intern::Interner;
 pub use objects::{
-    AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PodInfo, PodPhase, Requests,
-    ServerActivity, Severity, Workload, WorkloadKind,
+    AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PendingAction, PodInfo,
+    PodPhase, Requests, ServerActivity, Severity, Workload, WorkloadKind,
 };
+pub use pods::PodMap;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
 

@@ -266,18 +266,50 @@ pub struct AlertInfo {
 }
 
 /// What the hub API says about one user server.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ServerActivity {
-    /// User name.
+    /// User name (the pod owner's own string once the store has matched it to a pod).
     pub user: Arc<str>,
     /// Server name, "" for the default one.
     pub server: Arc<str>,
     /// The hub considers it ready.
     pub ready: bool,
-    /// Pending action (spawn, stop), if any.
-    pub pending: Option<String>,
+    /// Pending action, if any.
+    pub pending: Option<PendingAction>,
     /// When it started.
     pub started: Option<Timestamp>,
     /// Last activity the hub recorded.
     pub last_activity: Option<Timestamp>,
+}
+
+/// The transition a hub reports a server in (`pending` of the server model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PendingAction {
+    /// Being spawned.
+    Spawn,
+    /// Being stopped.
+    Stop,
+    /// A value this hubdeck does not know.
+    Other,
+}
+
+impl PendingAction {
+    /// Parses the hub's `pending` value.
+    pub fn from_hub(v: &str) -> Self {
+        match v {
+            "spawn" => Self::Spawn,
+            "stop" => Self::Stop,
+            _ => Self::Other,
+        }
+    }
+
+    /// The hub's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spawn => "spawn",
+            Self::Stop => "stop",
+            Self::Other => "other",
+        }
+    }
 }

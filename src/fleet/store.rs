@@ -121,12 +121,22 @@ impl ClusterState {
     fn apply_pods(&mut self, delta: Delta<PodInfo>) {
         match delta {
             Delta::Replace(all) => {
+                let mut by_hub: BTreeMap<HubKey, Vec<PodInfo>> = BTreeMap::new();
+                for p in all {
+                    by_hub
+                        .entry(hub_key(&p.key.namespace, &p.release))
+                        .or_default()
+                        .push(p);
+                }
                 for hub in self.hubs.values_mut() {
-                    hub.pods.clear();
+                    let pods = by_hub.remove(&hub.id.key).unwrap_or_default();
+                    hub.pods.replace_all(pods);
                     hub.dirty = true;
                 }
-                for p in all {
-                    self.upsert_pod(p);
+                for (key, pods) in by_hub {
+                    self.hub_mut(&key.namespace, &key.release)
+                        .pods
+                        .replace_all(pods);
                 }
                 self.hubs.retain(|_, h| !h.is_empty());
             }
@@ -160,7 +170,7 @@ impl ClusterState {
     fn upsert_pod(&mut self, p: PodInfo) {
         let hub = self.hub_mut(&p.key.namespace, &p.release);
         hub.dirty = true;
-        hub.pods.insert(p.key.name.clone(), p);
+        hub.pods.insert(p);
     }
 
     fn apply_events(&mut self, delta: Delta<EventInfo>) {
@@ -340,10 +350,7 @@ impl Fleet {
                     return false;
                 };
                 if source == SourceState::Ok {
-                    h.activity.servers = servers
-                        .into_iter()
-                        .map(|s| ((s.user.clone(), s.server.clone()), s))
-                        .collect();
+                    h.set_servers(servers);
                 }
                 h.activity.source = source;
                 h.dirty = true;

@@ -1,5 +1,6 @@
 use super::fixtures::{healthy_hub, pod, server, t0, workload};
 use super::*;
+use std::sync::Arc;
 
 fn fleet_with(updates: Vec<FleetUpdate>) -> Fleet {
     let mut f = Fleet::new(Thresholds::default());
@@ -254,4 +255,50 @@ fn an_unchanged_object_sent_again_costs_no_redraw() {
     let mut changed = same;
     changed.restarts = 1;
     assert!(f.apply(pods("leap", Delta::Upsert(changed)), t0()));
+}
+
+#[test]
+fn hub_api_activity_is_found_by_pod_and_shares_the_pod_owner_names() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada", "grace@uni.edu"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let seen = |user: &str, pending: Option<PendingAction>| ServerActivity {
+        user: user.into(),
+        server: "".into(),
+        ready: pending.is_none(),
+        pending,
+        started: Some(t0()),
+        last_activity: Some(t0()),
+    };
+    f.apply_all(
+        [FleetUpdate::Activity {
+            hub: id,
+            source: SourceState::Ok,
+            servers: vec![
+                seen("zoe", Some(PendingAction::Spawn)),
+                seen("grace@uni.edu", None),
+                seen("ada", Some(PendingAction::Stop)),
+            ],
+        }],
+        t0(),
+    );
+    let h = hub(&f, "leap", "staging");
+    for p in h.servers() {
+        let owner = p.owner.as_ref().expect("owner");
+        let a = h.activity_of(p).expect("activity of a running server");
+        assert_eq!(a.user, owner.user);
+        assert!(
+            Arc::ptr_eq(&a.user, &owner.user),
+            "one copy of {}",
+            owner.user
+        );
+    }
+    assert_eq!(
+        h.activity.get("ada", "").and_then(|a| a.pending),
+        Some(PendingAction::Stop)
+    );
+    assert!(
+        h.activity.get("zoe", "").is_some(),
+        "a server without a pod yet"
+    );
+    assert!(h.activity.get("nobody", "").is_none());
 }

@@ -54,7 +54,7 @@ impl ClusterStatus {
 }
 
 /// State of an auxiliary data source (Alertmanager, hub API) for a cluster or hub.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum SourceState {
     /// Not looked for yet.

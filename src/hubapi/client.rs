@@ -9,7 +9,7 @@ use super::error::{HubApiError, hub_message};
 use super::token::HubToken;
 use super::transport::{Conn, HubPod, Reply, Transport};
 use super::wire::{PAGINATION_MEDIA_TYPE, UsersReply};
-use crate::fleet::{HubId, ServerActivity};
+use crate::fleet::{HubId, PendingAction, ServerActivity};
 
 /// Users asked for per page (JupyterHub caps pages at its `api_page_max_limit`, 200 by
 /// default, and says so in `_pagination.limit`).
@@ -108,11 +108,10 @@ impl HubApiClient {
             let path = format!("/users?state=active&offset={offset}&limit={PAGE}");
             let reply = self.exchange(&mut conn, Method::GET, &path).await?;
             let body = self.success(reply)?;
-            let reply: UsersReply =
-                serde_json::from_slice(&body).map_err(|e| HubApiError::Decode {
-                    at: self.at.to_string(),
-                    cause: e.to_string(),
-                })?;
+            let reply = UsersReply::parse(&body).map_err(|e| HubApiError::Decode {
+                at: self.at.to_string(),
+                cause: e.to_string(),
+            })?;
             let (users, next) = match reply {
                 UsersReply::Page(page) => (page.items, page.pagination.next.map(|n| n.offset)),
                 // A hub without pagination sent everything at once.
@@ -128,7 +127,7 @@ impl HubApiClient {
                         user: name.clone(),
                         server: server_name.into(),
                         ready: s.ready,
-                        pending: s.pending,
+                        pending: s.pending.as_deref().map(PendingAction::from_hub),
                         started: s.started,
                         last_activity: s.last_activity,
                     });

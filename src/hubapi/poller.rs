@@ -73,6 +73,7 @@ pub async fn poll_activity(
         hub: hub.clone(),
         tx,
         last: None,
+        last_source: None,
     };
     let mut client: Option<HubApiClient> = None;
     let mut failures: u32 = 0;
@@ -80,11 +81,13 @@ pub async fn poll_activity(
         // Hundreds of hubs poll on a 2-core bastion: a few at a time keeps the watchers (and
         // the console) responsive while every hub is still read once per interval.
         let permit = POLLS.acquire().await;
+        // Boxed: a poll's state (port-forward, HTTP exchange, JSON) is kilobytes, and inline it
+        // would stay part of every one of hundreds of idle poller tasks between polls.
         let result = match &client {
-            Some(c) => c.servers().await,
-            None => match source.connect(&hub).await {
+            Some(c) => Box::pin(c.servers()).await,
+            None => match Box::pin(source.connect(&hub)).await {
                 Ok(c) => {
-                    let r = c.servers().await;
+                    let r = Box::pin(c.servers()).await;
                     client = Some(c);
                     r
                 }
@@ -132,38 +135,52 @@ pub async fn poll_activity(
 struct Reporter {
     hub: HubId,
     tx: mpsc::Sender<FleetUpdate>,
-    /// What was last sent, to send only changes.
-    last: Option<(SourceState, Vec<ServerActivity>)>,
+    /// A digest of what was last sent, to send only changes: a copy of every hub's servers
+    /// would cost as much memory as the store's own.
+    last: Option<u64>,
+    /// The source state last sent, for logging transitions.
+    last_source: Option<SourceState>,
 }
 
 impl Reporter {
     /// Sends the state if it changed; false when the store is gone.
     async fn send(&mut self, source: SourceState, mut servers: Vec<ServerActivity>) -> bool {
         servers.sort_by(|a, b| (&a.user, &a.server).cmp(&(&b.user, &b.server)));
-        let next = (source, servers);
-        if self.last.as_ref() == Some(&next) {
+        let digest = digest(&source, &servers);
+        if self.last == Some(digest) {
             return true;
         }
-        match &next.0 {
+        match &source {
             SourceState::Failing { error } => {
                 tracing::warn!(hub = %self.hub, "hub API failing: {error}");
             }
-            SourceState::Absent { note } if self.last.as_ref().map(|l| &l.0) != Some(&next.0) => {
+            SourceState::Absent { note } if self.last_source.as_ref() != Some(&source) => {
                 tracing::info!(hub = %self.hub, "hub API not polled: {note}");
             }
-            SourceState::Ok if matches!(self.last, Some((SourceState::Failing { .. }, _))) => {
+            SourceState::Ok if matches!(self.last_source, Some(SourceState::Failing { .. })) => {
                 tracing::info!(hub = %self.hub, "hub API recovered");
             }
             _ => {}
         }
-        self.last = Some(next.clone());
+        self.last = Some(digest);
+        self.last_source = Some(source.clone());
         let update = FleetUpdate::Activity {
             hub: self.hub.clone(),
-            source: next.0,
-            servers: next.1,
+            source,
+            servers,
         };
         self.tx.send(update).await.is_ok()
     }
+}
+
+/// A 64-bit digest of a report. A collision would hide one change until the next one, once in
+/// billions of polls.
+fn digest(source: &SourceState, servers: &[ServerActivity]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    source.hash(&mut h);
+    servers.hash(&mut h);
+    h.finish()
 }
 
 /// Doubling wait after consecutive failures, from `every` up to `MAX_BACKOFF`, with jitter.

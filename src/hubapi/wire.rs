@@ -86,11 +86,21 @@ pub struct NextPage {
 }
 
 /// `GET /users` answers: a page, or a plain list from hubs without pagination.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub(crate) enum UsersReply {
     Page(UserPage),
     List(Vec<User>),
+}
+
+impl UsersReply {
+    /// Parses either shape, told apart by the first byte: an untagged enum would first copy
+    /// the whole page into serde's buffer to try each shape in turn.
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'[') => serde_json::from_slice(body).map(Self::List),
+            _ => serde_json::from_slice(body).map(Self::Page),
+        }
+    }
 }
 
 /// JupyterHub writes ISO 8601 with `Z`; very old hubs wrote naive UTC times. Accept both, and
@@ -125,5 +135,18 @@ mod tests {
             "2024-05-01T10:00:00.123456Z"
         );
         assert_eq!(s.last_activity.unwrap().to_string(), "2024-05-01T11:00:00Z");
+    }
+
+    #[test]
+    fn pages_and_plain_lists_both_parse() {
+        let list = br#" [{"name": "ada", "servers": {"": {"name": "", "ready": true}}}]"#;
+        let Ok(UsersReply::List(users)) = UsersReply::parse(list) else {
+            panic!("a plain list");
+        };
+        assert_eq!(users[0].name, "ada");
+        let page = br#"{"items": [], "_pagination": {"offset": 0, "limit": 200, "total": 0,
+            "next": null}}"#;
+        assert!(matches!(UsersReply::parse(page), Ok(UsersReply::Page(_))));
+        assert!(UsersReply::parse(b"{\"detail\": 1}").is_err());
     }
 }

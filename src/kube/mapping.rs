@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Event, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::slim::{SlimPod, SlimPodSpec};
 use crate::fleet::{
     Component, EventInfo, Interner, ObjectKey, Owner, PodInfo, PodPhase, Requests, Workload,
     WorkloadKind,
@@ -117,21 +118,20 @@ impl Mapper {
     }
 
     /// A pod of a z2jh release.
-    pub fn pod(&mut self, p: &Pod) -> Option<PodInfo> {
+    pub fn pod(&mut self, p: &SlimPod) -> Option<PodInfo> {
         let (component, release) = z2jh_identity(&p.metadata)?;
         let release = self.strings.get(release);
         let status = p.status.as_ref();
-        let statuses = status
-            .and_then(|s| s.container_statuses.as_deref())
-            .unwrap_or_default();
+        let statuses = status.map_or(&[][..], |s| &s.container_statuses);
+        let conditions = status.map_or(&[][..], |s| &s.conditions);
         let mut phase =
             PodPhase::from_status(status.and_then(|s| s.phase.as_deref()).unwrap_or(""));
         if p.metadata.deletion_timestamp.is_some() {
             phase = PodPhase::Terminating;
         }
-        let ready = status
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+        let ready = conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
             .is_some_and(|c| c.status == "True");
         let restarts = statuses
             .iter()
@@ -145,8 +145,7 @@ impl Mapper {
             .or_else(|| status.and_then(|s| s.reason.as_deref()))
             .or_else(|| {
                 // A pod nobody could schedule says so in its PodScheduled condition.
-                status
-                    .and_then(|s| s.conditions.as_ref())?
+                conditions
                     .iter()
                     .find(|c| c.type_ == "PodScheduled" && c.status == "False")?
                     .reason
@@ -228,14 +227,14 @@ fn count(n: i32) -> u32 {
     u32::try_from(n).unwrap_or(0)
 }
 
-fn requests(spec: &PodSpec) -> Requests {
+fn requests(spec: &SlimPodSpec) -> Requests {
     let mut r = Requests::default();
     for c in &spec.containers {
         let Some(req) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) else {
             continue;
         };
-        r.cpu_milli += req.get("cpu").map_or(0, cpu_milli);
-        r.memory_bytes += req.get("memory").map_or(0, memory_bytes);
+        r.cpu_milli += req.cpu.as_ref().map_or(0, cpu_milli);
+        r.memory_bytes += req.memory.as_ref().map_or(0, memory_bytes);
     }
     r
 }

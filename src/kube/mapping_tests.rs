@@ -1,12 +1,16 @@
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
 
 use super::mapping::*;
+use super::slim::SlimPod;
 use crate::fleet::{Component, PodPhase};
 
-fn pod(v: serde_json::Value) -> Pod {
-    serde_json::from_value(v).expect("valid pod json")
+/// Slim pods are parsed from the same JSON a full `Pod` is; a full one must parse too, so the
+/// slim type reads nothing the API server would not send.
+fn pod(v: serde_json::Value) -> SlimPod {
+    let _: k8s_openapi::api::core::v1::Pod =
+        serde_json::from_value(v.clone()).expect("valid pod json");
+    serde_json::from_value(v).expect("valid slim pod json")
 }
 
 #[test]
@@ -120,4 +124,56 @@ fn quantities_parse_like_kubernetes() {
     assert_eq!(memory_bytes(&Quantity("512Mi".into())), 512 << 20);
     assert_eq!(memory_bytes(&Quantity("1G".into())), 1_000_000_000);
     assert_eq!(memory_bytes(&Quantity("1073741824".into())), 1 << 30);
+}
+
+#[test]
+fn slim_pods_skip_what_mapping_never_reads() {
+    let p = pod(json!({
+        "metadata": {
+            "name": "jupyter-eve", "namespace": "prod", "uid": "u-1", "resourceVersion": "42",
+            "labels": {"component": "singleuser-server", "release": "prod", "heritage": "jupyterhub",
+                       "hub.jupyter.org/network-access-hub": "true"},
+            "annotations": {"hub.jupyter.org/username": "eve",
+                            "kubectl.kubernetes.io/last-applied-configuration": "{\"big\": 1}"},
+            "managedFields": [{"manager": "kubelet", "operation": "Update",
+                               "fieldsV1": {"f:status": {}}}],
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": "n", "uid": "x"}]
+        },
+        "spec": {"containers": [{"name": "notebook", "image": "jupyter/base:1",
+            "env": [{"name": "JUPYTERHUB_API_TOKEN", "value": "secret"}],
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+                          "limits": {"cpu": "2"}}},
+            {"name": "sidecar", "resources": {"requests": {"cpu": "250m"}}}],
+            "volumes": [{"name": "home", "persistentVolumeClaim": {"claimName": "claim-eve"}}]},
+        "status": {"phase": "Pending", "reason": "Evicted"}
+    }));
+    let labels = p.metadata.labels.as_ref().expect("labels");
+    assert_eq!(
+        labels.len(),
+        2,
+        "only component and release are kept: {labels:?}"
+    );
+    let annotations = p.metadata.annotations.as_ref().expect("annotations");
+    assert_eq!(annotations.len(), 1, "{annotations:?}");
+    assert!(p.metadata.managed_fields.is_none());
+    assert_eq!(p.metadata.resource_version.as_deref(), Some("42"));
+    let info = Mapper::default().pod(&p).expect("a z2jh pod");
+    assert_eq!(info.requests.cpu_milli, 1250);
+    assert_eq!(info.requests.memory_bytes, 1 << 30);
+    assert_eq!(info.reason.as_deref(), Some("Evicted"));
+    assert_eq!(
+        info.owner.map(|o| o.user.to_string()).as_deref(),
+        Some("eve")
+    );
+}
+
+#[test]
+fn slim_pods_are_watched_where_pods_live() {
+    use k8s_openapi::api::core::v1::Pod;
+    use kube::Resource;
+    assert_eq!(SlimPod::url_path(&(), None), Pod::url_path(&(), None));
+    assert_eq!(
+        SlimPod::url_path(&(), Some("prod")),
+        Pod::url_path(&(), Some("prod"))
+    );
 }

@@ -8,6 +8,7 @@ pub mod logs;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+pub mod slim;
 pub mod supervisor;
 pub mod targets;
 pub mod watch;
@@ -25,10 +26,11 @@ use crate::fleet::FleetUpdate;
 /// Capacity of the update channel: enough for bursts; a slow consumer slows the producers.
 pub const UPDATE_CHANNEL: usize = 8192;
 
-/// How many clusters may list their pods at once, fleet-wide. A pod list arrives as one body
-/// that is parsed into full `Pod`s before each is mapped to its small struct; thirty clusters
-/// doing that at once hold hundreds of megabytes that the allocator keeps after the peak. Lists
-/// are bound by CPU on this side (parsing), so a few at a time finish the fleet as fast.
+/// How many clusters may list their pods at once, fleet-wide. Each list arrives in pages of 500
+/// (kube's watcher default, as client-go) parsed into `SlimPod`s before each is mapped to its
+/// small struct; thirty clusters doing that at once would still raise the peak that the
+/// allocator keeps afterwards. Lists are bound by CPU on this side (parsing), so a few at a time
+/// finish the fleet as fast.
 pub fn pod_list_permits() -> usize {
     std::thread::available_parallelism()
         .map_or(2, std::num::NonZero::get)

@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 use kube::runtime::watcher;
 use kube::{Api, Client};
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::{Mapper, Z2JH_SELECTOR};
+use super::slim::SlimPod;
 use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKind, WatchState, is_unreachable, one_line};
 use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, WorkloadKind};
@@ -146,9 +147,9 @@ fn spawn_watches(client: &Client, ctx: &WatchCtx, pod_lists: Arc<Semaphore>) {
     ));
     tokio::spawn(watch::run(
         WatchKind::Pods,
-        Api::<Pod>::all(client.clone()),
+        Api::<SlimPod>::all(client.clone()),
         z2jh(),
-        |m: &mut Mapper, p: &Pod| m.pod(p),
+        |m: &mut Mapper, p: &SlimPod| m.pod(p),
         |cluster, delta| FleetUpdate::Pods { cluster, delta },
         WatchCtx {
             list_permits: Some(pod_lists),

@@ -162,7 +162,7 @@ pub async fn run<K, T>(
 /// A (re-)list at least this large leaves enough freed memory behind to hand back.
 const RELEASE_AFTER: usize = 1000;
 
-/// Returns memory freed by a large list to the OS. The full objects of an initial list are
+/// Returns memory freed by a large list to the OS. The objects of an initial list are
 /// parsed, mapped and dropped within moments; glibc keeps the freed pages in its per-thread
 /// arenas, so without this the process stays at the size of the peak, not of the model.
 pub fn release_freed_memory() {

@@ -27,6 +27,7 @@ mod kubeconfig;
 mod logs;
 mod names;
 mod objects;
+mod paging;
 mod patch;
 mod podstatus;
 mod portforward;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::access;
 use super::api::{Call, Target};
 use super::controller::State;
+use super::paging::PageRequest;
 use super::patch;
 use super::podstatus::set_pod_pending;
 use super::resources::Kind;
@@ -83,34 +84,44 @@ pub(crate) fn filter(call: &Call, t: &Target) -> Result<Filter, ApiError> {
 
 fn list(call: &Call, t: &Target) -> Result<Response, ApiError> {
     let filter = filter(call, t)?;
-    let (rv, objs) = {
+    let (page, objs) = {
         let st = call.cluster.inner.state();
-        (
-            st.store.resource_version(),
-            st.store.list(t.kind, t.namespace.as_deref()),
-        )
+        let page = PageRequest::from_call(call, st.store.resource_version(), |rv| {
+            st.store.resumable(rv)
+        })?;
+        (page, st.store.list(t.kind, t.namespace.as_deref()))
     };
     if let Some(full) = call.table() {
         let rows = objs.iter().filter(|o| filter.matches(o)).map(AsRef::as_ref);
-        let table = super::table::render(t.kind, rows, rv, full);
+        let table = super::table::render(t.kind, rows, page.rv, full);
         return Ok(json_response(200, table.to_string()));
     }
+    let mut matching = objs.iter().filter(|o| page.wants(o) && filter.matches(o));
+    let items: Vec<_> = matching
+        .by_ref()
+        .take(page.limit.unwrap_or(usize::MAX))
+        .collect();
+    let next = match items.last() {
+        Some(last) if matching.next().is_some() => {
+            format!(r#","continue":"{}""#, page.next_token(last))
+        }
+        _ => String::new(),
+    };
     // Assemble the list from the stored JSON without re-serializing each object.
-    let mut body = Vec::with_capacity(objs.iter().map(|o| o.json.len() + 1).sum::<usize>() + 128);
+    let mut body = Vec::with_capacity(items.iter().map(|o| o.json.len() + 1).sum::<usize>() + 256);
     body.extend_from_slice(
         format!(
-            r#"{{"kind":"{}List","apiVersion":"{}","metadata":{{"resourceVersion":"{rv}"}},"items":["#,
+            r#"{{"kind":"{}List","apiVersion":"{}","metadata":{{"resourceVersion":"{}"{next}}},"items":["#,
             t.kind.kind(),
-            t.kind.api_version()
+            t.kind.api_version(),
+            page.rv,
         )
         .as_bytes(),
     );
-    let mut first = true;
-    for o in objs.iter().filter(|o| filter.matches(o)) {
-        if !first {
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
             body.push(b',');
         }
-        first = false;
         body.extend_from_slice(&o.json);
     }
     body.extend_from_slice(b"]}");

@@ -219,9 +219,14 @@ impl Store {
         }
     }
 
+    /// Whether the retained history reaches back to `from` (for watches and continued lists).
+    pub fn resumable(&self, from: u64) -> bool {
+        from >= self.oldest_resumable
+    }
+
     /// Starts a watch after `from`: the changes already logged plus a live receiver, without a gap.
     pub fn watch_from(&self, from: u64) -> Result<(Vec<Arc<Change>>, ChangeReceiver), Expired> {
-        if from < self.oldest_resumable {
+        if !self.resumable(from) {
             return Err(Expired);
         }
         let backlog = self

@@ -64,3 +64,61 @@ async fn down_cluster_refuses_and_comes_back_on_the_same_url() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn lists_come_in_pages_that_add_up_to_the_whole() {
+    let (fleet, c, client) = small().await;
+    let pods: Api<Pod> = Api::all(client.clone());
+    let name = |p: &Pod| p.metadata.name.clone().unwrap_or_default();
+    let whole: Vec<String> = pods
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(name)
+        .collect();
+    assert!(whole.len() > 4, "{whole:?}");
+    let mut paged = Vec::new();
+    let mut lp = ListParams::default().limit(2);
+    let mut versions = std::collections::BTreeSet::new();
+    loop {
+        let page = pods.list(&lp).await.unwrap();
+        assert!(page.items.len() <= 2);
+        versions.insert(page.metadata.resource_version.clone());
+        paged.extend(page.items.iter().map(name));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
+            _ => break,
+        }
+    }
+    assert_eq!(paged, whole);
+    assert_eq!(
+        versions.len(),
+        1,
+        "every page is at the first page's version"
+    );
+
+    let mut stream = watcher(pods.clone(), watcher::Config::default().page_size(3)).boxed();
+    let mut listed = 0;
+    while let Some(e) = stream.next().await {
+        match e.unwrap() {
+            watcher::Event::InitApply(_) => listed += 1,
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(listed, whole.len());
+
+    // A token from before the history was lost is expired: the client lists again.
+    let first = pods.list(&ListParams::default().limit(2)).await.unwrap();
+    let token = first.metadata.continue_.unwrap();
+    c.start_server(&c.hub_namespaces()[0], "zed", "");
+    c.restart_expiring();
+    let err = pods
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(err), 410);
+    fleet.shutdown().await;
+}

@@ -110,8 +110,8 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             "Last activity".into(),
             format!("{} ago", age(ctx.now, a.last_activity)),
         ));
-        if let Some(p) = &a.pending {
-            summary.push(("Pending action".into(), p.clone()));
+        if let Some(p) = a.pending {
+            summary.push(("Pending action".into(), p.as_str().to_string()));
         }
     }
     Open::Detail {

@@ -1,0 +1,285 @@
+//! A pod as the pod watcher reads it: only the fields `mapping` uses. A list of thousands of
+//! full `Pod`s (managed fields, volumes, env, probes) is parsed into far more memory than the
+//! model it becomes, and the allocator keeps that peak; serde skips every field named nowhere
+//! here without allocating for it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use super::mapping::{SERVERNAME_ANNOTATION, USERNAME_ANNOTATION};
+
+/// Labels `mapping` reads; the others are skipped.
+const LABELS: &[&str] = &[
+    "component",
+    "release",
+    USERNAME_ANNOTATION,
+    SERVERNAME_ANNOTATION,
+];
+/// Annotations `mapping` reads.
+const ANNOTATIONS: &[&str] = &[USERNAME_ANNOTATION, SERVERNAME_ANNOTATION];
+
+/// A core/v1 Pod reduced to what the fleet keeps of it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlimPod {
+    /// Name, namespace, the labels and annotations above, resource version, uid, times.
+    #[serde(deserialize_with = "slim_meta")]
+    pub metadata: ObjectMeta,
+    /// Node and containers.
+    #[serde(default)]
+    pub spec: Option<SlimPodSpec>,
+    /// Phase, conditions, container states.
+    #[serde(default)]
+    pub status: Option<SlimPodStatus>,
+}
+
+/// `spec` of a pod: where it runs and what its containers ask for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlimPodSpec {
+    /// `spec.nodeName`.
+    #[serde(default)]
+    pub node_name: Option<String>,
+    /// `spec.containers`.
+    #[serde(default)]
+    pub containers: Vec<SlimContainer>,
+}
+
+/// A container of the pod spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimContainer {
+    /// Image reference.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Requests (limits are not read).
+    #[serde(default)]
+    pub resources: Option<SlimResources>,
+}
+
+/// `resources` of a container.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimResources {
+    /// `resources.requests`, cpu and memory only.
+    #[serde(default)]
+    pub requests: Option<SlimRequests>,
+}
+
+/// CPU and memory requests; extended resources (GPUs) are skipped.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimRequests {
+    /// `cpu`.
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    /// `memory`.
+    #[serde(default)]
+    pub memory: Option<Quantity>,
+}
+
+/// `status` of a pod.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlimPodStatus {
+    /// `status.phase`.
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// `status.reason` (Evicted, ...).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `status.startTime`.
+    #[serde(default)]
+    pub start_time: Option<Time>,
+    /// `status.conditions`.
+    #[serde(default)]
+    pub conditions: Vec<SlimCondition>,
+    /// `status.containerStatuses`.
+    #[serde(default)]
+    pub container_statuses: Vec<SlimContainerStatus>,
+}
+
+/// A pod condition (Ready, PodScheduled, ...).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimCondition {
+    /// Condition type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// "True", "False" or "Unknown".
+    #[serde(default)]
+    pub status: String,
+    /// Machine reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A container's restarts and waiting reason.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlimContainerStatus {
+    /// `restartCount`.
+    #[serde(default)]
+    pub restart_count: i32,
+    /// `state`, of which only `waiting.reason` is read.
+    #[serde(default)]
+    pub state: Option<SlimContainerState>,
+}
+
+/// A container state.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimContainerState {
+    /// Set while the container waits.
+    #[serde(default)]
+    pub waiting: Option<SlimWaiting>,
+}
+
+/// Why a container waits.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimWaiting {
+    /// CrashLoopBackOff, ImagePullBackOff, ContainerCreating, ...
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The metadata fields hubdeck and the watcher read, in the wire's shape.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    resource_version: Option<String>,
+    #[serde(default)]
+    creation_timestamp: Option<Time>,
+    #[serde(default)]
+    deletion_timestamp: Option<Time>,
+    #[serde(default, deserialize_with = "labels")]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "annotations")]
+    annotations: Option<BTreeMap<String, String>>,
+}
+
+fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = RawMeta::deserialize(d)?;
+    Ok(ObjectMeta {
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        resource_version: m.resource_version,
+        creation_timestamp: m.creation_timestamp,
+        deletion_timestamp: m.deletion_timestamp,
+        labels: m.labels,
+        annotations: m.annotations,
+        ..ObjectMeta::default()
+    })
+}
+
+fn labels<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    d.deserialize_option(Picked(LABELS))
+}
+
+fn annotations<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    d.deserialize_option(Picked(ANNOTATIONS))
+}
+
+/// A string map of which only the listed keys are kept. Annotations can be large (a
+/// `last-applied-configuration` holds a whole object): the others are never copied.
+#[derive(Clone, Copy)]
+struct Picked(&'static [&'static str]);
+
+impl<'de> Visitor<'de> for Picked {
+    type Value = Option<BTreeMap<String, String>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map of strings")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = BTreeMap::new();
+        while let Some(key) = map.next_key_seed(self)? {
+            match key {
+                Some(k) => {
+                    kept.insert(k.to_string(), map.next_value::<String>()?);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(kept))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Picked {
+    /// The key if it is one of the listed ones.
+    type Value = Option<&'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(KeyOf(self.0))
+    }
+}
+
+struct KeyOf(&'static [&'static str]);
+
+impl Visitor<'_> for KeyOf {
+    type Value = Option<&'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().copied().find(|k| *k == v))
+    }
+}
+
+impl kube::Resource for SlimPod {
+    type DynamicType = ();
+    type Scope = NamespaceResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("Pod")
+    }
+
+    fn group(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("")
+    }
+
+    fn version(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("v1")
+    }
+
+    fn plural(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("pods")
+    }
+
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
