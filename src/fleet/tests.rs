@@ -255,3 +255,112 @@ fn an_unchanged_object_sent_again_costs_no_redraw() {
     changed.restarts = 1;
     assert!(f.apply(pods("leap", Delta::Upsert(changed)), t0()));
 }
+
+fn changed_since(f: &Fleet, v: u64) -> Option<Vec<Change>> {
+    f.changes_since(v).map(|it| {
+        let mut all: Vec<Change> = it.cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    })
+}
+
+#[test]
+fn a_started_server_is_listed_as_changed_with_its_hub_summary() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Upsert(server("staging", "staging", "bob"))),
+        t0(),
+    );
+    f.refresh(t0());
+    assert_eq!(
+        changed_since(&f, v),
+        Some(vec![
+            Change::Hub(id.clone()),
+            Change::Pod(id.clone(), "jupyter-bob".into())
+        ])
+    );
+    assert_eq!(changed_since(&f, f.version()), Some(vec![]));
+}
+
+#[test]
+fn a_stopped_server_is_listed_as_changed() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada", "bob"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Remove(server("staging", "staging", "bob"))),
+        t0(),
+    );
+    let changed = changed_since(&f, v).unwrap_or_default();
+    assert_eq!(changed, vec![Change::Pod(id, "jupyter-bob".into())]);
+}
+
+#[test]
+fn hub_activity_marks_every_server_of_the_hub() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        FleetUpdate::Activity {
+            hub: id.clone(),
+            source: SourceState::Ok,
+            servers: Vec::new(),
+        },
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), Some(vec![Change::Servers(id)]));
+}
+
+#[test]
+fn a_hub_that_loses_its_last_object_is_listed_as_changed() {
+    let mut f = fleet_with(vec![
+        FleetUpdate::ClusterAdded {
+            cluster: ClusterId::new("leap"),
+            meta: ClusterMeta::default(),
+        },
+        pods("leap", Delta::Upsert(server("lone", "lone", "ada"))),
+    ]);
+    let id = hub(&f, "leap", "lone").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Remove(server("lone", "lone", "ada"))),
+        t0(),
+    );
+    assert!(f.cluster("leap").is_some_and(|c| c.hubs.is_empty()));
+    assert_eq!(
+        changed_since(&f, v),
+        Some(vec![
+            Change::Hub(id.clone()),
+            Change::Pod(id, "jupyter-ada".into())
+        ])
+    );
+}
+
+#[test]
+fn a_pod_relist_makes_views_rebuild() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply(
+        pods(
+            "leap",
+            Delta::Replace(vec![server("staging", "staging", "ada")]),
+        ),
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), None);
+    assert_eq!(changed_since(&f, f.version()), Some(vec![]));
+}
+
+#[test]
+fn a_resent_unchanged_pod_lists_nothing() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Upsert(server("staging", "staging", "ada"))),
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), Some(vec![]));
+}
