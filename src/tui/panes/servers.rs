@@ -155,11 +155,14 @@ impl RowSource for Servers {
     }
 
     fn collect(&self, ctx: &Ctx, out: &mut Vec<(ServerRow, (HubId, SortKey))>) {
+        // Hubs come in id order; sorting each hub's few servers leaves the index little to do.
         let mut push = |hub: &HubState| {
+            let start = out.len();
             out.extend(
                 hub.servers()
                     .map(|p| ((hub.id.clone(), p.key.name.clone()), order(hub, p))),
             );
+            out[start..].sort_unstable_by(|a, b| (&a.1.1, &a.0.1).cmp(&(&b.1.1, &b.0.1)));
         };
         match &self.scope {
             Some(id) => ctx.fleet.hub(id).into_iter().for_each(&mut push),

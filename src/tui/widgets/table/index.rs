@@ -2,7 +2,8 @@
 //! moves, only the rows it names as changed are taken out and put back at their new place, so the
 //! first frame after a change costs what changed, not what the fleet holds.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::Hash;
 
 use super::super::super::panes::Ctx;
 use super::blocks::SortedBlocks;
@@ -30,7 +31,7 @@ pub struct View<'a> {
 pub struct RowIndex<R, O> {
     sorted: SortedBlocks<Entry<R, O>>,
     /// Where each indexed row sits, to find it again once the fleet no longer says.
-    at: BTreeMap<R, (SortKey, O)>,
+    at: HashMap<R, (SortKey, O)>,
     reverse: bool,
 }
 
@@ -38,7 +39,7 @@ impl<R, O> Default for RowIndex<R, O> {
     fn default() -> Self {
         Self {
             sorted: SortedBlocks::default(),
-            at: BTreeMap::new(),
+            at: HashMap::new(),
             reverse: false,
         }
     }
@@ -56,7 +57,7 @@ pub fn matches<S: RowSource>(source: &S, row: &S::Row, ctx: &Ctx, needle: &str) 
             .is_some_and(|cells| cells.iter().any(|c| c.text.to_lowercase().contains(needle)))
 }
 
-impl<R: Clone + Ord, O: Clone + Ord> RowIndex<R, O> {
+impl<R: Clone + Ord + Hash, O: Clone + Ord> RowIndex<R, O> {
     /// Number of rows shown.
     pub fn len(&self) -> usize {
         self.sorted.len()
@@ -113,7 +114,8 @@ impl<R: Clone + Ord, O: Clone + Ord> RowIndex<R, O> {
                 row,
             })
             .collect();
-        entries.sort_unstable();
+        // Stable sort: it runs in linear time over rows collected in the default order already.
+        entries.sort();
         entries.dedup_by(|a, b| a.row == b.row);
         self.at = entries
             .iter()

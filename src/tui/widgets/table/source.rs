@@ -98,7 +98,7 @@ impl SortKey {
 pub trait RowSource {
     /// Identity of a row (kept across rebuilds so the selection stays put); its order breaks
     /// ties of the default order.
-    type Row: Clone + Ord;
+    type Row: Clone + Ord + std::hash::Hash;
     /// A row's place in the default order (worst health first, by user...).
     type Order: Clone + Ord;
     /// Breadcrumb segment.
@@ -107,7 +107,8 @@ pub trait RowSource {
     fn title(&self) -> &'static str;
     /// All columns, narrowest-first collapsing by priority.
     fn columns(&self) -> &'static [Column];
-    /// Every row in scope with its place in the default order.
+    /// Every row in scope with its place in the default order (collecting them in that order
+    /// makes building the index cheaper).
     fn collect(&self, ctx: &Ctx, out: &mut Vec<(Self::Row, Self::Order)>);
     /// A row's place in the default order; `None` when it left the fleet or the scope.
     fn order(&self, row: &Self::Row, ctx: &Ctx) -> Option<Self::Order>;
