@@ -18,8 +18,8 @@ use hubdeck::config::keymap::{Command, Keymap};
 use hubdeck::config::theme::Theme;
 use hubdeck::fleet::fixtures::{pod, server, t0, workload};
 use hubdeck::fleet::{
-    ClusterId, ClusterMeta, ClusterStatus, Component, Delta, Fleet, FleetUpdate, PodInfo,
-    Thresholds, WorkloadKind,
+    ClusterId, ClusterMeta, ClusterStatus, Component, Delta, EVENTS_PER_CLUSTER, EventInfo, Fleet,
+    FleetUpdate, ObjectKey, PodInfo, Thresholds, WorkloadKind,
 };
 use hubdeck::tui::{App, ConsoleOptions};
 use ratatui::Terminal;
@@ -84,8 +84,26 @@ fn fleet_updates(o: &Opts) -> (Vec<FleetUpdate>, Vec<(ClusterId, PodInfo)>) {
             delta: Delta::Replace(workloads),
         });
         updates.push(FleetUpdate::Pods {
-            cluster,
+            cluster: cluster.clone(),
             delta: Delta::Replace(pods),
+        });
+        // A full ring of Warning events per cluster, as a troubled fleet has.
+        let events = (0..EVENTS_PER_CLUSTER)
+            .map(|e| EventInfo {
+                key: ObjectKey {
+                    namespace: "hub-000".into(),
+                    name: format!("event-{e:04}").into(),
+                },
+                object: format!("Pod/jupyter-user{e:05}").into(),
+                reason: "FailedScheduling".into(),
+                message: "0/3 nodes are available: insufficient memory".into(),
+                count: 1,
+                last_seen: Some(t0() - jiff::SignedDuration::from_secs(e as i64)),
+            })
+            .collect();
+        updates.push(FleetUpdate::Events {
+            cluster,
+            delta: Delta::Replace(events),
         });
     }
     (updates, servers)

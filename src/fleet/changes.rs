@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::ids::HubId;
+use super::ids::{ClusterId, HubId};
 
 /// How many changes the ring keeps. A view that falls further behind rebuilds; at 2,000 pod
 /// updates a second this still covers a few seconds, far more than a frame.
@@ -20,6 +20,12 @@ pub enum Change {
     Pod(HubId, Arc<str>),
     /// Something every user server of a hub shows changed (the hub API's activity).
     Servers(HubId),
+    /// A cluster appeared, or its status, latency or Alertmanager state changed.
+    Cluster(ClusterId),
+    /// A cluster's firing alerts changed (Alertmanager's or derived).
+    Alerts(ClusterId),
+    /// A cluster's Warning events changed.
+    Events(ClusterId),
 }
 
 /// Changes since a version, or that too much changed to list.
@@ -89,7 +95,7 @@ impl ChangeLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{ClusterId, HubKey};
+    use crate::fleet::HubKey;
 
     fn hub(name: &str) -> HubId {
         HubId {

@@ -232,7 +232,11 @@ impl ClusterState {
             }
         }
         if changed {
-            self.derived = derived_alerts(self);
+            let derived = derived_alerts(self);
+            if derived != self.derived {
+                log.record(Change::Alerts(self.id.clone()));
+                self.derived = derived;
+            }
         }
         self.dirty = false;
         changed
@@ -328,6 +332,7 @@ impl Fleet {
 
     fn apply_inner(&mut self, update: FleetUpdate, now: Timestamp) -> bool {
         if let FleetUpdate::ClusterAdded { cluster, meta } = update {
+            self.changes.record(Change::Cluster(cluster.clone()));
             self.clusters
                 .entry(cluster.clone())
                 .and_modify(|c| c.meta = meta.clone())
@@ -357,8 +362,12 @@ impl Fleet {
                 }
                 c.status = status;
                 c.dirty = true;
+                log.record(Change::Cluster(id));
             }
-            FleetUpdate::Latency { latency, .. } => c.latency = Some(latency),
+            FleetUpdate::Latency { latency, .. } => {
+                c.latency = Some(latency);
+                log.record(Change::Cluster(id));
+            }
             // Re-sent objects that did not change in what hubdeck keeps (a label, an annotation,
             // a resync) must not cost a redraw.
             FleetUpdate::Workloads {
@@ -371,12 +380,17 @@ impl Fleet {
             } if c.known_pod(&p) => return false,
             FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta, log),
             FleetUpdate::Pods { delta, .. } => c.apply_pods(delta, log),
-            FleetUpdate::Events { delta, .. } => c.apply_events(delta),
+            FleetUpdate::Events { delta, .. } => {
+                c.apply_events(delta);
+                log.record(Change::Events(id));
+            }
             FleetUpdate::Alerts { source, alerts, .. } => {
                 if matches!(source, SourceState::Ok | SourceState::Absent { .. }) {
                     c.alerts = alerts;
                 }
                 c.alert_source = source;
+                log.record(Change::Alerts(id.clone()));
+                log.record(Change::Cluster(id));
             }
             FleetUpdate::Activity {
                 hub,

@@ -364,3 +364,57 @@ fn a_resent_unchanged_pod_lists_nothing() {
     );
     assert_eq!(changed_since(&f, v), Some(vec![]));
 }
+
+#[test]
+fn cluster_events_and_alerts_are_listed_by_cluster_and_pod_churn_lists_none_of_them() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply_all(
+        vec![pods(
+            "leap",
+            Delta::Upsert(server("staging", "staging", "bob")),
+        )],
+        t0(),
+    );
+    let cluster_level = |f: &Fleet, v| {
+        changed_since(f, v)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Change::Cluster(_) | Change::Alerts(_) | Change::Events(_)
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cluster_level(&f, v), vec![]);
+    let v = f.version();
+    let leap = ClusterId::new("leap");
+    f.apply_all(
+        vec![
+            FleetUpdate::Latency {
+                cluster: leap.clone(),
+                latency: std::time::Duration::from_millis(9),
+            },
+            FleetUpdate::Events {
+                cluster: leap.clone(),
+                delta: Delta::Replace(Vec::new()),
+            },
+            FleetUpdate::Alerts {
+                cluster: leap.clone(),
+                source: SourceState::Ok,
+                alerts: Vec::new(),
+            },
+        ],
+        t0(),
+    );
+    assert_eq!(
+        cluster_level(&f, v),
+        vec![
+            Change::Cluster(leap.clone()),
+            Change::Alerts(leap.clone()),
+            Change::Events(leap)
+        ]
+    );
+}

@@ -7,7 +7,7 @@ use crate::config::theme::Role;
 use jiff::Timestamp;
 
 use crate::fleet::{
-    AlertInfo, AlertOrigin, ClusterId, ClusterState, Component, HubId, HubKey, Severity,
+    AlertInfo, AlertOrigin, Change, ClusterId, ClusterState, Component, HubId, HubKey, Severity,
 };
 
 use super::super::app::Target;
@@ -118,6 +118,14 @@ impl RowSource for Alerts {
 
     fn order(&self, row: &AlertRow, ctx: &Ctx) -> Option<Self::Order> {
         lookup(row, ctx).map(|(c, a)| order(c, a))
+    }
+
+    /// Alerts arrive as whole lists: any change collects them again, but churn elsewhere in
+    /// the fleet costs nothing.
+    fn changed_since(&self, ctx: &Ctx, since: u64, _out: &mut Vec<AlertRow>) -> bool {
+        ctx.fleet
+            .changes_since(since)
+            .is_some_and(|mut changes| !changes.any(|c| matches!(c, Change::Alerts(_))))
     }
 
     fn cells(&self, row: &AlertRow, ctx: &Ctx) -> Option<Vec<Cell>> {

@@ -1,7 +1,7 @@
 //! Clusters: connection state, latency and what each cluster holds.
 
 use crate::config::theme::Role;
-use crate::fleet::{ClusterId, ClusterState, ClusterStatus, SourceState};
+use crate::fleet::{Change, ClusterId, ClusterState, ClusterStatus, SourceState};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -63,6 +63,19 @@ impl RowSource for Clusters {
 
     fn order(&self, row: &ClusterId, ctx: &Ctx) -> Option<()> {
         ctx.fleet.cluster(row.as_str()).map(|_| ())
+    }
+
+    fn changed_since(&self, ctx: &Ctx, since: u64, out: &mut Vec<ClusterId>) -> bool {
+        let Some(changes) = ctx.fleet.changes_since(since) else {
+            return false;
+        };
+        out.extend(changes.filter_map(|c| match c {
+            Change::Cluster(id) | Change::Alerts(id) => Some(id.clone()),
+            // Hub and server counts.
+            Change::Hub(hub) => Some(hub.cluster.clone()),
+            _ => None,
+        }));
+        true
     }
 
     fn cells(&self, row: &ClusterId, ctx: &Ctx) -> Option<Vec<Cell>> {

@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use jiff::Timestamp;
 
 use crate::config::theme::Role;
-use crate::fleet::{ClusterId, EventInfo, ObjectKey};
+use crate::fleet::{Change, ClusterId, EventInfo, ObjectKey};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -65,6 +65,14 @@ impl RowSource for Events {
 
     fn order(&self, row: &EventRow, ctx: &Ctx) -> Option<Self::Order> {
         lookup(row, ctx).map(|e| Reverse(e.last_seen))
+    }
+
+    /// A ring of events changes at both ends: any change collects them again, but churn
+    /// elsewhere in the fleet costs nothing.
+    fn changed_since(&self, ctx: &Ctx, since: u64, _out: &mut Vec<EventRow>) -> bool {
+        ctx.fleet
+            .changes_since(since)
+            .is_some_and(|mut changes| !changes.any(|c| matches!(c, Change::Events(_))))
     }
 
     fn cells(&self, row: &EventRow, ctx: &Ctx) -> Option<Vec<Cell>> {

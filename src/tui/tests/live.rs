@@ -191,3 +191,58 @@ fn a_pane_under_another_catches_up_when_shown_again() {
         ["dora", "ada", "bea", "grace", "carl"]
     );
 }
+
+#[test]
+fn events_alerts_and_clusters_panes_follow_their_own_changes_through_pod_churn() {
+    use crate::fleet::{EventInfo, ObjectKey};
+    let mut app = app();
+    press(&mut app, "5");
+    assert!(screen(&mut app).contains("no events"));
+    pods(
+        &mut app,
+        "leap",
+        Delta::Upsert(server("staging", "staging", "bea")),
+    );
+    let event = EventInfo {
+        key: ObjectKey {
+            namespace: "staging".into(),
+            name: "e1".into(),
+        },
+        object: "Pod/jupyter-bea".into(),
+        reason: "FailedScheduling".into(),
+        message: "0/3 nodes are available".into(),
+        count: 1,
+        last_seen: Some(now()),
+    };
+    app.apply_updates(
+        vec![FleetUpdate::Events {
+            cluster: ClusterId::new("leap"),
+            delta: Delta::Upsert(event),
+        }],
+        now(),
+    );
+    assert!(line_with(&screen(&mut app), "FailedScheduling").contains("jupyter-bea"));
+
+    press(&mut app, "2");
+    assert!(line_with(&screen(&mut app), "leap").contains("ready"));
+    pods(
+        &mut app,
+        "nasa",
+        Delta::Upsert(server("science", "science", "dan")),
+    );
+    app.apply_updates(
+        vec![FleetUpdate::Status {
+            cluster: ClusterId::new("leap"),
+            status: crate::fleet::ClusterStatus::Degraded {
+                reason: "pods watch failing".into(),
+            },
+        }],
+        now(),
+    );
+    let s = screen(&mut app);
+    assert!(line_with(&s, "leap").contains("pods watch failing"), "{s}");
+    assert!(
+        line_with(&s, "nasa").contains(" 2 "),
+        "two servers on nasa now: {s}"
+    );
+}

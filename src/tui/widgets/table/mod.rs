@@ -155,34 +155,6 @@ impl<S: RowSource> TablePane<S> {
         self.rows.get(self.selected)
     }
 
-    fn layout_columns(&self, avail: u16) -> Vec<(usize, u16)> {
-        let cols = self.source.columns();
-        let mut order: Vec<usize> = (0..cols.len()).collect();
-        order.sort_by_key(|&i| cols[i].priority);
-        let mut used = 0u16;
-        let mut keep = Vec::new();
-        for i in order {
-            let need = cols[i].width + u16::from(!keep.is_empty());
-            if used + need <= avail || keep.is_empty() {
-                used += need;
-                keep.push(i);
-            }
-        }
-        keep.sort_unstable();
-        let spare = avail.saturating_sub(used);
-        let flex = keep
-            .iter()
-            .rposition(|&i| cols[i].flex)
-            .or(keep.len().checked_sub(1));
-        keep.iter()
-            .enumerate()
-            .map(|(n, &i)| {
-                let w = cols[i].width + if Some(n) == flex { spare } else { 0 };
-                (i, w.min(avail))
-            })
-            .collect()
-    }
-
     fn title_line(&self, ctx: &Ctx) -> Line<'static> {
         let t = ctx.theme;
         let mut spans = vec![Span::styled(
@@ -324,7 +296,7 @@ impl<S: RowSource> Pane for TablePane<S> {
             self.source
                 .draw_footer(self.current(), frame, footer_area, ctx);
         }
-        let layout = self.layout_columns(table_area.width);
+        let layout = source::layout(self.source.columns(), table_area.width);
         let cols = self.source.columns();
         let header = Row::new(layout.iter().map(|&(i, w)| {
             let mut style = t.style(Role::TableHeader);

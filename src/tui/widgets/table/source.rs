@@ -23,6 +23,35 @@ pub struct Column {
     pub flex: bool,
 }
 
+/// The columns that fit in `avail` cells (lower priority numbers kept longest), in column order
+/// with their widths; the flex column (else the last) takes the width left over.
+pub fn layout(cols: &[Column], avail: u16) -> Vec<(usize, u16)> {
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by_key(|&i| cols[i].priority);
+    let mut used = 0u16;
+    let mut keep = Vec::new();
+    for i in order {
+        let need = cols[i].width + u16::from(!keep.is_empty());
+        if used + need <= avail || keep.is_empty() {
+            used += need;
+            keep.push(i);
+        }
+    }
+    keep.sort_unstable();
+    let spare = avail.saturating_sub(used);
+    let flex = keep
+        .iter()
+        .rposition(|&i| cols[i].flex)
+        .or(keep.len().checked_sub(1));
+    keep.iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let w = cols[i].width + if Some(n) == flex { spare } else { 0 };
+            (i, w.min(avail))
+        })
+        .collect()
+}
+
 /// Shorthand for a fixed column.
 pub const fn col(name: &'static str, width: u16, priority: u8) -> Column {
     Column {
