@@ -117,10 +117,14 @@ impl<R: Clone + Ord + Hash, O: Clone + Ord> RowIndex<R, O> {
         // Stable sort: it runs in linear time over rows collected in the default order already.
         entries.sort();
         entries.dedup_by(|a, b| a.row == b.row);
-        self.at = entries
-            .iter()
-            .map(|e| (e.row.clone(), (e.key.clone(), e.order.clone())))
-            .collect();
+        // Sized once: growing would hash every row again at each doubling.
+        let mut at = HashMap::with_capacity(entries.len());
+        at.extend(
+            entries
+                .iter()
+                .map(|e| (e.row.clone(), (e.key.clone(), e.order.clone()))),
+        );
+        self.at = at;
         self.sorted = SortedBlocks::from_sorted(entries);
     }
 
