@@ -2,6 +2,7 @@
 //! objects into, the store applying `FleetUpdate`s, derived health and derived alerts.
 //! No tokio, no kube types, no I/O.
 
+mod changes;
 mod derive;
 pub mod fixtures;
 mod hub;
@@ -12,6 +13,7 @@ mod pods;
 mod store;
 mod update;
 
+pub use changes::{CHANGES_KEPT, Change};
 pub use derive::derived_alerts;
 pub use hub::{
     Activity, Health, HealthLevel, HubState, HubSummary, Replicas, Thresholds, is_crashlooping,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::changes::{Change, ChangeLog};
 use super::derive::derived_alerts;
 use super::hub::{HubState, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
@@ -64,21 +65,41 @@ impl ClusterState {
         !matches!(self.status, ClusterStatus::Unreachable { .. })
     }
 
-    fn hub_mut(&mut self, namespace: &Arc<str>, release: &Arc<str>) -> &mut HubState {
+    fn hub_mut(
+        &mut self,
+        namespace: &Arc<str>,
+        release: &Arc<str>,
+        log: &mut ChangeLog,
+    ) -> &mut HubState {
         let key = HubKey {
             namespace: namespace.clone(),
             release: release.clone(),
         };
         let cluster = self.id.clone();
         self.hubs.entry(key.clone()).or_insert_with(|| {
-            HubState::new(HubId {
+            let id = HubId {
                 cluster,
                 key: key.clone(),
-            })
+            };
+            log.record(Change::Hub(id.clone()));
+            HubState::new(id)
         })
     }
 
-    fn apply_workloads(&mut self, kind: WorkloadKind, delta: Delta<Workload>) {
+    /// Drops hubs left without objects.
+    fn drop_empty_hubs(&mut self, log: &mut ChangeLog) {
+        self.hubs.retain(|_, h| {
+            let keep = !h.is_empty();
+            if !keep {
+                log.record(Change::Hub(h.id.clone()));
+            }
+            keep
+        });
+    }
+
+    // Workloads only reach views through the hub summary, whose changes `refresh` records;
+    // here only hubs appearing and vanishing are.
+    fn apply_workloads(&mut self, kind: WorkloadKind, delta: Delta<Workload>, log: &mut ChangeLog) {
         match delta {
             Delta::Replace(all) => {
                 for hub in self.hubs.values_mut() {
@@ -86,11 +107,11 @@ impl ClusterState {
                     hub.dirty = true;
                 }
                 for w in all {
-                    self.upsert_workload(w);
+                    self.upsert_workload(w, log);
                 }
-                self.hubs.retain(|_, h| !h.is_empty());
+                self.drop_empty_hubs(log);
             }
-            Delta::Upsert(w) => self.upsert_workload(w),
+            Delta::Upsert(w) => self.upsert_workload(w, log),
             Delta::Remove(w) => {
                 let key = hub_key(&w.key.namespace, &w.release);
                 if let Some(hub) = self.hubs.get_mut(&key) {
@@ -98,6 +119,7 @@ impl ClusterState {
                         .retain(|x| !(x.kind == w.kind && x.key.name == w.key.name));
                     hub.dirty = true;
                     if hub.is_empty() {
+                        log.record(Change::Hub(hub.id.clone()));
                         self.hubs.remove(&key);
                     }
                 }
@@ -105,8 +127,8 @@ impl ClusterState {
         }
     }
 
-    fn upsert_workload(&mut self, w: Workload) {
-        let hub = self.hub_mut(&w.key.namespace, &w.release);
+    fn upsert_workload(&mut self, w: Workload, log: &mut ChangeLog) {
+        let hub = self.hub_mut(&w.key.namespace, &w.release, log);
         hub.dirty = true;
         match hub
             .workloads
@@ -118,9 +140,12 @@ impl ClusterState {
         }
     }
 
-    fn apply_pods(&mut self, delta: Delta<PodInfo>) {
+    fn apply_pods(&mut self, delta: Delta<PodInfo>, log: &mut ChangeLog) {
         match delta {
             Delta::Replace(all) => {
+                // A re-list may touch every pod of the cluster: listing them all would cost
+                // more than the views' rebuild it saves.
+                log.everything();
                 let mut by_hub: BTreeMap<HubKey, Vec<PodInfo>> = BTreeMap::new();
                 for p in all {
                     by_hub
@@ -134,19 +159,22 @@ impl ClusterState {
                     hub.dirty = true;
                 }
                 for (key, pods) in by_hub {
-                    self.hub_mut(&key.namespace, &key.release)
+                    self.hub_mut(&key.namespace, &key.release, log)
                         .pods
                         .replace_all(pods);
                 }
-                self.hubs.retain(|_, h| !h.is_empty());
+                self.drop_empty_hubs(log);
             }
-            Delta::Upsert(p) => self.upsert_pod(p),
+            Delta::Upsert(p) => self.upsert_pod(p, log),
             Delta::Remove(p) => {
                 let key = hub_key(&p.key.namespace, &p.release);
                 if let Some(hub) = self.hubs.get_mut(&key) {
-                    hub.pods.remove(&p.key.name);
+                    if let Some(gone) = hub.pods.remove(&p.key.name) {
+                        log.record(Change::Pod(hub.id.clone(), gone.key.name));
+                    }
                     hub.dirty = true;
                     if hub.is_empty() {
+                        log.record(Change::Hub(hub.id.clone()));
                         self.hubs.remove(&key);
                     }
                 }
@@ -167,8 +195,9 @@ impl ClusterState {
             .is_some_and(|h| h.workloads.contains(w))
     }
 
-    fn upsert_pod(&mut self, p: PodInfo) {
-        let hub = self.hub_mut(&p.key.namespace, &p.release);
+    fn upsert_pod(&mut self, p: PodInfo, log: &mut ChangeLog) {
+        let hub = self.hub_mut(&p.key.namespace, &p.release, log);
+        log.record(Change::Pod(hub.id.clone(), p.key.name.clone()));
         hub.dirty = true;
         hub.pods.insert(p);
     }
@@ -192,7 +221,13 @@ impl ClusterState {
     }
 
     /// Recomputes hubs that changed (or all of them); returns whether any figure moved.
-    fn refresh(&mut self, now: Timestamp, limits: &Thresholds, all: bool) -> bool {
+    fn refresh(
+        &mut self,
+        now: Timestamp,
+        limits: &Thresholds,
+        all: bool,
+        log: &mut ChangeLog,
+    ) -> bool {
         let reachable = self.reachable();
         let mut changed = self.dirty;
         for hub in self.hubs.values_mut() {
@@ -200,11 +235,18 @@ impl ClusterState {
                 let before = hub.summary.clone();
                 changed |= hub.dirty;
                 hub.recompute(now, limits, reachable);
-                changed |= hub.summary != before;
+                if hub.summary != before {
+                    log.record(Change::Hub(hub.id.clone()));
+                    changed = true;
+                }
             }
         }
         if changed {
-            self.derived = derived_alerts(self);
+            let derived = derived_alerts(self);
+            if derived != self.derived {
+                log.record(Change::Alerts(self.id.clone()));
+                self.derived = derived;
+            }
         }
         self.dirty = false;
         changed
@@ -225,6 +267,7 @@ pub struct Fleet {
     version: u64,
     limits: Thresholds,
     last_full_refresh: Option<Timestamp>,
+    changes: ChangeLog,
 }
 
 /// How often time alone (pods pending ever longer) makes every hub's health be recomputed.
@@ -242,6 +285,12 @@ impl Fleet {
     /// Bumped by every update that changed something; the UI redraws when it moves.
     pub fn version(&self) -> u64 {
         self.version
+    }
+
+    /// Keys changed after `version`, so a view can update just those rows; `None` when the
+    /// store cannot tell (too much changed, or a re-list) and views must rebuild.
+    pub fn changes_since(&self, version: u64) -> Option<impl Iterator<Item = &Change>> {
+        self.changes.since(version)
     }
 
     /// The thresholds in use.
@@ -283,6 +332,7 @@ impl Fleet {
 
     /// Applies one update; returns whether anything changed.
     pub fn apply(&mut self, update: FleetUpdate, now: Timestamp) -> bool {
+        self.changes.stamp(self.version + 1);
         let changed = self.apply_inner(update, now);
         if changed {
             self.version += 1;
@@ -292,6 +342,7 @@ impl Fleet {
 
     fn apply_inner(&mut self, update: FleetUpdate, now: Timestamp) -> bool {
         if let FleetUpdate::ClusterAdded { cluster, meta } = update {
+            self.changes.record(Change::Cluster(cluster.clone()));
             self.clusters
                 .entry(cluster.clone())
                 .and_modify(|c| c.meta = meta.clone())
@@ -311,6 +362,7 @@ impl Fleet {
         let Some(c) = self.clusters.get_mut(&id) else {
             return false;
         };
+        let log = &mut self.changes;
         c.updated = Some(now);
         match update {
             FleetUpdate::ClusterAdded { .. } => {}
@@ -320,8 +372,12 @@ impl Fleet {
                 }
                 c.status = status;
                 c.dirty = true;
+                log.record(Change::Cluster(id));
             }
-            FleetUpdate::Latency { latency, .. } => c.latency = Some(latency),
+            FleetUpdate::Latency { latency, .. } => {
+                c.latency = Some(latency);
+                log.record(Change::Cluster(id));
+            }
             // Re-sent objects that did not change in what hubdeck keeps (a label, an annotation,
             // a resync) must not cost a redraw.
             FleetUpdate::Workloads {
@@ -332,14 +388,19 @@ impl Fleet {
                 delta: Delta::Upsert(p),
                 ..
             } if c.known_pod(&p) => return false,
-            FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta),
-            FleetUpdate::Pods { delta, .. } => c.apply_pods(delta),
-            FleetUpdate::Events { delta, .. } => c.apply_events(delta),
+            FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta, log),
+            FleetUpdate::Pods { delta, .. } => c.apply_pods(delta, log),
+            FleetUpdate::Events { delta, .. } => {
+                c.apply_events(delta);
+                log.record(Change::Events(id));
+            }
             FleetUpdate::Alerts { source, alerts, .. } => {
                 if matches!(source, SourceState::Ok | SourceState::Absent { .. }) {
                     c.alerts = alerts;
                 }
                 c.alert_source = source;
+                log.record(Change::Alerts(id.clone()));
+                log.record(Change::Cluster(id));
             }
             FleetUpdate::Activity {
                 hub,
@@ -354,6 +415,7 @@ impl Fleet {
                 }
                 h.activity.source = source;
                 h.dirty = true;
+                log.record(Change::Servers(h.id.clone()));
             }
         }
         true
@@ -369,9 +431,10 @@ impl Fleet {
             self.last_full_refresh = Some(now);
         }
         let limits = self.limits;
+        self.changes.stamp(self.version + 1);
         let mut changed = false;
         for c in self.clusters.values_mut() {
-            changed |= c.refresh(now, &limits, all);
+            changed |= c.refresh(now, &limits, all, &mut self.changes);
         }
         if changed {
             self.version += 1;

@@ -302,3 +302,166 @@ fn hub_api_activity_is_found_by_pod_and_shares_the_pod_owner_names() {
     );
     assert!(h.activity.get("nobody", "").is_none());
 }
+
+fn changed_since(f: &Fleet, v: u64) -> Option<Vec<Change>> {
+    f.changes_since(v).map(|it| {
+        let mut all: Vec<Change> = it.cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    })
+}
+
+#[test]
+fn a_started_server_is_listed_as_changed_with_its_hub_summary() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Upsert(server("staging", "staging", "bob"))),
+        t0(),
+    );
+    f.refresh(t0());
+    assert_eq!(
+        changed_since(&f, v),
+        Some(vec![
+            Change::Hub(id.clone()),
+            Change::Pod(id.clone(), "jupyter-bob".into())
+        ])
+    );
+    assert_eq!(changed_since(&f, f.version()), Some(vec![]));
+}
+
+#[test]
+fn a_stopped_server_is_listed_as_changed() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada", "bob"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Remove(server("staging", "staging", "bob"))),
+        t0(),
+    );
+    let changed = changed_since(&f, v).unwrap_or_default();
+    assert_eq!(changed, vec![Change::Pod(id, "jupyter-bob".into())]);
+}
+
+#[test]
+fn hub_activity_marks_every_server_of_the_hub() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let id = hub(&f, "leap", "staging").id.clone();
+    let v = f.version();
+    f.apply(
+        FleetUpdate::Activity {
+            hub: id.clone(),
+            source: SourceState::Ok,
+            servers: Vec::new(),
+        },
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), Some(vec![Change::Servers(id)]));
+}
+
+#[test]
+fn a_hub_that_loses_its_last_object_is_listed_as_changed() {
+    let mut f = fleet_with(vec![
+        FleetUpdate::ClusterAdded {
+            cluster: ClusterId::new("leap"),
+            meta: ClusterMeta::default(),
+        },
+        pods("leap", Delta::Upsert(server("lone", "lone", "ada"))),
+    ]);
+    let id = hub(&f, "leap", "lone").id.clone();
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Remove(server("lone", "lone", "ada"))),
+        t0(),
+    );
+    assert!(f.cluster("leap").is_some_and(|c| c.hubs.is_empty()));
+    assert_eq!(
+        changed_since(&f, v),
+        Some(vec![
+            Change::Hub(id.clone()),
+            Change::Pod(id, "jupyter-ada".into())
+        ])
+    );
+}
+
+#[test]
+fn a_pod_relist_makes_views_rebuild() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply(
+        pods(
+            "leap",
+            Delta::Replace(vec![server("staging", "staging", "ada")]),
+        ),
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), None);
+    assert_eq!(changed_since(&f, f.version()), Some(vec![]));
+}
+
+#[test]
+fn a_resent_unchanged_pod_lists_nothing() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply(
+        pods("leap", Delta::Upsert(server("staging", "staging", "ada"))),
+        t0(),
+    );
+    assert_eq!(changed_since(&f, v), Some(vec![]));
+}
+
+#[test]
+fn cluster_events_and_alerts_are_listed_by_cluster_and_pod_churn_lists_none_of_them() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &["ada"]));
+    let v = f.version();
+    f.apply_all(
+        vec![pods(
+            "leap",
+            Delta::Upsert(server("staging", "staging", "bob")),
+        )],
+        t0(),
+    );
+    let cluster_level = |f: &Fleet, v| {
+        changed_since(f, v)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| {
+                matches!(
+                    c,
+                    Change::Cluster(_) | Change::Alerts(_) | Change::Events(_)
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cluster_level(&f, v), vec![]);
+    let v = f.version();
+    let leap = ClusterId::new("leap");
+    f.apply_all(
+        vec![
+            FleetUpdate::Latency {
+                cluster: leap.clone(),
+                latency: std::time::Duration::from_millis(9),
+            },
+            FleetUpdate::Events {
+                cluster: leap.clone(),
+                delta: Delta::Replace(Vec::new()),
+            },
+            FleetUpdate::Alerts {
+                cluster: leap.clone(),
+                source: SourceState::Ok,
+                alerts: Vec::new(),
+            },
+        ],
+        t0(),
+    );
+    assert_eq!(
+        cluster_level(&f, v),
+        vec![
+            Change::Cluster(leap.clone()),
+            Change::Alerts(leap.clone()),
+            Change::Events(leap)
+        ]
+    );
+}

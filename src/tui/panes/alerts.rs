@@ -4,7 +4,11 @@
 use std::sync::Arc;
 
 use crate::config::theme::Role;
-use crate::fleet::{AlertInfo, AlertOrigin, ClusterId, ClusterState, Component, HubId, HubKey};
+use jiff::Timestamp;
+
+use crate::fleet::{
+    AlertInfo, AlertOrigin, Change, ClusterId, ClusterState, Component, HubId, HubKey, Severity,
+};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -77,8 +81,20 @@ fn object(a: &AlertInfo) -> String {
     }
 }
 
+fn order(c: &ClusterState, a: &AlertInfo) -> <Alerts as RowSource>::Order {
+    (
+        !a.silenced_by.is_empty(),
+        a.severity,
+        c.id.clone(),
+        a.name.clone(),
+        a.since,
+    )
+}
+
 impl RowSource for Alerts {
     type Row = AlertRow;
+    /// Unsilenced first, most severe first, then by cluster, name and start.
+    type Order = (bool, Severity, ClusterId, Arc<str>, Option<Timestamp>);
 
     fn crumb(&self) -> String {
         "Alerts".into()
@@ -92,28 +108,24 @@ impl RowSource for Alerts {
         COLUMNS
     }
 
-    fn collect(&self, ctx: &Ctx, out: &mut Vec<AlertRow>) {
-        let mut all: Vec<_> = ctx.fleet.alerts().collect();
-        all.sort_by(|(ca, a), (cb, b)| {
-            (
-                !a.silenced_by.is_empty(),
-                a.severity,
-                &ca.id,
-                &a.name,
-                a.since,
-            )
-                .cmp(&(
-                    !b.silenced_by.is_empty(),
-                    b.severity,
-                    &cb.id,
-                    &b.name,
-                    b.since,
-                ))
-        });
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<(AlertRow, Self::Order)>) {
         out.extend(
-            all.into_iter()
-                .map(|(c, a)| (c.id.clone(), a.fingerprint.clone())),
+            ctx.fleet
+                .alerts()
+                .map(|(c, a)| ((c.id.clone(), a.fingerprint.clone()), order(c, a))),
         );
+    }
+
+    fn order(&self, row: &AlertRow, ctx: &Ctx) -> Option<Self::Order> {
+        lookup(row, ctx).map(|(c, a)| order(c, a))
+    }
+
+    /// Alerts arrive as whole lists: any change collects them again, but churn elsewhere in
+    /// the fleet costs nothing.
+    fn changed_since(&self, ctx: &Ctx, since: u64, _out: &mut Vec<AlertRow>) -> bool {
+        ctx.fleet
+            .changes_since(since)
+            .is_some_and(|mut changes| !changes.any(|c| matches!(c, Change::Alerts(_))))
     }
 
     fn cells(&self, row: &AlertRow, ctx: &Ctx) -> Option<Vec<Cell>> {
@@ -159,13 +171,13 @@ impl RowSource for Alerts {
         };
         match col {
             0 => SortKey::Num(a.severity as i64),
-            1 => SortKey::Text(a.name.to_lowercase()),
-            2 => SortKey::Text(row.0.as_str().to_lowercase()),
-            3 => SortKey::Text(object(a).to_lowercase()),
+            1 => SortKey::text(a.name.to_lowercase()),
+            2 => SortKey::text(row.0.as_str().to_lowercase()),
+            3 => SortKey::text(object(a).to_lowercase()),
             4 => SortKey::Num(a.since.map_or(i64::MAX, |t| -t.as_second())),
             5 => SortKey::Num(a.origin as i64),
             6 => SortKey::Num(i64::from(!a.silenced_by.is_empty())),
-            _ => SortKey::Text(a.summary.to_lowercase()),
+            _ => SortKey::text(a.summary.to_lowercase()),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Clusters: connection state, latency and what each cluster holds.
 
 use crate::config::theme::Role;
-use crate::fleet::{ClusterId, ClusterState, ClusterStatus, SourceState};
+use crate::fleet::{Change, ClusterId, ClusterState, ClusterStatus, SourceState};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -42,6 +42,8 @@ fn note(c: &ClusterState, ctx: &Ctx) -> String {
 
 impl RowSource for Clusters {
     type Row = ClusterId;
+    /// By name: the row itself.
+    type Order = ();
 
     fn crumb(&self) -> String {
         "Clusters".into()
@@ -55,8 +57,25 @@ impl RowSource for Clusters {
         COLUMNS
     }
 
-    fn collect(&self, ctx: &Ctx, out: &mut Vec<ClusterId>) {
-        out.extend(ctx.fleet.clusters().map(|c| c.id.clone()));
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<(ClusterId, ())>) {
+        out.extend(ctx.fleet.clusters().map(|c| (c.id.clone(), ())));
+    }
+
+    fn order(&self, row: &ClusterId, ctx: &Ctx) -> Option<()> {
+        ctx.fleet.cluster(row.as_str()).map(|_| ())
+    }
+
+    fn changed_since(&self, ctx: &Ctx, since: u64, out: &mut Vec<ClusterId>) -> bool {
+        let Some(changes) = ctx.fleet.changes_since(since) else {
+            return false;
+        };
+        out.extend(changes.filter_map(|c| match c {
+            Change::Cluster(id) | Change::Alerts(id) => Some(id.clone()),
+            // Hub and server counts.
+            Change::Hub(hub) => Some(hub.cluster.clone()),
+            _ => None,
+        }));
+        true
     }
 
     fn cells(&self, row: &ClusterId, ctx: &Ctx) -> Option<Vec<Cell>> {
@@ -90,14 +109,14 @@ impl RowSource for Clusters {
             return SortKey::Num(i64::MAX);
         };
         match col {
-            0 => SortKey::Text(row.as_str().to_lowercase()),
-            1 => SortKey::Text(c.meta.provider.clone().unwrap_or_default()),
-            2 => SortKey::Text(c.status.word().into()),
+            0 => SortKey::lower(&row.0),
+            1 => SortKey::text(c.meta.provider.clone().unwrap_or_default()),
+            2 => SortKey::text(c.status.word()),
             3 => SortKey::Num(c.latency.map_or(i64::MAX, |l| l.as_millis() as i64)),
             4 => SortKey::Num(c.hubs.len() as i64),
             5 => SortKey::Num(i64::from(servers(c))),
             6 => SortKey::Num((c.alerts.len() + c.derived.len()) as i64),
-            _ => SortKey::Text(note(c, ctx).to_lowercase()),
+            _ => SortKey::text(note(c, ctx).to_lowercase()),
         }
     }
 

@@ -1,7 +1,11 @@
 //! Warning events of hub namespaces, newest first.
 
+use std::cmp::Reverse;
+
+use jiff::Timestamp;
+
 use crate::config::theme::Role;
-use crate::fleet::{ClusterId, EventInfo, ObjectKey};
+use crate::fleet::{Change, ClusterId, EventInfo, ObjectKey};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -36,6 +40,8 @@ fn lookup<'a>(row: &EventRow, ctx: &Ctx<'a>) -> Option<&'a EventInfo> {
 
 impl RowSource for Events {
     type Row = EventRow;
+    /// Newest first, then by cluster and object.
+    type Order = Reverse<Option<Timestamp>>;
 
     fn crumb(&self) -> String {
         "Events".into()
@@ -49,18 +55,24 @@ impl RowSource for Events {
         COLUMNS
     }
 
-    fn collect(&self, ctx: &Ctx, out: &mut Vec<EventRow>) {
-        let mut all: Vec<_> = ctx
-            .fleet
-            .clusters()
-            .flat_map(|c| c.events.iter().map(move |e| (c, e)))
-            .collect();
-        all.sort_by(|a, b| {
-            b.1.last_seen
-                .cmp(&a.1.last_seen)
-                .then_with(|| a.0.id.cmp(&b.0.id))
-        });
-        out.extend(all.into_iter().map(|(c, e)| (c.id.clone(), e.key.clone())));
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<(EventRow, Self::Order)>) {
+        out.extend(ctx.fleet.clusters().flat_map(|c| {
+            c.events
+                .iter()
+                .map(|e| ((c.id.clone(), e.key.clone()), Reverse(e.last_seen)))
+        }));
+    }
+
+    fn order(&self, row: &EventRow, ctx: &Ctx) -> Option<Self::Order> {
+        lookup(row, ctx).map(|e| Reverse(e.last_seen))
+    }
+
+    /// A ring of events changes at both ends: any change collects them again, but churn
+    /// elsewhere in the fleet costs nothing.
+    fn changed_since(&self, ctx: &Ctx, since: u64, _out: &mut Vec<EventRow>) -> bool {
+        ctx.fleet
+            .changes_since(since)
+            .is_some_and(|mut changes| !changes.any(|c| matches!(c, Change::Events(_))))
     }
 
     fn cells(&self, row: &EventRow, ctx: &Ctx) -> Option<Vec<Cell>> {
@@ -82,12 +94,12 @@ impl RowSource for Events {
         };
         match col {
             0 => SortKey::Num(e.last_seen.map_or(i64::MAX, |t| -t.as_second())),
-            1 => SortKey::Text(row.0.as_str().to_lowercase()),
-            2 => SortKey::Text(row.1.namespace.to_lowercase()),
-            3 => SortKey::Text(e.object.to_lowercase()),
-            4 => SortKey::Text(e.reason.to_lowercase()),
+            1 => SortKey::text(row.0.as_str().to_lowercase()),
+            2 => SortKey::text(row.1.namespace.to_lowercase()),
+            3 => SortKey::text(e.object.to_lowercase()),
+            4 => SortKey::text(e.reason.to_lowercase()),
             5 => SortKey::Num(i64::from(e.count)),
-            _ => SortKey::Text(e.message.to_lowercase()),
+            _ => SortKey::text(e.message.to_lowercase()),
         }
     }
 

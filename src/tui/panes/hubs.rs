@@ -7,7 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::config::theme::Role;
-use crate::fleet::{ClusterId, Component, HubId, HubState, Replicas};
+use crate::fleet::{Change, ClusterId, Component, HealthLevel, HubId, HubState, Replicas};
 
 use super::super::app::Target;
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
@@ -32,6 +32,10 @@ pub struct Hubs {
 }
 
 impl Hubs {
+    fn in_scope(&self, hub: &HubId) -> bool {
+        self.scope.as_ref().is_none_or(|c| *c == hub.cluster)
+    }
+
     /// Every hub of the fleet.
     pub fn fleet() -> Self {
         Self { scope: None }
@@ -72,6 +76,8 @@ pub fn component_pod(hub: &HubState, c: Component) -> Option<&crate::fleet::PodI
 
 impl RowSource for Hubs {
     type Row = HubId;
+    /// Worst health first, then by id.
+    type Order = HealthLevel;
 
     fn crumb(&self) -> String {
         match &self.scope {
@@ -88,23 +94,33 @@ impl RowSource for Hubs {
         COLUMNS
     }
 
-    fn collect(&self, ctx: &Ctx, out: &mut Vec<HubId>) {
-        let mut hubs: Vec<&HubState> = match &self.scope {
-            Some(c) => ctx
-                .fleet
-                .cluster(c.as_str())
-                .map(|c| c.hubs.values().collect())
-                .unwrap_or_default(),
-            None => ctx.fleet.hubs().collect(),
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<(HubId, HealthLevel)>) {
+        let row = |h: &HubState| (h.id.clone(), h.summary.health.level);
+        match &self.scope {
+            Some(c) => out.extend(
+                ctx.fleet
+                    .cluster(c.as_str())
+                    .into_iter()
+                    .flat_map(|c| c.hubs.values().map(row)),
+            ),
+            None => out.extend(ctx.fleet.hubs().map(row)),
+        }
+    }
+
+    fn order(&self, row: &HubId, ctx: &Ctx) -> Option<HealthLevel> {
+        let hub = ctx.fleet.hub(row).filter(|_| self.in_scope(row))?;
+        Some(hub.summary.health.level)
+    }
+
+    fn changed_since(&self, ctx: &Ctx, since: u64, out: &mut Vec<HubId>) -> bool {
+        let Some(changes) = ctx.fleet.changes_since(since) else {
+            return false;
         };
-        hubs.sort_by(|a, b| {
-            a.summary
-                .health
-                .level
-                .cmp(&b.summary.health.level)
-                .then_with(|| a.id.cmp(&b.id))
-        });
-        out.extend(hubs.into_iter().map(|h| h.id.clone()));
+        out.extend(changes.filter_map(|c| match c {
+            Change::Hub(id) if self.in_scope(id) => Some(id.clone()),
+            _ => None,
+        }));
+        true
     }
 
     fn cells(&self, row: &HubId, ctx: &Ctx) -> Option<Vec<Cell>> {
@@ -139,8 +155,8 @@ impl RowSource for Hubs {
         let s = &hub.summary;
         let ready = |r: Option<Replicas>| SortKey::Num(r.map_or(-1, |r| i64::from(r.ready)));
         match col {
-            0 => SortKey::Text(row.cluster.as_str().to_lowercase()),
-            1 => SortKey::Text(row.key.name().to_lowercase()),
+            0 => SortKey::lower(&row.cluster.0),
+            1 => SortKey::text(row.key.name().to_lowercase()),
             2 => SortKey::Num(s.health.level as i64),
             3 => ready(s.hub),
             4 => ready(s.proxy),
@@ -152,7 +168,7 @@ impl RowSource for Hubs {
                     .and_then(|t| t.active.back().copied())
                     .unwrap_or(0) as i64,
             ),
-            _ => SortKey::Text(s.health.reason.to_lowercase()),
+            _ => SortKey::text(s.health.reason.to_lowercase()),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::theme::Role;
-use crate::fleet::{HubId, HubState, PodInfo, PodPhase, ServerId};
+use crate::fleet::{Change, Component, HubId, HubState, PodInfo, PodPhase, ServerId};
 
 use super::super::app::Target;
 use super::super::text::{age, bytes, cpu};
@@ -34,6 +34,10 @@ pub struct Servers {
 }
 
 impl Servers {
+    fn in_scope(&self, hub: &HubId) -> bool {
+        self.scope.as_ref().is_none_or(|h| h == hub)
+    }
+
     /// Every server of the fleet.
     pub fn fleet() -> Self {
         Self { scope: None }
@@ -50,8 +54,13 @@ fn lookup<'a>(row: &ServerRow, ctx: &Ctx<'a>) -> Option<(&'a HubState, &'a PodIn
     Some((hub, hub.pods.get(&row.1)?))
 }
 
-fn user(pod: &PodInfo) -> &str {
+fn user(pod: &PodInfo) -> &Arc<str> {
     pod.owner.as_ref().map_or(&pod.key.name, |o| &o.user)
+}
+
+/// Default order: hub by hub, by user within a hub (then by pod name, the row).
+fn order(hub: &HubState, pod: &PodInfo) -> (HubId, SortKey) {
+    (hub.id.clone(), SortKey::lower(user(pod)))
 }
 
 fn phase(pod: &PodInfo) -> (String, Role) {
@@ -128,6 +137,7 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
 
 impl RowSource for Servers {
     type Row = ServerRow;
+    type Order = (HubId, SortKey);
 
     fn crumb(&self) -> String {
         match &self.scope {
@@ -144,19 +154,44 @@ impl RowSource for Servers {
         COLUMNS
     }
 
-    fn collect(&self, ctx: &Ctx, out: &mut Vec<ServerRow>) {
+    fn collect(&self, ctx: &Ctx, out: &mut Vec<(ServerRow, (HubId, SortKey))>) {
+        // Hubs come in id order; sorting each hub's few servers leaves the index little to do.
         let mut push = |hub: &HubState| {
             let start = out.len();
-            out.extend(hub.servers().map(|p| (hub.id.clone(), p.key.name.clone())));
-            out[start..].sort_by_cached_key(|r| {
-                let user = hub.pods.get(&r.1).map(|p| user(p).to_lowercase());
-                (user, r.1.clone())
-            });
+            out.extend(
+                hub.servers()
+                    .map(|p| ((hub.id.clone(), p.key.name.clone()), order(hub, p))),
+            );
+            out[start..].sort_unstable_by(|a, b| (&a.1.1, &a.0.1).cmp(&(&b.1.1, &b.0.1)));
         };
         match &self.scope {
             Some(id) => ctx.fleet.hub(id).into_iter().for_each(&mut push),
             None => ctx.fleet.hubs().for_each(push),
         }
+    }
+
+    fn order(&self, row: &ServerRow, ctx: &Ctx) -> Option<(HubId, SortKey)> {
+        let (hub, pod) = lookup(row, ctx).filter(|_| self.in_scope(&row.0))?;
+        (pod.component == Component::SingleuserServer).then(|| order(hub, pod))
+    }
+
+    fn changed_since(&self, ctx: &Ctx, since: u64, out: &mut Vec<ServerRow>) -> bool {
+        let Some(changes) = ctx.fleet.changes_since(since) else {
+            return false;
+        };
+        for c in changes {
+            match c {
+                Change::Pod(hub, pod) if self.in_scope(hub) => out.push((hub.clone(), pod.clone())),
+                // The hub API's activity shows in every server row of the hub.
+                Change::Servers(hub) if self.in_scope(hub) => {
+                    if let Some(h) = ctx.fleet.hub(hub) {
+                        out.extend(h.servers().map(|p| (hub.clone(), p.key.name.clone())));
+                    }
+                }
+                _ => {}
+            }
+        }
+        true
     }
 
     fn cells(&self, row: &ServerRow, ctx: &Ctx) -> Option<Vec<Cell>> {
@@ -165,7 +200,7 @@ impl RowSource for Servers {
         let server = pod.owner.as_ref().map_or("", |o| &o.server);
         Some(vec![
             Cell::text(row.0.to_string()),
-            Cell::new(user(pod), Role::Title),
+            Cell::new(user(pod).to_string(), Role::Title),
             if server.is_empty() {
                 Cell::new("-", Role::Dim)
             } else {
@@ -203,17 +238,16 @@ impl RowSource for Servers {
         let secs =
             |t: Option<jiff::Timestamp>| SortKey::Num(t.map_or(i64::MAX, |t| -t.as_second()));
         match col {
-            0 => SortKey::Text(row.0.to_string()),
-            1 => SortKey::Text(user(pod).to_lowercase()),
-            2 => SortKey::Text(
-                pod.owner
-                    .as_ref()
-                    .map_or(String::new(), |o| o.server.to_lowercase()),
-            ),
-            3 => SortKey::Text(phase(pod).0),
+            0 => SortKey::text(row.0.to_string()),
+            1 => SortKey::lower(user(pod)),
+            2 => pod
+                .owner
+                .as_ref()
+                .map_or(SortKey::text(""), |o| SortKey::lower(&o.server)),
+            3 => SortKey::text(phase(pod).0),
             4 => SortKey::Num(i64::from(pod.ready)),
             5 => SortKey::Num(i64::from(pod.restarts)),
-            6 => SortKey::Text(pod.node.as_deref().unwrap_or("").to_string()),
+            6 => pod.node.clone().map_or(SortKey::text(""), SortKey::Text),
             7 => secs(pod.started.or(pod.created)),
             8 => SortKey::Num(i64::from(pod.requests.cpu_milli)),
             9 => SortKey::Num(pod.requests.memory_bytes as i64),

@@ -2,6 +2,7 @@
 
 mod actions;
 mod bench;
+mod live;
 mod navigation;
 mod overlays;
 mod panes;
