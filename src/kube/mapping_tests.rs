@@ -168,6 +168,19 @@ fn slim_pods_skip_what_mapping_never_reads() {
 }
 
 #[test]
+fn slim_pods_take_null_lists_as_empty_like_full_pods_do() {
+    let p = pod(json!({
+        "metadata": {"name": "jupyter-eve", "namespace": "prod",
+            "labels": {"component": "singleuser-server", "release": "prod"}},
+        "spec": {"containers": null},
+        "status": {"phase": "Pending", "conditions": null, "containerStatuses": null}
+    }));
+    let info = Mapper::default().pod(&p).expect("a z2jh pod");
+    assert!(!info.ready);
+    assert_eq!(info.restarts, 0);
+}
+
+#[test]
 fn slim_pods_are_watched_where_pods_live() {
     use k8s_openapi::api::core::v1::Pod;
     use kube::Resource;

@@ -48,7 +48,7 @@ pub struct SlimPodSpec {
     #[serde(default)]
     pub node_name: Option<String>,
     /// `spec.containers`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub containers: Vec<SlimContainer>,
 }
 
@@ -96,10 +96,10 @@ pub struct SlimPodStatus {
     #[serde(default)]
     pub start_time: Option<Time>,
     /// `status.conditions`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub conditions: Vec<SlimCondition>,
     /// `status.containerStatuses`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub container_statuses: Vec<SlimContainerStatus>,
 }
 
@@ -165,6 +165,12 @@ struct RawMeta {
     labels: Option<BTreeMap<String, String>>,
     #[serde(default, deserialize_with = "annotations")]
     annotations: Option<BTreeMap<String, String>>,
+}
+
+/// A list the server sent as `null`, as empty: k8s-openapi's `Option<Vec<_>>` accepts both, so
+/// the slim pod must too, or one odd pod would fail the whole list.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 fn slim_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {

@@ -324,7 +324,11 @@ impl Driver {
 
 /// One more restart of the pod's first container.
 fn bump_restarts(pod: &mut serde_json::Value) {
-    if let Some(c) = pod["status"]["containerStatuses"].get_mut(0) {
+    // `get_mut`, not indexing: indexing a missing key would add it as null.
+    if let Some(c) = pod
+        .pointer_mut("/status/containerStatuses")
+        .and_then(|cs| cs.get_mut(0))
+    {
         let n = c["restartCount"].as_u64().unwrap_or(0);
         c["restartCount"] = json!(n + 1);
     }
@@ -332,16 +336,19 @@ fn bump_restarts(pod: &mut serde_json::Value) {
 
 /// Flips the pod's Ready condition and its containers' ready flags.
 fn flip_ready(pod: &mut serde_json::Value) {
-    let status = &mut pod["status"];
-    let Some(ready) = status["conditions"]
-        .as_array_mut()
+    let Some(ready) = pod
+        .pointer_mut("/status/conditions")
+        .and_then(|cs| cs.as_array_mut())
         .and_then(|cs| cs.iter_mut().find(|c| c["type"] == "Ready"))
     else {
         return;
     };
     let now = ready["status"] != "True";
     ready["status"] = json!(if now { "True" } else { "False" });
-    if let Some(cs) = status["containerStatuses"].as_array_mut() {
+    if let Some(cs) = pod
+        .pointer_mut("/status/containerStatuses")
+        .and_then(|cs| cs.as_array_mut())
+    {
         for c in cs {
             c["ready"] = json!(now);
         }
