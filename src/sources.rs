@@ -1,5 +1,6 @@
 //! The data sources beside the kube watchers: per cluster an Alertmanager poller, per hub a
-//! hub-API activity poller, and the action layer's adapters over the same endpoints.
+//! hub-API activity poller (`hub_pods` tells each where its hub pod is), and the action layer's
+//! adapters over the same endpoints (`adapters`).
 //!
 //! The kube updates flow through a tap on their way to the store. The tap starts a cluster's
 //! alert poller once the cluster has been announced, and runs one activity poller per hub
@@ -9,26 +10,24 @@
 //! fleet.toml where it names them (`alertmanager_url`, `[hubs.<ns>]`), else the service
 //! proxy, the hub pod's port-forward and the hub Secret's service token.
 
+mod adapters;
 mod hub_pods;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{HubStopper, Matcher, Silencer};
-use crate::alerts::{self, AlertSource, AlertmanagerClient, SilenceSpec};
+use crate::action::{HubStopper, Silencer};
+use crate::alerts::{self, AlertSource};
 use crate::fleet::{
     ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, SourceState, Workload, WorkloadKind,
 };
-use crate::hubapi::{
-    HubEndpoint, HubSource, HubToken, RunningPod, StopOutcome, TokenSource, poll_activity,
-};
+use crate::hubapi::{HubEndpoint, HubSource, HubToken, RunningPod, TokenSource, poll_activity};
 use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
+use adapters::{Alertmanagers, HubApis, Nudges, nudge_for};
 use hub_pods::HubPods;
 
 /// What the action layer uses of the sources.
@@ -95,19 +94,6 @@ pub fn start(
         }),
     };
     (sources, rx)
-}
-
-/// Per cluster, what wakes its Alertmanager poller before the interval is up: a silence made
-/// or expired shows as such at once, not a poll interval later.
-type Nudges = Arc<Mutex<HashMap<ClusterId, Arc<Notify>>>>;
-
-fn nudge_for(nudges: &Nudges, cluster: &ClusterId) -> Arc<Notify> {
-    nudges
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .entry(cluster.clone())
-        .or_default()
-        .clone()
 }
 
 /// Forwards kube updates and keeps one poller per announced cluster and per hub.
@@ -324,150 +310,4 @@ fn hub_source(
         _ => TokenSource::HubSecret(client),
     };
     HubSource { endpoint, token }
-}
-
-/// The hub APIs known to the pollers, for stopping servers.
-struct HubApis {
-    /// Each polled hub's source, and whether its last poll succeeded.
-    hubs: Mutex<HashMap<HubId, (HubSource, bool)>>,
-}
-
-impl HubApis {
-    fn lock(&self) -> MutexGuard<'_, HashMap<HubId, (HubSource, bool)>> {
-        self.hubs.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn register(&self, hub: &HubId, source: HubSource) {
-        self.lock().insert(hub.clone(), (source, false));
-    }
-
-    fn forget(&self, hub: &HubId) {
-        self.lock().remove(hub);
-    }
-
-    fn set_available(&self, hub: &HubId, ok: bool) {
-        if let Some(entry) = self.lock().get_mut(hub) {
-            entry.1 = ok;
-        }
-    }
-
-    async fn stop_server(&self, hub: &HubId, user: &str, server: &str) -> Result<String, String> {
-        let source = self
-            .lock()
-            .get(hub)
-            .map(|(s, _)| s.clone())
-            .ok_or_else(|| format!("hub API of {hub} is not known"))?;
-        let client = source.connect(hub).await.map_err(|e| e.to_string())?;
-        let name = if server.is_empty() {
-            user.to_string()
-        } else {
-            format!("{user}/{server}")
-        };
-        match client.stop_server(user, server).await {
-            Ok(StopOutcome::Stopped) => Ok(format!("{name}: stopped through the hub API")),
-            Ok(StopOutcome::Stopping) => Ok(format!("{name}: the hub is stopping it")),
-            Ok(StopOutcome::NotFound { message } | StopOutcome::Refused { message }) => {
-                Err(format!("hub API: {message}"))
-            }
-            Err(e) => Err(e.to_string()),
-        }
-    }
-}
-
-impl HubStopper for HubApis {
-    /// True while the hub's last activity poll succeeded: its token is known and accepted and
-    /// the API answers. Otherwise stopping falls back to deleting the pod.
-    fn available(&self, hub: &HubId) -> bool {
-        self.lock().get(hub).is_some_and(|(_, ok)| *ok)
-    }
-
-    fn stop<'a>(
-        &'a self,
-        hub: &'a HubId,
-        user: &'a str,
-        server: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        self.stop_server(hub, user, server).boxed()
-    }
-}
-
-/// Silences through each cluster's Alertmanager, reached like the alert poller reaches it.
-struct Alertmanagers {
-    clients: Arc<ClientCache>,
-    nudges: Nudges,
-}
-
-impl Alertmanagers {
-    async fn client(&self, cluster: &ClusterId) -> Result<AlertmanagerClient, String> {
-        let target = self
-            .clients
-            .target(cluster)
-            .ok_or_else(|| format!("unknown cluster {cluster}"))?;
-        if let Some(url) = &target.alertmanager_url {
-            return AlertmanagerClient::at_url(cluster, url).map_err(|e| e.to_string());
-        }
-        let kube = self.clients.client(cluster).await?;
-        match alerts::discover_alertmanager(&kube).await {
-            Ok(Some(service)) => Ok(AlertmanagerClient::via_service(cluster, kube, service)),
-            Ok(None) => Err(format!("cluster {cluster} has no Alertmanager")),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-}
-
-impl Silencer for Alertmanagers {
-    fn list<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-    ) -> BoxFuture<'a, Result<Vec<alerts::Silence>, String>> {
-        async move {
-            let client = self.client(cluster).await?;
-            client.silences().await.map_err(|e| e.to_string())
-        }
-        .boxed()
-    }
-
-    fn expire<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        async move {
-            let client = self.client(cluster).await?;
-            client.expire_silence(id).await.map_err(|e| e.to_string())?;
-            nudge_for(&self.nudges, cluster).notify_one();
-            Ok(())
-        }
-        .boxed()
-    }
-
-    fn silence<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-        matchers: &'a [Matcher],
-        duration: Duration,
-        author: &'a str,
-        comment: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        async move {
-            let client = self.client(cluster).await?;
-            let spec = SilenceSpec {
-                matchers: matchers
-                    .iter()
-                    .map(|m| alerts::Matcher::equal(m.name.clone(), m.value.clone()))
-                    .collect(),
-                starts: None,
-                duration,
-                created_by: author.to_string(),
-                comment: comment.to_string(),
-            };
-            let id = client
-                .create_silence(&spec)
-                .await
-                .map_err(|e| e.to_string())?;
-            nudge_for(&self.nudges, cluster).notify_one();
-            Ok(id)
-        }
-        .boxed()
-    }
 }
