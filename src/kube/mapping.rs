@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Event, PodSpec};
+use k8s_openapi::api::core::v1::{Event, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -27,6 +27,14 @@ pub const USERNAME_ANNOTATION: &str = "hub.jupyter.org/username";
 pub const SERVERNAME_ANNOTATION: &str = "hub.jupyter.org/servername";
 /// Pod template annotation `kubectl rollout restart` sets.
 pub const RESTARTED_AT_ANNOTATION: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// The replica counts Deployments and StatefulSets both report, as the API gives them.
+struct Replicas {
+    desired: Option<i32>,
+    ready: Option<i32>,
+    updated: Option<i32>,
+    observed_generation: Option<i64>,
+}
 
 /// Maps objects, sharing repeated strings through one interner per cluster.
 #[derive(Debug, Default)]
@@ -75,45 +83,65 @@ impl Mapper {
 
     /// A Deployment of a z2jh release (None for anything else).
     pub fn deployment(&mut self, d: &Deployment) -> Option<Workload> {
-        let (component, release) = z2jh_identity(&d.metadata)?;
-        let release = self.strings.get(release);
-        let spec = Some(&d.spec);
         let status = d.status.as_ref();
-        let template = spec.map(|s| &s.template);
-        Some(Workload {
-            kind: WorkloadKind::Deployment,
-            key: self.key(&d.metadata),
-            release,
-            component,
-            desired: count(spec.and_then(|s| s.replicas).unwrap_or(1)),
-            ready: count(status.and_then(|s| s.ready_replicas).unwrap_or(0)),
-            updated: count(status.and_then(|s| s.updated_replicas).unwrap_or(0)),
-            images: self.images(template.and_then(|t| t.spec.as_ref())),
-            observed: status.and_then(|s| s.observed_generation) >= d.metadata.generation,
-            restarted_at: template
-                .and_then(|t| t.metadata.as_ref())
-                .and_then(|m| annotation(m, RESTARTED_AT_ANNOTATION))
-                .map(Arc::from),
-        })
+        let template = &d.spec.template;
+        let restarted_at = template
+            .metadata
+            .as_ref()
+            .and_then(|m| annotation(m, RESTARTED_AT_ANNOTATION))
+            .map(Arc::from);
+        self.workload(
+            WorkloadKind::Deployment,
+            &d.metadata,
+            template,
+            Replicas {
+                desired: d.spec.replicas,
+                ready: status.and_then(|s| s.ready_replicas),
+                updated: status.and_then(|s| s.updated_replicas),
+                observed_generation: status.and_then(|s| s.observed_generation),
+            },
+            restarted_at,
+        )
     }
 
     /// A StatefulSet of a z2jh release (user-placeholder).
     pub fn stateful_set(&mut self, s: &StatefulSet) -> Option<Workload> {
-        let (component, release) = z2jh_identity(&s.metadata)?;
-        let release = self.strings.get(release);
-        let spec = Some(&s.spec);
         let status = s.status.as_ref();
+        self.workload(
+            WorkloadKind::StatefulSet,
+            &s.metadata,
+            &s.spec.template,
+            Replicas {
+                desired: s.spec.replicas,
+                ready: status.and_then(|s| s.ready_replicas),
+                updated: status.and_then(|s| s.updated_replicas),
+                observed_generation: status.and_then(|s| s.observed_generation),
+            },
+            None,
+        )
+    }
+
+    fn workload(
+        &mut self,
+        kind: WorkloadKind,
+        meta: &ObjectMeta,
+        template: &PodTemplateSpec,
+        replicas: Replicas,
+        restarted_at: Option<Arc<str>>,
+    ) -> Option<Workload> {
+        let (component, release) = z2jh_identity(meta)?;
+        let release = self.strings.get(release);
         Some(Workload {
-            kind: WorkloadKind::StatefulSet,
-            key: self.key(&s.metadata),
+            kind,
+            key: self.key(meta),
             release,
             component,
-            desired: count(spec.and_then(|s| s.replicas).unwrap_or(1)),
-            ready: count(status.and_then(|s| s.ready_replicas).unwrap_or(0)),
-            updated: count(status.and_then(|s| s.updated_replicas).unwrap_or(0)),
-            images: self.images(spec.and_then(|s| s.template.spec.as_ref())),
-            observed: status.and_then(|s| s.observed_generation) >= s.metadata.generation,
-            restarted_at: None,
+            desired: count(replicas.desired.unwrap_or(1)),
+            ready: count(replicas.ready.unwrap_or(0)),
+            updated: count(replicas.updated.unwrap_or(0)),
+            images: self.images(template.spec.as_ref()),
+            observed: replicas.observed_generation >= meta.generation,
+            restarted_at,
         })
     }
 

@@ -184,14 +184,7 @@ impl State {
         let wl = obj.value();
         let desired = wl["spec"]["replicas"].as_u64().unwrap_or(1) as usize;
         let hash = template_hash(&wl["spec"]["template"]);
-        let owned: Vec<Value> = self
-            .store
-            .list(Kind::Pod, Some(ns))
-            .iter()
-            .filter(|o| o.name.starts_with(name))
-            .map(|o| o.value())
-            .filter(|p| owner_of(p).is_some_and(|(k, _, n)| k == kind && n == name))
-            .collect();
+        let owned = self.owned_pods(kind, ns, name);
         let live: Vec<&Value> = owned
             .iter()
             .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
@@ -293,6 +286,17 @@ impl State {
         );
     }
 
+    /// The pods a workload owns (its pod names start with the workload's name).
+    fn owned_pods(&self, kind: Kind, ns: &str, name: &str) -> Vec<Value> {
+        self.store
+            .list(Kind::Pod, Some(ns))
+            .iter()
+            .filter(|o| o.name.starts_with(name))
+            .map(|o| o.value())
+            .filter(|p| owner_of(p).is_some_and(|(k, _, n)| k == kind && n == name))
+            .collect()
+    }
+
     /// Sets replicas/readyReplicas/availableReplicas from the workload's pods.
     pub fn refresh_workload_status(&mut self, kind: Kind, ns: &str, name: &str) {
         let Some(obj) = self.store.get(kind, ns, name) else {
@@ -300,14 +304,7 @@ impl State {
         };
         let mut wl = obj.value();
         let hash = template_hash(&wl["spec"]["template"]);
-        let pods: Vec<Value> = self
-            .store
-            .list(Kind::Pod, Some(ns))
-            .iter()
-            .filter(|o| o.name.starts_with(name))
-            .map(|o| o.value())
-            .filter(|p| owner_of(p).is_some_and(|(k, _, n)| k == kind && n == name))
-            .collect();
+        let pods = self.owned_pods(kind, ns, name);
         let total = pods.len();
         let ready = pods.iter().filter(|p| pod_ready(p)).count();
         let updated = pods

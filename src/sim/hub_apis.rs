@@ -3,16 +3,17 @@
 //! before every request (servers appear when their pod does, are pending while it starts, go
 //! when it goes). Stopping a server through the API deletes its pod, as KubeSpawner does.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Secret;
-use serde::Deserialize;
 
 use super::cluster::SimCluster;
 use super::fake_hub::{FakeHub, FakeServer};
 use super::resources::Kind;
+use crate::fleet::Component;
+use crate::kube::mapping::{SERVERNAME_ANNOTATION, USERNAME_ANNOTATION, z2jh_identity};
+use crate::kube::slim::SlimPod;
 
 /// The Secret key holding hubdeck's API token (z2jh writes `hub.services.<name>.apiToken`).
 const TOKEN_KEY: &str = "hub.services.hubdeck.apiToken";
@@ -148,7 +149,7 @@ fn plausible_activity(user: &str, server: &str, started: Timestamp, now: Timesta
 }
 
 /// The user pods of the hub in `namespace` (the sim has one release per namespace). Every hub
-/// API request asks, so only the few fields a server's state needs are parsed, not whole pods.
+/// API request asks, so pods are parsed as hubdeck's own slim pods, not whole.
 fn user_pods(cluster: &SimCluster, namespace: &str) -> Vec<PodServer> {
     let objects = {
         let st = cluster.inner.state();
@@ -167,69 +168,29 @@ fn user_pods(cluster: &SimCluster, namespace: &str) -> Vec<PodServer> {
         .iter()
         .filter_map(|o| serde_json::from_slice::<SlimPod>(&o.json).ok())
         .filter(|p| {
-            p.metadata.label("component") == Some("singleuser-server")
-                && p.metadata.label("release") == Some(release.as_str())
+            z2jh_identity(&p.metadata)
+                .is_some_and(|(c, r)| c == Component::SingleuserServer && r == release.as_str())
         })
         .filter_map(pod_server)
         .collect()
 }
 
-#[derive(Deserialize)]
-struct SlimPod {
-    metadata: SlimMeta,
-    #[serde(default)]
-    status: SlimStatus,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SlimMeta {
-    #[serde(default)]
-    labels: HashMap<String, String>,
-    #[serde(default)]
-    annotations: HashMap<String, String>,
-    creation_timestamp: Option<Timestamp>,
-    deletion_timestamp: Option<Timestamp>,
-}
-
-impl SlimMeta {
-    fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct SlimStatus {
-    start_time: Option<Timestamp>,
-    #[serde(default)]
-    conditions: Vec<SlimCondition>,
-}
-
-#[derive(Deserialize)]
-struct SlimCondition {
-    #[serde(rename = "type")]
-    kind: String,
-    status: String,
-}
-
 fn pod_server(p: SlimPod) -> Option<PodServer> {
-    let mut meta = p.metadata;
-    let user = meta.annotations.remove("hub.jupyter.org/username")?;
-    let server = meta
-        .annotations
-        .remove("hub.jupyter.org/servername")
+    let meta = p.metadata;
+    let mut annotations = meta.annotations.unwrap_or_default();
+    let user = annotations.remove(USERNAME_ANNOTATION)?;
+    let server = annotations
+        .remove(SERVERNAME_ANNOTATION)
         .unwrap_or_default();
-    let started = p
-        .status
+    let status = p.status.unwrap_or_default();
+    let started = status
         .start_time
         .or(meta.creation_timestamp)
-        .unwrap_or_else(Timestamp::now);
-    let ready = p
-        .status
+        .map_or_else(Timestamp::now, |t| t.0);
+    let ready = status
         .conditions
         .iter()
-        .any(|c| c.kind == "Ready" && c.status == "True");
+        .any(|c| c.type_ == "Ready" && c.status == "True");
     let state = if meta.deletion_timestamp.is_some() {
         PodState::Terminating
     } else if ready {

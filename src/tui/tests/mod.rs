@@ -1,7 +1,6 @@
 //! Console tests: drive keys, render into `TestBackend`, assert on what a person reads.
 
 mod actions;
-mod bench;
 mod live;
 mod navigation;
 mod overlays;
