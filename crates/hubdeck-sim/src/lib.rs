@@ -1,0 +1,1 @@
+//! hubdeck's demo fleet.
