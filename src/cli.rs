@@ -98,8 +98,8 @@ pub enum Command {
         /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for.
         target: String,
         /// Stop every server of the hub idle (no activity, else running) longer than this (8h, 90m).
-        #[arg(long, value_name = "DURATION")]
-        idle_for: Option<String>,
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        idle_for: Option<std::time::Duration>,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
@@ -116,8 +116,8 @@ pub enum Command {
         /// Alert name or fingerprint (see `get alerts`).
         alert: String,
         /// How long (2h, 30m).
-        #[arg(long = "for", default_value = "2h", value_name = "DURATION")]
-        duration: String,
+        #[arg(long = "for", default_value = "2h", value_name = "DURATION", value_parser = parse_duration)]
+        duration: std::time::Duration,
         /// Why (recorded in the silence and the audit log).
         #[arg(short = 'm', long = "comment")]
         comment: String,
@@ -148,8 +148,8 @@ pub enum Command {
         #[arg(long)]
         no_pending: bool,
         /// Give up after (5m).
-        #[arg(long = "for", default_value = "5m", value_name = "DURATION")]
-        wait_for: String,
+        #[arg(long = "for", default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+        wait_for: std::time::Duration,
     },
     /// Run a runbook: actions, waits and assertions, in order, stopping at the first failure.
     Run {
@@ -292,6 +292,11 @@ fn parse_scale(s: &str) -> Result<(usize, usize, usize), String> {
             "{s:?}: expected CLUSTERS,HUBS,SERVERS with at least one hub per cluster"
         )),
     }
+}
+
+/// Durations on the command line read as everywhere else (`hubdeck_core::duration`).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {

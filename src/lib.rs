@@ -9,7 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod errors;
-pub mod fleet;
+pub use hubdeck_core::fleet;
 pub mod headless;
 pub mod http;
 pub mod hubapi;

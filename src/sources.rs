@@ -20,14 +20,15 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{HubStopper, Silencer};
+use crate::action::HubStopper;
 use crate::alerts::{self, AlertSource};
 use crate::fleet::{
     ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, SourceState, Workload, WorkloadKind,
 };
 use crate::hubapi::{HubEndpoint, HubSource, HubToken, RunningPod, TokenSource, poll_activity};
 use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
-use adapters::{Alertmanagers, HubApis, Nudges, nudge_for};
+pub use adapters::Alertmanagers;
+use adapters::{HubApis, Nudges, nudge_for};
 use hub_pods::HubPods;
 
 /// What the action layer uses of the sources.
@@ -35,8 +36,8 @@ use hub_pods::HubPods;
 pub struct Sources {
     /// Stops servers through the hub APIs (`Runner::with_hub_api`).
     pub hub_api: Arc<dyn HubStopper>,
-    /// Creates Alertmanager silences (`Runner::with_silencer`).
-    pub silencer: Arc<dyn Silencer>,
+    /// Creates Alertmanager silences (`Runner::with_silencer`) and lists them.
+    pub silencer: Arc<Alertmanagers>,
 }
 
 /// How often the pollers ask.

@@ -5,8 +5,8 @@
 mod common;
 
 use common::fleet::{TestFleet, hubdeck_with, stderr, stdout};
-use hubdeck::action::{ActionError, AuditLog, Mode, config_edit};
-use hubdeck::kube::executor;
+use hubdeck::action::{ActionError, AuditLog, Mode, Request, resolve};
+use hubdeck::fleet::HubRef;
 use hubdeck::sim::{Identity, RecordedRequest, SimCluster};
 
 /// Requests that change something (access reviews are questions, not changes).
@@ -275,8 +275,8 @@ async fn concurrent_config_change_is_a_conflict_never_an_overwrite() {
         .unwrap()
         .id
         .clone();
-    let client = session.clients.client(&hub.cluster).await.unwrap();
-    let read = executor::read_values(&client, &hub).await.unwrap();
+    let runner = session.runner(false, AuditLog::new(fleet.audit_path()));
+    let read = runner.read_config(&hub).await.unwrap();
     // Someone else edits the Secret meanwhile.
     assert!(
         c.mutate::<k8s_openapi::api::core::v1::Secret>(&ns, &read.secret, |s| {
@@ -286,8 +286,12 @@ async fn concurrent_config_change_is_a_conflict_never_an_overwrite() {
             );
         })
     );
-    let runner = session.runner(false, AuditLog::new(fleet.audit_path()));
-    let action = config_edit::edit_action(&hub, &read, "mine: true\n".into());
+    let edit = Request::EditConfig {
+        hub: HubRef::from(&hub),
+        base: read.clone(),
+        values: "mine: true\n".into(),
+    };
+    let action = resolve(&session.fleet, &edit, jiff::Timestamp::now()).unwrap();
     let outcome = runner.execute(&action, Mode::Run).await;
     assert!(
         matches!(outcome.result, Err(ActionError::Conflict(_))),

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::console::{Console, hub_with_servers, mutating};
 use hubdeck::fleet::{Component, HubId};
-use hubdeck::kube::executor;
 use hubdeck::sim::{FleetSpec, SimFleet};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -249,8 +248,7 @@ async fn a_conflicting_edit_is_kept_and_the_secret_is_left_alone() {
     let mut console = Console::start(&sim, false).await;
     let (hub, cluster) = hub_with_servers(&console.app, &sim, 0);
     let (hub, cluster) = (hub.id.clone(), cluster.clone());
-    let client = console.runner.clients().client(&hub.cluster).await.unwrap();
-    let read = executor::read_values(&client, &hub).await.unwrap();
+    let read = console.runner.read_config(&hub).await.unwrap();
     open_editor(&mut console, &hub).await;
     console.press("# ours<enter><ctrl-s>");
     assert!(console.screen().contains("Confirm: edit config"));
@@ -346,8 +344,7 @@ async fn an_applied_edit_writes_the_diff_and_offers_a_hub_restart() {
             .iter()
             .any(|(_, p)| p.contains("/deployments/"))
     );
-    let client = console.runner.clients().client(&hub.cluster).await.unwrap();
-    let now = executor::read_values(&client, &hub).await.unwrap();
+    let now = console.runner.read_config(&hub).await.unwrap();
     assert!(now.values.starts_with("# reviewed\n"));
     let audit = console.audit();
     assert_eq!(audit.len(), 1, "the declined restart is not audited");

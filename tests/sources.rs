@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::fleet::{TestFleet, stderr, stdout};
-use hubdeck::action::Matcher;
+use hubdeck::action::{Matcher, Silencer};
 use hubdeck::config::fleet_file::HubEntry;
 use hubdeck::fleet::{AlertOrigin, ClusterId, Fleet, SourceState, Thresholds};
 use hubdeck::headless::session::Session;

@@ -4,17 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use kube::Client;
 
 use super::audit::{AuditLog, AuditRecord, os_user};
-use super::model::{Action, Plan, ServerTarget, Via};
-use super::{ActionError, Matcher};
-use crate::fleet::{ClusterId, HubId};
-use crate::kube::clients::{ClientCache, identity};
-use crate::kube::executor;
+use super::{
+    Action, ActionError, HubConfig, HubStopper, KubeExecutor, Plan, ServerTarget, Silencer, Via,
+};
+use crate::fleet::{ClusterId, HubId, WorkloadKind};
 
 /// What a cluster allows and who hubdeck is there.
 #[derive(Debug, Clone)]
@@ -25,43 +21,6 @@ pub struct ClusterAccess {
     pub identity: String,
     /// fleet.toml made this cluster read-only.
     pub readonly: bool,
-}
-
-/// Stops servers through a hub's REST API.
-pub trait HubStopper: Send + Sync {
-    /// Whether the hub's API can be used (a token is known).
-    fn available(&self, hub: &HubId) -> bool;
-    /// Stops one server; Ok carries a message.
-    fn stop<'a>(
-        &'a self,
-        hub: &'a HubId,
-        user: &'a str,
-        server: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>>;
-}
-
-/// Creates, lists and expires Alertmanager silences.
-pub trait Silencer: Send + Sync {
-    /// Every silence the cluster's Alertmanager keeps (a read, for listings).
-    fn list<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-    ) -> BoxFuture<'a, Result<Vec<crate::alerts::Silence>, String>>;
-    /// Ends a silence now.
-    fn expire<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<(), String>>;
-    /// Creates a silence; Ok carries its id.
-    fn silence<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-        matchers: &'a [Matcher],
-        duration: std::time::Duration,
-        author: &'a str,
-        comment: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>>;
 }
 
 /// Whether to only check, refuse for lack of confirmation, or run.
@@ -88,7 +47,7 @@ pub struct Outcome {
 #[derive(Clone)]
 pub struct Runner {
     clusters: HashMap<ClusterId, ClusterAccess>,
-    clients: Arc<ClientCache>,
+    kube: Arc<dyn KubeExecutor>,
     readonly: bool,
     audit: AuditLog,
     hub_api: Option<Arc<dyn HubStopper>>,
@@ -96,22 +55,16 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// A runner over the clusters of `clients`; `readonly` refuses everything.
-    pub fn new(clients: Arc<ClientCache>, readonly: bool, audit: AuditLog) -> Self {
-        let clusters = clients
-            .targets()
-            .map(|t| {
-                let access = ClusterAccess {
-                    context: t.context.clone(),
-                    identity: identity(t),
-                    readonly: t.readonly,
-                };
-                (ClusterId::new(t.name.as_str()), access)
-            })
-            .collect();
+    /// A runner over `clusters`, reaching them through `kube`; `readonly` refuses everything.
+    pub fn new(
+        clusters: HashMap<ClusterId, ClusterAccess>,
+        kube: Arc<dyn KubeExecutor>,
+        readonly: bool,
+        audit: AuditLog,
+    ) -> Self {
         Self {
             clusters,
-            clients,
+            kube,
             readonly,
             audit,
             hub_api: None,
@@ -131,9 +84,9 @@ impl Runner {
         self
     }
 
-    /// The clients (for reads that prepare actions, like the hub config).
-    pub fn clients(&self) -> &Arc<ClientCache> {
-        &self.clients
+    /// Reads a hub's values.yaml and the resourceVersion an edit of it will be based on.
+    pub async fn read_config(&self, hub: &HubId) -> Result<HubConfig, ActionError> {
+        self.kube.read_values(hub).await
     }
 
     /// The audit log.
@@ -184,54 +137,60 @@ impl Runner {
                 "cluster {cluster} is read-only in fleet.toml"
             )));
         }
-        let client = self
-            .clients
-            .client(&cluster)
-            .await
-            .map_err(|e| ActionError::Failed(format!("cluster {cluster}: {e}")))?;
         for step in &plan.steps {
             if let Via::Kubernetes { call } = &step.via
-                && let Some(missing) = executor::access_review(&client, call).await?
+                && let Some(missing) = self.kube.access_review(&cluster, call).await?
             {
                 return Err(ActionError::Refused(missing));
             }
         }
-        executor::precondition(&client, action).await?;
+        self.kube.precondition(action).await?;
         match mode {
             Mode::DryRun => return Ok(vec!["dry run: checks passed, nothing changed".into()]),
             Mode::Unconfirmed => return Err(ActionError::NotConfirmed),
             Mode::Run => {}
         }
-        self.run(action, &client).await
+        self.run(action).await
     }
 
-    async fn run(&self, action: &Action, c: &Client) -> Result<Vec<String>, ActionError> {
+    async fn run(&self, action: &Action) -> Result<Vec<String>, ActionError> {
         let one = |r: Result<String, ActionError>| r.map(|m| vec![m]);
+        let cluster = action.cluster();
+        let k = &self.kube;
         match action {
             Action::RestartHub { hub, deployment } | Action::RestartProxy { hub, deployment } => {
-                one(executor::restart(c, &hub.key.namespace, deployment).await)
+                one(k.restart(&cluster, &hub.key.namespace, deployment).await)
             }
             Action::ScaleHub {
                 hub,
                 deployment,
                 replicas,
                 ..
-            } => one(
-                executor::scale::<Deployment>(c, &hub.key.namespace, deployment, *replicas).await,
-            ),
+            } => one(k
+                .scale(
+                    &cluster,
+                    WorkloadKind::Deployment,
+                    &hub.key.namespace,
+                    deployment,
+                    *replicas,
+                )
+                .await),
             Action::ScalePlaceholders {
                 hub,
                 stateful_set,
                 replicas,
                 ..
-            } => {
-                one(
-                    executor::scale::<StatefulSet>(c, &hub.key.namespace, stateful_set, *replicas)
-                        .await,
+            } => one(k
+                .scale(
+                    &cluster,
+                    WorkloadKind::StatefulSet,
+                    &hub.key.namespace,
+                    stateful_set,
+                    *replicas,
                 )
-            }
+                .await),
             Action::StopServers { servers } => {
-                self.stop(c, servers, self.hub_api_for(action)).await
+                self.stop(&cluster, servers, self.hub_api_for(action)).await
             }
             Action::EditHubConfig {
                 hub,
@@ -239,12 +198,15 @@ impl Runner {
                 resource_version,
                 values,
                 ..
-            } => {
-                one(
-                    executor::write_values(c, &hub.key.namespace, secret, resource_version, values)
-                        .await,
+            } => one(k
+                .write_values(
+                    &cluster,
+                    &hub.key.namespace,
+                    secret,
+                    resource_version,
+                    values,
                 )
-            }
+                .await),
             Action::SilenceAlert {
                 cluster,
                 matchers,
@@ -257,18 +219,14 @@ impl Runner {
                 })?;
                 let id = silencer
                     .silence(cluster, matchers, *duration, &os_user(), comment)
-                    .await
-                    .map_err(ActionError::Failed)?;
+                    .await?;
                 Ok(vec![format!("silence {id} created")])
             }
             Action::ExpireSilence { cluster, id } => {
                 let silencer = self.silencer.as_ref().ok_or_else(|| {
                     ActionError::Precondition(format!("cluster {cluster} has no Alertmanager"))
                 })?;
-                silencer
-                    .expire(cluster, id)
-                    .await
-                    .map_err(ActionError::Failed)?;
+                silencer.expire(cluster, id).await?;
                 Ok(vec![format!("silence {id} expired")])
             }
         }
@@ -276,18 +234,15 @@ impl Runner {
 
     async fn stop(
         &self,
-        client: &Client,
+        cluster: &ClusterId,
         servers: &[ServerTarget],
         via_hub: bool,
     ) -> Result<Vec<String>, ActionError> {
         let mut done = Vec::new();
         for s in servers {
             let msg = match (&self.hub_api, via_hub) {
-                (Some(api), true) => api
-                    .stop(&s.id.hub, &s.id.user, &s.id.server)
-                    .await
-                    .map_err(|e| ActionError::Failed(format!("{}: {e}", s.id)))?,
-                _ => executor::delete_pod(client, &s.namespace, &s.pod).await?,
+                (Some(api), true) => api.stop(&s.id.hub, &s.id.user, &s.id.server).await?,
+                _ => self.kube.delete_pod(cluster, &s.namespace, &s.pod).await?,
             };
             done.push(msg);
         }

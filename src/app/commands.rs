@@ -6,15 +6,16 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use jiff::Timestamp;
 
-use crate::action::{AuditLog, Mode, Runner, config_edit};
+use crate::action::{
+    AuditLog, Mode, Request, ResolveError, Runner, config_edit, effect_visible, resolve as bind,
+};
 use crate::cli::{ConfigCommand, ConfirmArgs, Global};
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::fleet::HubRef;
-use crate::headless::act::{self, Request};
+use crate::headless::act;
 use crate::headless::exit;
 use crate::headless::session::{Needs, Session};
-use crate::kube::executor;
 
 use super::resolve;
 
@@ -61,7 +62,7 @@ pub async fn act(
         alerts: matches!(request, Request::Silence { .. }),
         activity: matches!(
             request,
-            Request::StopIdle { .. } | Request::StopServer { .. }
+            Request::StopIdle { .. } | Request::StopServers { .. }
         ),
     };
     let (mut session, _fleetwide) = session(global, paths, settings, needs).await?;
@@ -70,15 +71,15 @@ pub async fn act(
         let r = request.clone();
         session
             .wait_for(Duration::from_secs(10), |f| {
-                act::resolve(f, &r, Timestamp::now()).is_ok()
+                bind(f, &r, Timestamp::now()).is_ok()
             })
             .await;
     }
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
-    let action = match act::resolve(&session.fleet, &request, Timestamp::now()) {
+    let action = match bind(&session.fleet, &request, Timestamp::now()) {
         Ok(a) => a,
-        Err(e) => return Ok(act::unresolved(&mut err, &e)),
+        Err(e) => return Ok(act::unresolved(&mut out, &mut err, &e)),
     };
     let runner = runner(&session, global, paths, settings);
     let started = Timestamp::now();
@@ -88,7 +89,7 @@ pub async fn act(
     if mode == Mode::Run && outcome.result.is_ok() {
         let clock = std::time::Instant::now();
         let seen = session
-            .wait_for(EFFECT_WAIT, |f| act::effect_visible(f, &action, started))
+            .wait_for(EFFECT_WAIT, |f| effect_visible(f, &action, started))
             .await;
         if seen {
             writeln!(
@@ -120,20 +121,22 @@ pub async fn config(
         | ConfigCommand::Edit { hub, .. }
         | ConfigCommand::Apply { hub, .. } => hub,
     };
-    let hub = match act::find_hub(&session.fleet, hub_ref) {
+    let hub = match crate::action::find_hub(&session.fleet, hub_ref) {
         Ok(h) => h.id.clone(),
-        Err(e) => return Ok(act::unresolved(&mut std::io::stderr(), &e)),
+        Err(e) => {
+            return Ok(act::unresolved(
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+                &e,
+            ));
+        }
     };
-    let client = session
-        .clients
-        .client(&hub.cluster)
-        .await
-        .map_err(|e| eyre!("cluster {}: {e}", hub.cluster))?;
-    let read = match executor::read_values(&client, &hub).await {
+    let runner = runner(&session, global, paths, settings);
+    let read = match runner.read_config(&hub).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("hubdeck: {hub}: {e}");
-            return Ok(e.exit_code());
+            return Ok(exit::for_action(&e));
         }
     };
     let (new_values, confirm) = match command {
@@ -150,20 +153,29 @@ pub async fn config(
             (edit_in_editor(&read.values, paths, &hub)?, confirm)
         }
     };
-    if let Err(e) = config_edit::validate(&new_values) {
-        let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
-        eprintln!("hubdeck: {e} (your edit is kept in {})", kept.display());
-        return Ok(exit::ERROR);
-    }
-    if new_values == read.values {
-        eprintln!("hubdeck: no change to {hub} values.yaml");
-        return Ok(exit::OK);
-    }
-    let action = config_edit::edit_action(&hub, &read, new_values.clone());
+    let request = Request::EditConfig {
+        hub: HubRef::from(&hub),
+        base: read,
+        values: new_values.clone(),
+    };
+    let action = match bind(&session.fleet, &request, Timestamp::now()) {
+        Ok(a) => a,
+        Err(ResolveError::NothingToDo(why)) => {
+            eprintln!("hubdeck: {why}");
+            return Ok(exit::OK);
+        }
+        Err(e) => {
+            let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
+            eprintln!("hubdeck: {e} (your edit is kept in {})", kept.display());
+            return Ok(match e {
+                ResolveError::Invalid(_) => exit::ERROR,
+                other => exit::for_resolve(&other),
+            });
+        }
+    };
     if let crate::action::Action::EditHubConfig { diff, .. } = &action {
         print!("{diff}");
     }
-    let runner = runner(&session, global, paths, settings);
     let outcome = runner
         .execute(&action, act::mode(confirm.yes, confirm.dry_run))
         .await;

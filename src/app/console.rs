@@ -6,7 +6,7 @@ use color_eyre::eyre::Result;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::action::{AuditLog, Runner};
+use crate::action::AuditLog;
 use crate::config::keymap::Keymap;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
@@ -105,7 +105,7 @@ pub async fn run(
     });
     let readonly = global.readonly || settings.readonly;
     let runner = Arc::new(
-        Runner::new(clients.clone(), readonly, AuditLog::new(paths.audit_log()))
+        crate::kube::executor::runner(clients.clone(), readonly, AuditLog::new(paths.audit_log()))
             .with_hub_api(sources.hub_api.clone())
             .with_silencer(sources.silencer.clone()),
     );

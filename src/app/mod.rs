@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
+use crate::action::{Request, ServerRef};
 use crate::cli::{Cli, Command, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
 use crate::config::fleet_file::FleetFile;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
-use crate::headless::act::{Request, parse_duration};
 use crate::headless::exit;
 use crate::headless::get::Kind;
 use crate::headless::get::{Filter, get};
@@ -106,7 +106,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             idle_for,
             confirm,
         }) => {
-            let request = stop_request(&target, idle_for.as_deref())?;
+            let request = stop_request(&target, idle_for)?;
             commands::act(&cli.global, &paths, &settings, request, confirm).await
         }
         Some(Command::Silence {
@@ -116,7 +116,6 @@ pub async fn run(cli: Cli) -> Result<i32> {
             comment,
             confirm,
         }) => {
-            let duration = parse_duration(&duration).map_err(|e| eyre!("--for {e}"))?;
             let request = Request::Silence {
                 cluster,
                 alert,
@@ -139,10 +138,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             ready: _,
             no_pending,
             wait_for,
-        }) => {
-            let within = parse_duration(&wait_for).map_err(|e| eyre!("--for {e}"))?;
-            commands::wait(&cli.global, &paths, &settings, hub, no_pending, within).await
-        }
+        }) => commands::wait(&cli.global, &paths, &settings, hub, no_pending, wait_for).await,
         Some(Command::Run { runbook, confirm }) => {
             let book = crate::headless::runbook::load(&runbook).map_err(|e| eyre!(e))?;
             let (mut session, _fleetwide) =
@@ -272,7 +268,7 @@ async fn get_cmd(
 }
 
 /// `C/H/USER[/SERVER]`, or `C/H` with `--idle-for`.
-fn stop_request(target: &str, idle_for: Option<&str>) -> Result<Request> {
+fn stop_request(target: &str, idle_for: Option<std::time::Duration>) -> Result<Request> {
     let parts: Vec<&str> = target.split('/').collect();
     let hub = |c: &str, h: &str| crate::fleet::HubRef {
         cluster: c.to_string(),
@@ -280,19 +276,23 @@ fn stop_request(target: &str, idle_for: Option<&str>) -> Result<Request> {
         release: None,
     };
     match (parts.as_slice(), idle_for) {
-        ([c, h], Some(d)) => Ok(Request::StopIdle {
+        ([c, h], Some(idle_for)) => Ok(Request::StopIdle {
             hub: hub(c, h),
-            idle_for: parse_duration(d).map_err(|e| eyre!("--idle-for {e}"))?,
+            idle_for,
         }),
-        ([c, h, u], None) => Ok(Request::StopServer {
-            hub: hub(c, h),
-            user: u.to_string(),
-            server: String::new(),
+        ([c, h, u], None) => Ok(Request::StopServers {
+            servers: vec![ServerRef {
+                hub: hub(c, h),
+                user: u.to_string(),
+                server: String::new(),
+            }],
         }),
-        ([c, h, u, s], None) => Ok(Request::StopServer {
-            hub: hub(c, h),
-            user: u.to_string(),
-            server: s.to_string(),
+        ([c, h, u, s], None) => Ok(Request::StopServers {
+            servers: vec![ServerRef {
+                hub: hub(c, h),
+                user: u.to_string(),
+                server: s.to_string(),
+            }],
         }),
         _ => Err(eyre!(
             "{target:?}: expected CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for"

@@ -23,4 +23,24 @@ pub mod exit {
     pub const REFUSED: i32 = 4;
     /// Conflict or failed precondition.
     pub const CONFLICT: i32 = 5;
+
+    use crate::action::{ActionError, ResolveError};
+
+    /// The exit code of an action that did not happen, by its kind.
+    pub fn for_action(e: &ActionError) -> i32 {
+        match e {
+            ActionError::Refused(_) | ActionError::NotConfirmed => REFUSED,
+            ActionError::Conflict(_) | ActionError::Precondition(_) => CONFLICT,
+            ActionError::Unreachable(_) | ActionError::Failed(_) => ERROR,
+        }
+    }
+
+    /// The exit code of a request that resolved to no action, by its kind.
+    pub fn for_resolve(e: &ResolveError) -> i32 {
+        match e {
+            ResolveError::NothingToDo(_) => OK,
+            ResolveError::Ambiguous(_) | ResolveError::Invalid(_) => USAGE,
+            ResolveError::NotFound(_) => CONFLICT,
+        }
+    }
 }

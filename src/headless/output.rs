@@ -94,23 +94,14 @@ pub fn write_rows<R: TableRow>(
     }
 }
 
-/// Replaces control characters so cluster-provided text cannot drive the terminal.
+/// Text from a cluster made safe for a table cell (the one sanitizer, as the console uses).
 pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    hubdeck_core::text::sanitize(s).into_owned()
 }
 
-/// "3m", "2h", "5d": age of a timestamp, as kubectl prints it.
+/// "3m", "2h", "5d": the one age formatter, as kubectl prints ages.
 pub fn age(since: Option<Timestamp>, now: Timestamp) -> String {
-    let Some(t) = since else { return "-".into() };
-    let secs = now.duration_since(t).as_secs().max(0);
-    match secs {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86400),
-    }
+    hubdeck_core::text::age(now, since)
 }
 
 fn opt(s: &Option<String>) -> String {

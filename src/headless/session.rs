@@ -77,7 +77,7 @@ impl Session {
 
     /// The action runner over this session's clients.
     pub fn runner(&self, readonly: bool, audit: crate::action::AuditLog) -> crate::action::Runner {
-        crate::action::Runner::new(self.clients.clone(), readonly, audit)
+        crate::kube::executor::runner(self.clients.clone(), readonly, audit)
             .with_hub_api(self.sources.hub_api.clone())
             .with_silencer(self.sources.silencer.clone())
     }

@@ -1,7 +1,9 @@
-//! The Kubernetes calls actions make: access reviews, precondition reads and the mutations.
-//! Only `action::Runner` calls these.
+//! The Kubernetes side of the action layer: [`KubeActions`] implements the core's
+//! `KubeExecutor` (access reviews, precondition reads, the mutations, reading a hub's config)
+//! over the fleet's clients, and [`runner`] wires it into an action `Runner`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -13,10 +15,119 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
 
+use super::clients::{ClientCache, identity};
 use super::mapping::{RESTARTED_AT_ANNOTATION, z2jh_identity};
 use super::watch::one_line;
-use crate::action::{Action, ActionError, ApiCall};
-use crate::fleet::{Component, HubId};
+use crate::action::{
+    Action, ActionError, ApiCall, AuditLog, ClusterAccess, HubConfig, KubeExecutor, Pending, Runner,
+};
+use crate::fleet::{ClusterId, Component, HubId, WorkloadKind};
+
+/// Acts on the clusters of a client cache.
+pub struct KubeActions {
+    clients: Arc<ClientCache>,
+}
+
+impl KubeActions {
+    /// Actions through these clients.
+    pub fn new(clients: Arc<ClientCache>) -> Self {
+        Self { clients }
+    }
+
+    async fn client(&self, cluster: &ClusterId) -> Result<Client, ActionError> {
+        self.clients
+            .client(cluster)
+            .await
+            .map_err(|e| ActionError::Unreachable(format!("cluster {cluster}: {e}")))
+    }
+}
+
+/// An action runner over every cluster of `clients`; `readonly` refuses every action.
+pub fn runner(clients: Arc<ClientCache>, readonly: bool, audit: AuditLog) -> Runner {
+    let access: HashMap<ClusterId, ClusterAccess> = clients
+        .targets()
+        .map(|t| {
+            let access = ClusterAccess {
+                context: t.context.clone(),
+                identity: identity(t),
+                readonly: t.readonly,
+            };
+            (ClusterId::new(t.name.as_str()), access)
+        })
+        .collect();
+    Runner::new(access, Arc::new(KubeActions::new(clients)), readonly, audit)
+}
+
+impl KubeExecutor for KubeActions {
+    fn access_review<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        call: &'a ApiCall,
+    ) -> Pending<'a, Option<String>> {
+        Box::pin(async move { access_review(&self.client(cluster).await?, call).await })
+    }
+
+    fn precondition<'a>(&'a self, action: &'a Action) -> Pending<'a, ()> {
+        Box::pin(async move { precondition(&self.client(&action.cluster()).await?, action).await })
+    }
+
+    fn restart<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        deployment: &'a str,
+    ) -> Pending<'a, String> {
+        Box::pin(async move { restart(&self.client(cluster).await?, namespace, deployment).await })
+    }
+
+    fn scale<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        kind: WorkloadKind,
+        namespace: &'a str,
+        name: &'a str,
+        replicas: u32,
+    ) -> Pending<'a, String> {
+        Box::pin(async move {
+            let c = self.client(cluster).await?;
+            match kind {
+                WorkloadKind::Deployment => {
+                    scale::<Deployment>(&c, namespace, name, replicas).await
+                }
+                WorkloadKind::StatefulSet => {
+                    scale::<StatefulSet>(&c, namespace, name, replicas).await
+                }
+            }
+        })
+    }
+
+    fn delete_pod<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        pod: &'a str,
+    ) -> Pending<'a, String> {
+        Box::pin(async move { delete_pod(&self.client(cluster).await?, namespace, pod).await })
+    }
+
+    fn write_values<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        secret: &'a str,
+        resource_version: &'a str,
+        values: &'a str,
+    ) -> Pending<'a, String> {
+        Box::pin(async move {
+            let c = self.client(cluster).await?;
+            write_values(&c, namespace, secret, resource_version, values).await
+        })
+    }
+
+    fn read_values<'a>(&'a self, hub: &'a HubId) -> Pending<'a, HubConfig> {
+        Box::pin(async move { read_values(&self.client(&hub.cluster).await?, hub).await })
+    }
+}
 
 fn failed(e: kube::Error) -> ActionError {
     match &e {
@@ -28,7 +139,7 @@ fn failed(e: kube::Error) -> ActionError {
 }
 
 /// Asks the API server whether the current identity may make `call`; Some(reason) if not.
-pub async fn access_review(client: &Client, call: &ApiCall) -> Result<Option<String>, ActionError> {
+async fn access_review(client: &Client, call: &ApiCall) -> Result<Option<String>, ActionError> {
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
             resource_attributes: Some(ResourceAttributes {
@@ -78,7 +189,7 @@ fn expect_component(
 }
 
 /// Checks that what the action targets still is what the person saw.
-pub async fn precondition(client: &Client, action: &Action) -> Result<(), ActionError> {
+async fn precondition(client: &Client, action: &Action) -> Result<(), ActionError> {
     match action {
         Action::RestartHub { hub, deployment } | Action::RestartProxy { hub, deployment } => {
             let d = Api::<Deployment>::namespaced(client.clone(), &hub.key.namespace)
@@ -182,7 +293,7 @@ fn replicas_as_expected(
 }
 
 /// Rollout restart: the same patch `kubectl rollout restart` sends.
-pub async fn restart(
+async fn restart(
     client: &Client,
     namespace: &str,
     deployment: &str,
@@ -203,7 +314,7 @@ pub async fn restart(
 }
 
 /// Sets replicas of a Deployment or StatefulSet through its scale subresource.
-pub async fn scale<K>(
+async fn scale<K>(
     client: &Client,
     namespace: &str,
     name: &str,
@@ -230,11 +341,7 @@ where
 }
 
 /// Deletes a user pod gracefully.
-pub async fn delete_pod(
-    client: &Client,
-    namespace: &str,
-    pod: &str,
-) -> Result<String, ActionError> {
+async fn delete_pod(client: &Client, namespace: &str, pod: &str) -> Result<String, ActionError> {
     Api::<Pod>::namespaced(client.clone(), namespace)
         .delete(pod, &DeleteParams::default())
         .await
@@ -243,7 +350,7 @@ pub async fn delete_pod(
 }
 
 /// Writes values.yaml into the hub Secret only if it is still at `resource_version`.
-pub async fn write_values(
+async fn write_values(
     client: &Client,
     namespace: &str,
     secret: &str,
@@ -269,19 +376,8 @@ pub async fn write_values(
     ))
 }
 
-/// The hub's config as the hub reads it: values.yaml of the hub Secret, found by labels.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HubConfig {
-    /// Secret name.
-    pub secret: String,
-    /// resourceVersion read.
-    pub resource_version: String,
-    /// values.yaml text.
-    pub values: String,
-}
-
 /// Reads the hub Secret's values.yaml.
-pub async fn read_values(client: &Client, hub: &HubId) -> Result<HubConfig, ActionError> {
+async fn read_values(client: &Client, hub: &HubId) -> Result<HubConfig, ActionError> {
     let api = Api::<Secret>::namespaced(client.clone(), &hub.key.namespace);
     let selector = format!("component=hub,release={}", hub.key.release);
     let list = api

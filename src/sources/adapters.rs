@@ -6,15 +6,37 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
-use crate::action::{HubStopper, Matcher, Silencer};
-use crate::alerts::{self, AlertmanagerClient, SilenceSpec};
+use crate::action::{ActionError, HubStopper, Matcher, Pending, Silencer};
+use crate::alerts::{self, AlertmanagerClient, AlertsError, SilenceSpec};
 use crate::fleet::{ClusterId, HubId};
-use crate::hubapi::{HubSource, StopOutcome};
+use crate::hubapi::{HubApiError, HubSource, StopOutcome};
 use crate::kube::ClientCache;
+
+/// A hub API's failure as the action layer's kind: a rejected token or a forbidden call is a
+/// refusal (exit 4), never a reason to fall back to deleting the pod.
+fn hub_api_error(e: HubApiError) -> ActionError {
+    match e {
+        HubApiError::Unauthorized { .. } | HubApiError::Forbidden { .. } => {
+            ActionError::Refused(e.to_string())
+        }
+        HubApiError::Unreachable { .. } => ActionError::Unreachable(e.to_string()),
+        _ => ActionError::Failed(e.to_string()),
+    }
+}
+
+/// An Alertmanager's failure as the action layer's kind.
+fn alerts_error(e: AlertsError) -> ActionError {
+    match &e {
+        AlertsError::Unreachable { .. } => ActionError::Unreachable(e.to_string()),
+        AlertsError::Http {
+            status: 401 | 403, ..
+        } => ActionError::Refused(e.to_string()),
+        AlertsError::SilenceNotFound { .. } => ActionError::Precondition(e.to_string()),
+        _ => ActionError::Failed(e.to_string()),
+    }
+}
 
 /// Per cluster, what wakes its Alertmanager poller before the interval is up: a silence made
 /// or expired shows as such at once, not a poll interval later.
@@ -54,13 +76,18 @@ impl HubApis {
         }
     }
 
-    async fn stop_server(&self, hub: &HubId, user: &str, server: &str) -> Result<String, String> {
+    async fn stop_server(
+        &self,
+        hub: &HubId,
+        user: &str,
+        server: &str,
+    ) -> Result<String, ActionError> {
         let source = self
             .lock()
             .get(hub)
             .map(|(s, _)| s.clone())
-            .ok_or_else(|| format!("hub API of {hub} is not known"))?;
-        let client = source.connect(hub).await.map_err(|e| e.to_string())?;
+            .ok_or_else(|| ActionError::Precondition(format!("hub API of {hub} is not known")))?;
+        let client = source.connect(hub).await.map_err(hub_api_error)?;
         let name = if server.is_empty() {
             user.to_string()
         } else {
@@ -69,10 +96,13 @@ impl HubApis {
         match client.stop_server(user, server).await {
             Ok(StopOutcome::Stopped) => Ok(format!("{name}: stopped through the hub API")),
             Ok(StopOutcome::Stopping) => Ok(format!("{name}: the hub is stopping it")),
-            Ok(StopOutcome::NotFound { message } | StopOutcome::Refused { message }) => {
-                Err(format!("hub API: {message}"))
-            }
-            Err(e) => Err(e.to_string()),
+            Ok(StopOutcome::NotFound { message }) => Err(ActionError::Precondition(format!(
+                "{name}: hub API of {hub}: {message}"
+            ))),
+            Ok(StopOutcome::Refused { message }) => Err(ActionError::Refused(format!(
+                "{name}: hub API of {hub}: {message}"
+            ))),
+            Err(e) => Err(hub_api_error(e)),
         }
     }
 }
@@ -84,64 +114,55 @@ impl HubStopper for HubApis {
         self.lock().get(hub).is_some_and(|(_, ok)| *ok)
     }
 
-    fn stop<'a>(
-        &'a self,
-        hub: &'a HubId,
-        user: &'a str,
-        server: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        self.stop_server(hub, user, server).boxed()
+    fn stop<'a>(&'a self, hub: &'a HubId, user: &'a str, server: &'a str) -> Pending<'a, String> {
+        Box::pin(self.stop_server(hub, user, server))
     }
 }
 
 /// Silences through each cluster's Alertmanager, reached like the alert poller reaches it.
-pub(super) struct Alertmanagers {
+pub struct Alertmanagers {
     pub(super) clients: Arc<ClientCache>,
     pub(super) nudges: Nudges,
 }
 
 impl Alertmanagers {
-    async fn client(&self, cluster: &ClusterId) -> Result<AlertmanagerClient, String> {
+    async fn client(&self, cluster: &ClusterId) -> Result<AlertmanagerClient, ActionError> {
         let target = self
             .clients
             .target(cluster)
-            .ok_or_else(|| format!("unknown cluster {cluster}"))?;
+            .ok_or_else(|| ActionError::Precondition(format!("unknown cluster {cluster}")))?;
         if let Some(url) = &target.alertmanager_url {
-            return AlertmanagerClient::at_url(cluster, url).map_err(|e| e.to_string());
+            return AlertmanagerClient::at_url(cluster, url).map_err(alerts_error);
         }
-        let kube = self.clients.client(cluster).await?;
+        let kube = self
+            .clients
+            .client(cluster)
+            .await
+            .map_err(|e| ActionError::Unreachable(format!("cluster {cluster}: {e}")))?;
         match alerts::discover_alertmanager(&kube).await {
             Ok(Some(service)) => Ok(AlertmanagerClient::via_service(cluster, kube, service)),
-            Ok(None) => Err(format!("cluster {cluster} has no Alertmanager")),
-            Err(e) => Err(e.to_string()),
+            Ok(None) => Err(ActionError::Precondition(format!(
+                "cluster {cluster} has no Alertmanager"
+            ))),
+            Err(e) => Err(alerts_error(e)),
         }
+    }
+
+    /// Every silence the cluster's Alertmanager keeps (a read, for listings).
+    pub async fn list(&self, cluster: &ClusterId) -> Result<Vec<alerts::Silence>, ActionError> {
+        let client = self.client(cluster).await?;
+        client.silences().await.map_err(alerts_error)
     }
 }
 
 impl Silencer for Alertmanagers {
-    fn list<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-    ) -> BoxFuture<'a, Result<Vec<alerts::Silence>, String>> {
-        async move {
+    fn expire<'a>(&'a self, cluster: &'a ClusterId, id: &'a str) -> Pending<'a, ()> {
+        Box::pin(async move {
             let client = self.client(cluster).await?;
-            client.silences().await.map_err(|e| e.to_string())
-        }
-        .boxed()
-    }
-
-    fn expire<'a>(
-        &'a self,
-        cluster: &'a ClusterId,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<(), String>> {
-        async move {
-            let client = self.client(cluster).await?;
-            client.expire_silence(id).await.map_err(|e| e.to_string())?;
+            client.expire_silence(id).await.map_err(alerts_error)?;
             nudge_for(&self.nudges, cluster).notify_one();
             Ok(())
-        }
-        .boxed()
+        })
     }
 
     fn silence<'a>(
@@ -151,8 +172,8 @@ impl Silencer for Alertmanagers {
         duration: Duration,
         author: &'a str,
         comment: &'a str,
-    ) -> BoxFuture<'a, Result<String, String>> {
-        async move {
+    ) -> Pending<'a, String> {
+        Box::pin(async move {
             let client = self.client(cluster).await?;
             let spec = SilenceSpec {
                 matchers: matchers
@@ -164,13 +185,9 @@ impl Silencer for Alertmanagers {
                 created_by: author.to_string(),
                 comment: comment.to_string(),
             };
-            let id = client
-                .create_silence(&spec)
-                .await
-                .map_err(|e| e.to_string())?;
+            let id = client.create_silence(&spec).await.map_err(alerts_error)?;
             nudge_for(&self.nudges, cluster).notify_one();
             Ok(id)
-        }
-        .boxed()
+        })
     }
 }

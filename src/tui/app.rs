@@ -132,7 +132,7 @@ impl App {
     /// Starts the action a mutation intent asks for: builds it from the fleet model, then a
     /// prompt or the confirm dialog. Nothing is sent before the person confirms.
     pub fn begin_action(&mut self, command: Command, target: Target) {
-        self.actions.begin(command, &target, &self.fleet);
+        self.actions.begin(command, &target, &self.fleet, self.now);
         self.take_action_notices();
     }
 

@@ -199,16 +199,20 @@ impl App {
             PaletteAction::Pane(cmd) => return self.run_command(cmd),
             PaletteAction::Theme(name) => self.switch_theme(&name),
             PaletteAction::Hub(id) => self.jump_to_hub(id),
-            PaletteAction::StopIdle(arg) => self.stop_idle(&arg),
+            PaletteAction::StopIdle(arg) => return self.stop_idle(&arg),
         }
         Intent::Redraw
     }
 
-    /// `stop-idle 8h` from the palette: servers of the selected hub idle for longer than that.
-    fn stop_idle(&mut self, arg: &str) {
-        let older_than = match super::actions::build::parse_duration(arg) {
+    /// `stop-idle 8h` from the palette: servers of the selected hub idle for longer than that,
+    /// through the same mutation path (and read-only check) as every key.
+    fn stop_idle(&mut self, arg: &str) -> Intent {
+        let idle_for = match hubdeck_core::duration::parse(arg) {
             Ok(d) => d,
-            Err(e) => return self.notify(format!("stop-idle: {e}"), true),
+            Err(e) => {
+                self.notify(format!("stop-idle: {e}"), true);
+                return Intent::Redraw;
+            }
         };
         let ctx = Ctx {
             fleet: &self.fleet,
@@ -221,17 +225,13 @@ impl App {
             .selection(&ctx)
             .and_then(|t| t.hub().cloned());
         let Some(hub) = hub else {
-            return self.notify(
+            self.notify(
                 "stop-idle: select a hub (or one of its servers) first",
                 true,
             );
+            return Intent::Redraw;
         };
-        if self.readonly {
-            return self.notify(format!("read-only: stop-idle on hub {hub} refused"), true);
-        }
-        self.actions
-            .begin_stop_idle(&hub, older_than, &self.fleet, self.now);
-        self.take_action_notices();
+        self.mutation(Command::StopServer, Target::IdleServers { hub, idle_for })
     }
 
     /// Shows a hub's servers, with the fleet's hub list (hub selected) one Esc away.

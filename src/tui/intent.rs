@@ -44,6 +44,13 @@ pub enum Target {
     },
     /// Several user servers (the marked rows), as (server, pod).
     Servers(Vec<(ServerId, ObjectKey)>),
+    /// The servers of a hub idle for longer than a duration (the palette's `stop-idle 8h`).
+    IdleServers {
+        /// Their hub.
+        hub: HubId,
+        /// Idle threshold.
+        idle_for: std::time::Duration,
+    },
     /// A firing alert.
     Alert {
         /// Its cluster.
@@ -65,6 +72,7 @@ impl Target {
             Target::Hub(h) => Some(h),
             Target::Server { server, .. } => Some(&server.hub),
             Target::Servers(list) => list.first().map(|(s, _)| &s.hub),
+            Target::IdleServers { hub, .. } => Some(hub),
             Target::Alert { hub, .. } => hub.as_ref(),
         }
     }
@@ -76,6 +84,7 @@ impl Target {
             Command::StopServer => match self {
                 Target::Server { .. } => Ok(self.clone()),
                 Target::Servers(list) if !list.is_empty() => Ok(self.clone()),
+                Target::IdleServers { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select a user server")),
             },
             Command::SilenceAlert => match self {
@@ -101,6 +110,11 @@ impl fmt::Display for Target {
             Target::Hub(h) => write!(f, "hub {h}"),
             Target::Server { server, .. } => write!(f, "server {server}"),
             Target::Servers(list) => write!(f, "{} marked servers", list.len()),
+            Target::IdleServers { hub, idle_for } => write!(
+                f,
+                "servers of hub {hub} idle for more than {}",
+                hubdeck_core::duration::humanize(*idle_for)
+            ),
             Target::Alert { cluster, name, .. } => write!(f, "alert {name} on {cluster}"),
         }
     }

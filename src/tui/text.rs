@@ -1,71 +1,11 @@
-//! Text that reaches the terminal: sanitising strings from clusters, fitting them to a display
-//! width, and short human figures (ages, sizes).
+//! Text that reaches the terminal: fitting (sanitized) strings to a display width, and short
+//! human figures (sizes). Sanitizing and ages are the core's, re-exported here.
 
 use std::borrow::Cow;
 
-use jiff::Timestamp;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-/// Characters that must never reach the terminal: C0/C1 controls, DEL, and the bidi controls
-/// that can reorder what a person reads ("Trojan Source").
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Strips escape sequences (CSI, OSC, and other ESC sequences) and control characters from a
-/// string that came from a cluster; tabs become spaces. Borrows when nothing needs removing.
-pub fn sanitize(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                // CSI: parameters and intermediates up to a final byte in @..~
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC, DCS, SOS, PM, APC: up to BEL or ST (ESC \)
-                Some(']' | 'P' | 'X' | '^' | '_') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                // Two-character sequences (ESC c, ESC 7, ...) and charset selections
-                Some('(' | ')' | '*' | '+' | '#' | '%') => {
-                    chars.next();
-                }
-                _ => {}
-            },
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            '\t' => out.push_str("    "),
-            c if is_unsafe(c) => {}
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
+pub use hubdeck_core::text::{age, sanitize};
 
 /// Display width of a (sanitised) string.
 pub fn width(s: &str) -> usize {
@@ -94,20 +34,6 @@ pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
     }
     out.push('…');
     Cow::Owned(out)
-}
-
-/// A short age: `42s`, `5m`, `3h`, `2d` (`-` when unknown, `0s` for the future).
-pub fn age(now: Timestamp, then: Option<Timestamp>) -> String {
-    let Some(then) = then else {
-        return "-".into();
-    };
-    let secs = now.duration_since(then).as_secs().max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 * 2 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
 }
 
 /// Memory for tables: `512Mi`, `2.0Gi`.
@@ -155,14 +81,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escape_sequences_and_controls_are_stripped() {
-        let dirty = "\u{1b}[31mred\u{1b}[0m \u{1b}]0;pwned\u{7}title \u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ bell\u{7} cr\r nul\0 \u{202e}evil";
-        assert_eq!(sanitize(dirty), "red title link bell cr nul evil");
-        assert!(matches!(sanitize("plain ünïcode 漢字"), Cow::Borrowed(_)));
-        assert_eq!(sanitize("a\tb"), "a    b");
-    }
-
-    #[test]
     fn long_and_wide_strings_fit_their_column() {
         assert_eq!(fit("jupyterhub-staging", 8), "jupyter…");
         assert_eq!(fit("short", 8), "short");
@@ -173,13 +91,7 @@ mod tests {
     }
 
     #[test]
-    fn ages_and_sizes_are_short() {
-        let now = Timestamp::from_second(100_000).unwrap();
-        let ago = |s: i64| Some(Timestamp::from_second(100_000 - s).unwrap());
-        assert_eq!(age(now, ago(5)), "5s");
-        assert_eq!(age(now, ago(300)), "5m");
-        assert_eq!(age(now, ago(7200)), "2h");
-        assert_eq!(age(now, None), "-");
+    fn sizes_are_short() {
         assert_eq!(bytes(2 << 30), "2.0Gi");
         assert_eq!(bytes(512 << 20), "512Mi");
         assert_eq!(cpu(500), "500m");

@@ -39,7 +39,7 @@ impl Console {
         let shutdown = CancellationToken::new();
         let feeds = Feeds::new(kube::start(&clients, &shutdown));
         let state = tempfile::tempdir().expect("temp dir");
-        let runner = Arc::new(Runner::new(
+        let runner = Arc::new(hubdeck::kube::executor::runner(
             clients,
             readonly,
             AuditLog::new(state.path().join("audit.jsonl")),

@@ -1,5 +1,21 @@
 //! hubdeck's core: what the fleet is and what may be done to it, with no I/O.
+//!
+//! - [`fleet`]: ids, the small structs watchers map Kubernetes objects into, the store that
+//!   applies `FleetUpdate`s, derived health and alerts, the change log.
+//! - [`action`]: the action model, its plans, the one resolver every front end calls, and the
+//!   traits (ports) the application implements to run actions against clusters.
+//! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
+//!   clusters, the one age formatter.
+//!
+//! This crate depends on no async runtime, Kubernetes client, network or terminal crate; the
+//! build enforces the layering the rest of hubdeck is arranged around.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod duration;
+pub mod fleet;
+pub mod text;

@@ -22,7 +22,11 @@ use jiff::Timestamp;
 use steps::hub_ref;
 pub use steps::{Runbook, Step, load};
 
-use super::act::{self, Request, parse_duration};
+use crate::action::{Request, ResolveError, effect_visible, find_hub, resolve};
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
+}
 use super::get::{Filter, Kind, get};
 use super::output::Format;
 use super::session::Session;
@@ -51,7 +55,7 @@ impl WaitFor {
     }
 
     fn holds(&self, fleet: &Fleet) -> bool {
-        let Ok(h) = act::find_hub(fleet, &self.hub) else {
+        let Ok(h) = find_hub(fleet, &self.hub) else {
             return false;
         };
         let rolled_out = |c| {
@@ -164,13 +168,17 @@ pub async fn run(
                     let r = request.clone();
                     session
                         .wait_for(Duration::from_secs(10), |f| {
-                            act::resolve(f, &r, Timestamp::now()).is_ok()
+                            resolve(f, &r, Timestamp::now()).is_ok()
                         })
                         .await;
                 }
-                let action = match act::resolve(&session.fleet, &request, Timestamp::now()) {
+                let action = match resolve(&session.fleet, &request, Timestamp::now()) {
                     Ok(a) => a,
-                    Err(e) => return fail(out, &e, super::exit::CONFLICT),
+                    Err(ResolveError::NothingToDo(why)) => {
+                        writeln!(out, "  nothing to do: {why}")?;
+                        continue;
+                    }
+                    Err(e) => return fail(out, &e.to_string(), super::exit::for_resolve(&e)),
                 };
                 let started = Timestamp::now();
                 let outcome = runner.execute(&action, mode).await;
@@ -180,12 +188,12 @@ pub async fn run(
                             writeln!(out, "  {m}")?;
                         }
                     }
-                    Err(e) => return fail(out, &e.to_string(), e.exit_code()),
+                    Err(e) => return fail(out, &e.to_string(), super::exit::for_action(e)),
                 }
                 if mode == Mode::Run
                     && !session
                         .wait_for(Duration::from_secs(30), |f| {
-                            act::effect_visible(f, &action, started)
+                            effect_visible(f, &action, started)
                         })
                         .await
                 {

@@ -6,8 +6,12 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::WaitFor;
+use crate::action::{Request, ServerRef};
 use crate::fleet::HubRef;
-use crate::headless::act::{Request, parse_duration};
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
+}
 
 /// A runbook file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -216,10 +220,12 @@ impl Step {
                 user: Some(user),
                 server,
                 idle_for: None,
-            } => Request::StopServer {
-                hub: hub_ref(hub)?,
-                user: user.clone(),
-                server: server.clone(),
+            } => Request::StopServers {
+                servers: vec![ServerRef {
+                    hub: hub_ref(hub)?,
+                    user: user.clone(),
+                    server: server.clone(),
+                }],
             },
             Step::Stop {
                 hub,

@@ -1,15 +1,13 @@
-//! From what a person selected to an [`Action`] value. Object names come from the fleet model
-//! (workloads discovered by labels), never from a guess; replicas the model shows become the
-//! action's precondition.
+//! From what a person selected to an [`Action`] value. The console only gathers the request
+//! (a selection, and what a prompt asks for); the core's `resolve` binds it to the model, the
+//! same function the CLI and runbooks call, so a key and a command give the same action.
 
-use std::time::Duration;
+use jiff::Timestamp;
 
-use jiff::{SignedDuration, Timestamp};
-
-use crate::action::{Action, Matcher, ServerTarget};
+use crate::action::{Action, Request, ResolveError, ServerRef, resolve};
 use crate::config::keymap::Command;
 use crate::fleet::{
-    AlertOrigin, ClusterId, Component, Fleet, HubId, HubState, ObjectKey, ServerId, Workload,
+    AlertOrigin, ClusterId, Component, Fleet, HubId, HubRef, ObjectKey, ServerId, WorkloadKind,
 };
 
 use super::super::app::Target;
@@ -34,8 +32,6 @@ pub enum Begin {
         hub: HubId,
         /// Hub or placeholders.
         what: ScaleWhat,
-        /// Deployment or StatefulSet name, as discovered.
-        name: String,
         /// Replicas the model shows now.
         current: Option<u32>,
     },
@@ -43,156 +39,145 @@ pub enum Begin {
     Silence {
         /// Cluster of the Alertmanager.
         cluster: ClusterId,
-        /// Alert name.
+        /// Alert name, for the prompt's title.
         alert: String,
-        /// Matchers from the alert's labels.
-        matchers: Vec<Matcher>,
+        /// The alert's fingerprint: what the request names.
+        fingerprint: String,
     },
     /// The hub's values.yaml must be read first.
     ReadConfig(HubId),
 }
 
-/// Works out the action for `command` on `target` from the fleet model, or why it cannot be.
-pub fn begin(command: Command, target: &Target, fleet: &Fleet) -> Result<Begin, String> {
-    let hub_of = |t: &Target| -> Result<(&HubState, HubId), String> {
+/// Why a command cannot go on, and whether that is an error or just nothing to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotNow {
+    /// One line for the status bar.
+    pub message: String,
+    /// Shown as an error (else as a notice).
+    pub error: bool,
+}
+
+impl NotNow {
+    fn error(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            error: true,
+        }
+    }
+}
+
+impl From<ResolveError> for NotNow {
+    fn from(e: ResolveError) -> Self {
+        Self {
+            error: !matches!(e, ResolveError::NothingToDo(_)),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Binds a request the console gathered to the model.
+pub fn bind(fleet: &Fleet, request: &Request, now: Timestamp) -> Result<Action, NotNow> {
+    resolve(fleet, request, now).map_err(NotNow::from)
+}
+
+/// Works out what `command` on `target` needs next, or why it cannot be.
+pub fn begin(
+    command: Command,
+    target: &Target,
+    fleet: &Fleet,
+    now: Timestamp,
+) -> Result<Begin, NotNow> {
+    let hub_of = |t: &Target| -> Result<HubId, NotNow> {
         let id = t
             .hub()
             .cloned()
-            .ok_or_else(|| format!("{}: select a hub", command.name()))?;
-        let hub = fleet
-            .hub(&id)
-            .ok_or_else(|| format!("hub {id} is not in the fleet any more"))?;
-        Ok((hub, id))
+            .ok_or_else(|| NotNow::error(format!("{}: select a hub", command.name())))?;
+        if fleet.hub(&id).is_none() {
+            return Err(NotNow::error(format!(
+                "hub {id} is not in the fleet any more"
+            )));
+        }
+        Ok(id)
     };
-    fn workload<'h>(
-        hub: &'h HubState,
-        c: Component,
-        what: &str,
-        command: Command,
-    ) -> Result<&'h Workload, String> {
-        hub.workload(c).ok_or_else(|| {
-            format!(
-                "{}: no {what} found by labels for hub {}",
-                command.name(),
-                hub.id
-            )
-        })
-    }
     match command {
         Command::RestartHub | Command::RestartProxy => {
-            let (hub, id) = hub_of(target)?;
-            Ok(Begin::Ready(if command == Command::RestartHub {
-                Action::RestartHub {
-                    deployment: workload(hub, Component::Hub, "hub Deployment", command)?
-                        .key
-                        .name
-                        .to_string(),
-                    hub: id,
-                }
-            } else {
-                Action::RestartProxy {
-                    deployment: workload(hub, Component::Proxy, "proxy Deployment", command)?
-                        .key
-                        .name
-                        .to_string(),
-                    hub: id,
-                }
-            }))
+            let request = Request::Restart {
+                hub: HubRef::from(&hub_of(target)?),
+                proxy: command == Command::RestartProxy,
+            };
+            bind(fleet, &request, now).map(Begin::Ready)
         }
         Command::ScaleHub | Command::ScalePlaceholders => {
-            let (hub, id) = hub_of(target)?;
-            let (what, w) = if command == Command::ScaleHub {
-                (
-                    ScaleWhat::Hub,
-                    workload(hub, Component::Hub, "hub Deployment", command)?,
-                )
+            let id = hub_of(target)?;
+            let (what, component, kind) = if command == Command::ScaleHub {
+                (ScaleWhat::Hub, Component::Hub, WorkloadKind::Deployment)
             } else {
                 (
                     ScaleWhat::Placeholders,
-                    workload(
-                        hub,
-                        Component::UserPlaceholder,
-                        "user-placeholder StatefulSet",
-                        command,
-                    )?,
+                    Component::UserPlaceholder,
+                    WorkloadKind::StatefulSet,
                 )
             };
+            let current = fleet
+                .hub(&id)
+                .and_then(|h| {
+                    h.workloads
+                        .iter()
+                        .find(|w| w.component == component && w.kind == kind)
+                })
+                .map(|w| w.desired);
+            if current.is_none() {
+                // The resolver says what is missing, as it would for the CLI.
+                let request = scale_request(&id, what, 0);
+                bind(fleet, &request, now)?;
+            }
             Ok(Begin::Replicas {
                 hub: id,
                 what,
-                name: w.key.name.to_string(),
-                current: Some(w.desired),
+                current,
             })
         }
-        Command::EditConfig => hub_of(target).map(|(_, id)| Begin::ReadConfig(id)),
+        Command::EditConfig => hub_of(target).map(Begin::ReadConfig),
         Command::StopServer => {
-            let servers: Vec<ServerTarget> = match target {
-                Target::Server { server, pod } => vec![server_target(server, pod)],
-                Target::Servers(list) => list.iter().map(|(s, p)| server_target(s, p)).collect(),
-                _ => return Err("stop-server: select a user server".into()),
+            let servers: Vec<ServerRef> = match target {
+                Target::Server { server, pod } => vec![server_ref(server, pod)],
+                Target::Servers(list) => list.iter().map(|(s, p)| server_ref(s, p)).collect(),
+                Target::IdleServers { hub, idle_for } => {
+                    let request = Request::StopIdle {
+                        hub: HubRef::from(hub),
+                        idle_for: *idle_for,
+                    };
+                    return bind(fleet, &request, now).map(Begin::Ready);
+                }
+                _ => return Err(NotNow::error("stop-server: select a user server")),
             };
-            stop(servers).map(Begin::Ready)
+            bind(fleet, &Request::StopServers { servers }, now).map(Begin::Ready)
         }
         Command::SilenceAlert => silence(target, fleet),
-        other => Err(format!("{} is not a cluster action", other.name())),
+        other => Err(NotNow::error(format!(
+            "{} is not a cluster action",
+            other.name()
+        ))),
     }
 }
 
-fn server_target(server: &ServerId, pod: &ObjectKey) -> ServerTarget {
-    ServerTarget {
-        id: server.clone(),
-        namespace: pod.namespace.to_string(),
-        pod: pod.name.to_string(),
+fn server_ref(server: &ServerId, _pod: &ObjectKey) -> ServerRef {
+    ServerRef {
+        hub: HubRef::from(&server.hub),
+        user: server.user.to_string(),
+        server: server.server.to_string(),
     }
 }
 
-/// One `StopServers` action; all servers must be on one cluster (one action, one cluster).
-pub fn stop(servers: Vec<ServerTarget>) -> Result<Action, String> {
-    let mut clusters: Vec<&str> = servers.iter().map(|s| s.id.hub.cluster.as_str()).collect();
-    clusters.sort_unstable();
-    clusters.dedup();
-    match clusters.as_slice() {
-        [] => Err("stop-server: no server selected".into()),
-        [_] => Ok(Action::StopServers { servers }),
-        many => Err(format!(
-            "stop-server: the marked servers are on {} clusters ({}); mark servers of one cluster",
-            many.len(),
-            many.join(", ")
-        )),
+fn scale_request(hub: &HubId, what: ScaleWhat, replicas: u32) -> Request {
+    Request::Scale {
+        hub: HubRef::from(hub),
+        placeholders: what == ScaleWhat::Placeholders,
+        replicas,
     }
 }
 
-/// Servers of `hub` idle for longer than `older_than` at `now`: last activity the hub API
-/// reported, else the pod's start time. Oldest first.
-pub fn idle_servers(
-    hub: &HubState,
-    older_than: SignedDuration,
-    now: Timestamp,
-) -> Vec<ServerTarget> {
-    let mut idle: Vec<(Timestamp, ServerTarget)> = hub
-        .servers()
-        .filter_map(|pod| {
-            let owner = pod.owner.as_ref()?;
-            let last = hub
-                .activity_of(pod)
-                .and_then(|a| a.last_activity)
-                .or(pod.started)
-                .or(pod.created)?;
-            (now.duration_since(last) > older_than).then(|| {
-                let id = ServerId {
-                    hub: hub.id.clone(),
-                    user: owner.user.clone(),
-                    server: owner.server.clone(),
-                };
-                (last, server_target(&id, &pod.key))
-            })
-        })
-        .collect();
-    idle.sort_by(|a, b| (a.0, &a.1.pod).cmp(&(b.0, &b.1.pod)));
-    idle.into_iter().map(|(_, s)| s).collect()
-}
-
-fn silence(target: &Target, fleet: &Fleet) -> Result<Begin, String> {
+fn silence(target: &Target, fleet: &Fleet) -> Result<Begin, NotNow> {
     let Target::Alert {
         cluster,
         fingerprint,
@@ -200,7 +185,7 @@ fn silence(target: &Target, fleet: &Fleet) -> Result<Begin, String> {
         ..
     } = target
     else {
-        return Err("silence-alert: select an alert".into());
+        return Err(NotNow::error("silence-alert: select an alert"));
     };
     let alert = fleet
         .cluster(cluster.as_str())
@@ -210,110 +195,54 @@ fn silence(target: &Target, fleet: &Fleet) -> Result<Begin, String> {
                 .chain(c.derived.iter())
                 .find(|a| a.fingerprint == *fingerprint)
         })
-        .ok_or_else(|| format!("alert {name} on {cluster} has resolved"))?;
+        .ok_or_else(|| NotNow::error(format!("alert {name} on {cluster} has resolved")))?;
     if alert.origin == AlertOrigin::Derived {
-        return Err(format!(
+        return Err(NotNow::error(format!(
             "{name} is derived by hubdeck from the cluster state, not an Alertmanager alert: \
              there is nothing to silence"
-        ));
+        )));
     }
     Ok(Begin::Silence {
         cluster: cluster.clone(),
         alert: name.to_string(),
-        matchers: matchers(&alert.labels, name),
+        fingerprint: fingerprint.to_string(),
     })
 }
 
-/// Matchers from an alert's labels: every label but the severity, `alertname` first.
-pub fn matchers(labels: &[(String, String)], name: &str) -> Vec<Matcher> {
-    let mut out = vec![Matcher {
-        name: "alertname".into(),
-        value: name.to_string(),
-    }];
-    out.extend(
-        labels
-            .iter()
-            .filter(|(k, _)| k != "alertname" && k != "severity")
-            .map(|(k, v)| Matcher {
-                name: k.clone(),
-                value: v.clone(),
-            }),
-    );
-    out
-}
-
-/// Parses `8h`, `30m`, `1h30m`, `2d` (jiff's friendly format) into a positive duration.
-pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
-    let text = text.trim();
-    let d: SignedDuration = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (try 30m, 2h, 1h30m, 1d)"))?;
-    if d.is_positive() {
-        Ok(d)
-    } else {
-        Err(format!("{text:?}: the duration must be positive"))
-    }
-}
-
-/// The same as a std duration (silences).
-pub fn to_std(d: SignedDuration) -> Duration {
-    Duration::try_from(d).unwrap_or_default()
-}
-
 /// The action a filled prompt asks for, or what is wrong with the values.
-pub fn from_prompt(begin: &Begin, values: &[String]) -> Result<Action, String> {
+pub fn from_prompt(
+    begin: &Begin,
+    values: &[String],
+    fleet: &Fleet,
+    now: Timestamp,
+) -> Result<Action, NotNow> {
     let value = |i: usize| values.get(i).map(String::as_str).unwrap_or_default();
     match begin {
-        Begin::Replicas {
-            hub,
-            what,
-            name,
-            current,
-        } => {
-            let n: u32 = value(0)
-                .parse()
-                .map_err(|_| format!("{:?} is not a replica count", value(0)))?;
-            if *what == ScaleWhat::Hub && n > 1 {
-                return Err("the hub runs 0 (maintenance) or 1 replica".into());
-            }
-            if *current == Some(n) {
-                return Err(format!(
-                    "{name} already has {n} replica(s): nothing to change"
-                ));
-            }
-            Ok(match what {
-                ScaleWhat::Hub => Action::ScaleHub {
-                    hub: hub.clone(),
-                    deployment: name.clone(),
-                    replicas: n,
-                    expected: *current,
-                },
-                ScaleWhat::Placeholders => Action::ScalePlaceholders {
-                    hub: hub.clone(),
-                    stateful_set: name.clone(),
-                    replicas: n,
-                    expected: *current,
-                },
-            })
+        Begin::Replicas { hub, what, .. } => {
+            let n: u32 = value(0).trim().parse().map_err(|_| {
+                NotNow::error(format!(
+                    "{:?} is not a replica count",
+                    hubdeck_core::text::clip(value(0), 20)
+                ))
+            })?;
+            bind(fleet, &scale_request(hub, *what, n), now)
         }
         Begin::Silence {
             cluster,
-            alert,
-            matchers,
+            fingerprint,
+            ..
         } => {
-            let duration = parse_duration(value(0))?;
-            if value(1).is_empty() {
-                return Err("a comment says why the alert is silenced".into());
-            }
-            Ok(Action::SilenceAlert {
-                cluster: cluster.clone(),
-                alert: alert.clone(),
-                matchers: matchers.clone(),
-                duration: to_std(duration),
+            let duration = hubdeck_core::duration::parse(value(0))
+                .map_err(|e| NotNow::error(e.to_string()))?;
+            let request = Request::Silence {
+                cluster: cluster.to_string(),
+                alert: fingerprint.clone(),
+                duration,
                 comment: value(1).to_string(),
-            })
+            };
+            bind(fleet, &request, now)
         }
         Begin::Ready(a) => Ok(a.clone()),
-        Begin::ReadConfig(hub) => Err(format!("edit-config {hub} needs the editor")),
+        Begin::ReadConfig(hub) => Err(NotNow::error(format!("edit-config {hub} needs the editor"))),
     }
 }

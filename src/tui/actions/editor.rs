@@ -12,10 +12,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_textarea::{CursorMove, TextArea};
 
+use crate::action::HubConfig;
 use crate::action::config_edit::{InvalidYaml, validate};
 use crate::config::theme::{Role, Theme};
 use crate::fleet::HubId;
-use crate::kube::executor::HubConfig;
 
 use super::super::text::{sanitize, wrap};
 

@@ -5,23 +5,36 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::KeyEvent;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::action::config_edit::{edit_action, save_diff, save_recovery};
-use crate::action::{Action, ActionError, Mode, Outcome, Runner, humanize};
+use crate::action::config_edit::{save_diff, save_recovery};
+use crate::action::{Action, ActionError, Mode, Outcome, Request, Runner, humanize};
 use crate::config::keymap::{Command, Context, Key, Keymap};
 use crate::config::theme::Theme;
-use crate::fleet::{Fleet, HubId};
-use crate::kube::executor;
+use crate::fleet::{Fleet, HubId, HubRef};
 
 use super::super::app::Target;
-use super::build::{self, Begin, ScaleWhat};
+use super::build::{self, Begin, NotNow, ScaleWhat};
 use super::dialog::{self, ConfirmDialog, DialogOutcome, Purpose};
 use super::editor::{Editor, EditorOutcome};
 use super::prompt::{Prompt, PromptOutcome};
 use super::{ActionEvent, ActionFlow, Modal, Running, Task, error_line};
+
+/// What the confirm dialog says above the servers a `stop-idle` chose.
+fn idle_note(target: &Target, action: &Action) -> Option<String> {
+    let (Target::IdleServers { hub, idle_for }, Action::StopServers { servers }) = (target, action)
+    else {
+        return None;
+    };
+    Some(format!(
+        "{} server(s) of {hub} idle for more than {} (last activity the hub reported, else the \
+         pod's start time), most idle first:",
+        servers.len(),
+        humanize(*idle_for)
+    ))
+}
 
 impl ActionFlow {
     fn runner(&mut self, what: &str) -> Option<Arc<Runner>> {
@@ -38,50 +51,25 @@ impl ActionFlow {
     }
 
     /// Starts what a mutation command asks for on `target` (already checked by the app).
-    pub fn begin(&mut self, command: Command, target: &Target, fleet: &Fleet) {
+    pub fn begin(&mut self, command: Command, target: &Target, fleet: &Fleet, now: Timestamp) {
         if self
             .runner(&format!("{} on {target}", command.name()))
             .is_none()
         {
             return;
         }
-        match build::begin(command, target, fleet) {
-            Err(why) => self.notify(why, true),
+        match build::begin(command, target, fleet, now) {
+            Err(why) => self.not_now(why),
+            Ok(Begin::Ready(action)) => {
+                let note = idle_note(target, &action);
+                self.confirm(action, Purpose::Plain, note);
+            }
             Ok(b) => self.proceed(b),
         }
     }
 
-    /// Stops the servers of `hub` idle for longer than `older_than`, after the dialog.
-    pub fn begin_stop_idle(
-        &mut self,
-        hub: &HubId,
-        older_than: SignedDuration,
-        fleet: &Fleet,
-        now: Timestamp,
-    ) {
-        if self.runner("stop-idle").is_none() {
-            return;
-        }
-        let Some(state) = fleet.hub(hub) else {
-            return self.notify(format!("hub {hub} is not in the fleet any more"), true);
-        };
-        let idle = build::idle_servers(state, older_than, now);
-        let span = humanize(build::to_std(older_than));
-        if idle.is_empty() {
-            return self.notify(
-                format!("no server of {hub} idle for more than {span}"),
-                false,
-            );
-        }
-        let note = format!(
-            "{} server(s) of {hub} idle for more than {span} (last activity the hub reported, \
-             else the pod's start time):",
-            idle.len()
-        );
-        match build::stop(idle) {
-            Ok(action) => self.confirm(action, Purpose::Plain, Some(note)),
-            Err(why) => self.notify(why, true),
-        }
+    fn not_now(&mut self, why: NotNow) {
+        self.notify(why.message, why.error);
     }
 
     fn proceed(&mut self, begin: Begin) {
@@ -137,13 +125,15 @@ impl ActionFlow {
             Modal::Prompt(mut p) => match p.handle(keymap.lookup_in(Context::Input, k), &key) {
                 PromptOutcome::Stay => self.modal = Modal::Prompt(p),
                 PromptOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
-                PromptOutcome::Submit(values) => match build::from_prompt(&p.begin, &values) {
-                    Ok(action) => self.confirm(action, Purpose::Plain, None),
-                    Err(e) => {
-                        p.error = Some(e);
-                        self.modal = Modal::Prompt(p);
+                PromptOutcome::Submit(values) => {
+                    match build::from_prompt(&p.begin, &values, fleet, Timestamp::now()) {
+                        Ok(action) => self.confirm(action, Purpose::Plain, None),
+                        Err(e) => {
+                            p.error = Some(e.message);
+                            self.modal = Modal::Prompt(p);
+                        }
                     }
-                },
+                }
             },
             Modal::Confirm(mut d) => match d.handle(keymap, &key) {
                 DialogOutcome::Stay => self.modal = Modal::Confirm(d),
@@ -162,15 +152,22 @@ impl ActionFlow {
         }
     }
 
-    fn editor_key(&mut self, key: KeyEvent, _fleet: &Fleet) {
+    fn editor_key(&mut self, key: KeyEvent, fleet: &Fleet) {
         let Some(ed) = self.editor.as_mut() else {
             return;
         };
         match ed.handle(key) {
             EditorOutcome::Stay => {}
             EditorOutcome::Save(text) => {
-                let action = edit_action(&ed.hub, &ed.base, text);
-                self.confirm(action, Purpose::ConfigEdit, None);
+                let request = Request::EditConfig {
+                    hub: HubRef::from(&ed.hub),
+                    base: ed.base.clone(),
+                    values: text,
+                };
+                match build::bind(fleet, &request, Timestamp::now()) {
+                    Ok(action) => self.confirm(action, Purpose::ConfigEdit, None),
+                    Err(why) => ed.error = Some(why.message),
+                }
             }
             EditorOutcome::Close { unsaved: true } => self.modal = Modal::Discard,
             EditorOutcome::Close { unsaved: false } => self.editor = None,
@@ -232,13 +229,7 @@ impl ActionFlow {
         let label = format!("reading values.yaml of {hub}");
         let for_task = hub.clone();
         tokio::spawn(async move {
-            let result = match runner.clients().client(&for_task.cluster).await {
-                Ok(client) => executor::read_values(&client, &for_task).await,
-                Err(e) => Err(ActionError::Failed(format!(
-                    "cluster {}: {e}",
-                    for_task.cluster
-                ))),
-            };
+            let result = runner.read_config(&for_task).await;
             let _ = tx.send(ActionEvent::ConfigRead {
                 id,
                 hub: for_task,
@@ -333,7 +324,12 @@ impl ActionFlow {
                     "values.yaml of {hub} applied; {saved}. The hub reads values.yaml when it \
                      starts: restart it now?"
                 );
-                let restart = build::begin(Command::RestartHub, &Target::Hub(hub.clone()), fleet);
+                let restart = build::begin(
+                    Command::RestartHub,
+                    &Target::Hub(hub.clone()),
+                    fleet,
+                    Timestamp::now(),
+                );
                 match restart {
                     Ok(Begin::Ready(restart)) => self.confirm(restart, Purpose::Plain, Some(note)),
                     _ => self.notify(format!("{saved}; restart hub {hub} to apply"), false),

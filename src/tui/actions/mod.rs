@@ -19,9 +19,9 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
+use crate::action::HubConfig;
 use crate::action::{Action, ActionError, Outcome, Runner};
 use crate::fleet::HubId;
-use crate::kube::executor::HubConfig;
 
 use dialog::{ConfirmDialog, Purpose};
 use editor::Editor;

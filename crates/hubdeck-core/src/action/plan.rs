@@ -2,6 +2,7 @@
 //! and do the same steps.
 
 use super::model::{Action, ApiCall, Confirm, Plan, Step, Via};
+use crate::duration::humanize;
 
 fn k8s(what: String, call: ApiCall) -> Step {
     Step {
@@ -292,16 +293,5 @@ impl Action {
             confirm,
             warnings,
         }
-    }
-}
-
-/// "2h", "30m", "1h30m".
-pub fn humanize(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    let (h, m) = (s / 3600, (s % 3600) / 60);
-    match (h, m) {
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h{m}m"),
     }
 }

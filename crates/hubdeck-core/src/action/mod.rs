@@ -1,0 +1,23 @@
+//! The action model: every mutation hubdeck can make is an [`Action`] value, built from a
+//! [`Request`] by the one [`resolve`], expanded into the [`Plan`] every front end shows, and run
+//! by the application's runner through the [`ports`] traits.
+
+mod effect;
+mod error;
+mod model;
+mod plan;
+pub mod ports;
+mod request;
+mod resolve;
+pub mod values;
+
+pub use effect::effect_visible;
+pub use error::{ActionError, ResolveError};
+pub use model::{Action, ApiCall, Confirm, Matcher, Plan, ServerTarget, Step, Via};
+pub use plan::{escape_path, stop_path};
+pub use ports::HubConfig;
+pub use request::{Request, ServerRef};
+pub use resolve::{find_hub, idle_servers, resolve, silence_matchers};
+
+#[cfg(test)]
+mod tests;

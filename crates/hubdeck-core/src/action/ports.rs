@@ -1,0 +1,96 @@
+//! What the action layer needs from the outside world, as traits the application implements
+//! (Kubernetes through kube, hub APIs, Alertmanager). The core defines them so that the
+//! runner depends on an interface, and the code talking to clusters depends on the core: no
+//! cycle, and tests can stand in for any of them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::fleet::{ClusterId, HubId, WorkloadKind};
+
+use super::error::ActionError;
+use super::model::{Action, ApiCall, Matcher};
+
+/// A request in flight, answering with `T` or why the action cannot go on.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, ActionError>> + Send + 'a>>;
+
+/// The hub's config as the hub reads it: `values.yaml` of the hub Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubConfig {
+    /// Secret name.
+    pub secret: String,
+    /// resourceVersion it was read at.
+    pub resource_version: String,
+    /// values.yaml text.
+    pub values: String,
+}
+
+/// The Kubernetes side of actions, one cluster at a time.
+pub trait KubeExecutor: Send + Sync {
+    /// `Ok(None)` when the identity may make `call` on `cluster`, else the missing permission.
+    fn access_review<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        call: &'a ApiCall,
+    ) -> Pending<'a, Option<String>>;
+    /// Checks the action's preconditions (object exists, expected replicas).
+    fn precondition<'a>(&'a self, action: &'a Action) -> Pending<'a, ()>;
+    /// Rollout restart of a Deployment.
+    fn restart<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        deployment: &'a str,
+    ) -> Pending<'a, String>;
+    /// Sets replicas through the scale subresource.
+    fn scale<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        kind: WorkloadKind,
+        namespace: &'a str,
+        name: &'a str,
+        replicas: u32,
+    ) -> Pending<'a, String>;
+    /// Deletes a pod gracefully.
+    fn delete_pod<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        pod: &'a str,
+    ) -> Pending<'a, String>;
+    /// Replaces values.yaml of the hub Secret if it is still at `resource_version`.
+    fn write_values<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        secret: &'a str,
+        resource_version: &'a str,
+        values: &'a str,
+    ) -> Pending<'a, String>;
+    /// Reads the hub Secret's values.yaml (found by labels) and its resourceVersion.
+    fn read_values<'a>(&'a self, hub: &'a HubId) -> Pending<'a, HubConfig>;
+}
+
+/// Stops servers through a hub's REST API.
+pub trait HubStopper: Send + Sync {
+    /// Whether the hub's API can be used (a token is known and was accepted).
+    fn available(&self, hub: &HubId) -> bool;
+    /// Stops one server; Ok carries a message. A 401/403 is [`ActionError::Refused`].
+    fn stop<'a>(&'a self, hub: &'a HubId, user: &'a str, server: &'a str) -> Pending<'a, String>;
+}
+
+/// Creates and expires Alertmanager silences.
+pub trait Silencer: Send + Sync {
+    /// Creates a silence; Ok carries its id.
+    fn silence<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        matchers: &'a [Matcher],
+        duration: Duration,
+        author: &'a str,
+        comment: &'a str,
+    ) -> Pending<'a, String>;
+    /// Ends a silence now.
+    fn expire<'a>(&'a self, cluster: &'a ClusterId, id: &'a str) -> Pending<'a, ()>;
+}

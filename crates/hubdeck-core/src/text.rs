@@ -1,0 +1,184 @@
+//! Text from clusters and people, made safe to show: the one sanitizer (console and headless
+//! tables alike), the one age formatter, and the clipping of echoed input in messages.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+
+/// Bidi controls that reorder what a person reads ("Trojan Source"), and the invisible format
+/// characters that hide or disguise text.
+fn is_bidi_or_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{00ad}'
+            | '\u{180e}'
+    )
+}
+
+/// Whether `c` is never printed: C0/C1 controls, DEL, bidi controls, zero-width characters.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_bidi_or_invisible(c)
+}
+
+/// Pictographs that emoji ZWJ sequences join (👩‍💻): a zero-width joiner between two of them
+/// is part of one glyph and stays.
+fn is_emoji(c: char) -> bool {
+    matches!(c,
+        '\u{1f000}'..='\u{1faff}' | '\u{2600}'..='\u{27bf}' | '\u{2b00}'..='\u{2bff}' | '\u{fe0f}')
+}
+
+/// Strips escape sequences (CSI, OSC, DCS and the other ESC forms) and every character that
+/// could drive the terminal or hide text from a string that came from a cluster; tabs become
+/// four spaces, a line feed one space. Borrows when nothing needs removing.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters and intermediates up to a final byte in @..~
+                Some('[') => skip_csi(&mut chars),
+                // OSC, DCS, SOS, PM, APC: up to BEL or ST (ESC \)
+                Some(']' | 'P' | 'X' | '^' | '_') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || c == '\u{9c}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            if chars.peek() == Some(&'\\') {
+                                chars.next();
+                            }
+                            break;
+                        }
+                    }
+                }
+                // Charset selections and the like take one more character.
+                Some('(' | ')' | '*' | '+' | '#' | '%') => {
+                    chars.next();
+                }
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\t' => out.push_str("    "),
+            // A line break inside one field reads as a space, in a table cell or a status line.
+            '\n' => out.push(' '),
+            '\u{200d}'
+                if out.chars().next_back().is_some_and(is_emoji)
+                    && chars.peek().copied().is_some_and(is_emoji) =>
+            {
+                out.push(c)
+            }
+            c if is_unsafe(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('@'..='~').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Sanitizes and cuts text a person typed (or a file held) to at most `max` characters, for
+/// echoing it in an error message: a 50 MB bad value must not come back whole.
+pub fn clip(s: &str, max: usize) -> Cow<'_, str> {
+    let clean = sanitize(s);
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// A short age as kubectl prints it: `42s` below two minutes, `15m` below two hours, `30h`
+/// below two days, then `5d`; `-` when unknown, `0s` for a time in the future.
+pub fn age(now: Timestamp, then: Option<Timestamp>) -> String {
+    let Some(then) = then else {
+        return "-".into();
+    };
+    let secs = now.duration_since(then).as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_controls_are_stripped() {
+        let dirty = "\u{1b}[31mred\u{1b}[0m \u{1b}]0;pwned\u{7}title \u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\ bell\u{7} cr\r nul\0 \u{202e}evil";
+        assert_eq!(sanitize(dirty), "red title link bell cr nul evil");
+        assert!(matches!(sanitize("plain ünïcode 漢字"), Cow::Borrowed(_)));
+        assert_eq!(sanitize("a\tb"), "a    b");
+        assert_eq!(sanitize("two\r\nlines"), "two lines");
+        assert_eq!(sanitize("\u{9b}2Jcleared"), "cleared");
+        assert_eq!(sanitize("\u{85}next\u{9f}"), "next");
+    }
+
+    #[test]
+    fn bidi_and_zero_width_characters_are_stripped() {
+        for c in ['\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}', '\u{202e}'] {
+            assert_eq!(sanitize(&format!("a{c}b")), "ab");
+        }
+        for c in [
+            '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}', '\u{200e}', '\u{200f}',
+        ] {
+            assert_eq!(sanitize(&format!("a{c}b")), "ab");
+        }
+        assert_eq!(sanitize("ad\u{200b}min"), "admin");
+        assert_eq!(sanitize("\u{feff}bom"), "bom");
+        assert_eq!(sanitize("jo\u{200d}hn"), "john");
+    }
+
+    #[test]
+    fn emoji_sequences_keep_their_joiners() {
+        let family = "👩\u{200d}💻 coder";
+        assert_eq!(sanitize(family), family);
+        assert_eq!(sanitize("❤\u{fe0f}\u{200d}🔥"), "❤\u{fe0f}\u{200d}🔥");
+    }
+
+    #[test]
+    fn echoed_input_is_clipped() {
+        assert_eq!(clip("short", 10), "short");
+        let huge = "x".repeat(50_000_000);
+        let long = clip(&huge, 40);
+        assert_eq!(long.chars().count(), 40);
+        assert!(long.ends_with('…'));
+        assert_eq!(clip("\u{1b}[31mred", 10), "red");
+    }
+
+    #[test]
+    fn ages_follow_kubectl() {
+        let now = Timestamp::from_second(1_000_000).unwrap();
+        let ago = |s: i64| Some(Timestamp::from_second(1_000_000 - s).unwrap());
+        assert_eq!(age(now, ago(5)), "5s");
+        assert_eq!(age(now, ago(119)), "119s");
+        assert_eq!(age(now, ago(300)), "5m");
+        assert_eq!(age(now, ago(7200)), "2h");
+        assert_eq!(age(now, ago(3 * 86_400)), "3d");
+        assert_eq!(age(now, None), "-");
+        assert_eq!(
+            age(now, Some(Timestamp::from_second(2_000_000).unwrap())),
+            "0s"
+        );
+    }
+}
