@@ -54,6 +54,10 @@ pub struct Global {
     /// Keymap preset (default, vim) or a file.
     #[arg(long, global = true)]
     pub keymap: Option<String>,
+    /// Write diagnostics to this file (filtered by RUST_LOG, default hubdeck=info); with only
+    /// RUST_LOG set they go to hubdeck.log in the state directory. Never to the terminal.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     /// Seconds to wait for clusters' first lists (headless).
     #[arg(long, global = true, value_name = "SECS")]
     pub timeout: Option<u64>,

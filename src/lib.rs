@@ -6,6 +6,7 @@
 pub mod action;
 pub mod alerts;
 pub mod app;
+pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod errors;
@@ -14,6 +15,7 @@ pub mod headless;
 pub mod http;
 pub mod hubapi;
 pub mod kube;
+pub mod logging;
 pub mod sim;
 pub mod sources;
 pub mod tui;

@@ -34,13 +34,7 @@ fn main() -> ExitCode {
     match code {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            // One line: the error and its causes.
-            let mut line = e.to_string();
-            for cause in e.chain().skip(1) {
-                line.push_str(": ");
-                line.push_str(&cause.to_string());
-            }
-            eprintln!("hubdeck: {}", line.replace('\n', " "));
+            eprintln!("hubdeck: {}", hubdeck::errors::one_line(&*e));
             ExitCode::from(1)
         }
     }

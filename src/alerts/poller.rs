@@ -66,7 +66,8 @@ pub async fn poll_alerts(
             }
         },
     };
-    let mut failures: u32 = 0;
+    // The first retry after a failure waits two intervals, as the poll would anyway.
+    let mut retry = crate::backoff::Backoff::new(every.saturating_mul(2), MAX_BACKOFF);
     loop {
         let wait = match (&client, &source) {
             (None, AlertSource::Discover(kube)) => match discover_alertmanager(kube).await {
@@ -81,7 +82,7 @@ pub async fn poll_alerts(
                 }
                 Ok(None) => {
                     let note = "no Alertmanager service found".to_string();
-                    failures = 0;
+                    retry.reset();
                     if !poller
                         .report(SourceState::Absent { note }, Vec::new())
                         .await
@@ -91,24 +92,22 @@ pub async fn poll_alerts(
                     REDISCOVER
                 }
                 Err(e) => {
-                    failures += 1;
                     if !poller.report(failing(&e), Vec::new()).await {
                         return;
                     }
-                    backoff(every, failures)
+                    retry.delay()
                 }
             },
             (None, _) => return,
             (Some(c), _) => match c.alerts().await {
                 Ok(alerts) => {
-                    failures = 0;
+                    retry.reset();
                     if !poller.report(SourceState::Ok, alerts).await {
                         return;
                     }
                     every
                 }
                 Err(e) => {
-                    failures += 1;
                     // Through the proxy, 404 or 503 means the Service or its pods went away:
                     // look for it again rather than hammering a dead name.
                     let gone = matches!(
@@ -124,7 +123,7 @@ pub async fn poll_alerts(
                     if !poller.report(failing(&e), Vec::new()).await {
                         return;
                     }
-                    backoff(every, failures)
+                    retry.delay()
                 }
             },
         };
@@ -172,27 +171,5 @@ impl Poller {
 fn failing(e: &AlertsError) -> SourceState {
     SourceState::Failing {
         error: e.to_string(),
-    }
-}
-
-/// Doubling wait after consecutive failures, from `every` up to `MAX_BACKOFF`, with jitter so
-/// that a fleet of clusters does not retry in lockstep.
-fn backoff(every: Duration, failures: u32) -> Duration {
-    let doubled = every.saturating_mul(1u32 << failures.min(10));
-    let capped = doubled.min(MAX_BACKOFF.max(every));
-    capped.mul_f64(0.9 + fastrand::f64() * 0.2)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let every = Duration::from_secs(10);
-        assert!(backoff(every, 1) >= Duration::from_secs(18));
-        assert!(backoff(every, 1) <= Duration::from_secs(22));
-        assert!(backoff(every, 30) <= MAX_BACKOFF.mul_f64(1.1));
-        assert!(backoff(every, 30) >= MAX_BACKOFF.mul_f64(0.9));
     }
 }

@@ -76,6 +76,7 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
 /// Runs the parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     let paths = Paths::discover();
+    crate::logging::init(cli.global.log_file.as_deref(), &paths.state)?;
     let settings = Settings::load(&paths.settings())?;
     match cli.command {
         Some(Command::Sim(args)) => sim(args).await,

@@ -76,7 +76,8 @@ pub async fn poll_activity(
         last_source: None,
     };
     let mut client: Option<HubApiClient> = None;
-    let mut failures: u32 = 0;
+    // The first retry after a failure waits two intervals, as the poll would anyway.
+    let mut retry = crate::backoff::Backoff::new(every.saturating_mul(2), MAX_BACKOFF);
     loop {
         // Hundreds of hubs poll on a 2-core bastion: a few at a time keeps the watchers (and
         // the console) responsive while every hub is still read once per interval.
@@ -97,14 +98,13 @@ pub async fn poll_activity(
         drop(permit);
         let wait = match result {
             Ok(servers) => {
-                failures = 0;
+                retry.reset();
                 if !reporter.send(SourceState::Ok, servers).await {
                     return;
                 }
                 every
             }
             Err(e) => {
-                failures += 1;
                 let state = match &e {
                     HubApiError::NoToken { .. } => SourceState::Absent {
                         note: "no hub token".into(),
@@ -121,7 +121,7 @@ pub async fn poll_activity(
                     client = None;
                     AUTH_BACKOFF.max(every)
                 } else {
-                    backoff(every, failures)
+                    retry.delay()
                 }
             }
         };
@@ -181,12 +181,4 @@ fn digest(source: &SourceState, servers: &[ServerActivity]) -> u64 {
     source.hash(&mut h);
     servers.hash(&mut h);
     h.finish()
-}
-
-/// Doubling wait after consecutive failures, from `every` up to `MAX_BACKOFF`, with jitter.
-fn backoff(every: Duration, failures: u32) -> Duration {
-    let doubled = every.saturating_mul(1u32 << failures.min(10));
-    doubled
-        .min(MAX_BACKOFF.max(every))
-        .mul_f64(0.9 + fastrand::f64() * 0.2)
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::Api;
 use kube::runtime::WatchStreamExt;
-use kube::runtime::utils::Backoff;
 use kube::runtime::watcher::{self, Event};
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -89,7 +88,10 @@ pub async fn run<K, T>(
     T: Send + 'static,
 {
     let mut stream = watcher::watcher(api, config)
-        .backoff(RetryBackoff::default())
+        .backoff(crate::backoff::Backoff::new(
+            Duration::from_millis(500),
+            MAX_RETRY_DELAY,
+        ))
         .boxed();
     let mut mapper = Mapper::default();
     let mut relist: Vec<T> = Vec::new();
@@ -176,39 +178,6 @@ pub fn release_freed_memory() {
 /// Longest wait between two retries of a failed watch. A watch that reported a failure and
 /// nothing since for longer than this has recovered.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
-
-/// Exponential backoff with jitter, 500 ms up to `MAX_RETRY_DELAY`: short enough that a
-/// cluster that returns is live again within seconds, long enough not to hammer one that
-/// does not.
-#[derive(Debug, Clone)]
-struct RetryBackoff {
-    next: Duration,
-}
-
-impl Default for RetryBackoff {
-    fn default() -> Self {
-        Self {
-            next: Duration::from_millis(500),
-        }
-    }
-}
-
-impl Iterator for RetryBackoff {
-    type Item = Duration;
-
-    fn next(&mut self) -> Option<Duration> {
-        let base = self.next;
-        self.next = (self.next * 2).min(MAX_RETRY_DELAY);
-        let jitter = base.mul_f64(fastrand::f64() * 0.2);
-        Some((base + jitter).min(MAX_RETRY_DELAY))
-    }
-}
-
-impl Backoff for RetryBackoff {
-    fn reset(&mut self) {
-        *self = Self::default();
-    }
-}
 
 fn failure(e: &watcher::Error) -> WatchState {
     let (error, unreachable) = match e {
