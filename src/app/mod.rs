@@ -10,7 +10,7 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use crate::action::{Request, ServerRef};
-use crate::cli::{Cli, Command, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
+use crate::cli::{Cli, Command, ConfirmArgs, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
 use crate::config::fleet_file::FleetFile;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
@@ -81,50 +81,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Sim(args)) => sim(args).await,
         Some(Command::Get(args)) => get_cmd(&cli.global, &paths, &settings, args).await,
-        Some(Command::Restart { what, hub, confirm }) => {
-            let request = Request::Restart {
-                hub,
-                proxy: what == RestartWhat::Proxy,
-            };
-            commands::act(&cli.global, &paths, &settings, request, confirm).await
-        }
-        Some(Command::Scale {
-            what,
-            hub,
-            replicas,
-            confirm,
-        }) => {
-            let request = Request::Scale {
-                hub,
-                placeholders: what == ScaleWhat::Placeholders,
-                replicas,
-            };
-            commands::act(&cli.global, &paths, &settings, request, confirm).await
-        }
-        Some(Command::Stop {
-            what: _,
-            target,
-            idle_for,
-            confirm,
-        }) => {
-            let request = stop_request(&target, idle_for)?;
-            commands::act(&cli.global, &paths, &settings, request, confirm).await
-        }
-        Some(Command::Silence {
-            cluster,
-            alert,
-            duration,
-            comment,
-            confirm,
-        }) => {
-            let request = Request::Silence {
-                cluster,
-                alert,
-                duration,
-                comment,
-            };
-            commands::act(&cli.global, &paths, &settings, request, confirm).await
-        }
+        Some(
+            cmd @ (Command::Restart { .. }
+            | Command::Scale { .. }
+            | Command::Stop { .. }
+            | Command::Silence { .. }),
+        ) => match request(&cmd)? {
+            Some((request, confirm)) => {
+                commands::act(&cli.global, &paths, &settings, request, confirm).await
+            }
+            None => Ok(exit::USAGE),
+        },
         Some(Command::Silences {
             cluster,
             expire,
@@ -266,6 +233,55 @@ async fn get_cmd(
     } else {
         exit::PARTIAL
     })
+}
+
+/// The request a mutation command makes, with its confirmation flags; `None` for commands
+/// that make none. The CLI's parser in front of the one resolver, as the console's keys are.
+pub fn request(command: &Command) -> Result<Option<(Request, ConfirmArgs)>> {
+    Ok(Some(match command {
+        Command::Restart { what, hub, confirm } => (
+            Request::Restart {
+                hub: hub.clone(),
+                proxy: *what == RestartWhat::Proxy,
+            },
+            *confirm,
+        ),
+        Command::Scale {
+            what,
+            hub,
+            replicas,
+            confirm,
+        } => (
+            Request::Scale {
+                hub: hub.clone(),
+                placeholders: *what == ScaleWhat::Placeholders,
+                replicas: *replicas,
+            },
+            *confirm,
+        ),
+        Command::Stop {
+            what: _,
+            target,
+            idle_for,
+            confirm,
+        } => (stop_request(target, *idle_for)?, *confirm),
+        Command::Silence {
+            cluster,
+            alert,
+            duration,
+            comment,
+            confirm,
+        } => (
+            Request::Silence {
+                cluster: cluster.clone(),
+                alert: alert.clone(),
+                duration: *duration,
+                comment: comment.clone(),
+            },
+            *confirm,
+        ),
+        _ => return Ok(None),
+    }))
 }
 
 /// `C/H/USER[/SERVER]`, or `C/H` with `--idle-for`.

@@ -357,3 +357,72 @@ fn help_lists_the_action_and_dialog_keys() {
     assert!(s.contains("dialog"), "{s}");
     assert!(s.contains("Run the action shown"), "{s}");
 }
+
+/// What `hubdeck ARGS` resolves to over the console's own fleet: the CLI's parser, then the
+/// one resolver.
+fn cli_action(app: &App, args: &[&str]) -> crate::action::Action {
+    use clap::Parser;
+    let cli =
+        crate::cli::Cli::try_parse_from(std::iter::once("hubdeck").chain(args.iter().copied()))
+            .unwrap();
+    let (request, _) = crate::app::request(cli.command.as_ref().unwrap())
+        .unwrap()
+        .unwrap();
+    crate::action::resolve(app.fleet(), &request, app.now).unwrap()
+}
+
+#[test]
+fn console_and_cli_silence_an_alert_with_the_same_matchers() {
+    let (mut app, _feeds, _dir) = acting_app(false);
+    with_alertmanager_alert(&mut app);
+    press(&mut app, "4/KubePodCrash<enter>m<enter>on it<enter>");
+    let s = screen(&mut app);
+    let cli = cli_action(
+        &app,
+        &[
+            "silence",
+            "leap",
+            "KubePodCrashLooping",
+            "--for",
+            "2h",
+            "-m",
+            "on it",
+        ],
+    );
+    let crate::action::Action::SilenceAlert { matchers, .. } = &cli else {
+        panic!("{cli:?}")
+    };
+    assert_eq!(matchers.len(), 4, "every label, severity included");
+    for m in matchers {
+        let shown = format!("{}={:?}", m.name, m.value);
+        assert!(
+            s.contains(&shown),
+            "the console's dialog lacks {shown}: {s}"
+        );
+    }
+    assert!(s.contains(&cli.plan(false).summary), "{s}");
+}
+
+#[test]
+fn console_and_cli_choose_the_same_idle_servers_in_the_same_order() {
+    let (mut app, _feeds, _dir) = acting_app(false);
+    app.tick(now() + SignedDuration::from_hours(9));
+    press(&mut app, "1<down>:stop-idle 8h<enter>");
+    let s = screen(&mut app);
+    let cli = cli_action(
+        &app,
+        &["stop", "server", "leap/staging", "--idle-for", "8h"],
+    );
+    let crate::action::Action::StopServers { servers } = &cli else {
+        panic!("{cli:?}")
+    };
+    assert_eq!(servers.len(), 2, "{cli:?}");
+    let at: Vec<usize> = servers
+        .iter()
+        .map(|t| {
+            s.find(&format!("stop server {}", t.id))
+                .unwrap_or_else(|| panic!("the console's dialog lacks {}: {s}", t.id))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "same order: {s}");
+}
