@@ -1,13 +1,14 @@
 //! hubdeck — one terminal console for a fleet of JupyterHubs on Kubernetes.
 //!
-//! Module map (see DESIGN.md):
-//! - `cli`: the clap command tree; `app`: glue from flags to modules.
-//! - `fleet`: the pure model (clusters, hubs, servers, alerts, events), derived health.
-//! - `kube`: one supervised task per cluster with its watchers; `alerts`, `hubapi`: the other
-//!   network sources, polled per cluster and hub by `sources`.
-//! - `action`: plan → check → run → audit for every mutation.
-//! - `tui`: the console; `headless`: one-shot commands and runbooks.
-//! - `sim`: the embedded demo fleet of loopback fake Kubernetes API servers.
+//! The binary is thin: it parses the command line, installs the error hooks, and runs
+//! `hubdeck::app::run` on a tokio runtime. Where things live (ARCHITECTURE.md has the whole
+//! map):
+//! - `hubdeck_core` (crates/hubdeck-core): the pure fleet model, the action model and the one
+//!   resolver every front end calls; no I/O.
+//! - `hubdeck_sim` (crates/hubdeck-sim): the embedded demo fleet of loopback fake API servers.
+//! - this crate: `cli` and `app` (flags to modules), `kube`, `alerts`, `hubapi` and `sources`
+//!   (the network), `action` (runner and audit), `tui` (the console), `headless` (one-shot
+//!   commands and runbooks).
 
 use std::process::ExitCode;
 
