@@ -16,6 +16,7 @@ pub mod http;
 pub mod hubapi;
 pub mod kube;
 pub mod logging;
+pub mod private_files;
 pub mod sim;
 pub mod sources;
 pub mod tui;

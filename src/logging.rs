@@ -2,9 +2,7 @@
 //! writes to a file, never to the terminal (the console owns it, and headless output is for
 //! scripts). Off unless `RUST_LOG` or `--log-file` asks for it.
 
-use std::fs::OpenOptions;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -32,15 +30,8 @@ pub fn init(file: Option<&Path>, state_dir: &Path) -> io::Result<Option<PathBuf>
     };
     let filter = EnvFilter::try_new(filter.as_deref().unwrap_or(DEFAULT_FILTER))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("RUST_LOG: {e}")))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
     // 0600: a log of a fleet names its clusters, users and hubs.
-    let out = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
+    let out = crate::private_files::append(&path)
         .map_err(|e| io::Error::new(e.kind(), format!("log file {}: {e}", path.display())))?;
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -31,7 +31,7 @@ async fn cli(fleet: &TestFleet, args: &[&str]) -> std::process::Output {
 }
 
 fn audit(fleet: &TestFleet) -> Vec<hubdeck::action::AuditRecord> {
-    AuditLog::new(fleet.audit_path()).read().unwrap()
+    AuditLog::new(fleet.audit_path()).outcomes().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -332,11 +332,19 @@ async fn example_runbooks_run_against_the_demo_fleet() {
         );
         assert!(stdout(&out).contains("runbook done"), "{}", stdout(&out));
     }
-    let records = AuditLog::new(home.path().join("state/audit.jsonl"))
-        .read()
+    let attempts = AuditLog::new(home.path().join("state/audit.jsonl"))
+        .attempts()
         .unwrap();
-    assert!(records.iter().all(|r| r.outcome == "ok"));
-    assert_eq!(records.len(), 3, "restart, stop idle, scale placeholders");
+    assert_eq!(attempts.len(), 3, "restart, stop idle, scale placeholders");
+    for a in &attempts {
+        assert!(a.intent.is_some(), "written ahead: {a:?}");
+        assert!(!a.outcomes.is_empty());
+        assert!(a.outcomes.iter().all(|r| r.outcome == "ok"), "{a:?}");
+    }
+    assert!(
+        attempts[1].outcomes.len() > 1,
+        "each stopped server has its own outcome line"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

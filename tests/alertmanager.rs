@@ -287,7 +287,7 @@ async fn cli_silences_and_expires_through_the_action_layer() {
         .map(|s| s["state"].clone());
     assert_eq!(state, Some(json!("expired")), "{doc}");
     let audit = hubdeck::action::AuditLog::new(fleet.audit_path())
-        .read()
+        .outcomes()
         .unwrap();
     let actions: Vec<(&str, &str)> = audit
         .iter()

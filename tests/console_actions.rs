@@ -211,9 +211,21 @@ async fn stopping_two_marked_servers_removes_both_pods() {
             "{user} still listed:\n{s}"
         );
     }
-    let audit = console.audit();
-    assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].target, "2 servers");
+    let attempts = console.runner.audit_log().attempts().unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].intent.as_ref().unwrap().target, "2 servers");
+    let mut targets: Vec<String> = attempts[0]
+        .outcomes
+        .iter()
+        .map(|r| r.target.clone())
+        .collect();
+    targets.sort();
+    let mut expected: Vec<String> = marked
+        .iter()
+        .map(|(user, _)| format!("{hub}/{user}"))
+        .collect();
+    expected.sort();
+    assert_eq!(targets, expected, "one outcome line per stopped server");
 }
 
 /// Opens the editor on `hub`'s values.yaml and waits for it.

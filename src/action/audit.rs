@@ -1,8 +1,9 @@
-//! The append-only audit log: one JSON line per attempt, written under an exclusive lock and
-//! fsynced, so concurrent hubdeck processes never interleave lines and a crash loses nothing
-//! that was reported done.
+//! The append-only, write-ahead audit log: for every attempt an *intent* line before the first
+//! request leaves, then an *outcome* line per target as each finishes, each written under an
+//! exclusive lock and fsynced, so concurrent hubdeck processes never interleave lines and a
+//! crash between the two leaves an intent without an outcome that `hubdeck audit` shows as
+//! "unknown outcome".
 
-use std::fs::OpenOptions;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,11 +11,28 @@ use fs4::fs_std::FileExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// Which half of an attempt a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Written before anything is sent: what is about to be tried.
+    Intent,
+    /// What happened (to one target of a multi-target action).
+    #[default]
+    Outcome,
+}
+
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// When.
     pub time: Timestamp,
+    /// The attempt this record belongs to: an intent and its outcomes share it.
+    #[serde(default)]
+    pub id: String,
+    /// Intent or outcome (records of older logs are outcomes).
+    #[serde(default)]
+    pub phase: Phase,
     /// OS user running hubdeck.
     pub os_user: String,
     /// Kubernetes identity (kubeconfig user of the context).
@@ -29,7 +47,7 @@ pub struct AuditRecord {
     pub target: String,
     /// The plan's summary and steps.
     pub plan: Vec<String>,
-    /// ok, dry-run, refused, conflict, failed.
+    /// ok, dry-run, refused, conflict, failed; `pending` on an intent.
     pub outcome: String,
     /// Details of the outcome (error message, silence id).
     pub detail: String,
@@ -54,22 +72,52 @@ impl AuditLog {
 
     /// Appends one record: lock, write one line, fsync, unlock.
     pub fn append(&self, record: &AuditRecord) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let mut line = serde_json::to_vec(record)?;
         line.push(b'\n');
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let mut file = crate::private_files::append(&self.path)?;
         file.lock_exclusive()?;
         let written = file.write_all(&line).and_then(|()| file.sync_data());
         let unlocked = FileExt::unlock(&file);
         written.and(unlocked)
     }
 
-    /// Every record, oldest first; a damaged line is an error naming its number.
+    /// The outcome records, oldest first (what happened, without the intents).
+    pub fn outcomes(&self) -> std::io::Result<Vec<AuditRecord>> {
+        Ok(self
+            .read()?
+            .into_iter()
+            .filter(|r| r.phase == Phase::Outcome)
+            .collect())
+    }
+
+    /// Every attempt, oldest first: its intent (if the log has one) and its outcomes, which
+    /// are empty when hubdeck stopped between sending and recording.
+    pub fn attempts(&self) -> std::io::Result<Vec<Attempt>> {
+        let mut out: Vec<Attempt> = Vec::new();
+        let mut open: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for r in self.read()? {
+            match r.phase {
+                Phase::Intent => {
+                    open.insert(r.id.clone(), out.len());
+                    out.push(Attempt {
+                        intent: Some(r),
+                        outcomes: Vec::new(),
+                    });
+                }
+                Phase::Outcome => match open.get(&r.id).filter(|_| !r.id.is_empty()) {
+                    Some(&i) => out[i].outcomes.push(r),
+                    None => out.push(Attempt {
+                        intent: None,
+                        outcomes: vec![r],
+                    }),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every record, oldest first; a damaged line is an error naming its number. A torn last
+    /// line (a crash mid-write) is skipped: what it would have said is unknown, not corrupt.
     pub fn read(&self) -> std::io::Result<Vec<AuditRecord>> {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -77,18 +125,37 @@ impl AuditLog {
             Err(e) => return Err(e),
         };
         let mut out = Vec::new();
-        for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line?;
+        let lines: Vec<String> = std::io::BufReader::new(file)
+            .lines()
+            .collect::<Result<_, _>>()?;
+        let last = lines.len().saturating_sub(1);
+        for (n, line) in lines.iter().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let record = serde_json::from_str(&line).map_err(|e| {
-                std::io::Error::other(format!("{}:{}: {e}", self.path.display(), n + 1))
-            })?;
-            out.push(record);
+            match serde_json::from_str(line) {
+                Ok(record) => out.push(record),
+                Err(e) if n == last && e.is_eof() => {}
+                Err(e) => {
+                    return Err(std::io::Error::other(format!(
+                        "{}:{}: {e}",
+                        self.path.display(),
+                        n + 1
+                    )));
+                }
+            }
         }
         Ok(out)
     }
+}
+
+/// One attempt: its intent and what became of each target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// The intent line (absent in logs written before intents existed).
+    pub intent: Option<AuditRecord>,
+    /// Outcome lines; none when the outcome is unknown.
+    pub outcomes: Vec<AuditRecord>,
 }
 
 /// The OS user name, for audit records: `$USER`/`$LOGNAME`, else the passwd entry of the
@@ -122,6 +189,8 @@ mod tests {
     fn record(i: usize) -> AuditRecord {
         AuditRecord {
             time: Timestamp::UNIX_EPOCH,
+            id: format!("a{i}"),
+            phase: Phase::Outcome,
             os_user: "oncall".into(),
             identity: "admin".into(),
             cluster: "leap".into(),
@@ -154,5 +223,42 @@ mod tests {
         let records = log.read().unwrap();
         assert_eq!(records.len(), 200);
         assert!(records.iter().all(|r| r.detail.len() == 5000));
+    }
+
+    #[test]
+    fn an_intent_without_outcome_is_an_attempt_of_unknown_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::new(dir.path().join("audit.jsonl"));
+        let mut intent = record(1);
+        intent.phase = Phase::Intent;
+        intent.outcome = "pending".into();
+        log.append(&intent).unwrap();
+        log.append(&record(1)).unwrap();
+        let mut crashed = record(2);
+        crashed.phase = Phase::Intent;
+        log.append(&crashed).unwrap();
+        let attempts = log.attempts().unwrap();
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[0].outcomes.len(), 1);
+        assert!(attempts[1].outcomes.is_empty());
+        assert_eq!(log.outcomes().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_skipped_and_a_torn_middle_line_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::new(&path);
+        log.append(&record(1)).unwrap();
+        let whole = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{whole}{}", &whole[..whole.len() / 2])).unwrap();
+        assert_eq!(log.read().unwrap().len(), 1);
+        std::fs::write(&path, format!("{}\n{whole}", &whole[..whole.len() / 2])).unwrap();
+        assert!(
+            log.read()
+                .unwrap_err()
+                .to_string()
+                .contains("audit.jsonl:1")
+        );
     }
 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 pub use hubdeck_core::action::values::{InvalidYaml, diff, validate};
 
 use crate::fleet::HubId;
+use crate::private_files::write_new;
 
 fn file_stem(hub: &HubId, now: Timestamp) -> String {
     let safe: String = hub
@@ -25,21 +26,26 @@ fn file_stem(hub: &HubId, now: Timestamp) -> String {
     format!("{safe}-{}", now.strftime("%Y%m%dT%H%M%SZ"))
 }
 
-/// Keeps an edit that could not be applied; returns where.
+/// Keeps an edit that could not be applied, in a new private file; returns where.
 pub fn save_recovery(state_dir: &Path, hub: &HubId, values: &str) -> std::io::Result<PathBuf> {
-    let dir = state_dir.join("recovery");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("{}.values.yaml", file_stem(hub, Timestamp::now())));
-    std::fs::write(&path, values)?;
-    Ok(path)
+    let stem = file_stem(hub, Timestamp::now());
+    write_new(
+        &state_dir.join("recovery"),
+        &stem,
+        "values.yaml",
+        values.as_bytes(),
+    )
 }
 
-/// Writes the applied diff where the person can commit it to the deployment repository.
+/// Writes the applied diff, in a new private file, where the person can commit it to the
+/// deployment repository.
 pub fn save_diff(dir: &Path, hub: &HubId, diff: &str) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(format!("{}.diff", file_stem(hub, Timestamp::now())));
-    std::fs::write(&path, diff)?;
-    Ok(path)
+    write_new(
+        dir,
+        &file_stem(hub, Timestamp::now()),
+        "diff",
+        diff.as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -69,5 +75,15 @@ mod tests {
                 .to_string_lossy()
                 .starts_with("leap_prod-")
         );
+    }
+
+    #[test]
+    fn two_refusals_in_one_second_keep_two_recovery_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = save_recovery(dir.path(), &hub(), "first: 1\n").unwrap();
+        let b = save_recovery(dir.path(), &hub(), "second: 2\n").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "first: 1\n");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "second: 2\n");
     }
 }

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 
-use super::audit::{AuditLog, AuditRecord, os_user};
+use super::audit::{AuditLog, AuditRecord, Phase, os_user};
 use super::{
     Action, ActionError, HubConfig, HubStopper, KubeExecutor, Plan, ServerTarget, Silencer, Via,
 };
@@ -108,11 +109,41 @@ impl Runner {
         action.plan(self.hub_api_for(action))
     }
 
-    /// Plans, checks and (in `Mode::Run`) runs the action; every call is audited.
+    /// Plans, checks and (in `Mode::Run`) runs the action; every call is audited, write-ahead:
+    /// the intent is on disk before the first request leaves (or nothing is sent), and an
+    /// outcome line follows per target.
     pub async fn execute(&self, action: &Action, mode: Mode) -> Outcome {
         let plan = self.plan(action);
-        let result = self.checked_run(action, &plan, mode).await;
-        self.record(action, &plan, mode, &result);
+        let audit = Attempt::new(self, action, &plan);
+        if let Err(e) = self
+            .audit
+            .append(&audit.record(Phase::Intent, action.target(), None))
+        {
+            let why = format!(
+                "audit log {}: {e}: the intent could not be recorded, so nothing was sent",
+                self.audit.path().display()
+            );
+            return Outcome {
+                plan,
+                result: Err(ActionError::Failed(why)),
+            };
+        }
+        let mut result = self.checked_run(action, &plan, mode, &audit).await;
+        if !audit.per_target() {
+            let outcome = match (&result, mode) {
+                (Ok(_), Mode::DryRun) => Ok(Vec::new()),
+                (r, _) => r.clone(),
+            };
+            let record = audit.record(Phase::Outcome, action.target(), Some(&outcome));
+            if let Err(e) = self.audit.append(&record)
+                && let Ok(msgs) = &mut result
+            {
+                msgs.push(format!(
+                    "warning: the outcome could not be added to the audit log {}: {e}",
+                    self.audit.path().display()
+                ));
+            }
+        }
         Outcome { plan, result }
     }
 
@@ -121,6 +152,7 @@ impl Runner {
         action: &Action,
         plan: &Plan,
         mode: Mode,
+        audit: &Attempt,
     ) -> Result<Vec<String>, ActionError> {
         let cluster = action.cluster();
         let access = self
@@ -150,10 +182,10 @@ impl Runner {
             Mode::Unconfirmed => return Err(ActionError::NotConfirmed),
             Mode::Run => {}
         }
-        self.run(action).await
+        self.run(action, audit).await
     }
 
-    async fn run(&self, action: &Action) -> Result<Vec<String>, ActionError> {
+    async fn run(&self, action: &Action, audit: &Attempt) -> Result<Vec<String>, ActionError> {
         let one = |r: Result<String, ActionError>| r.map(|m| vec![m]);
         let cluster = action.cluster();
         let k = &self.kube;
@@ -190,7 +222,8 @@ impl Runner {
                 )
                 .await),
             Action::StopServers { servers } => {
-                self.stop(&cluster, servers, self.hub_api_for(action)).await
+                self.stop(&cluster, servers, self.hub_api_for(action), audit)
+                    .await
             }
             Action::EditHubConfig {
                 hub,
@@ -232,52 +265,132 @@ impl Runner {
         }
     }
 
+    /// Stops each server in turn, recording each outcome as it comes when there are several
+    /// (a crash half-way leaves the ones done on record). One refusal or failure does not stop
+    /// the others; the result carries the first error's kind and every server's line.
     async fn stop(
         &self,
         cluster: &ClusterId,
         servers: &[ServerTarget],
         via_hub: bool,
+        audit: &Attempt,
     ) -> Result<Vec<String>, ActionError> {
-        let mut done = Vec::new();
+        let mut lines = Vec::new();
+        let mut first_error: Option<ActionError> = None;
+        let mut failed = 0;
         for s in servers {
-            let msg = match (&self.hub_api, via_hub) {
-                (Some(api), true) => api.stop(&s.id.hub, &s.id.user, &s.id.server).await?,
-                _ => self.kube.delete_pod(cluster, &s.namespace, &s.pod).await?,
+            let one = match (&self.hub_api, via_hub) {
+                (Some(api), true) => api.stop(&s.id.hub, &s.id.user, &s.id.server).await,
+                _ => self.kube.delete_pod(cluster, &s.namespace, &s.pod).await,
             };
-            done.push(msg);
+            if servers.len() > 1 {
+                audit.per_target.store(true, Ordering::Relaxed);
+                let outcome = one.clone().map(|m| vec![m]);
+                let record = audit.record(Phase::Outcome, s.id.to_string(), Some(&outcome));
+                if let Err(e) = self.audit.append(&record) {
+                    lines.push(format!(
+                        "warning: the outcome of {} could not be added to the audit log: {e}",
+                        s.id
+                    ));
+                }
+            }
+            match one {
+                Ok(m) => lines.push(m),
+                Err(e) => {
+                    failed += 1;
+                    lines.push(format!("{}: {e}", s.id));
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(done)
+        match first_error {
+            None => Ok(lines),
+            Some(e) if servers.len() == 1 => Err(e),
+            Some(e) => Err(with_message(
+                &e,
+                format!(
+                    "{failed} of {} servers not stopped: {}",
+                    servers.len(),
+                    lines.join("; ")
+                ),
+            )),
+        }
     }
+}
 
-    fn record(
-        &self,
-        action: &Action,
-        plan: &Plan,
-        mode: Mode,
-        result: &Result<Vec<String>, ActionError>,
-    ) {
-        let access = self.clusters.get(&action.cluster());
-        let (outcome, detail) = match (mode, result) {
-            (Mode::DryRun, Ok(_)) => ("dry-run".to_string(), String::new()),
-            (_, Ok(msgs)) => ("ok".to_string(), msgs.join("; ")),
-            (_, Err(e)) => (e.kind().to_string(), e.to_string()),
-        };
+/// `e`'s kind with another message.
+fn with_message(e: &ActionError, message: String) -> ActionError {
+    match e {
+        ActionError::Refused(_) | ActionError::NotConfirmed => ActionError::Refused(message),
+        ActionError::Conflict(_) => ActionError::Conflict(message),
+        ActionError::Precondition(_) => ActionError::Precondition(message),
+        ActionError::Unreachable(_) => ActionError::Unreachable(message),
+        ActionError::Failed(_) => ActionError::Failed(message),
+    }
+}
+
+/// The audit records of one attempt: who, where, what, under one id.
+struct Attempt {
+    base: AuditRecord,
+    /// Set once outcome lines were written per target.
+    per_target: AtomicBool,
+}
+
+impl Attempt {
+    fn new(runner: &Runner, action: &Action, plan: &Plan) -> Self {
+        let access = runner.clusters.get(&action.cluster());
         let mut lines = vec![plan.summary.clone()];
         lines.extend(plan.steps.iter().map(|s| s.what.clone()));
-        let record = AuditRecord {
+        let now = Timestamp::now();
+        Self {
+            base: AuditRecord {
+                time: now,
+                id: format!(
+                    "{}-{}-{:08x}",
+                    now.as_millisecond(),
+                    std::process::id(),
+                    fastrand::u32(..)
+                ),
+                phase: Phase::Intent,
+                os_user: os_user(),
+                identity: access.map(|a| a.identity.clone()).unwrap_or_default(),
+                cluster: action.cluster().to_string(),
+                context: access.map(|a| a.context.clone()).unwrap_or_default(),
+                action: action.name().to_string(),
+                target: action.target(),
+                plan: lines,
+                outcome: "pending".into(),
+                detail: String::new(),
+            },
+            per_target: AtomicBool::new(false),
+        }
+    }
+
+    /// A record of this attempt: the intent (`outcome` None), or an outcome for `target`.
+    fn record(
+        &self,
+        phase: Phase,
+        target: String,
+        outcome: Option<&Result<Vec<String>, ActionError>>,
+    ) -> AuditRecord {
+        let (outcome, detail) = match outcome {
+            None => ("pending".to_string(), String::new()),
+            Some(Ok(msgs)) if msgs.is_empty() => ("dry-run".to_string(), String::new()),
+            Some(Ok(msgs)) => ("ok".to_string(), msgs.join("; ")),
+            Some(Err(e)) => (e.kind().to_string(), e.to_string()),
+        };
+        AuditRecord {
             time: Timestamp::now(),
-            os_user: os_user(),
-            identity: access.map(|a| a.identity.clone()).unwrap_or_default(),
-            cluster: action.cluster().to_string(),
-            context: access.map(|a| a.context.clone()).unwrap_or_default(),
-            action: action.name().to_string(),
-            target: action.target(),
-            plan: lines,
+            phase,
+            target,
             outcome,
             detail,
-        };
-        if let Err(e) = self.audit.append(&record) {
-            tracing::error!("audit log {}: {e}", self.audit.path().display());
+            ..self.base.clone()
         }
+    }
+
+    /// Whether the outcome was recorded per target already (a multi-server stop that ran).
+    fn per_target(&self) -> bool {
+        self.per_target.load(Ordering::Relaxed)
     }
 }

@@ -270,7 +270,22 @@ pub async fn wait(
 /// `hubdeck audit`.
 pub fn audit(paths: &Paths, global: &Global, last: usize) -> Result<i32> {
     let log = AuditLog::new(paths.audit_log());
-    let records = log.read()?;
+    // What happened to each target; an intent with no outcome (hubdeck was killed or crashed
+    // while the request was out) is shown as such, for a person to check the cluster.
+    let records: Vec<_> = log
+        .attempts()?
+        .into_iter()
+        .flat_map(|a| match (a.intent, a.outcomes.is_empty()) {
+            (Some(mut intent), true) => {
+                intent.outcome = "unknown outcome".into();
+                intent.detail = "an intent with no outcome: hubdeck stopped while the action \
+                                 was under way; check the cluster"
+                    .into();
+                vec![intent]
+            }
+            (_, _) => a.outcomes,
+        })
+        .collect();
     let skip = records.len().saturating_sub(last);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -163,7 +163,7 @@ impl Console {
 
     /// The audit log so far.
     pub fn audit(&self) -> Vec<AuditRecord> {
-        self.runner.audit_log().read().expect("audit log")
+        self.runner.audit_log().outcomes().expect("audit log")
     }
 }
 

@@ -188,7 +188,7 @@ async fn a_confirmed_action_runs_on_a_task_and_its_outcome_comes_back_as_a_toast
         "{s}"
     );
     let audit = AuditLog::new(dir.path().join("audit.jsonl"))
-        .read()
+        .outcomes()
         .unwrap();
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "restart-hub");
