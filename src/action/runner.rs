@@ -53,6 +53,32 @@ pub struct Runner {
     audit: AuditLog,
     hub_api: Option<Arc<dyn HubStopper>>,
     silencer: Option<Arc<dyn Silencer>>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Actions under way, so a shutdown can let them finish and record their outcomes.
+#[derive(Default)]
+struct InFlight {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Counts one action while it runs.
+struct Running<'a>(&'a InFlight);
+
+impl<'a> Running<'a> {
+    fn enter(f: &'a InFlight) -> Self {
+        f.count.fetch_add(1, Ordering::SeqCst);
+        Self(f)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Runner {
@@ -70,6 +96,7 @@ impl Runner {
             audit,
             hub_api: None,
             silencer: None,
+            in_flight: Arc::default(),
         }
     }
 
@@ -104,6 +131,25 @@ impl Runner {
         }
     }
 
+    /// How many actions are under way (on any clone of this runner).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.count.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no action is under way, at most `limit`; whether that happened.
+    pub async fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let idle = async {
+            loop {
+                let notified = self.in_flight.idle.notified();
+                if self.in_flight() == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(limit, idle).await.is_ok()
+    }
+
     /// The plan the action would run now.
     pub fn plan(&self, action: &Action) -> Plan {
         action.plan(self.hub_api_for(action))
@@ -113,6 +159,7 @@ impl Runner {
     /// the intent is on disk before the first request leaves (or nothing is sent), and an
     /// outcome line follows per target.
     pub async fn execute(&self, action: &Action, mode: Mode) -> Outcome {
+        let _running = Running::enter(&self.in_flight);
         let plan = self.plan(action);
         let audit = Attempt::new(self, action, &plan);
         if let Err(e) = self

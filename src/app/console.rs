@@ -78,6 +78,9 @@ impl Services for KubeServices {
     }
 }
 
+/// How long quitting waits for actions in flight to answer.
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Opens the console on the resolved clusters until the person quits.
 pub async fn run(
     global: &Global,
@@ -120,10 +123,22 @@ pub async fn run(
         Fleet::new(settings.thresholds()),
         updates,
         services,
-        Some(runner),
+        Some(runner.clone()),
         shutdown.clone(),
     )
     .await;
+    // The terminal is restored. An action still out (a second quit, a signal) gets to finish
+    // so its outcome is in the audit log; its connections must stay up meanwhile.
+    let n = runner.in_flight();
+    if n > 0 {
+        eprintln!("hubdeck: waiting for {n} action(s) in flight to answer and be recorded…");
+        if !runner.wait_idle(SHUTDOWN_WAIT).await {
+            eprintln!(
+                "hubdeck: gave up after {}s; `hubdeck audit` shows their outcome as unknown",
+                SHUTDOWN_WAIT.as_secs()
+            );
+        }
+    }
     shutdown.cancel();
     drop(fleetwide);
     result

@@ -82,6 +82,8 @@ pub struct App {
     pub(crate) toast: Option<Toast>,
     pub(crate) services: Arc<dyn Services>,
     pub(crate) actions: ActionFlow,
+    /// A quit waits for the actions in flight to answer.
+    quitting: bool,
     last_refresh: Option<Timestamp>,
     glance: Option<(u64, Glance)>,
     fresh_shown: String,
@@ -109,6 +111,7 @@ impl App {
             toast: None,
             services: Arc::new(NoServices),
             actions: ActionFlow::new(None, None, opts.state_dir),
+            quitting: false,
             last_refresh: None,
             glance: None,
             fresh_shown: String::new(),
@@ -141,6 +144,31 @@ impl App {
         let changed = self.actions.on_event(event, &self.fleet);
         self.take_action_notices();
         changed
+    }
+
+    /// Quit asked: at once when no action is in flight. Otherwise the first quit waits for the
+    /// actions to answer, so their outcomes show and are recorded (the event loop leaves when
+    /// [`App::quit_ready`]); a second quit leaves at once, and the runner still writes the
+    /// outcomes while the process shuts down.
+    pub fn quit(&mut self) -> Intent {
+        let n = self.actions.actions_in_flight();
+        if n == 0 || self.quitting {
+            return Intent::Quit;
+        }
+        self.quitting = true;
+        self.notify(
+            format!(
+                "waiting for {n} action(s) in flight to answer before quitting \
+                 (quit again to leave now; outcomes are still recorded)"
+            ),
+            false,
+        );
+        Intent::Redraw
+    }
+
+    /// A quit was asked and every action in flight has answered.
+    pub fn quit_ready(&self) -> bool {
+        self.quitting && self.actions.actions_in_flight() == 0
     }
 
     /// Whether an action task is still running.

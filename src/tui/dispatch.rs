@@ -82,7 +82,7 @@ impl App {
     pub fn run_command(&mut self, cmd: Command) -> Intent {
         match cmd {
             Command::Noop => return Intent::None,
-            Command::Quit => return Intent::Quit,
+            Command::Quit => return self.quit(),
             Command::Help => self.overlay = Overlay::Help(Help::new(self.top().context())),
             Command::Palette => {
                 self.overlay = Overlay::Palette(Box::new(Palette::new(&self.fleet)))

@@ -133,7 +133,12 @@ pub async fn run(
                 Some(Err(e)) => return Err(e.into()),
                 None => break,
             },
-            changed = feeds.apply_next(&mut app) => dirty |= changed,
+            changed = feeds.apply_next(&mut app) => {
+                dirty |= changed;
+                if app.quit_ready() {
+                    break;
+                }
+            }
             _ = tick.tick() => dirty |= app.tick(Timestamp::now()),
             () = next_frame, if dirty => {}
         }

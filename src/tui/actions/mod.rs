@@ -145,6 +145,14 @@ impl ActionFlow {
         !self.running.is_empty()
     }
 
+    /// How many cluster actions are in flight (reads of a hub's config do not count).
+    pub fn actions_in_flight(&self) -> usize {
+        self.running
+            .iter()
+            .filter(|r| matches!(r.task, Task::Run { .. }))
+            .count()
+    }
+
     /// Messages for the status line since the last call.
     pub fn take_notices(&mut self) -> Vec<Notice> {
         std::mem::take(&mut self.notices)

@@ -426,3 +426,36 @@ fn console_and_cli_choose_the_same_idle_servers_in_the_same_order() {
         .collect();
     assert!(at.windows(2).all(|w| w[0] < w[1]), "same order: {s}");
 }
+
+#[tokio::test]
+async fn quitting_with_an_action_in_flight_waits_for_it_and_a_second_quit_leaves() {
+    let (mut app, mut feeds, _dir) = acting_app(false);
+    press(&mut app, "Ry");
+    assert!(app.actions_running());
+    assert_eq!(app.quit(), Intent::Redraw, "the first quit waits");
+    let s = screen(&mut app);
+    assert!(
+        s.contains("waiting for 1 action(s) in flight"),
+        "says why it does not quit: {s}"
+    );
+    assert!(!app.quit_ready());
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while app.actions_running() {
+            feeds.apply_next(&mut app).await;
+        }
+    })
+    .await
+    .expect("the task answers");
+    assert!(app.quit_ready(), "leaves once the action answered");
+
+    let (mut app, _feeds, _dir) = acting_app(false);
+    press(&mut app, "Ry");
+    assert_eq!(app.quit(), Intent::Redraw);
+    assert_eq!(app.quit(), Intent::Quit, "a second quit leaves at once");
+}
+
+#[test]
+fn quitting_with_nothing_in_flight_leaves_at_once() {
+    let (mut app, _feeds, _dir) = acting_app(false);
+    assert_eq!(app.quit(), Intent::Quit);
+}
