@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::action::HubStopper;
 use crate::alerts::{self, AlertSource};
 use crate::fleet::{
-    ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, SourceState, Workload, WorkloadKind,
+    ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, Workload, WorkloadKind,
 };
 use crate::hubapi::{HubEndpoint, HubSource, HubToken, RunningPod, TokenSource, poll_activity};
 use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
@@ -193,7 +193,7 @@ impl Tap {
                 After::Nothing
             }
             FleetUpdate::Activity { hub, source, .. } => {
-                self.hub_apis.set_available(hub, *source == SourceState::Ok);
+                self.hub_apis.observe(hub, source);
                 After::Nothing
             }
             _ => After::Nothing,

@@ -235,3 +235,91 @@ async fn poller_reports_activity_then_a_missing_token_once() {
     shutdown.cancel();
     task.await.unwrap();
 }
+
+/// A hub whose API (a real JupyterHub) rejects hubdeck's token: stopping one of its servers
+/// is refused naming the hub API and its answer, and the pod is left alone; deleting pods is
+/// only for hubs without a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_api_refusal_is_a_refusal_and_no_pod_is_deleted() {
+    use common::fleet::TestFleet;
+    use hubdeck::action::{ActionError, AuditLog, Mode, Request, ServerRef, resolve};
+    use hubdeck::config::fleet_file::HubEntry;
+    use hubdeck::fleet::HubRef;
+    use hubdeck::headless::session::Session;
+    use hubdeck::kube::targets;
+    use hubdeck::sources::Polls;
+
+    let real = JupyterHub::start().await;
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let kc = targets::read_kubeconfig(fleet.sim.kubeconfig_path()).unwrap();
+    let mut list = targets::from_kubeconfig(kc, &[]).unwrap();
+    let target = list.iter_mut().find(|t| t.name == c.name()).unwrap();
+    target.hubs.insert(
+        ns.clone(),
+        HubEntry {
+            api_url: Some(real.api_url.clone()),
+            token: Some("not-a-token-the-hub-knows-7d1e".into()),
+            ..HubEntry::default()
+        },
+    );
+    let poll = Polls {
+        alerts: Duration::from_secs(60),
+        activity: Duration::from_millis(300),
+    };
+    let mut s = Session::start_polling(list, hubdeck::fleet::Thresholds::default(), poll);
+    s.settle(Duration::from_secs(20)).await;
+    let rejected = |f: &hubdeck::fleet::Fleet| {
+        f.hubs().any(|h| {
+            *h.id.key.namespace == *ns && matches!(h.activity.source, SourceState::Failing { .. })
+        })
+    };
+    assert!(s.wait_for(Duration::from_secs(20), rejected).await);
+    let hub = s
+        .fleet
+        .hubs()
+        .find(|h| h.id.cluster.as_str() == c.name() && *h.id.key.namespace == *ns)
+        .unwrap();
+    let user = hub
+        .servers()
+        .find_map(|p| p.owner.as_ref())
+        .expect("a running server")
+        .clone();
+    let request = Request::StopServers {
+        servers: vec![ServerRef {
+            hub: HubRef::from(&hub.id),
+            user: user.user.to_string(),
+            server: user.server.to_string(),
+        }],
+    };
+    let action = resolve(&s.fleet, &request, jiff::Timestamp::now()).unwrap();
+    let runner = s.runner(false, AuditLog::new(fleet.audit_path()));
+    let plan = runner.plan(&action);
+    assert!(
+        plan.steps
+            .iter()
+            .all(|st| matches!(st.via, hubdeck::action::Via::HubApi { .. })),
+        "the plan says it goes through the hub API: {plan:?}"
+    );
+    c.clear_requests();
+    let outcome = runner.execute(&action, Mode::Run).await;
+    let Err(ActionError::Refused(why)) = &outcome.result else {
+        panic!("not a refusal: {:?}", outcome.result);
+    };
+    assert!(why.contains("hub API"), "{why}");
+    assert!(!why.contains("not-a-token"), "the token never shows: {why}");
+    assert_eq!(
+        hubdeck::headless::exit::for_action(outcome.result.as_ref().unwrap_err()),
+        4
+    );
+    let deletes: Vec<_> = c
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert!(
+        deletes.is_empty(),
+        "no pod was deleted instead: {deletes:?}"
+    );
+}

@@ -257,7 +257,10 @@ async fn wrong_token_degrades_once_without_an_error_storm() {
     };
     assert!(error.contains("token rejected"), "{error}");
     assert!(!error.contains("not-the-token"), "tokens never show");
-    assert!(!s.sources.hub_api.available(&hub.id));
+    assert!(
+        s.sources.hub_api.available(&hub.id),
+        "a configured token makes the hub API the way to stop servers, even when it is rejected"
+    );
 }
 
 fn port_forwards(c: &hubdeck::sim::SimCluster, ns: &str) -> usize {

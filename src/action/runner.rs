@@ -122,11 +122,14 @@ impl Runner {
         &self.audit
     }
 
+    /// Whether servers are stopped through their hubs' API: when a token is configured or
+    /// found and the hub runs. A refusal from that API is then final, never a reason to delete
+    /// the pod instead; deleting pods is for hubs without a token and hubs that are down.
     fn hub_api_for(&self, action: &Action) -> bool {
         match (action, &self.hub_api) {
-            (Action::StopServers { servers }, Some(api)) => {
-                servers.iter().all(|s| api.available(&s.id.hub))
-            }
+            (Action::StopServers { servers }, Some(api)) => servers
+                .iter()
+                .all(|s| s.hub_running && api.available(&s.id.hub)),
             _ => false,
         }
     }

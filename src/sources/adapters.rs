@@ -10,8 +10,9 @@ use tokio::sync::Notify;
 
 use crate::action::{ActionError, HubStopper, Matcher, Pending, Silencer};
 use crate::alerts::{self, AlertmanagerClient, AlertsError, SilenceSpec};
+use crate::fleet::SourceState;
 use crate::fleet::{ClusterId, HubId};
-use crate::hubapi::{HubApiError, HubSource, StopOutcome};
+use crate::hubapi::{HubApiError, HubSource, StopOutcome, TokenSource};
 use crate::kube::ClientCache;
 
 /// A hub API's failure as the action layer's kind: a rejected token or a forbidden call is a
@@ -51,28 +52,53 @@ pub(super) fn nudge_for(nudges: &Nudges, cluster: &ClusterId) -> Arc<Notify> {
         .clone()
 }
 
+/// Whether a hub's API has a token hubdeck can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Token {
+    /// Given in fleet.toml (value or variable): the API is the way, whatever it answers.
+    Configured,
+    /// To be read from the hub Secret: known once the first poll says.
+    Unknown,
+    /// The hub Secret holds one.
+    Found,
+    /// None anywhere: servers are stopped by deleting their pods.
+    Missing,
+}
+
 /// The hub APIs known to the pollers, for stopping servers.
 pub(super) struct HubApis {
-    /// Each polled hub's source, and whether its last poll succeeded.
-    pub(super) hubs: Mutex<HashMap<HubId, (HubSource, bool)>>,
+    /// Each polled hub's source, and what is known of its token.
+    pub(super) hubs: Mutex<HashMap<HubId, (HubSource, Token)>>,
 }
 
 impl HubApis {
-    fn lock(&self) -> MutexGuard<'_, HashMap<HubId, (HubSource, bool)>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<HubId, (HubSource, Token)>> {
         self.hubs.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(super) fn register(&self, hub: &HubId, source: HubSource) {
-        self.lock().insert(hub.clone(), (source, false));
+        let token = match source.token {
+            TokenSource::Value(_) | TokenSource::Env(_) => Token::Configured,
+            TokenSource::HubSecret(_) => Token::Unknown,
+        };
+        self.lock().insert(hub.clone(), (source, token));
     }
 
     pub(super) fn forget(&self, hub: &HubId) {
         self.lock().remove(hub);
     }
 
-    pub(super) fn set_available(&self, hub: &HubId, ok: bool) {
-        if let Some(entry) = self.lock().get_mut(hub) {
-            entry.1 = ok;
+    /// Learns from a poll whether the hub Secret holds a token: "absent" means none; any
+    /// other answer (ok, rejected, unreachable) means there is one to use.
+    pub(super) fn observe(&self, hub: &HubId, source: &SourceState) {
+        if let Some(entry) = self.lock().get_mut(hub)
+            && entry.1 != Token::Configured
+        {
+            entry.1 = match source {
+                SourceState::Absent { .. } => Token::Missing,
+                SourceState::Unknown => entry.1,
+                SourceState::Ok | SourceState::Failing { .. } => Token::Found,
+            };
         }
     }
 
@@ -108,10 +134,12 @@ impl HubApis {
 }
 
 impl HubStopper for HubApis {
-    /// True while the hub's last activity poll succeeded: its token is known and accepted and
-    /// the API answers. Otherwise stopping falls back to deleting the pod.
+    /// True when a token is configured or found: then the hub API is the one way to stop the
+    /// hub's servers, and its refusal is a refusal. Deleting pods is only for hubs without one.
     fn available(&self, hub: &HubId) -> bool {
-        self.lock().get(hub).is_some_and(|(_, ok)| *ok)
+        self.lock()
+            .get(hub)
+            .is_some_and(|(_, t)| matches!(t, Token::Configured | Token::Found))
     }
 
     fn stop<'a>(&'a self, hub: &'a HubId, user: &'a str, server: &'a str) -> Pending<'a, String> {

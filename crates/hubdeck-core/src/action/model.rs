@@ -15,6 +15,9 @@ pub struct ServerTarget {
     pub namespace: String,
     /// Its pod.
     pub pod: String,
+    /// Whether its hub was running when the action was built: a hub that is down (scaled to
+    /// 0 for maintenance, crashed) cannot stop servers through its API, so pods are deleted.
+    pub hub_running: bool,
 }
 
 /// An Alertmanager matcher.

@@ -214,7 +214,16 @@ impl Action {
                         }
                     })
                     .collect();
-                if !hub_api {
+                if hub_api {
+                    warnings
+                        .push("through the hub API: if it refuses, nothing else is tried".into());
+                } else if servers.iter().any(|s| !s.hub_running) {
+                    warnings.push(
+                        "the hub is not running, so its API cannot stop servers: pods are \
+                         deleted, the hub notices when it is back"
+                            .into(),
+                    );
+                } else {
                     warnings.push(
                         "no hub API token: pods are deleted, the hub notices on its next poll"
                             .into(),

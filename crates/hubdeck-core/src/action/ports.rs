@@ -74,7 +74,8 @@ pub trait KubeExecutor: Send + Sync {
 
 /// Stops servers through a hub's REST API.
 pub trait HubStopper: Send + Sync {
-    /// Whether the hub's API can be used (a token is known and was accepted).
+    /// Whether the hub API is the way to stop its servers: a token is configured or was found.
+    /// Without one, servers are stopped by deleting their pods (and the plan says so).
     fn available(&self, hub: &HubId) -> bool;
     /// Stops one server; Ok carries a message. A 401/403 is [`ActionError::Refused`].
     fn stop<'a>(&'a self, hub: &'a HubId, user: &'a str, server: &'a str) -> Pending<'a, String>;

@@ -200,6 +200,7 @@ fn server_target(hub: &HubState, pod: &PodInfo) -> Option<ServerTarget> {
         },
         namespace: pod.key.namespace.to_string(),
         pod: pod.key.name.to_string(),
+        hub_running: hub.summary.hub.is_some_and(|r| r.ready > 0),
     })
 }
 

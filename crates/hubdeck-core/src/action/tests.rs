@@ -388,3 +388,44 @@ fn config_edits_are_validated_and_carry_their_base_version() {
         Err(ResolveError::NothingToDo(_))
     ));
 }
+
+#[test]
+fn servers_of_a_hub_that_is_down_are_stopped_by_deleting_their_pods_and_the_plan_says_why() {
+    let mut f = leap();
+    f.apply(
+        FleetUpdate::Workloads {
+            cluster: ClusterId::new("leap"),
+            kind: crate::fleet::WorkloadKind::Deployment,
+            delta: Delta::Upsert(crate::fleet::fixtures::workload(
+                "prod",
+                "prod",
+                crate::fleet::Component::Hub,
+                "hub",
+                0,
+            )),
+        },
+        t0(),
+    );
+    f.refresh(t0());
+    let req = Request::StopServers {
+        servers: vec![ServerRef {
+            hub: prod(),
+            user: "ada".into(),
+            server: String::new(),
+        }],
+    };
+    let a = resolve(&f, &req, t0()).unwrap();
+    let Action::StopServers { servers } = &a else {
+        panic!("{a:?}")
+    };
+    assert!(!servers[0].hub_running);
+    let plan = a.plan(false);
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("hub is not running")),
+        "{plan:?}"
+    );
+    let up = resolve(&leap(), &req, t0()).unwrap();
+    assert!(up.plan(true).warnings[0].contains("nothing else is tried"));
+}
