@@ -7,7 +7,9 @@
 //! Map: `store` (objects, resourceVersion, change log) · `api` (routing, auth) · `objects` (verbs)
 //! · `watch` · `logs` · `selectors` · `patch` · `access` (tokens, RBAC, SSAR) · `controller`
 //! (workloads and pod lifecycle) · `proxy` (service proxy to `fake_alertmanager`, fed by
-//! `alerting`) · `portforward` (to each hub's `fake_hub`, kept in step by `hub_apis`) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
+//! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
+//! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
+//! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 
 #![warn(missing_docs)]
@@ -22,6 +24,7 @@ pub mod fake_hub;
 mod fleet;
 mod generate;
 mod hub_apis;
+mod hub_paging;
 mod inspect;
 mod kubeconfig;
 mod logs;
@@ -35,11 +38,14 @@ mod proxy;
 mod resources;
 mod scenario;
 mod selectors;
+mod silencing;
 mod status;
 mod store;
 mod table;
+mod user_pods;
 mod values;
 mod watch;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;
