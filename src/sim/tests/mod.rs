@@ -21,7 +21,7 @@ pub(super) use super::*;
 
 mod fleet;
 mod objects;
-mod proxies;
+mod portforward;
 mod watches;
 mod wire;
 
