@@ -14,6 +14,5 @@ pub mod headless;
 pub mod http;
 pub mod hubapi;
 pub mod kube;
-pub mod sim;
 pub mod sources;
 pub mod tui;

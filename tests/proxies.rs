@@ -9,7 +9,7 @@ use std::time::Duration;
 use hubdeck::alerts::{AlertmanagerClient, SilenceSpec, discover_alertmanager};
 use hubdeck::fleet::{ClusterId, HubId, HubKey};
 use hubdeck::hubapi::{HubApiClient, HubApiError, HubPod, HubToken, StopOutcome, TokenSource};
-use hubdeck::sim::{FleetSpec, Identity, SimCluster, SimFleet};
+use hubdeck_sim::{FleetSpec, Identity, SimCluster, SimFleet};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 

@@ -260,7 +260,7 @@ async fn wrong_token_degrades_once_without_an_error_storm() {
     assert!(!s.sources.hub_api.available(&hub.id));
 }
 
-fn port_forwards(c: &hubdeck::sim::SimCluster, ns: &str) -> usize {
+fn port_forwards(c: &hubdeck_sim::SimCluster, ns: &str) -> usize {
     c.requests()
         .iter()
         .filter(|r| {

@@ -322,14 +322,12 @@ async fn post_silence(
         Ok(silence) => silence,
         Err(msg) => return refused(StatusCode::BAD_REQUEST, &msg),
     };
-    if let Some(id) = previous {
-        if let Some(old) = st.silences.get_mut(&id) {
-            if old.can_become(&silence.spec, now) {
-                *old = silence;
-                return Json(SilenceCreated { silence_id: id }).into_response();
-            }
-            old.expire(now);
+    if let Some((id, old)) = previous.and_then(|id| st.silences.get_mut(&id).map(|s| (id, s))) {
+        if old.can_become(&silence.spec, now) {
+            *old = silence;
+            return Json(SilenceCreated { silence_id: id }).into_response();
         }
+        old.expire(now);
     }
     // A silence starting in the past starts now, as Alertmanager does.
     silence.spec.starts_at = silence.spec.starts_at.max(now);
