@@ -17,6 +17,5 @@ pub mod hubapi;
 pub mod kube;
 pub mod logging;
 pub mod private_files;
-pub mod sim;
 pub mod sources;
 pub mod tui;

@@ -7,7 +7,7 @@ mod common;
 use common::fleet::{TestFleet, hubdeck_with, stderr, stdout};
 use hubdeck::action::{ActionError, AuditLog, Mode, Request, resolve};
 use hubdeck::fleet::HubRef;
-use hubdeck::sim::{Identity, RecordedRequest, SimCluster};
+use hubdeck_sim::{Identity, RecordedRequest, SimCluster};
 
 /// Requests that change something (access reviews are questions, not changes).
 fn mutations(c: &SimCluster) -> Vec<RecordedRequest> {

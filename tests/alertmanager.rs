@@ -127,6 +127,10 @@ async fn unknown_silence_and_bad_silence_are_distinct_errors() {
         .await
         .unwrap_err();
     assert!(matches!(err, AlertsError::SilenceNotFound { .. }), "{err}");
+    // Alertmanager checks an id's UUID form before looking it up (422), yet it names no
+    // silence all the same.
+    let err = client.expire_silence("no-such-silence").await.unwrap_err();
+    assert!(matches!(err, AlertsError::SilenceNotFound { .. }), "{err}");
 
     let empty = SilenceSpec {
         matchers: Vec::new(),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::console::{Console, hub_with_servers, mutating};
 use hubdeck::fleet::{Component, HubId};
-use hubdeck::sim::{FleetSpec, SimFleet};
+use hubdeck_sim::{FleetSpec, SimFleet};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 

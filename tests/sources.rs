@@ -263,7 +263,7 @@ async fn wrong_token_degrades_once_without_an_error_storm() {
     );
 }
 
-fn port_forwards(c: &hubdeck::sim::SimCluster, ns: &str) -> usize {
+fn port_forwards(c: &hubdeck_sim::SimCluster, ns: &str) -> usize {
     c.requests()
         .iter()
         .filter(|r| {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::fleet::{ClusterId, FleetUpdate, Severity, SourceState};
-use crate::sim::fake_alertmanager::FakeAlertmanager;
+use hubdeck_sim::fake_alertmanager::FakeAlertmanager;
 
 fn cluster() -> ClusterId {
     ClusterId::new("demo-gcp")

@@ -1,6 +1,6 @@
 //! The Alertmanager v2 JSON shapes hubdeck reads and writes (`gettableAlert`, `gettableSilence`,
-//! `postableSilence`, `matcher` of the v2 OpenAPI spec). Shared by the client and the demo
-//! fleet's fake Alertmanager so that both speak exactly the same wire format.
+//! `postableSilence`, `matcher` of the v2 OpenAPI spec). The demo fleet's fake Alertmanager
+//! (`hubdeck-sim`) has its own, written from the spec, so a mistake here is not mirrored there.
 
 use std::collections::BTreeMap;
 

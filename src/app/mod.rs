@@ -19,7 +19,7 @@ use crate::headless::get::Kind;
 use crate::headless::get::{Filter, get};
 use crate::headless::session::{Needs, Session};
 use crate::kube::{ClusterTarget, targets};
-use crate::sim::{FleetSpec, Scenario, SimFleet};
+use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
 
 /// Where the clusters come from for this run; keeps the demo fleet alive while it is used.
 pub struct Fleetwide {
@@ -152,7 +152,7 @@ async fn sim(args: SimArgs) -> Result<i32> {
         .scenario
         .parse::<Scenario>()
         .map_err(|e| eyre!("--scenario {}: {e}", args.scenario))?;
-    crate::sim::run_foreground(spec, &args.kubeconfig_out)
+    hubdeck_sim::run_foreground(spec, &args.kubeconfig_out)
         .await
         .map_err(|e| eyre!("sim: {e}"))?;
     Ok(exit::OK)

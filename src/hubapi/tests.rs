@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::fleet::{ClusterId, FleetUpdate, HubId, HubKey, SourceState};
-use crate::sim::fake_hub::{FakeHub, FakeServer};
+use hubdeck_sim::fake_hub::{FakeHub, FakeServer};
 
 const TOKEN: &str = "fake-hub-token-0123456789";
 

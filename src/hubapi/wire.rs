@@ -1,5 +1,6 @@
 //! The JupyterHub REST API JSON shapes hubdeck reads (user model, server model, paginated
-//! list). Shared by the client and the demo fleet's fake hub.
+//! list). The demo fleet's fake hub (`hubdeck-sim`) has its own, written from the REST API's
+//! document, so a mistake here is not mirrored there.
 
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hubdeck::fleet::{Fleet, Thresholds};
 use hubdeck::headless::session::Session;
 use hubdeck::kube::targets;
-use hubdeck::sim::{FleetSpec, SimCluster, SimFleet};
+use hubdeck_sim::{FleetSpec, SimCluster, SimFleet};
 
 /// A running sim fleet plus an isolated config/state directory for the binary.
 pub struct TestFleet {

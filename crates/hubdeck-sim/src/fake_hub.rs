@@ -1,22 +1,23 @@
-//! A fake JupyterHub REST API for the demo fleet: the subset hubdeck's `hubapi` client uses
-//! (`GET /hub/api/users` paginated, `GET /hub/api/users/{name}`, stopping servers), with the
-//! real hub's token check, status codes and JSON shapes. The sim serves it behind the hub
-//! pod's port-forward; a [`FakeHub`] handle lets scenarios move users around. Tested with
-//! the real client in `hubapi/tests.rs`.
+//! A fake JupyterHub REST API for the demo fleet: `GET /hub/api/users` (state filters, sorting,
+//! pagination by `Accept` media type), `GET /hub/api/users/{name}` and stopping servers, with
+//! the real hub's token check, status codes and JSON (the sim's own
+//! [`wire::jupyterhub`](super::wire) types, written from `rest-api.yml` and what JupyterHub 6
+//! sends). The sim serves it behind the hub pod's port-forward; a [`FakeHub`] handle lets
+//! scenarios move users around. The URL and paging rules live in `hub_paging`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use serde::Deserialize;
 use serde_json::json;
 
-use crate::hubapi::wire::{NextPage, PAGINATION_MEDIA_TYPE, Pagination, Server, User, UserPage};
+use super::hub_paging::{self, Listing};
+use super::wire::jupyterhub::{ApiError, Server, User};
 
 /// One user server the fake hub knows about.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,14 +55,65 @@ impl FakeServer {
 /// What the spawner does when the API stops a server (the sim deletes the pod, as KubeSpawner).
 type StopHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// A user as the hub's database keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRecord {
+    /// Creation order: the hub's default sort key.
+    pub id: u64,
+    pub created: Timestamp,
+    pub last_activity: Option<Timestamp>,
+    /// Active servers (running or in transition) by name.
+    pub servers: BTreeMap<String, FakeServer>,
+    /// Servers stopped since they ran, by name, with their last activity: the hub keeps their
+    /// records, so stopping one again is a 204 and `include_stopped_servers` lists them.
+    pub stopped: BTreeMap<String, Timestamp>,
+}
+
+impl UserRecord {
+    fn touch(&mut self, when: Timestamp) {
+        self.last_activity = Some(self.last_activity.map_or(when, |t| t.max(when)));
+    }
+}
+
 struct HubState {
     token: String,
-    /// Users, each with their active servers by name.
-    users: BTreeMap<String, BTreeMap<String, FakeServer>>,
+    users: BTreeMap<String, UserRecord>,
+    next_id: u64,
     /// `api_page_max_limit`.
     page_limit: usize,
     /// Called with (user, server) after the API stopped a server.
     on_stop: Option<StopHook>,
+}
+
+impl HubState {
+    fn user(&mut self, name: &str) -> &mut UserRecord {
+        let next_id = &mut self.next_id;
+        self.users.entry(name.to_string()).or_insert_with(|| {
+            *next_id += 1;
+            UserRecord {
+                id: *next_id,
+                created: Timestamp::now(),
+                last_activity: None,
+                servers: BTreeMap::new(),
+                stopped: BTreeMap::new(),
+            }
+        })
+    }
+
+    /// Stops a running server, keeping its record as the hub does (`started` cleared,
+    /// activity set to the stop).
+    fn stop(&mut self, user: &str, server: &str) -> bool {
+        let Some(u) = self.users.get_mut(user) else {
+            return false;
+        };
+        if u.servers.remove(server).is_none() {
+            return false;
+        }
+        let now = Timestamp::now();
+        u.stopped.insert(server.to_string(), now);
+        u.touch(now);
+        true
+    }
 }
 
 impl std::fmt::Debug for HubState {
@@ -86,7 +138,8 @@ impl FakeHub {
             state: Arc::new(Mutex::new(HubState {
                 token: token.into(),
                 users: BTreeMap::new(),
-                page_limit: 200,
+                next_id: 0,
+                page_limit: hub_paging::MAX_LIMIT,
                 on_stop: None,
             })),
         };
@@ -113,32 +166,40 @@ impl FakeHub {
 
     /// Creates a user without a server.
     pub fn add_user(&self, user: &str) {
-        self.lock().users.entry(user.to_string()).or_default();
+        self.lock().user(user);
     }
 
     /// Starts (or replaces) a server, creating its user.
     pub fn add_server(&self, s: FakeServer) {
         let mut st = self.lock();
-        let servers = st.users.entry(s.user.clone()).or_default();
-        servers.insert(s.server.clone(), s);
+        let u = st.user(&s.user);
+        u.touch(s.last_activity);
+        u.stopped.remove(&s.server);
+        u.servers.insert(s.server.clone(), s);
     }
 
     /// Records activity on a server; false when it is not running.
     pub fn touch(&self, user: &str, server: &str, when: Timestamp) -> bool {
         let mut st = self.lock();
-        match st.users.get_mut(user).and_then(|u| u.get_mut(server)) {
-            Some(s) => {
-                s.last_activity = when;
-                true
-            }
-            None => false,
-        }
+        let Some(u) = st.users.get_mut(user) else {
+            return false;
+        };
+        let Some(s) = u.servers.get_mut(server) else {
+            return false;
+        };
+        s.last_activity = when;
+        u.touch(when);
+        true
     }
 
     /// Sets a server's pending action (`spawn`, `stop`) or clears it.
     pub fn set_pending(&self, user: &str, server: &str, pending: Option<&str>) -> bool {
         let mut st = self.lock();
-        match st.users.get_mut(user).and_then(|u| u.get_mut(server)) {
+        match st
+            .users
+            .get_mut(user)
+            .and_then(|u| u.servers.get_mut(server))
+        {
             Some(s) => {
                 s.pending = pending.map(str::to_string);
                 true
@@ -149,10 +210,7 @@ impl FakeHub {
 
     /// Stops a server as a culler would; false when it was not running.
     pub fn stop(&self, user: &str, server: &str) -> bool {
-        let mut st = self.lock();
-        st.users
-            .get_mut(user)
-            .is_some_and(|u| u.remove(server).is_some())
+        self.lock().stop(user, server)
     }
 
     /// The running servers, by user then server name.
@@ -160,7 +218,7 @@ impl FakeHub {
         let st = self.lock();
         st.users
             .values()
-            .flat_map(|u| u.values().cloned())
+            .flat_map(|u| u.servers.values().cloned())
             .collect()
     }
 
@@ -175,15 +233,19 @@ impl FakeHub {
         self.lock().on_stop = Some(Arc::new(hook));
     }
 
-    /// Sets the largest page the hub serves (JupyterHub's `api_page_max_limit`).
+    /// Sets the largest page the hub serves (JupyterHub's `api_page_max_limit`); the default
+    /// page (`api_page_default_limit`, 50) shrinks with it.
     pub fn set_page_limit(&self, limit: usize) {
         self.lock().page_limit = limit.max(1);
     }
 }
 
-/// JupyterHub's error body.
+/// JupyterHub's error body; the message is null where the hub's handler gave none.
 fn error(status: StatusCode, message: impl Into<Option<String>>) -> Response {
-    let body = json!({ "status": status.as_u16(), "message": message.into() });
+    let body = ApiError {
+        status: status.as_u16(),
+        message: message.into(),
+    };
     (status, Json(body)).into_response()
 }
 
@@ -207,113 +269,109 @@ fn denied() -> Response {
     )
 }
 
-fn user_model(name: &str, servers: &BTreeMap<String, FakeServer>) -> User {
+/// The user model a token with `read:users` and `read:servers` sees.
+pub(crate) fn user_model(name: &str, u: &UserRecord, include_stopped: bool) -> User {
+    let url = hub_paging::user_url(name);
+    let default = u.servers.get("");
+    let mut servers: BTreeMap<String, Server> = u
+        .servers
+        .iter()
+        .map(|(server, s)| {
+            let model = server_model(name, server, s.pending.clone(), Some(s.started));
+            let model = Server {
+                last_activity: Some(s.last_activity),
+                ..model
+            };
+            (server.clone(), model)
+        })
+        .collect();
+    if include_stopped {
+        for (server, last) in &u.stopped {
+            let model = Server {
+                ready: false,
+                stopped: true,
+                last_activity: Some(*last),
+                ..server_model(name, server, None, None)
+            };
+            servers.insert(server.clone(), model);
+        }
+    }
     User {
+        kind: "user".into(),
         name: name.to_string(),
         admin: false,
-        last_activity: servers.values().map(|s| s.last_activity).max(),
-        servers: servers
-            .iter()
-            .map(|(server_name, s)| {
-                let url = if server_name.is_empty() {
-                    format!("/user/{name}/")
-                } else {
-                    format!("/user/{name}/{server_name}/")
-                };
-                let model = Server {
-                    name: server_name.clone(),
-                    ready: s.pending.is_none(),
-                    pending: s.pending.clone(),
-                    stopped: false,
-                    started: Some(s.started),
-                    last_activity: Some(s.last_activity),
-                    url: Some(url),
-                };
-                (server_name.clone(), model)
-            })
-            .collect(),
+        roles: vec!["user".into()],
+        groups: Vec::new(),
+        server: default.filter(|s| s.pending.is_none()).map(|_| url),
+        pending: default.and_then(|s| s.pending.clone()),
+        created: Some(u.created),
+        last_activity: u.last_activity,
+        servers,
+        user_info: None,
+    }
+}
+
+fn server_model(
+    user: &str,
+    server: &str,
+    pending: Option<String>,
+    started: Option<Timestamp>,
+) -> Server {
+    Server {
+        name: server.to_string(),
+        display_name: server.to_string(),
+        full_name: format!("{user}/{server}"),
+        ready: pending.is_none(),
+        pending,
+        stopped: false,
+        url: hub_paging::server_url(user, server),
+        progress_url: hub_paging::progress_url(user, server),
+        full_url: None,
+        full_progress_url: None,
+        started,
+        last_activity: None,
+        user_options: serde_json::Map::new(),
     }
 }
 
 async fn version() -> Json<serde_json::Value> {
-    Json(json!({ "version": "5.2.1" }))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    state: Option<String>,
-    offset: Option<usize>,
-    limit: Option<usize>,
+    Json(json!({ "version": "6.1.1" }))
 }
 
 async fn list_users(
     State(hub): State<FakeHub>,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    OriginalUri(uri): OriginalUri,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     if !authorized(&hub, &headers) {
         return denied();
     }
     let st = hub.lock();
-    let active_only = match q.state.as_deref() {
-        None | Some("") => false,
-        Some("active") => true,
-        Some(other) => {
-            let msg = format!("Unrecognized state filter: {other:?}");
-            return error(StatusCode::BAD_REQUEST, msg);
-        }
+    let listing = match Listing::parse(&query, &headers, st.page_limit) {
+        Ok(listing) => listing,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let users: Vec<User> = st
-        .users
-        .iter()
-        .filter(|(_, servers)| !active_only || !servers.is_empty())
-        .map(|(name, servers)| user_model(name, servers))
-        .collect();
-    let paginated = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains(PAGINATION_MEDIA_TYPE));
-    let total = users.len();
-    let offset = q.offset.unwrap_or(0);
-    let limit = q.limit.unwrap_or(st.page_limit).clamp(1, st.page_limit);
-    let items: Vec<User> = users.into_iter().skip(offset).take(limit).collect();
-    if !paginated {
-        return Json(items).into_response();
+    let page = listing.page(&st.users);
+    if !listing.paginated {
+        return Json(page.items).into_response();
     }
-    let next = (offset + limit < total).then(|| {
-        let next_offset = offset + limit;
-        NextPage {
-            offset: next_offset as u64,
-            limit: limit as u64,
-            url: format!(
-                "http://hub:8081/hub/api/users?state={}&offset={next_offset}&limit={limit}",
-                q.state.as_deref().unwrap_or("")
-            ),
-        }
-    });
-    let page = UserPage {
-        items,
-        pagination: Pagination {
-            offset: offset as u64,
-            limit: limit as u64,
-            total: total as u64,
-            next,
-        },
-    };
-    Json(page).into_response()
+    Json(listing.paginated_model(page, &headers, &uri)).into_response()
 }
 
 async fn get_user(
     State(hub): State<FakeHub>,
     headers: HeaderMap,
     Path(name): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
     if !authorized(&hub, &headers) {
         return denied();
     }
+    let include_stopped = hub_paging::include_stopped(&query);
     let st = hub.lock();
     match st.users.get(&name) {
-        Some(servers) => Json(user_model(&name, servers)).into_response(),
+        Some(u) => Json(user_model(&name, u, include_stopped)).into_response(),
         None => error(StatusCode::NOT_FOUND, None),
     }
 }
@@ -334,26 +392,27 @@ async fn stop_named(
     stop(&hub, &headers, &name, &server)
 }
 
-/// JupyterHub's `DELETE` server semantics: 404 for an unknown user or named server, 202 when
-/// a stop is already pending, an interrupted spawn or a running server stops (204), and a
-/// stopped default server is "stopped" again (204).
+/// JupyterHub's `DELETE` server semantics: 404 for an unknown user or a named server that
+/// never ran, 202 when a stop is already pending, 204 when a running or spawning server
+/// stops, and 204 again for a server that is already stopped.
 fn stop(hub: &FakeHub, headers: &HeaderMap, user: &str, server: &str) -> Response {
     if !authorized(hub, headers) {
         return denied();
     }
     let mut st = hub.lock();
-    let Some(servers) = st.users.get_mut(user) else {
+    let Some(u) = st.users.get(user) else {
         return error(StatusCode::NOT_FOUND, None);
     };
-    match servers.get(server).map(|s| s.pending.as_deref()) {
-        None if server.is_empty() => StatusCode::NO_CONTENT.into_response(),
+    let known = server.is_empty() || u.stopped.contains_key(server);
+    match u.servers.get(server).map(|s| s.pending.as_deref()) {
+        None if known => StatusCode::NO_CONTENT.into_response(),
         None => error(
             StatusCode::NOT_FOUND,
             format!("{user} has no server named '{server}'"),
         ),
         Some(Some("stop")) => StatusCode::ACCEPTED.into_response(),
         Some(_) => {
-            servers.remove(server);
+            st.stop(user, server);
             let hook = st.on_stop.clone();
             // The hook takes the sim's locks: never call it with the hub's lock held.
             drop(st);

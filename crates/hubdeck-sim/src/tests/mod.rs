@@ -1,5 +1,5 @@
 //! End-to-end tests of the simulated fleet through the real kube client (and plain HTTP where a
-//! raw view of the wire helps).
+//! raw view of the wire helps), and of the fake Alertmanager and hub APIs over plain HTTP.
 
 pub(super) use std::time::Duration;
 
@@ -19,9 +19,11 @@ pub(super) use serde_json::json;
 
 pub(super) use super::*;
 
+mod fake_alertmanager;
+mod fake_hub;
 mod fleet;
 mod objects;
-mod proxies;
+mod portforward;
 mod watches;
 mod wire;
 

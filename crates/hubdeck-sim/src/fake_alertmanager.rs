@@ -1,8 +1,9 @@
 //! A fake Alertmanager v2 API for the demo fleet: firing alerts and silences kept in memory,
-//! served in Alertmanager's own JSON (the `alerts::wire` types), with silences muting the
-//! alerts they match. The sim serves it behind its service proxy; a [`FakeAlertmanager`]
-//! handle lets scenarios fire and resolve alerts. Tested with the real client in
-//! `alerts/tests.rs`.
+//! served in Alertmanager's own JSON (the sim's own [`wire::alertmanager`](super::wire) types,
+//! written from the OpenAPI spec), with silences muting the alerts they match by
+//! Alertmanager's rules (`silencing`). The sim serves it behind its service proxy; a
+//! [`FakeAlertmanager`] handle lets scenarios fire and resolve alerts. Status codes and
+//! messages are the ones Alertmanager 0.25 gives (a newer one's 404 for an unknown silence).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,9 +17,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::alerts::wire::{
-    AlertStatus, GettableAlert, GettableSilence, PostableAlert, PostableSilence, Receiver,
-    SilenceCreated, SilenceStatus,
+use super::silencing::Silence;
+use super::wire::alertmanager::{
+    AlertState, AlertStatus, GettableAlert, GettableSilence, LabelSet, PostableAlert,
+    PostableSilence, Receiver, SilenceCreated, SilenceStatus,
 };
 
 /// How long an alert stays firing without being sent again (Alertmanager's resolve_timeout).
@@ -26,8 +28,8 @@ const RESOLVE_TIMEOUT: SignedDuration = SignedDuration::from_mins(5);
 
 #[derive(Debug, Clone)]
 struct Firing {
-    labels: BTreeMap<String, String>,
-    annotations: BTreeMap<String, String>,
+    labels: LabelSet,
+    annotations: LabelSet,
     starts_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -37,9 +39,7 @@ struct AmState {
     /// Firing alerts by fingerprint.
     alerts: BTreeMap<String, Firing>,
     /// Silences by id, in creation order of ids.
-    silences: BTreeMap<String, PostableSilence>,
-    /// When each silence was last changed.
-    silence_updated: BTreeMap<String, Timestamp>,
+    silences: BTreeMap<String, Silence>,
     next_silence: u64,
 }
 
@@ -49,8 +49,8 @@ pub struct FakeAlertmanager {
     state: Arc<Mutex<AmState>>,
 }
 
-/// Alertmanager's fingerprint: a 64-bit hash of the sorted labels, as 16 hex digits (FNV-1a
-/// here: stable across runs, which is all the console relies on).
+/// Alertmanager's fingerprint: Prometheus' 64-bit FNV-1a of the sorted label names and
+/// values, each followed by a 0xff separator, as 16 hex digits.
 pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in labels {
@@ -62,7 +62,7 @@ pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
     format!("{h:016x}")
 }
 
-fn to_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn to_map(pairs: &[(&str, &str)]) -> LabelSet {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -108,8 +108,8 @@ impl FakeAlertmanager {
 
     fn fire_at(
         &self,
-        labels: BTreeMap<String, String>,
-        annotations: BTreeMap<String, String>,
+        labels: LabelSet,
+        annotations: LabelSet,
         starts_at: Timestamp,
         now: Timestamp,
     ) -> String {
@@ -117,7 +117,7 @@ impl FakeAlertmanager {
         let mut st = self.lock();
         let entry = st.alerts.entry(fp.clone()).or_insert_with(|| Firing {
             labels,
-            annotations: BTreeMap::new(),
+            annotations: LabelSet::new(),
             starts_at,
             updated_at: now,
         });
@@ -152,52 +152,41 @@ impl FakeAlertmanager {
 }
 
 impl AmState {
-    fn silence_state(s: &PostableSilence, now: Timestamp) -> &'static str {
-        if s.ends_at <= now {
-            "expired"
-        } else if s.starts_at > now {
-            "pending"
-        } else {
-            "active"
-        }
-    }
-
+    /// Every alert, in fingerprint order as Alertmanager sorts them.
     fn gettable_alerts(&self, now: Timestamp) -> Vec<GettableAlert> {
         self.alerts
             .iter()
             .map(|(fp, a)| {
-                let labels: Vec<(String, String)> = a.labels.clone().into_iter().collect();
                 let silenced_by: Vec<String> = self
                     .silences
                     .iter()
-                    .filter(|(_, s)| Self::silence_state(s, now) == "active")
-                    .filter(|(_, s)| s.matchers.iter().all(|m| m.matches(&labels)))
+                    .filter(|(_, s)| s.mutes(&a.labels, now))
                     .map(|(id, _)| id.clone())
                     .collect();
                 let state = if silenced_by.is_empty() {
-                    "active"
+                    AlertState::Active
                 } else {
-                    "suppressed"
+                    AlertState::Suppressed
                 };
                 GettableAlert {
                     labels: a.labels.clone(),
                     annotations: a.annotations.clone(),
+                    receivers: vec![Receiver {
+                        name: "null".into(),
+                    }],
                     fingerprint: fp.clone(),
                     starts_at: a.starts_at,
+                    updated_at: a.updated_at,
                     ends_at: a
                         .updated_at
                         .saturating_add(RESOLVE_TIMEOUT)
                         .unwrap_or(a.updated_at),
-                    updated_at: a.updated_at,
-                    generator_url: None,
-                    receivers: vec![Receiver {
-                        name: "null".into(),
-                    }],
                     status: AlertStatus {
-                        state: state.into(),
+                        state,
                         silenced_by,
                         inhibited_by: Vec::new(),
                     },
+                    generator_url: None,
                 }
             })
             .collect()
@@ -209,39 +198,64 @@ impl AmState {
             .map(|(id, s)| GettableSilence {
                 id: id.clone(),
                 status: SilenceStatus {
-                    state: Self::silence_state(s, now).into(),
+                    state: s.state(now),
                 },
-                updated_at: self.silence_updated.get(id).copied().unwrap_or(now),
-                matchers: s.matchers.clone(),
-                starts_at: s.starts_at,
-                ends_at: s.ends_at,
-                created_by: s.created_by.clone(),
-                comment: s.comment.clone(),
+                updated_at: s.updated_at,
+                matchers: s.spec.matchers.clone(),
+                starts_at: s.spec.starts_at,
+                ends_at: s.spec.ends_at,
+                created_by: s.spec.created_by.clone(),
+                comment: s.spec.comment.clone(),
             })
             .collect()
     }
+
+    /// A new id in UUID form, as the path of `DELETE /silence/{id}` requires.
+    fn new_id(&mut self) -> String {
+        self.next_silence += 1;
+        format!("00000000-0000-4000-8000-{:012x}", self.next_silence)
+    }
 }
 
-/// Alertmanager's error body for validation failures.
-fn invalid(status: StatusCode, message: &str) -> Response {
+/// Alertmanager's answer to a request its handler refuses: the message as a JSON string.
+fn refused(status: StatusCode, message: &str) -> Response {
     (status, Json(json!(message))).into_response()
 }
 
+/// go-openapi's answer to a request its spec refuses, before any handler runs.
+fn unprocessable(code: u16, message: String) -> Response {
+    let body = json!({"code": code, "message": message});
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+/// The filter flags of `GET /alerts`, as raw strings: go-openapi reads a boolean query
+/// parameter with `swag.ConvertBool`, where every word but a few true ones means false.
 #[derive(Deserialize)]
 struct AlertFilter {
-    active: Option<bool>,
-    silenced: Option<bool>,
-    inhibited: Option<bool>,
-    unprocessed: Option<bool>,
+    active: Option<String>,
+    silenced: Option<String>,
+    inhibited: Option<String>,
+    unprocessed: Option<String>,
+}
+
+/// `swag.ConvertBool`, with the spec's default (true) for an absent flag.
+fn flag(v: Option<&str>) -> bool {
+    v.is_none_or(|v| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "ok" | "y" | "on" | "selected" | "checked" | "t" | "enabled"
+        )
+    })
 }
 
 async fn list_alerts(
     State(am): State<FakeAlertmanager>,
     Query(f): Query<AlertFilter>,
 ) -> Json<Vec<GettableAlert>> {
-    // Nothing is inhibited or unprocessed here; those filters change nothing.
-    let _ = (f.inhibited, f.unprocessed);
-    let (active, silenced) = (f.active.unwrap_or(true), f.silenced.unwrap_or(true));
+    // Nothing is inhibited or unprocessed here; those flags leave every alert in.
+    let _ = (flag(f.inhibited.as_deref()), flag(f.unprocessed.as_deref()));
+    let active = flag(f.active.as_deref());
+    let silenced = flag(f.silenced.as_deref());
     let alerts = am
         .alerts()
         .into_iter()
@@ -263,7 +277,7 @@ async fn post_alerts(
     let now = Timestamp::now();
     for a in alerts {
         if a.labels.is_empty() {
-            return invalid(StatusCode::BAD_REQUEST, "at least one label pair required");
+            return refused(StatusCode::BAD_REQUEST, "at least one label pair required");
         }
         if a.ends_at.is_some_and(|end| end <= now) {
             am.resolve(&fingerprint(&a.labels));
@@ -278,64 +292,73 @@ async fn list_silences(State(am): State<FakeAlertmanager>) -> Json<Vec<GettableS
     Json(am.silences())
 }
 
+/// `POST /silences` in Alertmanager's order: the spec's checks, the window, the id, the
+/// matchers; then an update in place where allowed, else a new silence (expiring the old).
 async fn post_silence(
     State(am): State<FakeAlertmanager>,
     Json(s): Json<PostableSilence>,
 ) -> Response {
     if s.matchers.is_empty() {
-        let msg = json!({"code": 612, "message": "matchers in body should have at least 1 items"});
-        return (StatusCode::UNPROCESSABLE_ENTITY, Json(msg)).into_response();
-    }
-    if s.created_by.is_empty() {
-        return invalid(StatusCode::BAD_REQUEST, "creator information missing");
-    }
-    if s.comment.is_empty() {
-        return invalid(StatusCode::BAD_REQUEST, "comment missing");
+        let msg = "matchers in body should have at least 1 items".to_string();
+        return unprocessable(612, msg);
     }
     if s.ends_at <= s.starts_at {
-        return invalid(
-            StatusCode::BAD_REQUEST,
-            "end time must not be before start time",
-        );
+        let msg = "Failed to create silence: start time must be before end time";
+        return refused(StatusCode::BAD_REQUEST, msg);
     }
     let now = Timestamp::now();
+    if s.ends_at < now {
+        let msg = "Failed to create silence: end time can't be in the past";
+        return refused(StatusCode::BAD_REQUEST, msg);
+    }
     let mut st = am.lock();
-    let id = match s.id.clone() {
-        Some(id) if st.silences.contains_key(&id) => id,
-        Some(_) => return invalid(StatusCode::NOT_FOUND, "silence not found"),
-        None => {
-            st.next_silence += 1;
-            format!("00000000-0000-4000-8000-{:012x}", st.next_silence)
+    let previous = match s.id.as_deref() {
+        Some(id) if !st.silences.contains_key(id) => {
+            return refused(StatusCode::NOT_FOUND, "silence not found");
         }
+        other => other.map(str::to_string),
     };
+    let mut silence = match Silence::new(PostableSilence { id: None, ..s }, now) {
+        Ok(silence) => silence,
+        Err(msg) => return refused(StatusCode::BAD_REQUEST, &msg),
+    };
+    if let Some((id, old)) = previous.and_then(|id| st.silences.get_mut(&id).map(|s| (id, s))) {
+        if old.can_become(&silence.spec, now) {
+            *old = silence;
+            return Json(SilenceCreated { silence_id: id }).into_response();
+        }
+        old.expire(now);
+    }
     // A silence starting in the past starts now, as Alertmanager does.
-    let starts_at = s.starts_at.max(now);
-    st.silences.insert(
-        id.clone(),
-        PostableSilence {
-            id: None,
-            starts_at,
-            ..s
-        },
-    );
-    st.silence_updated.insert(id.clone(), now);
+    silence.spec.starts_at = silence.spec.starts_at.max(now);
+    let id = st.new_id();
+    st.silences.insert(id.clone(), silence);
     Json(SilenceCreated { silence_id: id }).into_response()
 }
 
 async fn expire_silence(State(am): State<FakeAlertmanager>, Path(id): Path<String>) -> Response {
+    if !is_uuid(&id) {
+        let msg = format!("silenceID in path must be of type uuid: {id:?}");
+        return unprocessable(601, msg);
+    }
     let now = Timestamp::now();
     let mut st = am.lock();
     let Some(s) = st.silences.get_mut(&id) else {
-        return invalid(StatusCode::NOT_FOUND, "silence not found");
+        return refused(StatusCode::NOT_FOUND, "silence not found");
     };
-    if s.ends_at > now {
-        s.ends_at = now;
-        if s.starts_at > now {
-            s.starts_at = now;
-        }
-    }
-    st.silence_updated.insert(id, now);
+    // Expiring an expired silence again is no error (Alertmanager 0.25 answers 200).
+    s.expire(now);
     StatusCode::OK.into_response()
+}
+
+/// The `format: uuid` check go-openapi makes on the path: 8-4-4-4-12 hex digits.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -349,5 +372,23 @@ mod tests {
         assert_eq!(fingerprint(&a), fingerprint(&b));
         assert_eq!(fingerprint(&a).len(), 16);
         assert_ne!(fingerprint(&a), fingerprint(&to_map(&[("alertname", "X")])));
+        // What Alertmanager 0.25 answered for an alert with these labels.
+        assert_eq!(fingerprint(&a), "b3fe63deb8379dcb");
+    }
+
+    #[test]
+    fn silence_ids_are_uuids_and_paths_must_be() {
+        let mut st = AmState::default();
+        assert!(is_uuid(&st.new_id()));
+        assert!(is_uuid("cc8b1d71-fa13-444c-a143-ee767e29eda5"));
+        assert!(!is_uuid("no-such-silence"));
+        assert!(!is_uuid("cc8b1d71fa13444ca143ee767e29eda5"));
+    }
+
+    #[test]
+    fn boolean_flags_read_as_go_openapi_reads_them() {
+        assert!(flag(None));
+        assert!(flag(Some("true")) && flag(Some("1")) && flag(Some("Yes")));
+        assert!(!flag(Some("false")) && !flag(Some("0")) && !flag(Some("maybe")));
     }
 }

@@ -1,10 +1,42 @@
-//! The service proxy to the fake Alertmanager and the port-forward to the fake hubs, through
-//! kube's client and hubdeck's own clients.
+//! hubdeck's Alertmanager and hub API clients against the demo fleet: through the service
+//! proxy to a cluster's fake Alertmanager and the port-forward to each hub's fake REST API,
+//! as the console reaches them. The fleet is the `hubdeck-sim` crate's, which speaks the
+//! protocols from their own documents, so these tests check the clients, not a mirror.
 
-use super::*;
-use crate::alerts::{AlertmanagerClient, SilenceSpec, discover_alertmanager};
-use crate::fleet::{ClusterId, HubId, HubKey};
-use crate::hubapi::{HubApiClient, HubApiError, HubPod, HubToken, StopOutcome, TokenSource};
+use std::path::Path;
+use std::time::Duration;
+
+use hubdeck::alerts::{AlertmanagerClient, SilenceSpec, discover_alertmanager};
+use hubdeck::fleet::{ClusterId, HubId, HubKey};
+use hubdeck::hubapi::{HubApiClient, HubApiError, HubPod, HubToken, StopOutcome, TokenSource};
+use hubdeck_sim::{FleetSpec, Identity, SimCluster, SimFleet};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+
+async fn client_for(path: &Path, context: &str) -> Client {
+    let kc = Kubeconfig::read_from(path).unwrap();
+    let opts = KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..Default::default()
+    };
+    let cfg = Config::from_custom_kubeconfig(kc, &opts).await.unwrap();
+    Client::try_from(cfg).unwrap()
+}
+
+/// The small still fleet, its first cluster, and an admin client for it.
+async fn small() -> (SimFleet, SimCluster, Client) {
+    let fleet = SimFleet::start(FleetSpec::small()).await.unwrap();
+    let c = fleet.clusters()[0].clone();
+    let client = client_for(fleet.kubeconfig_path(), c.name()).await;
+    (fleet, c, client)
+}
+
+fn api_code(e: kube::Error) -> u16 {
+    match e {
+        kube::Error::Api(s) => s.code,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
 
 fn hub_id(c: &SimCluster, ns: &str) -> HubId {
     HubId {
@@ -127,38 +159,5 @@ async fn hub_api_answers_through_the_port_forward_with_the_secret_token() {
         bad.servers().await.unwrap_err(),
         HubApiError::Unauthorized { .. }
     ));
-    fleet.shutdown().await;
-}
-
-#[tokio::test]
-async fn port_forward_refuses_other_ports_and_needs_create() {
-    let (fleet, c, client) = small().await;
-    let ns = c.hub_namespaces()[0].clone();
-    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
-    let hub_pod = c
-        .pods()
-        .into_iter()
-        .find(|p| {
-            p.metadata.namespace.as_deref() == Some(ns.as_str())
-                && p.metadata.labels.as_ref().unwrap()["component"] == "hub"
-        })
-        .and_then(|p| p.metadata.name)
-        .unwrap();
-    let mut pf = pods.portforward(&hub_pod, &[9999]).await.unwrap();
-    let err = pf.take_error(9999).unwrap().await.unwrap();
-    assert!(err.contains("connection refused"), "{err}");
-
-    let ro_path = fleet.kubeconfig_path().with_extension("ro-pf");
-    fleet
-        .write_kubeconfig(&ro_path, Identity::ReadOnly)
-        .unwrap();
-    let ro: Api<Pod> = Api::namespaced(client_for(&ro_path, c.name()).await, &ns);
-    let code = |r: Result<kube::api::Portforwarder, kube::Error>| match r {
-        Ok(_) => panic!("port-forward should be refused"),
-        Err(e) => api_code(e),
-    };
-    assert_eq!(code(ro.portforward(&hub_pod, &[8081]).await), 403);
-    assert_eq!(code(pods.portforward("nope", &[8081]).await), 404);
-    let _ = std::fs::remove_file(ro_path);
     fleet.shutdown().await;
 }

@@ -11,27 +11,10 @@ use k8s_openapi::api::core::v1::Secret;
 use super::cluster::SimCluster;
 use super::fake_hub::{FakeHub, FakeServer};
 use super::resources::Kind;
-use crate::fleet::Component;
-use crate::kube::mapping::{SERVERNAME_ANNOTATION, USERNAME_ANNOTATION, z2jh_identity};
-use crate::kube::slim::SlimPod;
+use super::user_pods::{PodServer, PodState, pod_server};
 
 /// The Secret key holding hubdeck's API token (z2jh writes `hub.services.<name>.apiToken`).
 const TOKEN_KEY: &str = "hub.services.hubdeck.apiToken";
-
-/// What a user pod says about its server.
-struct PodServer {
-    user: String,
-    server: String,
-    started: Timestamp,
-    state: PodState,
-}
-
-#[derive(PartialEq)]
-enum PodState {
-    Starting,
-    Ready,
-    Terminating,
-}
 
 impl SimCluster {
     /// The REST API of the hub in `namespace`, in step with the user pods; `None` when no hub
@@ -148,10 +131,9 @@ fn plausible_activity(user: &str, server: &str, started: Timestamp, now: Timesta
     (now - idle).max(started)
 }
 
-/// The user pods of the hub in `namespace` (the sim has one release per namespace). Every hub
-/// API request asks, so pods are parsed as hubdeck's own slim pods, not whole.
+/// The user pods of the hub in `namespace` (the sim has one release per namespace).
 fn user_pods(cluster: &SimCluster, namespace: &str) -> Vec<PodServer> {
-    let objects = {
+    let (release, objects) = {
         let st = cluster.inner.state();
         let Some(release) = st
             .hubs
@@ -163,45 +145,8 @@ fn user_pods(cluster: &SimCluster, namespace: &str) -> Vec<PodServer> {
         };
         (release, st.store.list(Kind::Pod, Some(namespace)))
     };
-    let (release, objects) = objects;
     objects
         .iter()
-        .filter_map(|o| serde_json::from_slice::<SlimPod>(&o.json).ok())
-        .filter(|p| {
-            z2jh_identity(&p.metadata)
-                .is_some_and(|(c, r)| c == Component::SingleuserServer && r == release.as_str())
-        })
-        .filter_map(pod_server)
+        .filter_map(|o| pod_server(&o.json, &release))
         .collect()
-}
-
-fn pod_server(p: SlimPod) -> Option<PodServer> {
-    let meta = p.metadata;
-    let mut annotations = meta.annotations.unwrap_or_default();
-    let user = annotations.remove(USERNAME_ANNOTATION)?;
-    let server = annotations
-        .remove(SERVERNAME_ANNOTATION)
-        .unwrap_or_default();
-    let status = p.status.unwrap_or_default();
-    let started = status
-        .start_time
-        .or(meta.creation_timestamp)
-        .map_or_else(Timestamp::now, |t| t.0);
-    let ready = status
-        .conditions
-        .iter()
-        .any(|c| c.type_ == "Ready" && c.status == "True");
-    let state = if meta.deletion_timestamp.is_some() {
-        PodState::Terminating
-    } else if ready {
-        PodState::Ready
-    } else {
-        PodState::Starting
-    };
-    Some(PodServer {
-        user,
-        server,
-        started,
-        state,
-    })
 }
