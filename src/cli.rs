@@ -102,7 +102,7 @@ pub enum Command {
         /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for.
         target: String,
         /// Stop every server of the hub idle (no activity, else running) longer than this (8h, 90m).
-        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long, value_name = "DURATION", value_parser = hubdeck_core::duration::parse)]
         idle_for: Option<std::time::Duration>,
         #[command(flatten)]
         confirm: ConfirmArgs,
@@ -120,7 +120,7 @@ pub enum Command {
         /// Alert name or fingerprint (see `get alerts`).
         alert: String,
         /// How long (2h, 30m).
-        #[arg(long = "for", default_value = "2h", value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long = "for", default_value = "2h", value_name = "DURATION", value_parser = hubdeck_core::duration::parse)]
         duration: std::time::Duration,
         /// Why (recorded in the silence and the audit log).
         #[arg(short = 'm', long = "comment")]
@@ -152,7 +152,7 @@ pub enum Command {
         #[arg(long)]
         no_pending: bool,
         /// Give up after (5m).
-        #[arg(long = "for", default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+        #[arg(long = "for", default_value = "5m", value_name = "DURATION", value_parser = hubdeck_core::duration::parse)]
         wait_for: std::time::Duration,
     },
     /// Run a runbook: actions, waits and assertions, in order, stopping at the first failure.
@@ -296,11 +296,6 @@ fn parse_scale(s: &str) -> Result<(usize, usize, usize), String> {
             "{s:?}: expected CLUSTERS,HUBS,SERVERS with at least one hub per cluster"
         )),
     }
-}
-
-/// Durations on the command line read as everywhere else (`hubdeck_core::duration`).
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_selector(s: &str) -> Result<Selector, String> {

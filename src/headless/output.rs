@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use hubdeck_core::text::age;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -97,11 +98,6 @@ pub fn write_rows<R: TableRow>(
 /// Text from a cluster made safe for a table cell (the one sanitizer, as the console uses).
 pub fn clean(s: &str) -> String {
     hubdeck_core::text::sanitize(s).into_owned()
-}
-
-/// "3m", "2h", "5d": the one age formatter, as kubectl prints ages.
-pub fn age(since: Option<Timestamp>, now: Timestamp) -> String {
-    hubdeck_core::text::age(now, since)
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -224,12 +220,12 @@ impl TableRow for ServerRow {
                 "no".into()
             },
             self.restarts.to_string(),
-            age(self.started, now),
+            age(now, self.started),
             format!("{}m", self.cpu_m),
             mem(self.memory_bytes),
             opt(&self.node),
             self.last_activity
-                .map_or("-".into(), |t| format!("{} ago", age(Some(t), now))),
+                .map_or("-".into(), |t| format!("{} ago", age(now, Some(t)))),
         ]
     }
 }
@@ -252,7 +248,7 @@ impl TableRow for AlertRow {
                 crate::fleet::AlertOrigin::Alertmanager => "alertmanager".into(),
                 crate::fleet::AlertOrigin::Derived => "derived".into(),
             },
-            age(self.since, now),
+            age(now, self.since),
             if self.silenced_by.is_empty() {
                 "-".into()
             } else {
@@ -280,7 +276,7 @@ impl TableRow for EventRow {
         vec![
             clean(&self.cluster),
             clean(&self.namespace),
-            age(self.last_seen, now),
+            age(now, self.last_seen),
             clean(&self.object),
             clean(&self.reason),
             self.count.to_string(),

@@ -62,6 +62,22 @@ pub fn humanize(d: Duration) -> String {
     out
 }
 
+/// Reads a duration field of a file (`timeout: 5m`) with [`parse`], so a bad one is an error
+/// at its line when the file is loaded, not when the step runs.
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse(&text).map_err(serde::de::Error::custom)
+}
+
+/// [`deserialize`] for an optional field.
+pub fn deserialize_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Duration>, D::Error> {
+    let text = <Option<String> as serde::Deserialize>::deserialize(d)?;
+    text.map(|t| parse(&t).map_err(serde::de::Error::custom))
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

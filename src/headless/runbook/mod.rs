@@ -22,15 +22,11 @@ use jiff::Timestamp;
 use steps::hub_ref;
 pub use steps::{Runbook, Step, load};
 
-use crate::action::{Request, ResolveError, effect_visible, find_hub, resolve};
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
-}
 use super::get::{Filter, Kind, get};
 use super::output::Format;
 use super::session::Session;
 use crate::action::{Mode, Runner};
+use crate::action::{Request, ResolveError, effect_visible, find_hub, resolve};
 use crate::fleet::{Fleet, HubRef};
 
 /// A wait condition on a hub.
@@ -220,10 +216,7 @@ pub async fn run(
                         writeln!(out, "  dry run: would wait until {}", cond.describe())?;
                         continue;
                     }
-                    let within = match parse_duration(timeout) {
-                        Ok(d) => d,
-                        Err(e) => return fail(out, &e, super::exit::USAGE),
-                    };
+                    let within = *timeout;
                     if let Err(e) = wait(session, &cond, within).await {
                         return fail(out, &e, super::exit::ERROR);
                     }

@@ -2,16 +2,14 @@
 //! turned into the request it makes.
 
 use std::path::Path;
+use std::time::Duration;
 
+use hubdeck_core::duration::humanize;
 use serde::Deserialize;
 
 use super::WaitFor;
 use crate::action::{Request, ServerRef};
 use crate::fleet::HubRef;
-
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    hubdeck_core::duration::parse(s).map_err(|e| e.to_string())
-}
 
 /// A runbook file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -26,12 +24,12 @@ pub struct Runbook {
     pub steps: Vec<Step>,
 }
 
-fn default_wait() -> String {
-    "5m".into()
+fn default_wait() -> Duration {
+    Duration::from_secs(5 * 60)
 }
 
-fn default_silence() -> String {
-    "2h".into()
+fn default_silence() -> Duration {
+    Duration::from_secs(2 * 3600)
 }
 
 /// One step.
@@ -66,7 +64,8 @@ pub enum Step {
         #[serde(default)]
         server: String,
         /// Idle threshold (8h).
-        idle_for: Option<String>,
+        #[serde(default, deserialize_with = "hubdeck_core::duration::deserialize_opt")]
+        idle_for: Option<Duration>,
     },
     /// Silence an Alertmanager alert.
     Silence {
@@ -75,8 +74,12 @@ pub enum Step {
         /// Alert name or fingerprint.
         alert: String,
         /// Duration.
-        #[serde(rename = "for", default = "default_silence")]
-        duration: String,
+        #[serde(
+            rename = "for",
+            default = "default_silence",
+            deserialize_with = "hubdeck_core::duration::deserialize"
+        )]
+        duration: Duration,
         /// Why.
         comment: String,
     },
@@ -91,8 +94,11 @@ pub enum Step {
         #[serde(default)]
         no_pending: bool,
         /// Give up after.
-        #[serde(default = "default_wait")]
-        timeout: String,
+        #[serde(
+            default = "default_wait",
+            deserialize_with = "hubdeck_core::duration::deserialize"
+        )]
+        timeout: Duration,
     },
     /// Check a `get` listing: how many rows match.
     Assert {
@@ -158,7 +164,7 @@ impl Step {
             Step::Stop { hub, idle_for, .. } => {
                 format!(
                     "stop servers of {hub} idle for {}",
-                    idle_for.as_deref().unwrap_or("?")
+                    idle_for.map_or_else(|| "?".to_string(), humanize)
                 )
             }
             Step::Silence {
@@ -166,14 +172,15 @@ impl Step {
                 alert,
                 duration,
                 ..
-            } => format!("silence {alert} on {cluster} for {duration}"),
+            } => format!("silence {alert} on {cluster} for {}", humanize(*duration)),
             Step::Wait {
                 hub,
                 no_pending,
                 ready,
                 timeout,
             } => format!(
-                "wait up to {timeout} until {}",
+                "wait up to {} until {}",
+                humanize(*timeout),
                 WaitFor {
                     hub: hub_ref(hub).unwrap_or_else(|_| HubRef {
                         cluster: hub.clone(),
@@ -234,7 +241,7 @@ impl Step {
                 ..
             } => Request::StopIdle {
                 hub: hub_ref(hub)?,
-                idle_for: parse_duration(d)?,
+                idle_for: *d,
             },
             Step::Stop { .. } => return Err("stop needs either `user` or `idle_for`".into()),
             Step::Silence {
@@ -245,7 +252,7 @@ impl Step {
             } => Request::Silence {
                 cluster: cluster.clone(),
                 alert: alert.clone(),
-                duration: parse_duration(duration)?,
+                duration: *duration,
                 comment: comment.clone(),
             },
             Step::Wait { .. } | Step::Assert { .. } => return Ok(None),
@@ -289,5 +296,19 @@ mod tests {
         let err = load(&p).unwrap_err();
         assert!(err.starts_with(&format!("{}:3: ", p.display())), "{err}");
         assert!(err.contains("reboot"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_duration_fails_the_whole_runbook_at_load_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rb.yaml");
+        std::fs::write(
+            &p,
+            "steps:\n  - restart: {hub: leap/prod}\n  - wait: {hub: leap/prod, timeout: forever}\n",
+        )
+        .unwrap();
+        let err = load(&p).unwrap_err();
+        assert!(err.starts_with(&format!("{}:3", p.display())), "{err}");
+        assert!(err.contains("\"forever\" is not a duration"), "{err}");
     }
 }
