@@ -239,9 +239,13 @@ pub enum ConfigCommand {
     Apply {
         /// CLUSTER/HUB.
         hub: crate::fleet::HubRef,
-        /// The new values.yaml.
+        /// The new values.yaml, as `config show` wrote it (its first line records the version
+        /// it was read at; the edit is applied only over that version).
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
+        /// Apply a file that records no version, over whatever the Secret holds now.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },

@@ -205,6 +205,7 @@ async fn invalid_yaml_is_refused_with_its_line_and_kept() {
             &hub,
             "-f",
             file.to_str().unwrap(),
+            "--force",
             "--yes",
         ],
     )
@@ -258,8 +259,125 @@ async fn config_apply_writes_values_and_a_diff_file() {
     );
     let secret = c.secret(&ns, "hub").unwrap();
     let stored = String::from_utf8(secret.data.unwrap()["values.yaml"].0.clone()).unwrap();
-    assert_eq!(stored, values);
+    let (first, rest) = values.split_once('\n').unwrap();
+    assert!(first.starts_with("# hubdeck-base: "), "{first}");
+    assert_eq!(stored, rest, "the base line is hubdeck's, not the hub's");
     assert!(stderr(&out).contains("diff written to"), "{}", stderr(&out));
+}
+
+fn stored_values(c: &SimCluster, ns: &str) -> String {
+    let secret = c.secret(ns, "hub").unwrap();
+    String::from_utf8(secret.data.unwrap()["values.yaml"].0.clone()).unwrap()
+}
+
+fn set_values(c: &SimCluster, ns: &str, values: &str) {
+    assert!(
+        c.mutate::<k8s_openapi::api::core::v1::Secret>(ns, "hub", |s| {
+            s.data.get_or_insert_default().insert(
+                "values.yaml".into(),
+                k8s_openapi::ByteString(values.as_bytes().to_vec()),
+            );
+        })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_shown_file_after_someone_else_changed_the_secret_is_a_conflict() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = format!("{}/{ns}", c.name());
+    set_values(
+        &c,
+        &ns,
+        "scheduling:\n  userPlaceholder:\n    replicas: 2\nhub: {}\n",
+    );
+    let shown = stdout(&cli(&fleet, &["config", "show", &hub]).await);
+    // Someone else raises the placeholders meanwhile.
+    set_values(
+        &c,
+        &ns,
+        "scheduling:\n  userPlaceholder:\n    replicas: 5\nhub: {}\n",
+    );
+    // The engineer edits the file they were shown.
+    let mine = shown.replace("hub: {}", "hub: {config: {x: 1}}");
+    let file = fleet.home.path().join("v.yaml");
+    std::fs::write(&file, &mine).unwrap();
+    c.clear_requests();
+    let out = cli(
+        &fleet,
+        &[
+            "config",
+            "apply",
+            &hub,
+            "-f",
+            file.to_str().unwrap(),
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("conflict"), "{err}");
+    assert!(
+        err.contains("theirs"),
+        "a view of theirs against yours: {err}"
+    );
+    assert!(
+        err.contains("-    replicas: 5") && err.contains("+    replicas: 2"),
+        "shows the change the edit would undo: {err}"
+    );
+    assert!(err.contains("your edit is kept in"), "{err}");
+    assert!(mutations(&c).is_empty(), "nothing was written");
+    assert!(
+        stored_values(&c, &ns).contains("replicas: 5"),
+        "the other change stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_with_no_recorded_base_is_refused_unless_forced() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let hub = format!("{}/{ns}", c.name());
+    let file = fleet.home.path().join("v.yaml");
+    std::fs::write(&file, "hub: {config: {y: 2}}\n").unwrap();
+    c.clear_requests();
+    let apply = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "config",
+            "apply",
+            &hub,
+            "-f",
+            file.to_str().unwrap(),
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let args = apply(&[]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cli(&fleet, &refs).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(mutations(&c).is_empty());
+    let args = apply(&["--force"]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cli(&fleet, &refs).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--force"),
+        "the overwrite is said: {}",
+        stderr(&out)
+    );
+    assert_eq!(stored_values(&c, &ns), "hub: {config: {y: 2}}\n");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,13 +3,11 @@
 use std::io::Write;
 use std::time::Duration;
 
-use color_eyre::eyre::{Result, WrapErr, eyre};
+use color_eyre::eyre::{Result, eyre};
 use jiff::Timestamp;
 
-use crate::action::{
-    AuditLog, Mode, Request, ResolveError, Runner, config_edit, effect_visible, resolve as bind,
-};
-use crate::cli::{ConfigCommand, ConfirmArgs, Global};
+use crate::action::{AuditLog, Mode, Request, Runner, effect_visible, resolve as bind};
+use crate::cli::{ConfirmArgs, Global};
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::fleet::HubRef;
@@ -106,133 +104,6 @@ pub async fn act(
         }
     }
     Ok(code)
-}
-
-/// `hubdeck config show|edit|apply`.
-pub async fn config(
-    global: &Global,
-    paths: &Paths,
-    settings: &Settings,
-    command: ConfigCommand,
-) -> Result<i32> {
-    let (session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
-    let hub_ref: &HubRef = match &command {
-        ConfigCommand::Show { hub }
-        | ConfigCommand::Edit { hub, .. }
-        | ConfigCommand::Apply { hub, .. } => hub,
-    };
-    let hub = match crate::action::find_hub(&session.fleet, hub_ref) {
-        Ok(h) => h.id.clone(),
-        Err(e) => {
-            return Ok(act::unresolved(
-                &mut std::io::stdout(),
-                &mut std::io::stderr(),
-                &e,
-            ));
-        }
-    };
-    let runner = runner(&session, global, paths, settings);
-    let read = match runner.read_config(&hub).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("hubdeck: {hub}: {e}");
-            return Ok(exit::for_action(&e));
-        }
-    };
-    let (new_values, confirm) = match command {
-        ConfigCommand::Show { .. } => {
-            print!("{}", read.values);
-            return Ok(exit::OK);
-        }
-        ConfigCommand::Apply { file, confirm, .. } => {
-            let text =
-                std::fs::read_to_string(&file).wrap_err_with(|| format!("{}", file.display()))?;
-            (text, confirm)
-        }
-        ConfigCommand::Edit { confirm, .. } => {
-            (edit_in_editor(&read.values, paths, &hub)?, confirm)
-        }
-    };
-    let request = Request::EditConfig {
-        hub: HubRef::from(&hub),
-        base: read,
-        values: new_values.clone(),
-    };
-    let action = match bind(&session.fleet, &request, Timestamp::now()) {
-        Ok(a) => a,
-        Err(ResolveError::NothingToDo(why)) => {
-            eprintln!("hubdeck: {why}");
-            return Ok(exit::OK);
-        }
-        Err(e) => {
-            let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
-            eprintln!("hubdeck: {e} (your edit is kept in {})", kept.display());
-            return Ok(match e {
-                ResolveError::Invalid(_) => exit::ERROR,
-                other => exit::for_resolve(&other),
-            });
-        }
-    };
-    if let crate::action::Action::EditHubConfig { diff, .. } = &action {
-        print!("{diff}");
-    }
-    let outcome = runner
-        .execute(&action, act::mode(confirm.yes, confirm.dry_run))
-        .await;
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    let code = act::report(
-        &mut stdout.lock(),
-        &mut stderr.lock(),
-        global.output,
-        &outcome,
-    )?;
-    match &outcome.result {
-        Ok(_) if !confirm.dry_run => {
-            if let crate::action::Action::EditHubConfig { diff, .. } = &action {
-                let path = config_edit::save_diff(&paths.state.join("diffs"), &hub, diff)?;
-                eprintln!(
-                    "diff written to {} (commit it to the deployment repository)",
-                    path.display()
-                );
-                eprintln!(
-                    "the hub reads values.yaml at start: `hubdeck restart hub {hub}` to apply it"
-                );
-            }
-        }
-        Err(_) => {
-            let kept = config_edit::save_recovery(&paths.state, &hub, &new_values)?;
-            eprintln!("hubdeck: your edit is kept in {}", kept.display());
-        }
-        Ok(_) => {}
-    }
-    Ok(code)
-}
-
-/// Opens $VISUAL/$EDITOR (vi) on a copy of the values; returns the edited text.
-fn edit_in_editor(values: &str, paths: &Paths, hub: &crate::fleet::HubId) -> Result<String> {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    let dir = paths.state.join("edits");
-    std::fs::create_dir_all(&dir)?;
-    let file = tempfile::Builder::new()
-        .prefix(&format!("{}-", hub.key.namespace))
-        .suffix(".values.yaml")
-        .tempfile_in(&dir)?;
-    std::fs::write(file.path(), values)?;
-    let mut parts = editor.split_whitespace();
-    let program = parts.next().unwrap_or("vi");
-    let status = std::process::Command::new(program)
-        .args(parts)
-        .arg(file.path())
-        .status()
-        .wrap_err_with(|| format!("starting editor {editor:?}"))?;
-    if !status.success() {
-        return Err(eyre!(
-            "editor {editor:?} exited with {status}; nothing applied"
-        ));
-    }
-    Ok(std::fs::read_to_string(file.path())?)
 }
 
 /// `hubdeck wait hub C/H --ready|--no-pending --for 5m`.

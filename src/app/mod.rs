@@ -2,6 +2,7 @@
 //! kubeconfig), then the chosen command.
 
 mod commands;
+mod config_cmd;
 mod console;
 
 use std::io::Write;
@@ -98,7 +99,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             confirm,
         }) => commands::silences(&cli.global, &paths, &settings, cluster, expire, confirm).await,
         Some(Command::Config { command }) => {
-            commands::config(&cli.global, &paths, &settings, command).await
+            config_cmd::config(&cli.global, &paths, &settings, command).await
         }
         Some(Command::Wait {
             what: _,
