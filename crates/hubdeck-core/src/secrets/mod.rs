@@ -1,5 +1,6 @@
 //! Credentials kept out of sight: a z2jh hub's `values.yaml` with its credentials replaced by
-//! placeholders, and put back byte for byte; a [`Secret`] type that never prints its value.
+//! placeholders, and put back byte for byte; credentials masked in URLs and in text holding
+//! URLs ([`mask_url_credentials`]); a [`Secret`] type that never prints its value.
 //!
 //! [`redact`] never re-serializes the document: its output is the input with only the source
 //! bytes of each credential scalar replaced, so comments, key order, quoting, indentation and
@@ -66,9 +67,12 @@ mod analyze;
 mod names;
 mod placeholder;
 mod tree;
+mod url;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+
+pub use url::mask_url_credentials;
 
 use analyze::Analysis;
 use tree::ParseError;
