@@ -7,7 +7,8 @@
 //! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
 //!   clusters, the one age formatter.
 //! - [`secrets`]: a hub's values.yaml with its credentials replaced by placeholders that put
-//!   back byte for byte, credentials masked in URLs, and a [`secrets::Secret`] that never prints its value.
+//!   back byte for byte, credentials masked in URLs, and a [`secrets::Secret`] that never
+//!   prints its value.
 //!
 //! This crate depends on no async runtime, Kubernetes client, network or terminal crate; the
 //! build enforces the layering the rest of hubdeck is arranged around.
