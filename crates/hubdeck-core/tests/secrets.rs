@@ -117,6 +117,8 @@ fn untouched_redaction_restores_byte_for_byte() {
     assert_eq!(back.text, VALUES);
     assert!(back.changed.is_empty());
     assert!(!has_placeholder(&back.text));
+    // The restored text holds the credentials again; its Debug does not show them.
+    assert_no_secret("Debug of Restored", &format!("{back:?}"));
 }
 
 #[test]

@@ -98,13 +98,28 @@ pub struct SecretField {
 }
 
 /// An edited redacted text with the original credentials put back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its text holds credentials again, so its `Debug` shows the text's size, not the text.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Restored {
-    /// The edited text, each untouched placeholder replaced by the original credential.
+    /// The edited text, each untouched placeholder replaced by the original credential:
+    /// for writing to the cluster, not for showing or logging.
     pub text: String,
     /// Paths of the credentials the edit set anew, added or removed, in the original's
     /// order (then the added ones in the edit's order).
     pub changed: Vec<String>,
+}
+
+impl fmt::Debug for Restored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Restored")
+            .field(
+                "text",
+                &format_args!("‹{} bytes with credentials›", self.text.len()),
+            )
+            .field("changed", &self.changed)
+            .finish()
+    }
 }
 
 /// Which text an error is about.
