@@ -299,7 +299,7 @@ pub fn redact(values: &str) -> Result<Redacted, SecretsError> {
 }
 
 /// Checks a redaction: every credential's path holds exactly its placeholder, nothing else
-/// does, and restoring gives the input back.
+/// holds one, nothing else reads as a credential, and restoring gives the input back.
 fn verify_redacted(text: &str, values: &str, secrets: &[SecretField]) -> Result<(), SecretsError> {
     let first_line = secrets.first().map_or(1, |s| s.line);
     let unlocatable = |line| SecretsError::Unlocatable {
@@ -325,6 +325,13 @@ fn verify_redacted(text: &str, values: &str, secrets: &[SecretField]) -> Result<
     }
     if !placeholders.is_empty() {
         return Err(unlocatable(first_line));
+    }
+    // Nothing that reads as a credential in the redacted text is anything but a placeholder.
+    if let Some(v) = a
+        .secrets()
+        .find(|v| placeholder::parse(&a.scalar(v).value).is_none())
+    {
+        return Err(unlocatable(a.scalar(v).line));
     }
     match restore(text, values) {
         Ok(r) if r.text == values && r.changed.is_empty() => Ok(()),
