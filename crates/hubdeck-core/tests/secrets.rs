@@ -399,3 +399,60 @@ fn url_masking_in_a_log_line() {
         "spawn failed: GET https://robot:***@quay.io/v2/token?scope=x&access_token=*** -> 401"
     );
 }
+
+#[test]
+fn credential_decisions_both_ways() {
+    let src = "\
+storage:
+  accessKey: AKIAEXAMPLEKEY
+  accessKeyId: AKIAEXAMPLEID
+  secretKey: s3-secret
+  publicKey: ssh-ed25519 AAAA
+auth:
+  tokenTTL: \"3600\"
+  token_lifetime_seconds: 86400
+  password: 12345
+  db_password: \"12345\"
+  enabled: true
+  secret: null
+  apiToken: ''
+hub:
+  config:
+    CryptKeeper:
+      keys: [ck1]
+  keys: [not-a-credential]
+  extraConfig:
+    x: |
+      c.JupyterHub.cookie_secret_file = '/srv/cookie'
+singleuser:
+  cpu:
+    limit: 2
+";
+    let r = redact(src).unwrap();
+    let paths: Vec<&str> = r.secrets.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "storage.accessKey",
+            "storage.secretKey",
+            "auth.db_password",
+            "hub.config.CryptKeeper.keys[0]"
+        ]
+    );
+    assert!(r.text.contains("password: 12345\n"), "numbers stay");
+    assert!(r.text.contains("tokenTTL: \"3600\"\n"));
+    assert!(r.text.contains("keys: [not-a-credential]\n"));
+}
+
+#[test]
+fn placeholders_in_comments_do_not_count_but_unparsable_text_is_searched() {
+    let r = redact("proxy:\n  secretToken: abc\n").unwrap();
+    let commented = format!(
+        "# was: {}\nproxy: {{}}\n",
+        r.text.lines().nth(1).unwrap().trim()
+    );
+    assert!(!has_placeholder(&commented));
+    let broken = format!("{}: [\n", r.text);
+    assert!(has_placeholder(&broken));
+    assert!(!has_placeholder("password: <redacted>\n"));
+}
