@@ -6,6 +6,9 @@
 //!   traits (ports) the application implements to run actions against clusters.
 //! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
 //!   clusters, the one age formatter.
+//! - [`secrets`]: a hub's values.yaml with its credentials replaced by placeholders that put
+//!   back byte for byte, credentials masked in URLs, and a [`secrets::Secret`] that never
+//!   prints its value.
 //!
 //! This crate depends on no async runtime, Kubernetes client, network or terminal crate; the
 //! build enforces the layering the rest of hubdeck is arranged around.
@@ -18,4 +21,5 @@
 pub mod action;
 pub mod duration;
 pub mod fleet;
+pub mod secrets;
 pub mod text;
