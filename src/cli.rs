@@ -223,12 +223,16 @@ pub enum WaitWhat {
 /// `hubdeck config ...`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Print the hub's values.yaml.
+    /// Print the hub's values.yaml, credentials as placeholders that `apply` puts back.
     Show {
         /// CLUSTER/HUB.
         hub: crate::fleet::HubRef,
+        /// Print the credentials themselves (for you to see, not to keep in files).
+        #[arg(long)]
+        show_secrets: bool,
     },
-    /// Edit values.yaml in $EDITOR, then apply it (with --yes or after the diff is confirmed).
+    /// Edit values.yaml in $EDITOR (credentials as placeholders), then apply it (with --yes or
+    /// after the diff is confirmed).
     Edit {
         /// CLUSTER/HUB.
         hub: crate::fleet::HubRef,

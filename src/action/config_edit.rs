@@ -8,6 +8,8 @@ use jiff::Timestamp;
 
 pub use hubdeck_core::action::values::{InvalidYaml, diff, validate};
 
+use hubdeck_core::secrets::redact;
+
 use crate::fleet::HubId;
 use crate::private_files::write_new;
 
@@ -26,15 +28,46 @@ fn file_stem(hub: &HubId, now: Timestamp) -> String {
     format!("{safe}-{}", now.strftime("%Y%m%dT%H%M%SZ"))
 }
 
-/// Keeps an edit that could not be applied, in a new private file; returns where.
+/// Keeps an edit that could not be applied, in a new private file; returns where. Its
+/// credentials are kept as placeholders (they restore on apply while the Secret still holds
+/// them); a credential typed anew is not kept on disk and must be typed again.
 pub fn save_recovery(state_dir: &Path, hub: &HubId, values: &str) -> std::io::Result<PathBuf> {
     let stem = file_stem(hub, Timestamp::now());
+    let safe = for_disk(values);
     write_new(
         &state_dir.join("recovery"),
         &stem,
         "values.yaml",
-        values.as_bytes(),
+        safe.as_bytes(),
     )
+}
+
+/// `values` with every credential as a placeholder. Text that is not YAML cannot be parsed
+/// for them, so every `key: value` line whose key reads like a credential is masked instead.
+pub fn for_disk(values: &str) -> String {
+    match redact(values) {
+        Ok(r) => r.text,
+        Err(_) => values.split_inclusive('\n').map(mask_line).collect(),
+    }
+}
+
+fn mask_line(line: &str) -> String {
+    let Some((key, value)) = line.split_once(':') else {
+        return line.to_string();
+    };
+    let name = key
+        .trim()
+        .trim_start_matches('-')
+        .trim()
+        .to_ascii_lowercase();
+    let credential = ["token", "secret", "password", "passwd", "key", "credential"]
+        .iter()
+        .any(|w| name.contains(w));
+    if !credential || value.trim().is_empty() {
+        return line.to_string();
+    }
+    let end = if line.ends_with('\n') { "\n" } else { "" };
+    format!("{key}: \"<redacted>\"{end}")
 }
 
 /// Writes the applied diff, in a new private file, where the person can commit it to the
@@ -85,5 +118,30 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "first: 1\n");
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "second: 2\n");
+    }
+
+    #[test]
+    fn recovery_copies_keep_no_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = save_recovery(
+            dir.path(),
+            &hub(),
+            "proxy:\n  secretToken: s3cr3t-abc\nhub:\n  db: {type: sqlite-pvc}\n",
+        )
+        .unwrap();
+        let kept = std::fs::read_to_string(p).unwrap();
+        assert!(!kept.contains("s3cr3t-abc"), "{kept}");
+        assert!(kept.contains("<redacted proxy.secretToken"), "{kept}");
+        let broken = save_recovery(
+            dir.path(),
+            &hub(),
+            "proxy:\n  secretToken: s3cr3t-abc\n  x: [\n",
+        )
+        .unwrap();
+        let kept = std::fs::read_to_string(broken).unwrap();
+        assert!(
+            !kept.contains("s3cr3t-abc"),
+            "invalid YAML is masked by line: {kept}"
+        );
     }
 }

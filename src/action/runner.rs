@@ -287,7 +287,7 @@ impl Runner {
                     &hub.key.namespace,
                     secret,
                     resource_version,
-                    values,
+                    values.expose(),
                 )
                 .await),
             Action::SilenceAlert {

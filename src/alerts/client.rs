@@ -43,7 +43,10 @@ impl AlertmanagerClient {
     pub fn at_url(cluster: &ClusterId, base: &str) -> Result<Self, AlertsError> {
         let base = base.trim_end_matches('/');
         let base = base.strip_suffix("/api/v2").unwrap_or(base).to_string();
-        let at = format!("of {cluster} ({base})");
+        let at = format!(
+            "of {cluster} ({})",
+            hubdeck_core::secrets::mask_url_credentials(&base)
+        );
         let config = |cause: String| AlertsError::Config {
             at: at.clone(),
             cause,

@@ -29,7 +29,7 @@ pub async fn config(
 ) -> Result<i32> {
     let (session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let hub_ref: &HubRef = match &command {
-        ConfigCommand::Show { hub }
+        ConfigCommand::Show { hub, .. }
         | ConfigCommand::Edit { hub, .. }
         | ConfigCommand::Apply { hub, .. } => hub,
     };
@@ -48,12 +48,20 @@ pub async fn config(
         }
     };
     let (edit, confirm) = match command {
-        ConfigCommand::Show { .. } => {
+        ConfigCommand::Show { show_secrets, .. } => {
+            let values = if show_secrets {
+                writeln!(
+                    err,
+                    "hubdeck: showing {hub}'s credentials as asked; keep them out of files"
+                )?;
+                current.values.clone()
+            } else {
+                config_edit::for_disk(&current.values)
+            };
             write!(
                 out,
-                "{}{}",
-                base_line(&hub, &current.secret, &current.resource_version),
-                current.values
+                "{}{values}",
+                base_line(&hub, &current.secret, &current.resource_version)
             )?;
             return Ok(exit::OK);
         }
@@ -74,7 +82,8 @@ pub async fn config(
             }
         }
         ConfigCommand::Edit { confirm, .. } => {
-            let values = edit_in_editor(&current.values, paths, &hub)?;
+            // The file the editor opens holds placeholders, never the credentials.
+            let values = edit_in_editor(&config_edit::for_disk(&current.values), paths, &hub)?;
             (
                 Edit {
                     base: current.clone(),

@@ -69,7 +69,10 @@ impl HubApiClient {
     /// is accepted).
     pub fn at_url(hub: &HubId, base: &str, token: HubToken) -> Result<Self, HubApiError> {
         let base = base.trim_end_matches('/').to_string();
-        let at = format!("of {hub} ({base})");
+        let at = format!(
+            "of {hub} ({})",
+            hubdeck_core::secrets::mask_url_credentials(&base)
+        );
         let config = |cause: String| HubApiError::Config {
             at: at.clone(),
             cause,

@@ -43,7 +43,11 @@ pub fn added(target: &ClusterTarget) -> FleetUpdate {
         meta: ClusterMeta {
             context: target.context.clone(),
             provider: target.provider.clone(),
-            server: target.server.clone(),
+            // A kubeconfig may carry credentials in the URL: the model never holds them.
+            server: target
+                .server
+                .as_deref()
+                .map(|s| hubdeck_core::secrets::mask_url_credentials(s).into_owned()),
         },
     }
 }

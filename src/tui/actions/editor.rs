@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use tui_textarea::{CursorMove, TextArea};
 
 use crate::action::HubConfig;
-use crate::action::config_edit::{InvalidYaml, validate};
+use crate::action::config_edit::{InvalidYaml, for_disk, validate};
 use crate::config::theme::{Role, Theme};
 use crate::fleet::HubId;
 
@@ -43,8 +43,11 @@ pub struct Editor {
     pub base: HubConfig,
     area: TextArea<'static>,
     trailing_newline: bool,
-    /// The cluster's current version, shown beside the edit after a conflict.
-    pub side: Option<HubConfig>,
+    /// The cluster's current version (resourceVersion, redacted text), shown beside the edit
+    /// after a conflict.
+    pub side: Option<(String, String)>,
+    /// The text the edit started from, credentials as placeholders: what the person sees.
+    shown: String,
     /// The last problem (invalid YAML, failed apply), shown on the bottom line.
     pub error: Option<String>,
     /// Information (where the edit was saved).
@@ -56,10 +59,14 @@ pub struct Editor {
 impl Editor {
     /// An editor over what was read.
     pub fn new(hub: HubId, base: HubConfig) -> Self {
-        let mut area = TextArea::new(base.values.lines().map(str::to_string).collect());
+        // Credentials never reach the screen: the person edits placeholders, which the
+        // resolver puts back on apply.
+        let shown = for_disk(&base.values);
+        let mut area = TextArea::new(shown.lines().map(str::to_string).collect());
         area.set_max_histories(200);
         Self {
-            trailing_newline: base.values.ends_with('\n') || base.values.is_empty(),
+            trailing_newline: shown.ends_with('\n') || shown.is_empty(),
+            shown,
             hub,
             base,
             area,
@@ -81,7 +88,14 @@ impl Editor {
 
     /// Whether the text differs from what was read.
     pub fn modified(&self) -> bool {
-        self.text() != self.base.values
+        self.text() != self.shown
+    }
+
+    /// Bases the edit on the cluster's current version and shows it beside the edit.
+    pub fn rebase(&mut self, current: HubConfig) {
+        self.shown = for_disk(&current.values);
+        self.side = Some((current.resource_version.clone(), self.shown.clone()));
+        self.base = current;
     }
 
     /// The cursor (0-based row, column).
@@ -174,19 +188,15 @@ impl Editor {
         self.area.set_line_number_style(theme.style(Role::Dim));
         self.area.set_cursor_style(theme.style(Role::Selection));
         frame.render_widget(&self.area, edit_area);
-        if let (Some(side), Some(rect)) = (&self.side, side_area) {
+        if let (Some((side_version, side_text)), Some(rect)) = (&self.side, side_area) {
             let block = Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::Border))
                 .title(Span::styled(
-                    format!(
-                        " current in the cluster · resourceVersion {} ",
-                        side.resource_version
-                    ),
+                    format!(" current in the cluster · resourceVersion {side_version} "),
                     theme.style(Role::Title),
                 ));
-            let lines: Vec<Line> = side
-                .values
+            let lines: Vec<Line> = side_text
                 .lines()
                 .map(|l| Line::styled(sanitize(l).into_owned(), theme.style(Role::Dim)))
                 .collect();

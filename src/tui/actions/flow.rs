@@ -277,8 +277,7 @@ impl ActionFlow {
                             current.resource_version
                         ));
                         ed.error = None;
-                        ed.base = current.clone();
-                        ed.side = Some(current);
+                        ed.rebase(current);
                     }
                     Err(e) => {
                         ed.error = Some(format!("loading the current version: {}", error_line(&e)))
@@ -336,7 +335,7 @@ impl ActionFlow {
                 }
             }
             Err(e) => {
-                let kept = match save_recovery(&self.state_dir, hub, values) {
+                let kept = match save_recovery(&self.state_dir, hub, values.expose()) {
                     Ok(p) => format!("your edit is also saved in {}", p.display()),
                     Err(io) => format!("saving a copy of your edit failed: {io}"),
                 };

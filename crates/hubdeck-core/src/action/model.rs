@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::fleet::{ClusterId, HubId, ServerId};
+use crate::secrets::Secret;
 
 /// A user server to stop, with the pod that runs it (for the pod-delete fallback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,11 +83,13 @@ pub enum Action {
         secret: String,
         /// resourceVersion the edit started from.
         resource_version: String,
-        /// The new values.yaml text (validated YAML).
+        /// The new values.yaml text (validated YAML, credentials in place): never printed.
         #[serde(skip)]
-        values: String,
-        /// Unified diff from the old to the new text.
+        values: Secret,
+        /// Unified diff from the old to the new text, both redacted.
         diff: String,
+        /// Paths of the credentials the edit sets anew, adds or removes (values never shown).
+        secrets_changed: Vec<String>,
     },
     /// Create an Alertmanager silence.
     SilenceAlert {

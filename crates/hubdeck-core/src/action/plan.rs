@@ -243,8 +243,14 @@ impl Action {
                 hub,
                 secret,
                 resource_version,
+                secrets_changed,
                 ..
             } => {
+                for path in secrets_changed {
+                    warnings.push(format!(
+                        "secret {path} changed (set anew, added or removed; its value is not shown)"
+                    ));
+                }
                 warnings.push(
                     "the hub reads values.yaml at start: restart the hub to apply; the next helm \
                      upgrade overwrites this edit unless the diff is committed"

@@ -15,8 +15,9 @@ use super::model::{Action, ApiCall, Matcher};
 /// A request in flight, answering with `T` or why the action cannot go on.
 pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, ActionError>> + Send + 'a>>;
 
-/// The hub's config as the hub reads it: `values.yaml` of the hub Secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The hub's config as the hub reads it: `values.yaml` of the hub Secret. Its values hold
+/// credentials: `Debug` shows their size only; show them through `secrets::redact`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HubConfig {
     /// Secret name.
     pub secret: String,
@@ -24,6 +25,19 @@ pub struct HubConfig {
     pub resource_version: String,
     /// values.yaml text.
     pub values: String,
+}
+
+impl std::fmt::Debug for HubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubConfig")
+            .field("secret", &self.secret)
+            .field("resource_version", &self.resource_version)
+            .field(
+                "values",
+                &format_args!("‹{} bytes, not shown›", self.values.len()),
+            )
+            .finish()
+    }
 }
 
 /// The Kubernetes side of actions, one cluster at a time.

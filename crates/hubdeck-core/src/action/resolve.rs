@@ -17,6 +17,7 @@ use super::error::ResolveError;
 use super::model::{Action, Matcher, ServerTarget};
 use super::request::{Request, ServerRef};
 use super::values;
+use crate::secrets;
 
 /// Binds `req` to the model at time `now`.
 pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, ResolveError> {
@@ -66,24 +67,41 @@ pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, R
                 id: id.clone(),
             })
         }
-        Request::EditConfig { hub, base, values } => {
-            let h = find_hub(fleet, hub)?;
-            values::validate(values).map_err(|e| ResolveError::Invalid(e.to_string()))?;
-            if *values == base.values {
-                return Err(ResolveError::NothingToDo(format!(
-                    "values.yaml of {} is unchanged",
-                    h.id
-                )));
-            }
-            Ok(Action::EditHubConfig {
-                hub: h.id.clone(),
-                secret: base.secret.clone(),
-                resource_version: base.resource_version.clone(),
-                diff: values::diff(&h.id, &base.values, values),
-                values: values.clone(),
-            })
-        }
+        Request::EditConfig { hub, base, values } => edit_config(fleet, hub, base, values),
     }
+}
+
+/// An edit of values.yaml as the person made it (credentials as placeholders, or in clear
+/// after `--show-secrets`): the placeholders are put back to the credentials `base` holds, the
+/// result validated, and the diff made between the redacted texts, so it can be shown, logged
+/// and committed without a credential in it; credentials set anew are named, not shown.
+fn edit_config(
+    fleet: &Fleet,
+    hub: &HubRef,
+    base: &super::ports::HubConfig,
+    edited: &str,
+) -> Result<Action, ResolveError> {
+    let invalid = |e: &dyn std::fmt::Display| ResolveError::Invalid(e.to_string());
+    let h = find_hub(fleet, hub)?;
+    values::validate(edited).map_err(|e| invalid(&e))?;
+    let restored = secrets::restore(edited, &base.values).map_err(|e| invalid(&e))?;
+    values::validate(&restored.text).map_err(|e| invalid(&e))?;
+    if restored.text == base.values {
+        return Err(ResolveError::NothingToDo(format!(
+            "values.yaml of {} is unchanged",
+            h.id
+        )));
+    }
+    let before = secrets::redact(&base.values).map_err(|e| invalid(&e))?;
+    let after = secrets::redact(&restored.text).map_err(|e| invalid(&e))?;
+    Ok(Action::EditHubConfig {
+        hub: h.id.clone(),
+        secret: base.secret.clone(),
+        resource_version: base.resource_version.clone(),
+        diff: values::diff(&h.id, &before.text, &after.text),
+        secrets_changed: restored.changed,
+        values: crate::secrets::Secret::new(restored.text),
+    })
 }
 
 fn find_cluster(fleet: &Fleet, name: &str) -> Result<ClusterId, ResolveError> {
