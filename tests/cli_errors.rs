@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 
 use common::fleet::{hubdeck_with, stderr};
@@ -69,4 +70,98 @@ fn usage_errors_exit_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_zero_or_huge_timeout_is_a_usage_error_not_a_panic_or_an_empty_success() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in ["0", "9223372036854775807", "18446744073709551616"] {
+        let out = hubdeck_with(
+            &dir.path().join("none"),
+            dir.path(),
+            &["--timeout", t, "get", "hubs"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--timeout {t}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).contains("--timeout"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_kubeconfig_variable_naming_no_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hubdeck_with(
+        Path::new("/nonexistent/kubeconfig"),
+        dir.path(),
+        &["get", "hubs"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_line(&stderr(&out)).to_string();
+    assert!(
+        line.contains("KUBECONFIG names /nonexistent/kubeconfig"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_empty_kubeconfig_or_fleet_file_is_named_not_an_empty_cluster_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty-kubeconfig");
+    std::fs::write(&empty, "").unwrap();
+    let out = hubdeck_with(&empty, dir.path(), &["get", "hubs"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_line(&stderr(&out)).to_string();
+    assert!(
+        line.contains("empty-kubeconfig") && line.contains("no contexts"),
+        "{line}"
+    );
+    assert!(!line.contains("unknown cluster \"\""), "{line}");
+
+    let fleet = dir.path().join("fleet.toml");
+    std::fs::write(&fleet, "").unwrap();
+    let out = hubdeck_with(
+        &empty,
+        dir.path(),
+        &["--fleet", fleet.to_str().unwrap(), "get", "hubs"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_line(&stderr(&out)).to_string();
+    assert!(
+        line.contains("fleet.toml") && line.contains("no clusters"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_huge_bad_theme_name_is_not_echoed_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x".repeat(100_000);
+    let out = Command::new(env!("CARGO_BIN_EXE_hubdeck"))
+        .args(["--demo", "--theme", &name])
+        .env("HUBDECK_CONFIG_DIR", dir.path().join("config"))
+        .env("HUBDECK_STATE_DIR", dir.path().join("state"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_line(&stderr(&out)).to_string();
+    assert!(line.len() < 400, "{} bytes", line.len());
+    assert!(line.contains("no such theme"), "{line}");
+}
+
+#[test]
+fn the_console_without_a_terminal_says_what_to_use_instead() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hubdeck_with(&dir.path().join("none"), dir.path(), &["--demo"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = one_line(&stderr(&out)).to_string();
+    assert!(
+        line.contains("needs a terminal") && line.contains("hubdeck get"),
+        "{line}"
+    );
 }

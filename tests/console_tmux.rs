@@ -10,7 +10,12 @@ struct Tmux {
 
 impl Tmux {
     fn start(cmd: &str) -> Self {
-        let session = format!("hubdeck-test-{}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let session = format!(
+            "hubdeck-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let ok = Command::new("tmux")
             .args([
                 "new-session",
@@ -38,6 +43,21 @@ impl Tmux {
             assert!(ok.success());
             std::thread::sleep(Duration::from_millis(150));
         }
+    }
+
+    /// The pid of the program the pane's shell runs (its one child).
+    fn child_pid(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
+            .output()
+            .unwrap();
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn screen(&self) -> String {
@@ -111,4 +131,44 @@ fn console_drills_down_opens_logs_and_restores_the_terminal() {
         modes.contains(&"echo") && modes.contains(&"icanon"),
         "terminal left in raw mode: {modes:?}\n{s}"
     );
+}
+
+/// The modes `stty -a` printed after the console exited.
+fn tty_modes(s: &str) -> Vec<String> {
+    s.lines()
+        .find(|l| l.contains("icanon"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn a_terminating_signal_restores_the_terminal_and_exits_128_plus_the_signal() {
+    for (signal, code) in [("TERM", 143), ("HUP", 129), ("INT", 130)] {
+        let home = tempfile::tempdir().unwrap();
+        let bin = env!("CARGO_BIN_EXE_hubdeck");
+        let cmd = format!(
+            "env HUBDECK_CONFIG_DIR={0}/config HUBDECK_STATE_DIR={0}/state {bin} --demo; \
+             echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e -echo -e icanon -e -icanon | tr '\\n' ' '; \
+             echo; sleep 60",
+            home.path().display()
+        );
+        let t = Tmux::start(&cmd);
+        t.wait_for("the console", |s| s.contains("Hubs ("));
+        let pid = t.child_pid();
+        assert!(!pid.is_empty(), "found the console's pid");
+        let ok = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let s = t.wait_for("hubdeck to exit", |s| s.contains("EXIT="));
+        assert!(s.contains(&format!("EXIT={code}")), "SIG{signal}: {s}");
+        let modes = tty_modes(&s);
+        assert!(
+            modes.iter().any(|m| m == "echo") && modes.iter().any(|m| m == "icanon"),
+            "SIG{signal} left the terminal raw: {modes:?}\n{s}"
+        );
+    }
 }

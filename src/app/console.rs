@@ -87,7 +87,7 @@ pub async fn run(
     paths: &Paths,
     settings: &Settings,
     fleetwide: Fleetwide,
-) -> Result<()> {
+) -> Result<i32> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::load(
         Some(global.theme.as_deref().unwrap_or(&settings.theme)),

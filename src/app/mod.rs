@@ -61,12 +61,33 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
         .fleet
         .clone()
         .or_else(|| Some(paths.fleet()).filter(|p| p.exists()));
-    let list = match fleet_path {
+    let list = match &fleet_path {
         Some(path) => {
-            let file = FleetFile::load(&path)?;
-            targets::from_fleet_file(&file, &global.contexts, targets::active_kubeconfig)?
+            let file = FleetFile::load(path)?;
+            let list =
+                targets::from_fleet_file(&file, &global.contexts, targets::active_kubeconfig)?;
+            if list.is_empty() {
+                return Err(eyre!(
+                    "fleet file {}: lists no clusters (add a [clusters.NAME] table)",
+                    path.display()
+                ));
+            }
+            list
         }
-        None => targets::from_kubeconfig(targets::active_kubeconfig()?, &global.contexts)?,
+        None => {
+            let list = targets::from_kubeconfig(targets::active_kubeconfig()?, &global.contexts)?;
+            if list.is_empty() {
+                return Err(eyre!(
+                    "kubeconfig {}: has no contexts, so there is no cluster to watch",
+                    targets::active_kubeconfig_paths()
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            list
+        }
     };
     Ok(Fleetwide {
         targets: list,
@@ -137,8 +158,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         None => {
             let fleetwide = resolve(&cli.global, &paths).await?;
-            console::run(&cli.global, &paths, &settings, fleetwide).await?;
-            Ok(exit::OK)
+            console::run(&cli.global, &paths, &settings, fleetwide).await
         }
     }
 }

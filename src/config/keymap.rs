@@ -341,7 +341,7 @@ impl Keymap {
                 .map(|(_, t)| *t)
         };
         let text = text_of(name).ok_or_else(|| ConfigError {
-            file: format!("keymap {name:?}"),
+            file: format!("keymap {:?}", hubdeck_core::text::clip(name, 60)),
             line: None,
             message: "no such keymap (built in: default, vim)".into(),
         })?;

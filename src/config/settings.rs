@@ -88,7 +88,41 @@ impl Settings {
             poll_secs,
             activity_poll_secs
         );
+        s.check(&text)
+            .map_err(|(line, message)| FleetFileError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            })?;
         Ok(s)
+    }
+
+    /// Every number within the range it makes sense in, so no duration overflows a clock and
+    /// none is zero by mistake; an error names the key's line in `text`.
+    fn check(&self, text: &str) -> Result<(), (usize, String)> {
+        const DAY: u64 = 86_400;
+        let limits: [(&str, u64, u64, u64); 5] = [
+            ("connect_timeout_secs", self.connect_timeout_secs, 1, 3600),
+            ("poll_secs", self.poll_secs, 1, DAY),
+            ("activity_poll_secs", self.activity_poll_secs, 1, DAY),
+            ("pending_after_secs", self.pending_after_secs, 1, 7 * DAY),
+            (
+                "crashloop_restarts",
+                u64::from(self.crashloop_restarts),
+                1,
+                10_000,
+            ),
+        ];
+        for (key, value, lo, hi) in limits {
+            if !(lo..=hi).contains(&value) {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key))
+                    .map_or(1, |i| i + 1);
+                return Err((line, format!("{key} = {value}: must be from {lo} to {hi}")));
+            }
+        }
+        Ok(())
     }
 
     /// Thresholds for derived health.

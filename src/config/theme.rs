@@ -60,9 +60,17 @@ impl ConfigError {
 pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        // A name too long for a file is not a file the person has.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidFilename
+            ) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(ConfigError {
-            file: path.display().to_string(),
+            file: hubdeck_core::text::clip(&path.display().to_string(), 200).into_owned(),
             line: None,
             message: e.to_string(),
         }),
@@ -321,7 +329,7 @@ impl Theme {
 fn unknown(name: &str) -> ConfigError {
     let known: Vec<&str> = BUILTIN_THEMES.iter().map(|(n, _)| *n).collect();
     ConfigError {
-        file: format!("theme {name:?}"),
+        file: format!("theme {:?}", hubdeck_core::text::clip(name, 60)),
         line: None,
         message: format!("no such theme (built in: {})", known.join(", ")),
     }

@@ -146,7 +146,7 @@ impl Session {
     /// Like `settle`, waiting only for the sources a command prints or acts on: on a big
     /// fleet, hub activity takes a poll round over every hub.
     pub async fn settle_for(&mut self, timeout: Duration, needs: Needs) {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         while !self.settled_for(needs) && Instant::now() < deadline {
             if !self.pump(deadline).await && Instant::now() >= deadline {
                 break;
@@ -157,7 +157,7 @@ impl Session {
 
     /// Pumps updates until `done` holds or `timeout` passed; returns whether it held.
     pub async fn wait_for(&mut self, timeout: Duration, done: impl Fn(&Fleet) -> bool) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         loop {
             self.drain();
             if done(&self.fleet) {
@@ -190,4 +190,13 @@ impl Drop for Session {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// `timeout` from now, saturating: a huge timeout waits very long instead of overflowing the
+/// clock.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(366 * 86_400)))
+        .unwrap_or(now)
 }

@@ -48,6 +48,9 @@ pub enum TargetError {
     /// No kubeconfig was found.
     #[error("no kubeconfig: set KUBECONFIG, create ~/.kube/config, or use --demo")]
     NoKubeconfig,
+    /// KUBECONFIG is set, but none of the files it names exists.
+    #[error("KUBECONFIG names {}, but no such file exists", .0.join(", "))]
+    KubeconfigVarMissing(Vec<String>),
     /// A context asked for does not exist.
     #[error("unknown context {wanted:?}; available: {}", available.join(", "))]
     UnknownContext {
@@ -66,16 +69,30 @@ pub fn read_kubeconfig(path: &Path) -> Result<Kubeconfig, TargetError> {
     })
 }
 
-/// Reads the active kubeconfig: every file of `KUBECONFIG` merged, else ~/.kube/config.
-pub fn active_kubeconfig() -> Result<Kubeconfig, TargetError> {
-    let paths: Vec<PathBuf> = match std::env::var_os("KUBECONFIG") {
+/// The files of the active kubeconfig that exist: those `KUBECONFIG` lists, else
+/// ~/.kube/config.
+pub fn active_kubeconfig_paths() -> Vec<PathBuf> {
+    match std::env::var_os("KUBECONFIG") {
         Some(v) if !v.is_empty() => std::env::split_paths(&v).filter(|p| p.exists()).collect(),
         _ => std::env::home_dir()
             .map(|h| h.join(".kube").join("config"))
             .filter(|p| p.exists())
             .into_iter()
             .collect(),
-    };
+    }
+}
+
+/// Reads the active kubeconfig: every file of `KUBECONFIG` merged, else ~/.kube/config.
+pub fn active_kubeconfig() -> Result<Kubeconfig, TargetError> {
+    let paths = active_kubeconfig_paths();
+    if paths.is_empty()
+        && let Some(v) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty())
+    {
+        let named = std::env::split_paths(&v)
+            .map(|p| hubdeck_core::text::clip(&p.display().to_string(), 200).into_owned())
+            .collect();
+        return Err(TargetError::KubeconfigVarMissing(named));
+    }
     let mut merged: Option<Kubeconfig> = None;
     for path in paths {
         let next = read_kubeconfig(&path)?;

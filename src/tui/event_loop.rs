@@ -88,9 +88,12 @@ pub async fn run(
     services: Arc<dyn Services>,
     runner: Option<Arc<Runner>>,
     shutdown: CancellationToken,
-) -> color_eyre::Result<()> {
+) -> color_eyre::Result<i32> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // In raw mode ctrl-c is a key; a SIGINT still comes from `kill -INT` or a job control.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut code = 0;
     let mut tui = Tui::enter()?;
     let mut feeds = Feeds::new(updates);
     let mut app = App::new(opts, fleet)
@@ -110,8 +113,18 @@ pub async fn run(
         let next_frame = sleep_until(last_draw + FRAME);
         tokio::select! {
             () = shutdown.cancelled() => break,
-            _ = sigterm.recv() => break,
-            _ = sighup.recv() => break,
+            _ = sigterm.recv() => {
+                code = 143;
+                break;
+            }
+            _ = sighup.recv() => {
+                code = 129;
+                break;
+            }
+            _ = sigint.recv() => {
+                code = 130;
+                break;
+            }
             event = keys.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     match app.handle_key(key) {
@@ -144,5 +157,5 @@ pub async fn run(
         }
     }
     drop(tui);
-    Ok(())
+    Ok(code)
 }

@@ -126,9 +126,13 @@ pub struct Description {
     pub sections: Vec<(String, Vec<(String, String)>)>,
 }
 
-/// Runs the console until quit, shutdown, SIGTERM or SIGHUP; owns the terminal and restores it
-/// on every exit path. Cluster mutations go through `runner` (None: the console says actions are
-/// off).
+/// How the console ended: the process's exit code (0 on quit; 128 + the signal's number on
+/// SIGINT, SIGHUP or SIGTERM, as shells report them).
+pub type ExitCode = i32;
+
+/// Runs the console until quit, shutdown, SIGINT, SIGTERM or SIGHUP; owns the terminal and
+/// restores it on every exit path. Cluster mutations go through `runner` (None: the console
+/// says actions are off).
 pub async fn run(
     opts: ConsoleOptions,
     fleet: Fleet,
@@ -136,7 +140,7 @@ pub async fn run(
     services: Arc<dyn Services>,
     runner: Option<Arc<crate::action::Runner>>,
     shutdown: CancellationToken,
-) -> color_eyre::Result<()> {
+) -> color_eyre::Result<ExitCode> {
     event_loop::run(opts, fleet, updates, services, runner, shutdown).await
 }
 

@@ -22,6 +22,13 @@ pub struct Tui {
 impl Tui {
     /// Installs the restoring panic hook, then enters raw mode and the alternate screen.
     pub fn enter() -> std::io::Result<Tui> {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            return Err(std::io::Error::other(
+                "the console needs a terminal (stdin and stdout are not one); for scripts use a \
+                 headless command such as `hubdeck get hubs`",
+            ));
+        }
         install_panic_hook();
         enable_raw_mode()?;
         let entered = execute!(stdout(), EnterAlternateScreen, Hide)
