@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+/// What hubdeck calls itself on every request (Kubernetes, Alertmanager, hub API), so an API
+/// server's audit log can tell it from kubectl and the rest.
+pub const USER_AGENT: &str = concat!("hubdeck/", env!("CARGO_PKG_VERSION"));
+
 /// Checks that `base` is an http(s) URL and builds the client for it; the error is one line.
 pub fn client_for(base: &str) -> Result<reqwest::Client, String> {
     let url = reqwest::Url::parse(base).map_err(|e| format!("bad URL: {e}"))?;
@@ -9,6 +13,7 @@ pub fn client_for(base: &str) -> Result<reqwest::Client, String> {
         return Err(format!("bad URL: scheme {} is not http(s)", url.scheme()));
     }
     reqwest::Client::builder()
+        .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())

@@ -165,3 +165,40 @@ fn the_console_without_a_terminal_says_what_to_use_instead() {
         "{line}"
     );
 }
+
+#[test]
+fn every_kubernetes_request_says_it_is_hubdeck() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c1\n  cluster: {{server: 'http://127.0.0.1:{port}'}}\n\
+             users:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: leap\n  context: {{cluster: c1, user: u}}\n"
+        ),
+    )
+    .unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
+        String::from_utf8_lossy(&head).to_ascii_lowercase()
+    });
+    let _ = hubdeck_with(&kc, dir.path(), &["--timeout", "2", "get", "clusters"]);
+    let head = server.join().unwrap();
+    let expected = format!("user-agent: hubdeck/{}", env!("CARGO_PKG_VERSION"));
+    assert!(head.contains(&expected), "{head}");
+}

@@ -203,6 +203,7 @@ impl Conn {
                         .method(method)
                         .uri(format!("{api_prefix}{path}"))
                         .header(header::HOST, "localhost")
+                        .header(header::USER_AGENT, crate::http::USER_AGENT)
                         .header(header::AUTHORIZATION, auth)
                         .header(header::ACCEPT, accept)
                         .body(Full::new(Bytes::new()))

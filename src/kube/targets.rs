@@ -243,6 +243,12 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
         .await
         .map_err(|e| format!("context {}: {}", target.context, super::watch::one_line(&e)))?;
     config.connect_timeout = Some(Duration::from_secs(5));
+    // Also carried by the service-proxy (Alertmanager) and port-forward (hub API) requests,
+    // which go through this client.
+    config.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(crate::http::USER_AGENT),
+    ));
     Client::try_from(config).map_err(|e| super::watch::one_line(&e))
 }
 
