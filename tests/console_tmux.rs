@@ -119,7 +119,9 @@ fn console_drills_down_opens_logs_and_restores_the_terminal() {
     });
 
     t.keys(&["q"]);
-    let s = t.wait_for("hubdeck to exit", |s| s.contains("EXIT="));
+    let s = t.wait_for("hubdeck to exit and stty to report", |s| {
+        s.contains("EXIT=") && s.contains("icanon")
+    });
     assert!(s.contains("EXIT=0"), "{s}");
     let modes: Vec<&str> = s
         .lines()
@@ -163,7 +165,9 @@ fn a_terminating_signal_restores_the_terminal_and_exits_128_plus_the_signal() {
             .status()
             .unwrap();
         assert!(ok.success());
-        let s = t.wait_for("hubdeck to exit", |s| s.contains("EXIT="));
+        let s = t.wait_for("hubdeck to exit and stty to report", |s| {
+            s.contains("EXIT=") && s.contains("icanon")
+        });
         assert!(s.contains(&format!("EXIT={code}")), "SIG{signal}: {s}");
         let modes = tty_modes(&s);
         assert!(

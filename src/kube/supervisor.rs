@@ -19,15 +19,18 @@ use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKind, WatchState, is_unreachable, one_line};
 use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, WorkloadKind};
 
-/// How often the API round-trip time is measured.
-const PROBE_EVERY: Duration = Duration::from_secs(10);
-/// How often the status is re-derived (failures age) and, while unreachable, probed.
-const TICK: Duration = Duration::from_secs(2);
+/// How often the cluster's liveness is probed (`/version`) and the status re-derived: a hung
+/// API server (accepts connections, answers nothing) shows unreachable within
+/// `TICK + PROBE_TIMEOUT`.
+const TICK: Duration = Duration::from_secs(1);
+/// How often the probe's round-trip time is reported as the cluster's latency (unless it
+/// moved a lot): every probe would be a model change every second per cluster.
+const LATENCY_EVERY: Duration = Duration::from_secs(10);
 /// How long a watch failure counts: a watch that keeps failing reports again within
 /// `MAX_RETRY_DELAY`, so an older failure means its retry succeeded.
 const FAILURE_FRESH: Duration = Duration::from_secs(2 * watch::MAX_RETRY_DELAY.as_secs() + 2);
 /// How long a probe may take before the cluster counts as unreachable.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Every watch a cluster runs.
 const KINDS: [WatchKind; 4] = [
     WatchKind::Deployments,
@@ -81,11 +84,17 @@ pub async fn supervise(
         shutdown: shutdown.child_token(),
         list_permits: None,
     };
-    spawn_watches(&client, &ctx, pod_lists);
+    // Each generation of watches has its own token under `ctx`'s, so one can be replaced.
+    let generation = || WatchCtx {
+        shutdown: ctx.shutdown.child_token(),
+        ..ctx.clone()
+    };
+    let mut watches = generation();
+    spawn_watches(&client, &watches, pod_lists.clone());
 
     let mut status = Status::default();
     let mut tick = tokio::time::interval(TICK);
-    let mut next_probe = tokio::time::Instant::now();
+    let mut latency_sent: Option<(Duration, Instant)> = None;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -93,16 +102,23 @@ pub async fn supervise(
                 status.watches.insert(kind, (state, Instant::now()));
             }
             _ = tick.tick() => {
-                if tokio::time::Instant::now() >= next_probe {
-                    let probe = probe_once(&client).await;
-                    // Probe often while the cluster is away, so its return shows quickly.
-                    next_probe = tokio::time::Instant::now()
-                        + if probe.is_ok() { PROBE_EVERY } else { TICK };
-                    if let Ok(latency) = probe {
+                let probe = probe_once(&client).await;
+                let was_down = matches!(status.probe, Some(Err((_, true))));
+                if let Ok(latency) = probe {
+                    if was_down {
+                        // Back: start the watches afresh so they list at once, instead of
+                        // waiting out the retry delay they grew to during the outage.
+                        watches.shutdown.cancel();
+                        watches = generation();
+                        status.watches.clear();
+                        spawn_watches(&client, &watches, pod_lists.clone());
+                    }
+                    if latency_due(latency_sent, latency) {
+                        latency_sent = Some((latency, Instant::now()));
                         let _ = updates.send(FleetUpdate::Latency { cluster: cluster.clone(), latency }).await;
                     }
-                    status.probe = Some(probe);
                 }
+                status.probe = Some(probe);
             }
         }
         let now = status.derive();
@@ -168,6 +184,19 @@ fn spawn_watches(client: &Client, ctx: &WatchCtx, pod_lists: Arc<Semaphore>) {
         |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
         ctx.clone(),
     ));
+}
+
+/// Whether a probe's round-trip is worth reporting: the first, one after `LATENCY_EVERY`, or
+/// one that doubled or halved.
+fn latency_due(sent: Option<(Duration, Instant)>, now: Duration) -> bool {
+    match sent {
+        None => true,
+        Some((last, at)) => {
+            at.elapsed() >= LATENCY_EVERY
+                || now > last.saturating_mul(2) + Duration::from_millis(5)
+                || now.saturating_mul(2) + Duration::from_millis(5) < last
+        }
+    }
 }
 
 /// Result of one latency probe: the round-trip, or the error and whether it was unreachable.
