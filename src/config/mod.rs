@@ -22,5 +22,8 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 /// A TOML error as `line, message` (one line, without toml's source excerpt).
 pub fn toml_error(text: &str, e: &toml::de::Error) -> (usize, String) {
     let line = e.span().map_or(1, |s| line_of(text, s.start));
-    (line, e.message().trim().replace('\n', " "))
+    (
+        line,
+        hubdeck_core::text::clip(e.message().trim(), 300).into_owned(),
+    )
 }

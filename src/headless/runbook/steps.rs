@@ -125,8 +125,13 @@ pub fn load(path: &Path) -> Result<Runbook, String> {
     serde_yaml_ng::from_str(&text).map_err(|e| {
         let line = e.location().map_or(1, |l| l.line());
         let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        format!("{}:{line}: {msg}", path.display())
+        let msg = msg.split(" at line ").next().unwrap_or(&msg);
+        // The parser quotes the input it choked on: keep it to one short line.
+        format!(
+            "{}:{line}: {}",
+            path.display(),
+            hubdeck_core::text::clip(msg, 300)
+        )
     })
 }
 
