@@ -93,9 +93,52 @@ pub fn active_kubeconfig() -> Result<Kubeconfig, TargetError> {
             .collect();
         return Err(TargetError::KubeconfigVarMissing(named));
     }
+    let (merged, warnings) = merge_files(&paths)?;
+    for w in warnings {
+        eprintln!("hubdeck: warning: {w}");
+    }
+    Ok(merged)
+}
+
+/// Merges kubeconfig files as kubectl does (the first file to name a cluster, user or context
+/// wins), and says where two files define the same name differently: kubectl resolves that
+/// silently, so a context could reach another file's server with another file's credentials.
+pub fn merge_files(paths: &[PathBuf]) -> Result<(Kubeconfig, Vec<String>), TargetError> {
     let mut merged: Option<Kubeconfig> = None;
+    let mut seen: std::collections::HashMap<(&'static str, String), (PathBuf, String)> =
+        std::collections::HashMap::new();
+    let mut warnings = Vec::new();
     for path in paths {
-        let next = read_kubeconfig(&path)?;
+        let next = read_kubeconfig(path)?;
+        let named = next
+            .clusters
+            .iter()
+            .map(|c| ("cluster", c.name.clone(), serde_json::to_string(&c.cluster)))
+            .chain(
+                next.auth_infos
+                    .iter()
+                    .map(|u| ("user", u.name.clone(), serde_json::to_string(&u.auth_info))),
+            )
+            .chain(
+                next.contexts
+                    .iter()
+                    .map(|c| ("context", c.name.clone(), serde_json::to_string(&c.context))),
+            );
+        for (what, name, def) in named {
+            let def = def.unwrap_or_default();
+            match seen.get(&(what, name.clone())) {
+                Some((first, d)) if *d != def => warnings.push(format!(
+                    "{what} {name:?} is defined in {} and differently in {}; the first is used, \
+                     as kubectl does",
+                    first.display(),
+                    path.display()
+                )),
+                Some(_) => {}
+                None => {
+                    seen.insert((what, name), (path.clone(), def));
+                }
+            }
+        }
         merged = Some(match merged {
             None => next,
             Some(m) => m.merge(next).map_err(|e| TargetError::Kubeconfig {
@@ -104,7 +147,9 @@ pub fn active_kubeconfig() -> Result<Kubeconfig, TargetError> {
             })?,
         });
     }
-    merged.ok_or(TargetError::NoKubeconfig)
+    merged
+        .map(|m| (m, warnings))
+        .ok_or(TargetError::NoKubeconfig)
 }
 
 fn contexts(kc: &Kubeconfig) -> Vec<String> {
@@ -254,7 +299,45 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::guess_provider;
+
+    #[test]
+    fn two_files_defining_one_name_differently_are_merged_loudly() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, server: &str, token: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(
+                &p,
+                format!(
+                    "apiVersion: v1\nkind: Config\nclusters:\n- name: shared\n  cluster: {{server: '{server}'}}\n\
+                     users:\n- name: admin\n  user: {{token: {token}}}\ncontexts:\n- name: {name}\n  context: {{cluster: shared, user: admin}}\n"
+                ),
+            )
+            .unwrap();
+            p
+        };
+        let a = file("a", "https://10.0.0.1", "tok-aaaa-1");
+        let b = file("b", "https://10.0.0.2", "tok-bbbb-2");
+        let (kc, warnings) = merge_files(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!(kc.contexts.len(), 2);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("cluster \"shared\""), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .all(|w| w.contains(&a.display().to_string())
+                    && w.contains(&b.display().to_string()))
+        );
+        assert!(
+            warnings
+                .iter()
+                .all(|w| !w.contains("ta") || w.contains("/a")),
+            "no token in warnings: {warnings:?}"
+        );
+        let (_, same) = merge_files(&[a.clone(), a]).unwrap();
+        assert!(same.is_empty(), "identical definitions are no news");
+    }
+
+    use super::{guess_provider, merge_files};
 
     #[test]
     fn provider_is_guessed_from_context_names_and_servers() {
