@@ -15,16 +15,63 @@ pub fn install_hooks() {
 }
 
 /// An error and its causes on one line.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = String::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(cause) = next {
+        // kube's API error prints the whole Status as Debug, once per layer that wraps it:
+        // what a person needs is the HTTP status, the reason and the server's message.
+        let (text, stop) = match cause.downcast_ref::<kube::Error>() {
+            Some(kube::Error::Api(status)) => (status_line(status), true),
+            _ => (cause.to_string(), false),
+        };
+        if !s.contains(&text) {
+            if !s.is_empty() {
+                s.push_str(": ");
+            }
+            s.push_str(&text);
         }
-        source = cause.source();
+        if stop {
+            break;
+        }
+        next = cause.source();
     }
     s.replace('\n', " ")
+}
+
+/// `HTTP 403 Forbidden: pods is forbidden: User "x" cannot list resource "pods" ...`.
+pub fn status_line(status: &kube::core::Status) -> String {
+    let reason = if status.reason.is_empty() {
+        "Failure"
+    } else {
+        &status.reason
+    };
+    format!(
+        "HTTP {} {reason}: {}",
+        status.code,
+        hubdeck_core::text::clip(&status.message, 400)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_api_error_is_one_short_line_without_a_debug_dump() {
+        let status = kube::core::Status {
+            code: 403,
+            reason: "Forbidden".into(),
+            message: "pods is forbidden: User \"edit\" cannot list resource \"pods\" in API group \"\" at the cluster scope".into(),
+            ..kube::core::Status::default()
+        };
+        let e = kube::Error::Api(Box::new(status));
+        let line = one_line(&e);
+        assert!(
+            line.starts_with("HTTP 403 Forbidden: pods is forbidden"),
+            "{line}"
+        );
+        assert!(!line.contains("Status {"), "{line}");
+        assert_eq!(line.matches("pods is forbidden").count(), 1, "{line}");
+    }
 }
