@@ -62,7 +62,10 @@ impl Services for KubeServices {
         let clients = self.clients.clone();
         tokio::spawn(async move {
             let result = async {
-                let client = clients.client(&req.cluster).await?;
+                let client = clients
+                    .client(&req.cluster)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let kind = match req.kind {
                     DescribeKind::Pod => Kind::Pod,
                     DescribeKind::Deployment => Kind::Deployment,

@@ -10,6 +10,22 @@ use tokio::sync::Mutex;
 use super::targets::{self, ClusterTarget};
 use crate::fleet::ClusterId;
 
+/// Why a cluster's client could not be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The cluster is not one of the fleet's.
+    #[error("unknown cluster {0}")]
+    UnknownCluster(ClusterId),
+    /// Its kubeconfig context could not be turned into a client (exec plugin, certificate).
+    #[error("context {context}: {message}")]
+    Build {
+        /// The kubeconfig context.
+        context: String,
+        /// What went wrong, on one line.
+        message: String,
+    },
+}
+
 /// Clients by cluster.
 #[derive(Default)]
 pub struct ClientCache {
@@ -40,14 +56,14 @@ impl ClientCache {
     }
 
     /// The client of a cluster, building it on first use.
-    pub async fn client(&self, cluster: &ClusterId) -> Result<Client, String> {
+    pub async fn client(&self, cluster: &ClusterId) -> Result<Client, ClientError> {
         if let Some(c) = self.built.lock().await.get(cluster) {
             return Ok(c.clone());
         }
         let target = self
             .targets
             .get(cluster)
-            .ok_or_else(|| format!("unknown cluster {cluster}"))?;
+            .ok_or_else(|| ClientError::UnknownCluster(cluster.clone()))?;
         // Built outside the lock: one slow exec plugin must not hold up other clusters.
         let client = targets::client(target).await?;
         Ok(self

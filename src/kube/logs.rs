@@ -56,7 +56,10 @@ async fn run(
     spec: &LogSpec,
     tx: &mpsc::Sender<LogItem>,
 ) -> Result<(), String> {
-    let client = clients.client(&spec.cluster).await?;
+    let client = clients
+        .client(&spec.cluster)
+        .await
+        .map_err(|e| e.to_string())?;
     let pods = Api::<Pod>::namespaced(client, &spec.namespace);
     let params = LogParams {
         container: spec.container.clone(),

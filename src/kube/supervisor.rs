@@ -59,7 +59,7 @@ pub fn added(target: &ClusterTarget) -> FleetUpdate {
 /// many clusters list their pods at once (see `kube::pod_list_permits`).
 pub async fn supervise(
     target: ClusterTarget,
-    client: Result<Client, String>,
+    client: Result<Client, super::clients::ClientError>,
     updates: mpsc::Sender<FleetUpdate>,
     shutdown: CancellationToken,
     pod_lists: Arc<Semaphore>,
@@ -69,7 +69,7 @@ pub async fn supervise(
         Ok(c) => c,
         Err(error) => {
             let status = ClusterStatus::Unreachable {
-                error,
+                error: error.to_string(),
                 since: Timestamp::now(),
             };
             let _ = updates.send(FleetUpdate::Status { cluster, status }).await;

@@ -279,14 +279,18 @@ fn expand_home(p: &Path) -> PathBuf {
 
 /// Builds the client for a target. Exec plugins may run here, so call it from the cluster's
 /// own task.
-pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
+pub async fn client(target: &ClusterTarget) -> Result<Client, super::clients::ClientError> {
+    let failed = |message: String| super::clients::ClientError::Build {
+        context: target.context.clone(),
+        message,
+    };
     let opts = KubeConfigOptions {
         context: Some(target.context.clone()),
         ..KubeConfigOptions::default()
     };
     let mut config = Config::from_custom_kubeconfig((*target.kubeconfig).clone(), &opts)
         .await
-        .map_err(|e| format!("context {}: {}", target.context, super::watch::one_line(&e)))?;
+        .map_err(|e| failed(super::watch::one_line(&e)))?;
     config.connect_timeout = Some(Duration::from_secs(5));
     // Also carried by the service-proxy (Alertmanager) and port-forward (hub API) requests,
     // which go through this client.
@@ -294,7 +298,7 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, String> {
         http::header::USER_AGENT,
         http::HeaderValue::from_static(crate::http::USER_AGENT),
     ));
-    Client::try_from(config).map_err(|e| super::watch::one_line(&e))
+    Client::try_from(config).map_err(|e| failed(super::watch::one_line(&e)))
 }
 
 #[cfg(test)]
