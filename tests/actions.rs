@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::fleet::{TestFleet, hubdeck_with, stderr, stdout};
+use common::fleet::{TestFleet, cli, hub_values, hubdeck_with, set_hub_values, stderr, stdout};
 use hubdeck::action::{ActionError, AuditLog, Mode, Request, resolve};
 use hubdeck::fleet::HubRef;
 use hubdeck_sim::{Identity, RecordedRequest, SimCluster};
@@ -16,18 +16,6 @@ fn mutations(c: &SimCluster) -> Vec<RecordedRequest> {
         .filter(|r| matches!(r.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE"))
         .filter(|r| !r.path.contains("selfsubjectaccessreviews"))
         .collect()
-}
-
-async fn cli(fleet: &TestFleet, args: &[&str]) -> std::process::Output {
-    let kc = fleet.sim.kubeconfig_path().to_path_buf();
-    let home = fleet.home.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        hubdeck_with(&kc, &home, &refs)
-    })
-    .await
-    .unwrap()
 }
 
 fn audit(fleet: &TestFleet) -> Vec<hubdeck::action::AuditRecord> {
@@ -265,36 +253,20 @@ async fn config_apply_writes_values_and_a_diff_file() {
     assert!(stderr(&out).contains("diff written to"), "{}", stderr(&out));
 }
 
-fn stored_values(c: &SimCluster, ns: &str) -> String {
-    let secret = c.secret(ns, "hub").unwrap();
-    String::from_utf8(secret.data.unwrap()["values.yaml"].0.clone()).unwrap()
-}
-
-fn set_values(c: &SimCluster, ns: &str, values: &str) {
-    assert!(
-        c.mutate::<k8s_openapi::api::core::v1::Secret>(ns, "hub", |s| {
-            s.data.get_or_insert_default().insert(
-                "values.yaml".into(),
-                k8s_openapi::ByteString(values.as_bytes().to_vec()),
-            );
-        })
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applying_a_shown_file_after_someone_else_changed_the_secret_is_a_conflict() {
     let fleet = TestFleet::small().await;
     let c = fleet.cluster(0).clone();
     let ns = c.hub_namespaces()[0].clone();
     let hub = format!("{}/{ns}", c.name());
-    set_values(
+    set_hub_values(
         &c,
         &ns,
         "scheduling:\n  userPlaceholder:\n    replicas: 2\nhub: {}\n",
     );
     let shown = stdout(&cli(&fleet, &["config", "show", &hub]).await);
     // Someone else raises the placeholders meanwhile.
-    set_values(
+    set_hub_values(
         &c,
         &ns,
         "scheduling:\n  userPlaceholder:\n    replicas: 5\nhub: {}\n",
@@ -336,7 +308,7 @@ async fn applying_a_shown_file_after_someone_else_changed_the_secret_is_a_confli
     assert!(err.contains("your edit is kept in"), "{err}");
     assert!(mutations(&c).is_empty(), "nothing was written");
     assert!(
-        stored_values(&c, &ns).contains("replicas: 5"),
+        hub_values(&c, &ns).contains("replicas: 5"),
         "the other change stays"
     );
 }
@@ -377,7 +349,7 @@ async fn a_file_with_no_recorded_base_is_refused_unless_forced() {
         "the overwrite is said: {}",
         stderr(&out)
     );
-    assert_eq!(stored_values(&c, &ns), "hub: {config: {y: 2}}\n");
+    assert_eq!(hub_values(&c, &ns), "hub: {config: {y: 2}}\n");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::fleet::{TestFleet, stderr, stdout};
-use hubdeck_sim::SimCluster;
+use common::fleet::{TestFleet, cli, hub_values, set_hub_values, stderr, stdout};
 
 const SECRETS: &[&str] = &[
     "0f3a9c1d5e7b2a4c6e8f0a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d",
@@ -36,22 +35,6 @@ fn values() -> String {
         SECRETS[3],
         SECRETS[5].replace('\'', "''"),
     )
-}
-
-fn stored(c: &SimCluster, ns: &str) -> String {
-    let secret = c.secret(ns, "hub").unwrap();
-    String::from_utf8(secret.data.unwrap()["values.yaml"].0.clone()).unwrap()
-}
-
-fn set(c: &SimCluster, ns: &str, values: &str) {
-    assert!(
-        c.mutate::<k8s_openapi::api::core::v1::Secret>(ns, "hub", |s| {
-            s.data.get_or_insert_default().insert(
-                "values.yaml".into(),
-                k8s_openapi::ByteString(values.as_bytes().to_vec()),
-            );
-        })
-    );
 }
 
 /// Every file under `dir`, with its contents.
@@ -82,20 +65,6 @@ fn assert_no_secret(what: &str, text: &[u8]) {
     assert!(!text.contains("db-pass"), "{what} holds the db password");
 }
 
-async fn cli(fleet: &TestFleet, args: &[&str]) -> std::process::Output {
-    let (kc, home) = (
-        fleet.sim.kubeconfig_path().to_path_buf(),
-        fleet.home.path().to_path_buf(),
-    );
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::fleet::hubdeck_with(&kc, &home, &refs)
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redacted_round_trip_keeps_every_credential_and_shows_none() {
     let fleet = TestFleet::small().await;
@@ -103,7 +72,7 @@ async fn a_redacted_round_trip_keeps_every_credential_and_shows_none() {
     let ns = c.hub_namespaces()[0].clone();
     let hub = format!("{}/{ns}", c.name());
     let original = values();
-    set(&c, &ns, &original);
+    set_hub_values(&c, &ns, &original);
 
     let shown = cli(&fleet, &["config", "show", &hub]).await;
     assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
@@ -141,7 +110,7 @@ async fn a_redacted_round_trip_keeps_every_credential_and_shows_none() {
     assert_no_secret("apply's stderr", &out.stderr);
     assert!(stdout(&out).contains("+    limit: 4G"), "{}", stdout(&out));
     assert_eq!(
-        stored(&c, &ns),
+        hub_values(&c, &ns),
         original.replace("limit: 2G", "limit: 4G"),
         "every credential byte-identical, the edit applied"
     );
@@ -173,7 +142,7 @@ async fn a_replaced_placeholder_sets_the_new_credential_and_the_plan_names_it() 
     let c = fleet.cluster(0).clone();
     let ns = c.hub_namespaces()[0].clone();
     let hub = format!("{}/{ns}", c.name());
-    set(&c, &ns, &values());
+    set_hub_values(&c, &ns, &values());
     let text = stdout(&cli(&fleet, &["config", "show", &hub]).await);
     let line = text
         .lines()
@@ -206,7 +175,7 @@ async fn a_replaced_placeholder_sets_the_new_credential_and_the_plan_names_it() 
     assert!(said.contains("secret hub.cookieSecret changed"), "{said}");
     assert!(!said.contains("brand-new-cookie-secret-1"), "{said}");
     assert_no_secret("apply's output", said.as_bytes());
-    let now = stored(&c, &ns);
+    let now = hub_values(&c, &ns);
     assert!(
         now.contains("cookieSecret: brand-new-cookie-secret-1"),
         "{now}"
@@ -227,7 +196,7 @@ async fn show_secrets_is_the_one_way_to_see_them() {
     let c = fleet.cluster(0).clone();
     let ns = c.hub_namespaces()[0].clone();
     let hub = format!("{}/{ns}", c.name());
-    set(&c, &ns, &values());
+    set_hub_values(&c, &ns, &values());
     let out = cli(&fleet, &["config", "show", &hub, "--show-secrets"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).contains(SECRETS[3]), "{}", stdout(&out));

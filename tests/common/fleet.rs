@@ -132,3 +132,34 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The hub Secret's values.yaml as the sim stores it.
+pub fn hub_values(c: &SimCluster, ns: &str) -> String {
+    let secret = c.secret(ns, "hub").expect("hub Secret");
+    String::from_utf8(secret.data.expect("data")["values.yaml"].0.clone()).expect("UTF-8")
+}
+
+/// Replaces the hub Secret's values.yaml, as someone else's change would.
+pub fn set_hub_values(c: &SimCluster, ns: &str, values: &str) {
+    assert!(
+        c.mutate::<k8s_openapi::api::core::v1::Secret>(ns, "hub", |s| {
+            s.data.get_or_insert_default().insert(
+                "values.yaml".into(),
+                k8s_openapi::ByteString(values.as_bytes().to_vec()),
+            );
+        })
+    );
+}
+
+/// Runs the binary against `fleet` off the async runtime (it blocks until the command ends).
+pub async fn cli(fleet: &TestFleet, args: &[&str]) -> Output {
+    let kc = fleet.sim.kubeconfig_path().to_path_buf();
+    let home = fleet.home.path().to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        hubdeck_with(&kc, &home, &refs)
+    })
+    .await
+    .expect("the command ran")
+}
