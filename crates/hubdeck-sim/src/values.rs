@@ -9,8 +9,16 @@ use serde_json::{Value, json};
 
 use super::generate::Hub;
 
-/// A realistic z2jh values file for a hub.
-pub(crate) fn values_yaml(hub: &Hub, image: &str) -> String {
+/// The credentials a z2jh hub's values carry (the chart copies them into the values it
+/// stores, so a console that shows values must hide them).
+pub(crate) struct Credentials {
+    proxy_token: String,
+    client_secret: String,
+    api_token: String,
+}
+
+/// A realistic z2jh values file for a hub, credentials included.
+pub(crate) fn values_yaml(hub: &Hub, image: &str, creds: &Credentials) -> String {
     let (repo, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
     format!(
         r#"nameOverride: ""
@@ -27,11 +35,16 @@ hub:
       allowed_users: []
     GitHubOAuthenticator:
       oauth_callback_url: https://{ns}.example-hubs.org/hub/oauth_callback
+      client_id: {ns}-github-app
+      client_secret: {client_secret}
       allowed_organizations:
         - 2i2c-org
   services:
     hubdeck:
       admin: true
+      apiToken: "{api_token}"
+proxy:
+  secretToken: "{proxy_token}"
 singleuser:
   image:
     name: {repo}
@@ -70,6 +83,9 @@ cull:
             "null"
         },
         ns = hub.namespace,
+        client_secret = creds.client_secret,
+        api_token = creds.api_token,
+        proxy_token = creds.proxy_token,
     )
 }
 
@@ -81,10 +97,15 @@ pub(crate) fn secret(hub: &Hub, image: &str, rng: &mut fastrand::Rng) -> Value {
     let mut put = |k: &str, v: String| {
         data.insert(k.to_string(), ByteString(v.into_bytes()));
     };
-    put("values.yaml", values_yaml(hub, image));
+    let creds = Credentials {
+        proxy_token: hex(rng, 64),
+        client_secret: hex(rng, 40),
+        api_token: hex(rng, 32),
+    };
+    put("values.yaml", values_yaml(hub, image, &creds));
     put("hub.config.JupyterHub.cookie_secret", hex(rng, 64));
     put("hub.config.CryptKeeper.keys", hex(rng, 64));
-    put("hub.services.hubdeck.apiToken", hex(rng, 32));
+    put("hub.services.hubdeck.apiToken", creds.api_token.clone());
     let s = Secret {
         data: Some(data),
         type_: Some("Opaque".into()),
