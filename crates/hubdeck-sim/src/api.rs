@@ -76,11 +76,6 @@ impl Call {
         self.query.get(key).map(String::as_str)
     }
 
-    /// Whether a boolean query parameter is set ("true" or "1").
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(self.param(key), Some("true" | "1"))
-    }
-
     /// `Some(full_object)` when the client asked for a Table.
     pub fn table(&self) -> Option<bool> {
         super::table::wanted(&self.accept).then(|| self.param("includeObject") == Some("Object"))

@@ -14,6 +14,8 @@
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
 //! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
+//!
+//! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them).
 
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -42,6 +44,7 @@ mod patch;
 mod podstatus;
 mod portforward;
 mod proxy;
+mod query;
 mod resources;
 mod scenario;
 mod selectors;

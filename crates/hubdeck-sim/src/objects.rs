@@ -317,10 +317,10 @@ fn delete(call: &Call, t: &Target) -> Result<Response, ApiError> {
             "the UID in the precondition does not match the UID in record. The object might have been deleted and then recreated",
         ));
     }
-    let grace = opts["gracePeriodSeconds"].as_i64().or_else(|| {
-        call.param("gracePeriodSeconds")
-            .and_then(|g| g.parse().ok())
-    });
+    let grace = match opts["gracePeriodSeconds"].as_i64() {
+        Some(g) => Some(g),
+        None => call.int("gracePeriodSeconds")?,
+    };
     let out = match t.kind {
         Kind::Pod => st.delete_pod(&ns, &name, grace).unwrap_or(cur),
         kind => {

@@ -24,6 +24,7 @@ mod fake_hub;
 mod fleet;
 mod objects;
 mod portforward;
+mod strict;
 mod watches;
 mod wire;
 
