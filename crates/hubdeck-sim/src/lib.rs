@@ -15,7 +15,8 @@
 //! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 //!
-//! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them).
+//! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
+//! `label_selector` and `validation` (selectors, names, labels).
 
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -36,6 +37,7 @@ mod hub_apis;
 mod hub_paging;
 mod inspect;
 mod kubeconfig;
+mod label_selector;
 mod logs;
 mod names;
 mod objects;
@@ -53,6 +55,7 @@ mod status;
 mod store;
 mod table;
 mod user_pods;
+mod validation;
 mod values;
 mod watch;
 pub mod wire;

@@ -15,6 +15,7 @@ use super::resources::Kind;
 use super::selectors::{FieldSelector, Filter, LabelSelector};
 use super::status::{ApiError, json_response};
 use super::store::ensure_object;
+use super::validation;
 
 /// Routes a resource request to its verb after the RBAC check.
 pub(crate) async fn dispatch(call: Call, t: Target) -> Result<Response, ApiError> {
@@ -153,13 +154,21 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
             .and_then(Value::as_str)
             .unwrap_or("");
         if prefix.is_empty() {
-            return Err(ApiError::invalid("metadata.name: Required value"));
+            return Err(ApiError::invalid_object(
+                t.kind,
+                "",
+                &["metadata.name: Required value: name or generateName is required"],
+                vec![
+                    json!({"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}),
+                ],
+            ));
         }
         let name = format!("{prefix}{}", fastrand::u32(..).wrapping_mul(7919) % 100_000);
         meta.insert("name".into(), json!(name));
     }
     meta.insert("generation".into(), json!(1));
     let name = meta["name"].as_str().unwrap_or("").to_string();
+    validation::check_object(t.kind, &v)?;
     let mut st = call.cluster.inner.state();
     if st.store.get(t.kind, &ns, &name).is_some() {
         return Err(ApiError::already_exists(&t.resource_label(), &name));
@@ -260,6 +269,7 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     if new == old {
         return Ok(json_response(200, current.json.clone()));
     }
+    validation::check_object(t.kind, &new)?;
     st.store.put(t.kind, new);
     after_write(&mut st, t.kind, &ns, &name, false);
     let obj = st

@@ -51,3 +51,77 @@ async fn booleans_and_integers_in_the_query_read_as_on_a_real_server() {
     }
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn bad_selectors_are_400_and_bad_labels_or_names_422() {
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    let (code, body) = raw(
+        &c,
+        &format!("/api/v1/namespaces/{ns}/pods?labelSelector=bad%20key!"),
+    )
+    .await;
+    assert_eq!(code, 400);
+    let st: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (
+            st["kind"].as_str(),
+            st["reason"].as_str(),
+            st["code"].as_u64()
+        ),
+        (Some("Status"), Some("BadRequest"), Some(400))
+    );
+    assert_eq!(
+        st["message"],
+        "unable to parse requirement: found 'key', expected: in, notin, =, ==, !=, gt, lt"
+    );
+    let (code, _) = raw(
+        &c,
+        &format!("/api/v1/namespaces/{ns}/pods?watch=1&labelSelector=app%3Dx%20y"),
+    )
+    .await;
+    assert_eq!(code, 400, "a watch checks its selector too");
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let bad_label: Pod = serde_json::from_value(json!({"metadata": {"name": "p1",
+        "labels": {"bad key!": "v"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}))
+    .unwrap();
+    let kube::Error::Api(e) = pods
+        .create(&PostParams::default(), &bad_label)
+        .await
+        .unwrap_err()
+    else {
+        panic!("expected a Status")
+    };
+    assert_eq!((e.code, e.reason.as_str()), (422, "Invalid"));
+    assert!(
+        e.message
+            .starts_with(r#"Pod "p1" is invalid: metadata.labels: Invalid value: "bad key!": name part must consist of"#),
+        "{}",
+        e.message
+    );
+    let hub = c
+        .deployments()
+        .into_iter()
+        .find_map(|d| (d.metadata.namespace.as_deref() == Some(ns.as_str())).then_some(d))
+        .and_then(|d| d.metadata.name)
+        .unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client, &ns);
+    let upper: Deployment = serde_json::from_value(json!({"metadata": {"name": "Hub"}})).unwrap();
+    let err = deployments
+        .create(&PostParams::default(), &upper)
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(err), 422);
+    let relabel = Patch::Merge(json!({"metadata": {"labels": {"hub.jupyter.org/x": "a b"}}}));
+    let err = deployments
+        .patch(&hub, &PatchParams::default(), &relabel)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        api_code(err),
+        422,
+        "a patch that makes a label invalid is refused"
+    );
+    fleet.shutdown().await;
+}
