@@ -16,7 +16,8 @@
 //! `inspect` (helpers for tests) · `kubeconfig`.
 //!
 //! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
-//! `label_selector` and `validation` (selectors, names, labels).
+//! `label_selector` and `validation` (selectors, names, labels) · `openapi` (`/openapi/v3`) with
+//! `field_validation` (unknown fields) · `admission` (what it changes on the way in).
 
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -25,12 +26,14 @@
 )]
 
 mod access;
+mod admission;
 mod alerting;
 mod api;
 mod cluster;
 mod controller;
 pub mod fake_alertmanager;
 pub mod fake_hub;
+mod field_validation;
 mod fleet;
 mod generate;
 mod hub_apis;
@@ -41,6 +44,7 @@ mod label_selector;
 mod logs;
 mod names;
 mod objects;
+mod openapi;
 mod paging;
 mod patch;
 mod podstatus;

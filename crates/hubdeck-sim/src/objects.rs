@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::access;
 use super::api::{Call, Target};
 use super::controller::State;
+use super::field_validation::{self, Directive};
 use super::paging::PageRequest;
 use super::patch;
 use super::podstatus::set_pod_pending;
@@ -130,7 +131,10 @@ fn list(call: &Call, t: &Target) -> Result<Response, ApiError> {
 }
 
 fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
+    let directive = Directive::of(call, "create")?;
     let mut v = call.body_json()?;
+    let unknown = field_validation::prune(t.kind, &mut v, false);
+    unknown.check(t.kind, directive)?;
     let ns = t.namespace.clone().unwrap_or_default();
     let meta = ensure_object(&mut v, "metadata");
     if t.kind.namespaced() {
@@ -169,6 +173,7 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
     meta.insert("generation".into(), json!(1));
     let name = meta["name"].as_str().unwrap_or("").to_string();
     validation::check_object(t.kind, &v)?;
+    super::admission::prepare(t.kind, &mut v);
     let mut st = call.cluster.inner.state();
     if st.store.get(t.kind, &ns, &name).is_some() {
         return Err(ApiError::already_exists(&t.resource_label(), &name));
@@ -179,7 +184,7 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
     let obj = st.store.put(t.kind, v);
     after_write(&mut st, t.kind, &ns, &name, true);
     let obj = st.store.get(t.kind, &ns, &name).unwrap_or(obj);
-    Ok(json_response(201, obj.json.clone()))
+    Ok(unknown.warn(directive, json_response(201, obj.json.clone())))
 }
 
 /// Side effects of writing a workload or pod: controllers react.
@@ -213,7 +218,16 @@ fn stale(t: &Target, name: &str) -> ApiError {
 fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     let ns = t.namespace.clone().unwrap_or_default();
     let name = t.name.clone().unwrap_or_default();
-    let body = call.body_json()?;
+    let directive = Directive::of(call, verb)?;
+    let mut body = call.body_json()?;
+    let unknown = if verb == "update" {
+        field_validation::prune(t.kind, &mut body, false)
+    } else if !call.content_type.starts_with("application/json-patch+json") {
+        field_validation::prune(t.kind, &mut body, true)
+    } else {
+        field_validation::Unknown::default()
+    };
+    unknown.check(t.kind, directive)?;
     let mut st = call.cluster.inner.state();
     let current = st
         .store
@@ -262,12 +276,13 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     } else if !old["status"].is_null() && t.kind != Kind::Namespace {
         new["status"] = old["status"].clone();
     }
+    super::admission::prepare(t.kind, &mut new);
     if new["spec"] != old["spec"] {
         let g = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
         new["metadata"]["generation"] = json!(g);
     }
     if new == old {
-        return Ok(json_response(200, current.json.clone()));
+        return Ok(unknown.warn(directive, json_response(200, current.json.clone())));
     }
     validation::check_object(t.kind, &new)?;
     st.store.put(t.kind, new);
@@ -276,7 +291,7 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
         .store
         .get(t.kind, &ns, &name)
         .ok_or_else(|| ApiError::not_found(&t.resource_label(), &name))?;
-    Ok(json_response(200, obj.json.clone()))
+    Ok(unknown.warn(directive, json_response(200, obj.json.clone())))
 }
 
 fn apply_patch(call: &Call, target: &mut Value, body: &Value) -> Result<(), ApiError> {

@@ -22,6 +22,7 @@ pub(super) use super::*;
 mod fake_alertmanager;
 mod fake_hub;
 mod fleet;
+mod kubectl;
 mod objects;
 mod portforward;
 mod strict;

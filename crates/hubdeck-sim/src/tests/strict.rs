@@ -125,3 +125,42 @@ async fn bad_selectors_are_400_and_bad_labels_or_names_422() {
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn unknown_fields_warn_by_default_fail_when_strict_and_are_never_stored() {
+    let (fleet, c, _client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    let post = |name: &str, query: &str| {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/api/v1/namespaces/{ns}/configmaps{query}",
+                c.url()
+            ))
+            .bearer_auth(c.token(Identity::Admin))
+            .json(&json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name}, "data": {"k": "v"}, "dta": {"typo": "x"}}))
+            .send()
+    };
+    let warned = post("warned", "").await.unwrap();
+    assert_eq!(warned.status(), 201);
+    assert_eq!(
+        warned.headers()["warning"],
+        r#"299 - "unknown field \"dta\"""#
+    );
+    let stored: serde_json::Value = warned.json().await.unwrap();
+    assert!(stored.get("dta").is_none(), "{stored}");
+    assert_eq!(stored["data"]["k"], "v");
+    let strict = post("strict", "?fieldValidation=Strict").await.unwrap();
+    assert_eq!(strict.status(), 400);
+    let st: serde_json::Value = strict.json().await.unwrap();
+    assert_eq!(
+        st["message"],
+        r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "dta""#
+    );
+    let ignored = post("ignored", "?fieldValidation=Ignore").await.unwrap();
+    assert_eq!(ignored.status(), 201);
+    assert!(ignored.headers().get("warning").is_none());
+    let odd = post("odd", "?fieldValidation=Loud").await.unwrap();
+    assert_eq!(odd.status(), 422);
+    fleet.shutdown().await;
+}
