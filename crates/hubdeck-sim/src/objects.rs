@@ -133,8 +133,8 @@ fn list(call: &Call, t: &Target) -> Result<Response, ApiError> {
 fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
     let directive = Directive::of(call, "create")?;
     let mut v = call.body_json()?;
-    let unknown = field_validation::prune(t.kind, &mut v, false);
-    unknown.check(t.kind, directive)?;
+    let decoded = field_validation::decode(t.kind, &mut v, false);
+    decoded.check(t.kind, directive)?;
     let ns = t.namespace.clone().unwrap_or_default();
     let meta = ensure_object(&mut v, "metadata");
     if t.kind.namespaced() {
@@ -184,7 +184,7 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
     let obj = st.store.put(t.kind, v);
     after_write(&mut st, t.kind, &ns, &name, true);
     let obj = st.store.get(t.kind, &ns, &name).unwrap_or(obj);
-    Ok(unknown.warn(directive, json_response(201, obj.json.clone())))
+    Ok(decoded.warn(directive, json_response(201, obj.json.clone())))
 }
 
 /// Side effects of writing a workload or pod: controllers react.
@@ -220,14 +220,14 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     let name = t.name.clone().unwrap_or_default();
     let directive = Directive::of(call, verb)?;
     let mut body = call.body_json()?;
-    let unknown = if verb == "update" {
-        field_validation::prune(t.kind, &mut body, false)
+    let decoded = if verb == "update" {
+        field_validation::decode(t.kind, &mut body, false)
     } else if !call.content_type.starts_with("application/json-patch+json") {
-        field_validation::prune(t.kind, &mut body, true)
+        field_validation::decode(t.kind, &mut body, true)
     } else {
-        field_validation::Unknown::default()
+        field_validation::Decoded::default()
     };
-    unknown.check(t.kind, directive)?;
+    decoded.check(t.kind, directive)?;
     let mut st = call.cluster.inner.state();
     let current = st
         .store
@@ -282,7 +282,7 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
         new["metadata"]["generation"] = json!(g);
     }
     if new == old {
-        return Ok(unknown.warn(directive, json_response(200, current.json.clone())));
+        return Ok(decoded.warn(directive, json_response(200, current.json.clone())));
     }
     validation::check_object(t.kind, &new)?;
     st.store.put(t.kind, new);
@@ -291,7 +291,7 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
         .store
         .get(t.kind, &ns, &name)
         .ok_or_else(|| ApiError::not_found(&t.resource_label(), &name))?;
-    Ok(unknown.warn(directive, json_response(200, obj.json.clone())))
+    Ok(decoded.warn(directive, json_response(200, obj.json.clone())))
 }
 
 fn apply_patch(call: &Call, target: &mut Value, body: &Value) -> Result<(), ApiError> {
