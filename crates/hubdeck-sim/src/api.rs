@@ -64,6 +64,8 @@ pub(crate) struct Call {
     pub identity: Identity,
     pub method: Method,
     pub query: HashMap<String, String>,
+    /// The `/_token/...` prefix the path came with ("" without), for URLs the sim hands out.
+    pub base: String,
     pub content_type: String,
     /// The Accept header, to answer kubectl's Table requests.
     pub accept: String,
@@ -74,11 +76,6 @@ impl Call {
     /// A query parameter.
     pub fn param(&self, key: &str) -> Option<&str> {
         self.query.get(key).map(String::as_str)
-    }
-
-    /// Whether a boolean query parameter is set ("true" or "1").
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(self.param(key), Some("true" | "1"))
     }
 
     /// `Some(full_object)` when the client asked for a Table.
@@ -180,6 +177,7 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
         identity,
         method: parts.method.clone(),
         query,
+        base: path_token.map_or_else(String::new, |t| format!("{TOKEN_PREFIX}{t}")),
         content_type,
         accept,
         body,
@@ -253,6 +251,10 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
     match segs.as_slice() {
         ["version"] if get => Ok(ok_json(&resources::version())),
         ["healthz" | "livez" | "readyz"] if get => Ok("ok".into_response()),
+        ["openapi", "v3"] if get => Ok(ok_json(&super::openapi::discovery(&call.base))),
+        ["openapi", "v3", gv @ ..] if get => super::openapi::document(&gv.join("/"))
+            .map(|d| json_response(200, d))
+            .ok_or_else(|| ApiError::no_route(path)),
         ["api"] if get => Ok(ok_json(&resources::core_versions())),
         ["apis"] if get => Ok(ok_json(&resources::group_list())),
         ["api", v] if get => resources::resource_list(v)

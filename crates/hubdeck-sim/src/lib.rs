@@ -14,6 +14,10 @@
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
 //! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
+//!
+//! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
+//! `label_selector` and `validation` (selectors, names, labels) · `openapi` (`/openapi/v3`) with
+//! `field_validation` (unknown fields) · `admission` (what it changes on the way in).
 
 #![warn(missing_docs)]
 #![cfg_attr(
@@ -22,26 +26,31 @@
 )]
 
 mod access;
+mod admission;
 mod alerting;
 mod api;
 mod cluster;
 mod controller;
 pub mod fake_alertmanager;
 pub mod fake_hub;
+mod field_validation;
 mod fleet;
 mod generate;
 mod hub_apis;
 mod hub_paging;
 mod inspect;
 mod kubeconfig;
+mod label_selector;
 mod logs;
 mod names;
 mod objects;
+mod openapi;
 mod paging;
 mod patch;
 mod podstatus;
 mod portforward;
 mod proxy;
+mod query;
 mod resources;
 mod scenario;
 mod selectors;
@@ -50,6 +59,7 @@ mod status;
 mod store;
 mod table;
 mod user_pods;
+mod validation;
 mod values;
 mod watch;
 pub mod wire;

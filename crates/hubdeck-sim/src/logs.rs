@@ -144,12 +144,12 @@ pub(crate) async fn logs(call: &Call, t: &Target) -> Result<Response, ApiError> 
     let now = jiff::Timestamp::now();
     let mut count = HISTORY;
     if let Some(s) = call
-        .param("sinceSeconds")
-        .and_then(|s| s.parse::<u64>().ok())
+        .int("sinceSeconds")?
+        .and_then(|s| u64::try_from(s).ok())
     {
         count = count.min(s / 3 + 1);
     }
-    if let Some(n) = call.param("tailLines").and_then(|s| s.parse::<u64>().ok()) {
+    if let Some(n) = call.int("tailLines")?.and_then(|n| u64::try_from(n).ok()) {
         count = count.min(n);
     }
     let mut history = String::new();

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::access;
 use super::api::{Call, Target};
 use super::controller::State;
+use super::field_validation::{self, Directive};
 use super::paging::PageRequest;
 use super::patch;
 use super::podstatus::set_pod_pending;
@@ -15,6 +16,7 @@ use super::resources::Kind;
 use super::selectors::{FieldSelector, Filter, LabelSelector};
 use super::status::{ApiError, json_response};
 use super::store::ensure_object;
+use super::validation;
 
 /// Routes a resource request to its verb after the RBAC check.
 pub(crate) async fn dispatch(call: Call, t: Target) -> Result<Response, ApiError> {
@@ -129,7 +131,10 @@ fn list(call: &Call, t: &Target) -> Result<Response, ApiError> {
 }
 
 fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
+    let directive = Directive::of(call, "create")?;
     let mut v = call.body_json()?;
+    let decoded = field_validation::decode(t.kind, &mut v, false);
+    decoded.check(t.kind, directive)?;
     let ns = t.namespace.clone().unwrap_or_default();
     let meta = ensure_object(&mut v, "metadata");
     if t.kind.namespaced() {
@@ -153,13 +158,22 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
             .and_then(Value::as_str)
             .unwrap_or("");
         if prefix.is_empty() {
-            return Err(ApiError::invalid("metadata.name: Required value"));
+            return Err(ApiError::invalid_object(
+                t.kind,
+                "",
+                &["metadata.name: Required value: name or generateName is required"],
+                vec![
+                    json!({"reason": "FieldValueRequired", "message": "Required value: name or generateName is required", "field": "metadata.name"}),
+                ],
+            ));
         }
         let name = format!("{prefix}{}", fastrand::u32(..).wrapping_mul(7919) % 100_000);
         meta.insert("name".into(), json!(name));
     }
     meta.insert("generation".into(), json!(1));
     let name = meta["name"].as_str().unwrap_or("").to_string();
+    validation::check_object(t.kind, &v)?;
+    super::admission::prepare(t.kind, &mut v);
     let mut st = call.cluster.inner.state();
     if st.store.get(t.kind, &ns, &name).is_some() {
         return Err(ApiError::already_exists(&t.resource_label(), &name));
@@ -170,7 +184,7 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
     let obj = st.store.put(t.kind, v);
     after_write(&mut st, t.kind, &ns, &name, true);
     let obj = st.store.get(t.kind, &ns, &name).unwrap_or(obj);
-    Ok(json_response(201, obj.json.clone()))
+    Ok(decoded.warn(directive, json_response(201, obj.json.clone())))
 }
 
 /// Side effects of writing a workload or pod: controllers react.
@@ -204,7 +218,16 @@ fn stale(t: &Target, name: &str) -> ApiError {
 fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     let ns = t.namespace.clone().unwrap_or_default();
     let name = t.name.clone().unwrap_or_default();
-    let body = call.body_json()?;
+    let directive = Directive::of(call, verb)?;
+    let mut body = call.body_json()?;
+    let decoded = if verb == "update" {
+        field_validation::decode(t.kind, &mut body, false)
+    } else if !call.content_type.starts_with("application/json-patch+json") {
+        field_validation::decode(t.kind, &mut body, true)
+    } else {
+        field_validation::Decoded::default()
+    };
+    decoded.check(t.kind, directive)?;
     let mut st = call.cluster.inner.state();
     let current = st
         .store
@@ -253,20 +276,22 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
     } else if !old["status"].is_null() && t.kind != Kind::Namespace {
         new["status"] = old["status"].clone();
     }
+    super::admission::prepare(t.kind, &mut new);
     if new["spec"] != old["spec"] {
         let g = old["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
         new["metadata"]["generation"] = json!(g);
     }
     if new == old {
-        return Ok(json_response(200, current.json.clone()));
+        return Ok(decoded.warn(directive, json_response(200, current.json.clone())));
     }
+    validation::check_object(t.kind, &new)?;
     st.store.put(t.kind, new);
     after_write(&mut st, t.kind, &ns, &name, false);
     let obj = st
         .store
         .get(t.kind, &ns, &name)
         .ok_or_else(|| ApiError::not_found(&t.resource_label(), &name))?;
-    Ok(json_response(200, obj.json.clone()))
+    Ok(decoded.warn(directive, json_response(200, obj.json.clone())))
 }
 
 fn apply_patch(call: &Call, target: &mut Value, body: &Value) -> Result<(), ApiError> {
@@ -317,10 +342,10 @@ fn delete(call: &Call, t: &Target) -> Result<Response, ApiError> {
             "the UID in the precondition does not match the UID in record. The object might have been deleted and then recreated",
         ));
     }
-    let grace = opts["gracePeriodSeconds"].as_i64().or_else(|| {
-        call.param("gracePeriodSeconds")
-            .and_then(|g| g.parse().ok())
-    });
+    let grace = match opts["gracePeriodSeconds"].as_i64() {
+        Some(g) => Some(g),
+        None => call.int("gracePeriodSeconds")?,
+    };
     let out = match t.kind {
         Kind::Pod => st.delete_pod(&ns, &name, grace).unwrap_or(cur),
         kind => {

@@ -31,8 +31,8 @@ impl PageRequest {
         resumable: impl Fn(u64) -> bool,
     ) -> Result<Self, ApiError> {
         let limit = call
-            .param("limit")
-            .and_then(|l| l.parse::<usize>().ok())
+            .int("limit")?
+            .and_then(|l| usize::try_from(l).ok())
             .filter(|l| *l > 0);
         let Some(token) = call.param("continue").filter(|t| !t.is_empty()) else {
             return Ok(Self {

@@ -8,6 +8,7 @@ pub(crate) enum Kind {
     Pod,
     Service,
     Secret,
+    ConfigMap,
     Event,
     Namespace,
     Deployment,
@@ -16,10 +17,11 @@ pub(crate) enum Kind {
 
 impl Kind {
     /// Every kind, for discovery.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Pod,
         Kind::Service,
         Kind::Secret,
+        Kind::ConfigMap,
         Kind::Event,
         Kind::Namespace,
         Kind::Deployment,
@@ -32,6 +34,7 @@ impl Kind {
             Kind::Pod => "Pod",
             Kind::Service => "Service",
             Kind::Secret => "Secret",
+            Kind::ConfigMap => "ConfigMap",
             Kind::Event => "Event",
             Kind::Namespace => "Namespace",
             Kind::Deployment => "Deployment",
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Pod => "pods",
             Kind::Service => "services",
             Kind::Secret => "secrets",
+            Kind::ConfigMap => "configmaps",
             Kind::Event => "events",
             Kind::Namespace => "namespaces",
             Kind::Deployment => "deployments",
@@ -89,6 +93,7 @@ impl Kind {
             Kind::Deployment => &["deploy"],
             Kind::StatefulSet => &["sts"],
             Kind::Secret => &[],
+            Kind::ConfigMap => &["cm"],
         }
     }
 }

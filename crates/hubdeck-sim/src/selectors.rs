@@ -1,104 +1,14 @@
-//! Label and field selectors, parsed like the API server does, and matched against stored objects
-//! by reading only the few fields they need from the stored JSON.
+//! Field selectors, and the filter of a list or watch: namespace, labels (see `label_selector`)
+//! and fields, matched against stored objects by reading only the few fields they need from the
+//! stored JSON.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub(crate) use super::label_selector::LabelSelector;
 use super::resources::Kind;
 use super::store::Obj;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Req {
-    Eq(String, String),
-    NotEq(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
-}
-
-/// A parsed `labelSelector` (requirements ANDed).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct LabelSelector(Vec<Req>);
-
-/// Splits on commas that are not inside parentheses.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
-fn parse_set(rest: &str) -> Result<Vec<String>, String> {
-    let rest = rest.trim();
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("expected a parenthesized set, found {rest:?}"))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).collect())
-}
-
-impl LabelSelector {
-    /// Parses `a=b,c!=d,e in (x,y),f notin (z),g,!h`.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let mut reqs = Vec::new();
-        for part in split_top_level(s) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let req = if let Some(key) = part.strip_prefix('!') {
-                Req::NotExists(key.trim().to_string())
-            } else if let Some((k, v)) = part.split_once("!=") {
-                Req::NotEq(k.trim().into(), v.trim().into())
-            } else if let Some((k, v)) = part.split_once("==") {
-                Req::Eq(k.trim().into(), v.trim().into())
-            } else if let Some((k, v)) = part.split_once('=') {
-                Req::Eq(k.trim().into(), v.trim().into())
-            } else if let Some((k, rest)) = part.split_once(" notin ") {
-                Req::NotIn(k.trim().into(), parse_set(rest)?)
-            } else if let Some((k, rest)) = part.split_once(" in ") {
-                Req::In(k.trim().into(), parse_set(rest)?)
-            } else if part.contains(char::is_whitespace) || part.contains('(') {
-                return Err(format!("unable to parse requirement: {part:?}"));
-            } else {
-                Req::Exists(part.to_string())
-            };
-            reqs.push(req);
-        }
-        Ok(LabelSelector(reqs))
-    }
-
-    /// Whether there are no requirements.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Whether a label set satisfies every requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.0.iter().all(|r| match r {
-            Req::Eq(k, v) => labels.get(k) == Some(v),
-            Req::NotEq(k, v) => labels.get(k) != Some(v),
-            Req::In(k, vs) => labels.get(k).is_some_and(|l| vs.contains(l)),
-            Req::NotIn(k, vs) => labels.get(k).is_none_or(|l| !vs.contains(l)),
-            Req::Exists(k) => labels.contains_key(k),
-            Req::NotExists(k) => !labels.contains_key(k),
-        })
-    }
-}
 
 /// A parsed `fieldSelector`: (field, wanted value, negated).
 #[derive(Debug, Clone, Default)]
@@ -254,40 +164,6 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn label_selector_supports_every_operator() {
-        let l = labels(&[("app", "jupyterhub"), ("component", "hub"), ("tier", "a")]);
-        let ok = [
-            "app=jupyterhub",
-            "app==jupyterhub,component=hub",
-            "component!=proxy",
-            "component in (hub, proxy)",
-            "component notin (proxy),app",
-            "!missing",
-            "tier in (a,b),app=jupyterhub",
-        ];
-        for s in ok {
-            assert!(LabelSelector::parse(s).unwrap().matches(&l), "{s}");
-        }
-        let no = [
-            "app=other",
-            "component notin (hub)",
-            "missing",
-            "!app",
-            "x in (a)",
-        ];
-        for s in no {
-            assert!(!LabelSelector::parse(s).unwrap().matches(&l), "{s}");
-        }
-    }
 
     #[test]
     fn unsupported_field_selector_is_rejected() {

@@ -102,6 +102,34 @@ impl ApiError {
         Self::new(422, "Invalid", message)
     }
 
+    /// 422 for an object that fails validation, as `errors.NewInvalid` words it: the kind (with
+    /// its group), the name, and each field error (several are listed in brackets).
+    pub fn invalid_object(
+        kind: super::resources::Kind,
+        name: &str,
+        messages: &[&str],
+        causes: Vec<Value>,
+    ) -> Self {
+        let qualified = match kind.group() {
+            "" => kind.kind().to_string(),
+            g => format!("{}.{g}", kind.kind()),
+        };
+        let all = match messages {
+            [one] => (*one).to_string(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let mut e = Self::new(
+            422,
+            "Invalid",
+            format!("{qualified} \"{name}\" is invalid: {all}"),
+        );
+        e.details = Some(
+            json!({"name": name, "group": kind.group(), "kind": kind.kind(),
+            "causes": causes}),
+        );
+        e
+    }
+
     /// 404 for a Service the proxy cannot reach (no endpoints, no such port).
     pub fn no_endpoints(message: impl Into<String>) -> Self {
         Self::new(404, "NotFound", message)

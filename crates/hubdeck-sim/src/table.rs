@@ -48,6 +48,11 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, u8)> {
             ("Data", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::ConfigMap => vec![
+            ("Name", "string", 0),
+            ("Data", "string", 0),
+            ("Age", "string", 0),
+        ],
         Kind::Event => vec![
             ("Last Seen", "string", 0),
             ("Type", "string", 0),
@@ -163,6 +168,14 @@ fn cells(kind: Kind, o: &Value) -> Vec<Value> {
             json!(o["data"].as_object().map_or(0, serde_json::Map::len)),
             json!(age(created)),
         ],
+        Kind::ConfigMap => {
+            let count = |f: &str| o[f].as_object().map_or(0, serde_json::Map::len);
+            vec![
+                name,
+                json!(count("data") + count("binaryData")),
+                json!(age(created)),
+            ]
+        }
         Kind::Event => {
             let io = &o["involvedObject"];
             let object = format!(

@@ -83,9 +83,11 @@ pub(crate) fn watch(call: &Call, kind: Kind, filter: Filter) -> Result<Response,
     let bookmarks = call.flag("allowWatchBookmarks");
     let table = call.table();
     let initial_events = call.flag("sendInitialEvents");
+    // 0 (or less) means the server's default, as on a real server.
     let timeout = call
-        .param("timeoutSeconds")
-        .and_then(|t| t.parse().ok())
+        .int("timeoutSeconds")?
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| *t > 0)
         .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
     let from = match call.param("resourceVersion") {
         None | Some("" | "0") => None,

@@ -22,8 +22,10 @@ pub(super) use super::*;
 mod fake_alertmanager;
 mod fake_hub;
 mod fleet;
+mod kubectl;
 mod objects;
 mod portforward;
+mod strict;
 mod watches;
 mod wire;
 

@@ -31,6 +31,7 @@ async fn raw_http_speaks_status_discovery_and_expired_watches() {
         "pods/portforward",
         "services/proxy",
         "secrets",
+        "configmaps",
         "events",
     ] {
         assert!(
