@@ -217,16 +217,17 @@ fn kind_paths(prefix: &str, kind: Kind, paths: &mut Map<String, Value>) {
             json!({"get": operation("list", &g, None, &list)}),
         );
     }
-    let mut subs = vec![("status", s.clone(), g.clone())];
+    // The subresources the sim routes: status of pods and workloads, scale of workloads.
+    let mut subs = Vec::new();
+    if matches!(kind, Kind::Pod | Kind::Deployment | Kind::StatefulSet) {
+        subs.push(("status", s.clone(), g.clone()));
+    }
     if matches!(kind, Kind::Deployment | Kind::StatefulSet) {
         subs.push((
             "scale",
             "io.k8s.api.autoscaling.v1.Scale".to_string(),
             json!({"group": "autoscaling", "version": "v1", "kind": "Scale"}),
         ));
-    }
-    if !matches!(kind, Kind::Pod | Kind::Deployment | Kind::StatefulSet) {
-        subs.clear();
     }
     for (sub, schema, sg) in subs {
         paths.insert(
