@@ -120,6 +120,7 @@ struct Edit {
 /// `--force` only) on the Secret as it is now. A file with no base would overwrite blindly.
 fn based_edit(hub: &HubId, current: &HubConfig, text: &str, force: bool) -> Result<Edit, String> {
     let (base, values) = split_base(text).map_err(|e| e.to_string())?;
+    let forced = base.is_none();
     let resource_version = match base {
         Some(Base {
             hub: shown_for,
@@ -152,12 +153,8 @@ fn based_edit(hub: &HubId, current: &HubConfig, text: &str, force: bool) -> Resu
             resource_version,
         },
         values: values.to_string(),
-        forced: base_is_none(text) && force,
+        forced,
     })
-}
-
-fn base_is_none(text: &str) -> bool {
-    split_base(text).is_ok_and(|(b, _)| b.is_none())
 }
 
 #[allow(clippy::too_many_arguments)]
