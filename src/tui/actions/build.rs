@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use crate::action::{Action, Request, ResolveError, ServerRef, resolve};
 use crate::config::keymap::Command;
 use crate::fleet::{
-    AlertOrigin, ClusterId, Component, Fleet, HubId, HubRef, ObjectKey, ServerId, WorkloadKind,
+    AlertOrigin, ClusterId, Component, Fleet, HubId, HubRef, ServerId, WorkloadKind,
 };
 
 use super::super::app::Target;
@@ -140,8 +140,10 @@ pub fn begin(
         Command::EditConfig => hub_of(target).map(Begin::ReadConfig),
         Command::StopServer => {
             let servers: Vec<ServerRef> = match target {
-                Target::Server { server, pod } => vec![server_ref(server, pod)],
-                Target::Servers(list) => list.iter().map(|(s, p)| server_ref(s, p)).collect(),
+                // The resolver binds each server to the pod the model shows now, so a server
+                // restarted since it was marked is stopped, not its old pod.
+                Target::Server { server, .. } => vec![server_ref(server)],
+                Target::Servers(list) => list.iter().map(|(s, _)| server_ref(s)).collect(),
                 Target::IdleServers { hub, idle_for } => {
                     let request = Request::StopIdle {
                         hub: HubRef::from(hub),
@@ -161,7 +163,7 @@ pub fn begin(
     }
 }
 
-fn server_ref(server: &ServerId, _pod: &ObjectKey) -> ServerRef {
+fn server_ref(server: &ServerId) -> ServerRef {
     ServerRef {
         hub: HubRef::from(&server.hub),
         user: server.user.to_string(),
