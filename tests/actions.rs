@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::fleet::{TestFleet, cli, hub_values, hubdeck_with, set_hub_values, stderr, stdout};
+use common::fleet::{
+    TestFleet, cli, config_apply, hub_values, hubdeck_with, set_hub_values, stderr, stdout,
+};
 use hubdeck::action::{ActionError, AuditLog, Mode, Request, resolve};
 use hubdeck::fleet::HubRef;
 use hubdeck_sim::{Identity, RecordedRequest, SimCluster};
@@ -185,19 +187,7 @@ async fn invalid_yaml_is_refused_with_its_line_and_kept() {
     let file = fleet.home.path().join("values.yaml");
     std::fs::write(&file, "hub:\n  config:\n    JupyterHub: [oops\n").unwrap();
     c.clear_requests();
-    let out = cli(
-        &fleet,
-        &[
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--force",
-            "--yes",
-        ],
-    )
-    .await;
+    let out = config_apply(&fleet, &hub, &file, &["--force"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("values.yaml:"), "{err}");
@@ -228,18 +218,7 @@ async fn config_apply_writes_values_and_a_diff_file() {
     values.push_str("# raised for the workshop\n");
     let file = fleet.home.path().join("values.yaml");
     std::fs::write(&file, &values).unwrap();
-    let out = cli(
-        &fleet,
-        &[
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--yes",
-        ],
-    )
-    .await;
+    let out = config_apply(&fleet, &hub, &file, &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("+# raised for the workshop"),
@@ -280,18 +259,7 @@ async fn applying_a_shown_file_after_someone_else_changed_the_secret_is_a_confli
     let file = fleet.home.path().join("v.yaml");
     std::fs::write(&file, &mine).unwrap();
     c.clear_requests();
-    let out = cli(
-        &fleet,
-        &[
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--yes",
-        ],
-    )
-    .await;
+    let out = config_apply(&fleet, &hub, &file, &[]).await;
     assert_eq!(
         out.status.code(),
         Some(5),
@@ -326,27 +294,11 @@ async fn a_file_with_no_recorded_base_is_refused_unless_forced() {
     let file = fleet.home.path().join("v.yaml");
     std::fs::write(&file, "hub: {config: {y: 2}}\n").unwrap();
     c.clear_requests();
-    let apply = |extra: &'static [&'static str]| {
-        let mut args = vec![
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--yes",
-        ];
-        args.extend_from_slice(extra);
-        args.into_iter().map(String::from).collect::<Vec<_>>()
-    };
-    let args = apply(&[]);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = cli(&fleet, &refs).await;
+    let out = config_apply(&fleet, &hub, &file, &[]).await;
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
     assert!(mutations(&c).is_empty());
-    let args = apply(&["--force"]);
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = cli(&fleet, &refs).await;
+    let out = config_apply(&fleet, &hub, &file, &["--force"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("--force"),
@@ -372,14 +324,7 @@ async fn concurrent_config_change_is_a_conflict_never_an_overwrite() {
     let runner = session.runner(false, AuditLog::new(fleet.audit_path()));
     let read = runner.read_config(&hub).await.unwrap();
     // Someone else edits the Secret meanwhile.
-    assert!(
-        c.mutate::<k8s_openapi::api::core::v1::Secret>(&ns, &read.secret, |s| {
-            s.data.get_or_insert_default().insert(
-                "values.yaml".into(),
-                k8s_openapi::ByteString(b"theirs: true\n".to_vec()),
-            );
-        })
-    );
+    set_hub_values(&c, &ns, "theirs: true\n");
     let edit = Request::EditConfig {
         hub: HubRef::from(&hub),
         base: read.clone(),

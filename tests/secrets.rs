@@ -7,7 +7,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::fleet::{TestFleet, cli, hub_values, set_hub_values, stderr, stdout};
+use common::fleet::{TestFleet, cli, config_apply, hub_values, set_hub_values, stderr, stdout};
 
 const SECRETS: &[&str] = &[
     "0f3a9c1d5e7b2a4c6e8f0a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f3a5b7c9d",
@@ -87,18 +87,7 @@ async fn a_redacted_round_trip_keeps_every_credential_and_shows_none() {
     let edited = text.replace("limit: 2G", "limit: 4G");
     let file = fleet.home.path().join("edit.yaml");
     std::fs::write(&file, &edited).unwrap();
-    let out = cli(
-        &fleet,
-        &[
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--yes",
-        ],
-    )
-    .await;
+    let out = config_apply(&fleet, &hub, &file, &[]).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -152,18 +141,7 @@ async fn a_replaced_placeholder_sets_the_new_credential_and_the_plan_names_it() 
     let edited = text.replace(&line, "  cookieSecret: brand-new-cookie-secret-1");
     let file = fleet.home.path().join("edit.yaml");
     std::fs::write(&file, &edited).unwrap();
-    let out = cli(
-        &fleet,
-        &[
-            "config",
-            "apply",
-            &hub,
-            "-f",
-            file.to_str().unwrap(),
-            "--yes",
-        ],
-    )
-    .await;
+    let out = config_apply(&fleet, &hub, &file, &[]).await;
     assert_eq!(
         out.status.code(),
         Some(0),

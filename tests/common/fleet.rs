@@ -163,3 +163,11 @@ pub async fn cli(fleet: &TestFleet, args: &[&str]) -> Output {
     .await
     .expect("the command ran")
 }
+
+/// `hubdeck config apply HUB -f FILE --yes` plus `extra` flags, against `fleet`.
+pub async fn config_apply(fleet: &TestFleet, hub: &str, file: &Path, extra: &[&str]) -> Output {
+    let file = file.to_str().expect("UTF-8 path");
+    let mut args = vec!["config", "apply", hub, "-f", file, "--yes"];
+    args.extend_from_slice(extra);
+    cli(fleet, &args).await
+}
