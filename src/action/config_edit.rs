@@ -84,16 +84,9 @@ pub fn save_diff(dir: &Path, hub: &HubId, diff: &str) -> std::io::Result<PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{ClusterId, HubKey};
 
     fn hub() -> HubId {
-        HubId {
-            cluster: ClusterId::new("leap"),
-            key: HubKey {
-                namespace: "prod".into(),
-                release: "prod".into(),
-            },
-        }
+        crate::fleet::fixtures::hub_id("leap", "prod")
     }
 
     #[test]

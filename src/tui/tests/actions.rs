@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 
 use crate::action::AuditLog;
 use crate::action::HubConfig;
-use crate::fleet::{ClusterId, HubId, HubKey};
+use crate::fleet::{ClusterId, HubId};
 use crate::kube::ClientCache;
 
 use super::super::actions::editor::Editor;
@@ -36,13 +36,7 @@ fn acting_app(readonly: bool) -> (App, Feeds, tempfile::TempDir) {
 }
 
 fn prod() -> HubId {
-    HubId {
-        cluster: ClusterId::new("leap"),
-        key: HubKey {
-            namespace: "prod".into(),
-            release: "prod".into(),
-        },
-    }
+    crate::fleet::fixtures::hub_id("leap", "prod")
 }
 
 #[test]

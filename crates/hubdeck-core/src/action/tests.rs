@@ -5,7 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::fleet::fixtures::{healthy_hub, server, t0};
 use crate::fleet::{
-    AlertInfo, AlertOrigin, ClusterId, Delta, Fleet, FleetUpdate, HubId, HubKey, HubRef, PodPhase,
+    AlertInfo, AlertOrigin, ClusterId, Delta, Fleet, FleetUpdate, HubId, HubRef, PodPhase,
     ServerActivity, Severity, SourceState, Thresholds,
 };
 
@@ -24,13 +24,7 @@ fn prod() -> HubRef {
 }
 
 fn id() -> HubId {
-    HubId {
-        cluster: ClusterId::new("leap"),
-        key: HubKey {
-            namespace: "prod".into(),
-            release: "prod".into(),
-        },
-    }
+    crate::fleet::fixtures::hub_id("leap", "prod")
 }
 
 fn later(h: i64) -> Timestamp {

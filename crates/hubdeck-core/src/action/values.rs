@@ -101,16 +101,10 @@ pub fn split_base(text: &str) -> Result<(Option<Base>, &str), InvalidYaml> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{ClusterId, HubKey};
+    use crate::fleet::HubId;
 
     fn hub() -> HubId {
-        HubId {
-            cluster: ClusterId::new("leap"),
-            key: HubKey {
-                namespace: "prod".into(),
-                release: "prod".into(),
-            },
-        }
+        crate::fleet::fixtures::hub_id("leap", "prod")
     }
 
     #[test]

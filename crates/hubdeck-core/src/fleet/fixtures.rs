@@ -10,6 +10,18 @@ use super::objects::{
 };
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate};
 
+/// The id of the hub in namespace `ns` of `cluster` (release named like the namespace, as
+/// [`healthy_hub`] builds it).
+pub fn hub_id(cluster: &str, ns: &str) -> super::ids::HubId {
+    super::ids::HubId {
+        cluster: ClusterId::new(cluster),
+        key: super::ids::HubKey {
+            namespace: ns.into(),
+            release: ns.into(),
+        },
+    }
+}
+
 /// A fixed instant, so that tests do not depend on the clock.
 pub fn t0() -> Timestamp {
     Timestamp::from_second(1_780_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
