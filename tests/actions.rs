@@ -409,3 +409,42 @@ async fn runbook_stops_at_the_first_failed_step_and_says_which() {
     );
     assert!(mutations(&c).is_empty(), "step 3 never ran");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runbook_is_checked_whole_before_step_one_in_dry_run_and_with_yes() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0).clone();
+    let hub = format!("{}/{}", c.name(), c.hub_namespaces()[0]);
+    let book = fleet.home.path().join("rb.yaml");
+    std::fs::write(
+        &book,
+        format!(
+            "steps:\n  - restart: {{hub: {hub}}}\n  - restart: {{hub: {}/no-such-hub}}\n  - assert: {{get: servers, selector: \"phse=Pending\", count: 0}}\n",
+            c.name()
+        ),
+    )
+    .unwrap();
+    c.clear_requests();
+    for mode in ["--dry-run", "--yes"] {
+        let out = cli(&fleet, &["run", book.to_str().unwrap(), mode]).await;
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(5), "{mode}: {text}{}", stderr(&out));
+        assert!(
+            text.contains("runbook not run: 2 invalid step(s)"),
+            "{mode}: {text}"
+        );
+        assert!(text.contains("step 2/3 (restart hub"), "{mode}: {text}");
+        assert!(
+            text.contains(
+                "step 3/3 (assert on get servers -l phse=Pending): selector field \"phse\""
+            ),
+            "{mode}: {text}"
+        );
+        assert!(
+            !text.contains("step 1/3: restart"),
+            "step 1 never started: {text}"
+        );
+    }
+    assert!(mutations(&c).is_empty(), "nothing was sent");
+    assert!(audit(&fleet).is_empty(), "nothing was attempted");
+}

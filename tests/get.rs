@@ -222,3 +222,50 @@ async fn api_server_answering_garbage_marks_its_cluster_degraded() {
         Some(ClusterStatus::Ready)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn selector_fields_are_the_json_keys_and_an_unknown_one_is_a_usage_error() {
+    use hubdeck::headless::get::Kind;
+    let home = tempfile::tempdir().unwrap();
+    for kind in [
+        Kind::Clusters,
+        Kind::Hubs,
+        Kind::Servers,
+        Kind::Alerts,
+        Kind::Events,
+    ] {
+        let out = common::fleet::hubdeck_with(
+            &home.path().join("none"),
+            home.path(),
+            &["--demo", "get", kind.name(), "-o", "json"],
+        );
+        assert!(out.status.success(), "{}: {}", kind.name(), stderr(&out));
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let first = &doc["items"][0];
+        let keys: Vec<&str> = first
+            .as_object()
+            .unwrap_or_else(|| panic!("demo has {}: {doc}", kind.name()))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut fields = kind.fields().to_vec();
+        fields.sort_unstable();
+        let mut keys = keys;
+        keys.sort_unstable();
+        assert_eq!(keys, fields, "{}", kind.name());
+    }
+    let out = common::fleet::hubdeck_with(
+        &home.path().join("none"),
+        home.path(),
+        &["--demo", "get", "servers", "-l", "phse=Pending"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "hubdeck: selector field \"phse\" is not a field of servers; fields: cluster, hub,"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
+}

@@ -185,6 +185,10 @@ async fn get_cmd(
     settings: &Settings,
     args: GetArgs,
 ) -> Result<i32> {
+    if let Err(e) = args.kind.check(&args.selector) {
+        eprintln!("hubdeck: {e}");
+        return Ok(exit::USAGE);
+    }
     let fleetwide = resolve(global, paths).await?;
     let wanted: Vec<ClusterTarget> = fleetwide
         .targets

@@ -24,6 +24,37 @@ pub enum Kind {
     Events,
 }
 
+impl Kind {
+    /// The listing's name, as typed after `get`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Clusters => "clusters",
+            Self::Hubs => "hubs",
+            Self::Servers => "servers",
+            Self::Alerts => "alerts",
+            Self::Events => "events",
+        }
+    }
+
+    /// The JSON keys of its rows: what a selector may name (`tests/get.rs` pins them to the
+    /// rows' serialized form).
+    pub fn fields(self) -> &'static [&'static str] {
+        use super::rows::fields;
+        match self {
+            Self::Clusters => fields::CLUSTER,
+            Self::Hubs => fields::HUB,
+            Self::Servers => fields::SERVER,
+            Self::Alerts => fields::ALERT,
+            Self::Events => fields::EVENT,
+        }
+    }
+
+    /// Refuses a selector naming a field this listing's rows lack.
+    pub fn check(self, selector: &Selector) -> Result<(), String> {
+        selector.check_fields(self.name(), self.fields())
+    }
+}
+
 /// Narrowing of a listing.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

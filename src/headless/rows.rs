@@ -137,6 +137,78 @@ pub struct EventRow {
     pub last_seen: Option<Timestamp>,
 }
 
+/// The JSON keys of each row, in order: what `--selector` and runbook assertions may name.
+pub mod fields {
+    /// [`super::ClusterRow`].
+    pub const CLUSTER: &[&str] = &[
+        "name",
+        "provider",
+        "status",
+        "reason",
+        "latency_ms",
+        "hubs",
+        "servers",
+        "alerts",
+        "alert_source",
+        "context",
+    ];
+    /// [`super::HubRow`].
+    pub const HUB: &[&str] = &[
+        "cluster",
+        "hub",
+        "namespace",
+        "release",
+        "health",
+        "reason",
+        "hub_ready",
+        "proxy_ready",
+        "servers_ready",
+        "servers_pending",
+        "placeholders",
+        "image",
+    ];
+    /// [`super::ServerRow`].
+    pub const SERVER: &[&str] = &[
+        "cluster",
+        "hub",
+        "user",
+        "server",
+        "pod",
+        "phase",
+        "ready",
+        "restarts",
+        "reason",
+        "node",
+        "started",
+        "cpu_m",
+        "memory_bytes",
+        "last_activity",
+    ];
+    /// [`super::AlertRow`].
+    pub const ALERT: &[&str] = &[
+        "cluster",
+        "name",
+        "severity",
+        "origin",
+        "hub",
+        "pod",
+        "summary",
+        "since",
+        "silenced_by",
+        "fingerprint",
+    ];
+    /// [`super::EventRow`].
+    pub const EVENT: &[&str] = &[
+        "cluster",
+        "namespace",
+        "object",
+        "reason",
+        "message",
+        "count",
+        "last_seen",
+    ];
+}
+
 fn ratio(r: Option<Replicas>) -> Option<String> {
     r.map(|r| format!("{}/{}", r.ready, r.desired))
 }

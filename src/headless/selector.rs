@@ -46,6 +46,23 @@ impl std::str::FromStr for Selector {
 }
 
 impl Selector {
+    /// Refuses a condition on a field the rows do not have: a misspelt field would otherwise
+    /// match nothing (or everything, negated) without a word, and an assertion on it pass.
+    pub fn check_fields(&self, listing: &str, fields: &[&str]) -> Result<(), String> {
+        match self
+            .conditions
+            .iter()
+            .find(|c| !fields.contains(&c.field.as_str()))
+        {
+            None => Ok(()),
+            Some(c) => Err(format!(
+                "selector field {:?} is not a field of {listing}; fields: {}",
+                hubdeck_core::text::clip(&c.field, 60),
+                fields.join(", ")
+            )),
+        }
+    }
+
     /// Whether a row satisfies every condition. A missing field counts as empty.
     pub fn matches<R: Serialize>(&self, row: &R) -> bool {
         if self.conditions.is_empty() {
@@ -89,6 +106,20 @@ mod tests {
         assert!(!s.matches(&row));
         let s: Selector = "node=".parse().unwrap();
         assert!(s.matches(&row));
+    }
+
+    #[test]
+    fn a_condition_on_an_unknown_field_is_refused_naming_the_fields() {
+        let sel: Selector = "phse=Pending,ready=true".parse().unwrap();
+        let err = sel
+            .check_fields("servers", &["phase", "ready"])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "selector field \"phse\" is not a field of servers; fields: phase, ready"
+        );
+        let ok: Selector = "phase!=Running".parse().unwrap();
+        assert_eq!(ok.check_fields("servers", &["phase", "ready"]), Ok(()));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! ```
 
 mod steps;
+mod validate;
 
 use std::io::Write;
 use std::time::Duration;
@@ -86,27 +87,42 @@ fn kind(s: &str) -> Result<Kind, String> {
         .map_err(|_| format!("unknown listing {s:?} (clusters, hubs, servers, alerts, events)"))
 }
 
-fn check_assert(fleet: &Fleet, step: &Step) -> Result<String, String> {
+/// The listing an `assert` step counts, checked: a known listing, a hub reference, a selector
+/// on fields its rows have.
+fn assert_query(step: &Step) -> Result<Option<(Kind, Filter)>, String> {
     let Step::Assert {
         get: what,
         cluster,
         hub,
         selector,
-        count,
-        min,
-        max,
+        ..
     } = step
     else {
-        return Ok(String::new());
+        return Ok(None);
     };
+    let kind = kind(what)?;
     let filter = Filter {
         cluster: cluster.clone(),
         hub: hub.as_deref().map(hub_ref).transpose()?,
         selector: selector.as_deref().unwrap_or("").parse()?,
     };
+    kind.check(&filter.selector)?;
+    Ok(Some((kind, filter)))
+}
+
+fn check_assert(fleet: &Fleet, step: &Step) -> Result<String, String> {
+    let Step::Assert {
+        count, min, max, ..
+    } = step
+    else {
+        return Ok(String::new());
+    };
+    let Some((kind, filter)) = assert_query(step)? else {
+        return Ok(String::new());
+    };
     let n = get(
         fleet,
-        kind(what)?,
+        kind,
         &filter,
         Format::Json,
         &mut std::io::sink(),
@@ -144,6 +160,16 @@ pub async fn run(
     let total = book.steps.len();
     if let Some(name) = &book.name {
         writeln!(out, "runbook: {name}")?;
+    }
+    // Whole before the first step, in both modes: a runbook must not restart a hub in step 1
+    // and then find that step 2 names no hub.
+    let problems = validate::problems(&session.fleet, book, Timestamp::now());
+    if let Some(first) = problems.first() {
+        writeln!(out, "runbook not run: {} invalid step(s)", problems.len())?;
+        for p in &problems {
+            writeln!(out, "  {p}")?;
+        }
+        return Ok(first.code);
     }
     for (i, step) in book.steps.iter().enumerate() {
         let n = i + 1;
