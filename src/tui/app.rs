@@ -11,7 +11,6 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::action::Runner;
@@ -22,11 +21,12 @@ use crate::fleet::{Fleet, FleetUpdate};
 use super::actions::{ActionEvent, ActionFlow, ActionSender};
 use super::panes::hubs::Hubs;
 use super::panes::{Ctx, Pane, TablePane};
-use super::text::{age, fit, width};
+use super::text::{age, fit};
 use super::trends::Trends;
 use super::widgets::header::{Glance, draw_header, draw_status};
 use super::widgets::help::Help;
 use super::widgets::palette::Palette;
+use super::widgets::tabs::{Where, draw_tabs};
 use super::{ConsoleOptions, DescribeRequest, Description, LogEvent, LogRequest, Services};
 
 pub use super::intent::{Intent, Target};
@@ -367,27 +367,14 @@ impl App {
     }
 
     fn draw_breadcrumb(&self, frame: &mut Frame, area: Rect) {
-        let mut text = format!(" {}", self.breadcrumb());
-        if self.readonly {
-            text.push_str("  [read-only]");
-        }
-        let max = usize::from(area.width);
-        if width(&text) > max {
-            let chars: Vec<char> = text.chars().collect();
-            let mut tail = String::new();
-            for c in chars.iter().rev() {
-                if width(&tail) + 2 >= max {
-                    break;
-                }
-                tail.insert(0, *c);
-            }
-            text = format!("…{tail}");
-        }
-        let p = Paragraph::new(Line::styled(
-            fit(&text, max).into_owned(),
-            self.theme.style(Role::Breadcrumb),
-        ));
-        frame.render_widget(p, area);
+        let below: Vec<String> = self.stack.iter().skip(1).map(|p| p.crumb()).collect();
+        let root = self.stack.first().map(|p| p.crumb()).unwrap_or_default();
+        let at = Where {
+            root: &root,
+            below: &below.join(" › "),
+            readonly: self.readonly,
+        };
+        draw_tabs(frame, area, &at, &self.keymap, &self.theme);
     }
 }
 

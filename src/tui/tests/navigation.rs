@@ -196,3 +196,57 @@ fn quit_key_asks_the_loop_to_quit() {
     let mut app = app();
     assert_eq!(app.handle_key(key(KeyCode::Char('q'))), Intent::Quit);
 }
+
+#[test]
+fn the_first_screen_names_every_pane_with_its_key_and_marks_the_current_one() {
+    let mut app = app();
+    for (w, h) in [(120, 36), (80, 24)] {
+        let buf = buffer(&mut app, w, h);
+        let s = text_of(&buf);
+        let strip = s.lines().nth(1).unwrap();
+        for tab in ["1 Hubs", "2 Clusters", "3 Servers", "4 Alerts", "5 Events"] {
+            assert!(strip.contains(tab), "{w}x{h}: {tab} missing from {strip:?}");
+        }
+        let current = app.theme().style(crate::config::theme::Role::Selection);
+        let x = strip.find("1 Hubs").unwrap() as u16;
+        assert_eq!(buf[(x, 1)].style().bg, current.bg, "Hubs is current");
+        let other = strip.find("2 Clusters").unwrap() as u16;
+        assert_ne!(buf[(other, 1)].style().bg, current.bg);
+    }
+    press(&mut app, "2");
+    let buf = buffer(&mut app, 80, 24);
+    let s = text_of(&buf);
+    let strip = s.lines().nth(1).unwrap();
+    let x = strip.find("2 Clusters").unwrap() as u16;
+    let current = app.theme().style(crate::config::theme::Role::Selection);
+    assert_eq!(
+        buf[(x, 1)].style().bg,
+        current.bg,
+        "Clusters is current now"
+    );
+    press(&mut app, "<enter>");
+    let s = screen(&mut app);
+    let strip = s.lines().nth(1).unwrap();
+    assert!(
+        strip.contains("5 Events │ leap › Hubs") && strip.trim_end().ends_with("leap › Hubs"),
+        "the path below the tabs follows them: {strip:?}"
+    );
+}
+
+#[test]
+fn remapped_pane_keys_show_in_the_tab_strip() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("keymap.toml"),
+        "[[global]]\non = \"H\"\nrun = \"pane-hubs\"\n\n[[global]]\non = \"1\"\nrun = \"noop\"\n",
+    )
+    .unwrap();
+    let keymap = crate::config::keymap::Keymap::load(None, Some(dir.path())).unwrap();
+    let mut app = App::new(ConsoleOptions { keymap, ..opts() }, fleet());
+    let s = screen(&mut app);
+    let strip = s.lines().nth(1).unwrap();
+    assert!(
+        strip.contains("H Hubs") && !strip.contains("1 Hubs"),
+        "{strip:?}"
+    );
+}
