@@ -285,7 +285,7 @@ fn hub_deployment(w: &Workload) -> Option<(HubKey, Arc<str>)> {
     })
 }
 
-/// A hub's endpoint and token: fleet.toml's `[clusters.hubs.<namespace>]` where it says,
+/// A hub's endpoint and token: fleet.toml's `[cluster.hubs.<namespace>]` where it says,
 /// else the port-forward to the hub pod and the hub Secret's service token.
 fn hub_source(
     target: &ClusterTarget,

@@ -68,7 +68,7 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
                 targets::from_fleet_file(&file, &global.contexts, targets::active_kubeconfig)?;
             if list.is_empty() {
                 return Err(eyre!(
-                    "fleet file {}: lists no clusters (add a [clusters.NAME] table)",
+                    "fleet file {}: lists no clusters (add a [[cluster]] table with a name or context)",
                     path.display()
                 ));
             }
