@@ -30,6 +30,11 @@ pub struct Global {
     /// else every context of the kubeconfig).
     #[arg(long, global = true, env = "HUBDECK_FLEET", value_name = "FILE")]
     pub fleet: Option<PathBuf>,
+    /// Deployment repository (2i2c's layout: config/clusters/*/cluster.yaml) declaring the
+    /// clusters and their hubs; combinable with --fleet for per-cluster settings. With --demo,
+    /// the demo's own repository is used unless this is given.
+    #[arg(long, global = true, env = "HUBDECK_FLEET_REPO", value_name = "DIR")]
+    pub fleet_repo: Option<PathBuf>,
     /// Run against the embedded demo fleet (loopback fake API servers) instead of real clusters.
     #[arg(long, global = true)]
     pub demo: bool,

@@ -13,13 +13,14 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use crate::action::{Request, ServerRef};
 use crate::cli::{Cli, Command, ConfirmArgs, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
 use crate::config::fleet_file::FleetFile;
+use crate::config::fleet_repo;
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::headless::exit;
 use crate::headless::get::Kind;
 use crate::headless::get::{Filter, get};
 use crate::headless::session::{Needs, Session};
-use crate::kube::{ClusterTarget, targets};
+use crate::kube::{ClusterTarget, repo_targets, targets};
 use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
 
 /// Where the clusters come from for this run; keeps the demo fleet alive while it is used.
@@ -28,6 +29,8 @@ pub struct Fleetwide {
     pub targets: Vec<ClusterTarget>,
     /// The embedded demo fleet, when `--demo`.
     pub demo: Option<SimFleet>,
+    /// The demo's deployment repository, written for this run.
+    pub demo_repo: Option<tempfile::TempDir>,
 }
 
 /// Spec of the demo fleet the flags ask for.
@@ -48,19 +51,55 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
             .await
             .map_err(|e| eyre!("demo fleet: {e}"))?;
         let kc = targets::read_kubeconfig(sim.kubeconfig_path())?;
-        let mut list = targets::from_kubeconfig(kc, &global.contexts)?;
+        let (repo_path, demo_repo) = match &global.fleet_repo {
+            Some(dir) => (dir.clone(), None),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("hubdeck-demo-repo-")
+                    .tempdir()
+                    .wrap_err("demo deployment repository")?;
+                hubdeck_sim::deploy_repo::write(&sim, dir.path())
+                    .wrap_err("writing the demo deployment repository")?;
+                (dir.path().to_path_buf(), Some(dir))
+            }
+        };
+        let repo = fleet_repo::load(&repo_path)?;
+        let mut list = repo_targets::from_repo(&repo, None, &global.contexts, || Ok(kc.clone()))?;
         for t in &mut list {
             t.provider = sim.cluster(&t.name).map(|c| c.provider().to_string());
         }
         return Ok(Fleetwide {
             targets: list,
             demo: Some(sim),
+            demo_repo,
         });
     }
     let fleet_path = global
         .fleet
         .clone()
         .or_else(|| Some(paths.fleet()).filter(|p| p.exists()));
+    let file = fleet_path.as_deref().map(FleetFile::load).transpose()?;
+    let repo_path = global.fleet_repo.clone().or_else(|| {
+        let file = file.as_ref()?;
+        let dir = fleet_path.as_deref()?.parent()?;
+        file.fleet_repo
+            .as_ref()
+            .map(|r| dir.join(targets::expand_home(r)))
+    });
+    if let Some(repo_path) = repo_path {
+        let repo = fleet_repo::load(&repo_path)?;
+        let list = repo_targets::from_repo(
+            &repo,
+            file.as_ref(),
+            &global.contexts,
+            targets::active_kubeconfig,
+        )?;
+        return Ok(Fleetwide {
+            targets: list,
+            demo: None,
+            demo_repo: None,
+        });
+    }
     let list = match &fleet_path {
         Some(path) => {
             let file = FleetFile::load(path)?;
@@ -92,6 +131,7 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
     Ok(Fleetwide {
         targets: list,
         demo: None,
+        demo_repo: None,
     })
 }
 

@@ -1,6 +1,8 @@
 //! `fleet.toml`: an explicit list of clusters, instead of every context of the kubeconfig.
 //!
 //! ```toml
+//! fleet_repo = "~/src/infrastructure"  # optional: clusters and hubs from a deployment repository
+//!
 //! [[cluster]]
 //! name = "leap"                    # how hubdeck calls it (default: the context)
 //! context = "gke_leap_us-central1" # kubeconfig context (default: name)
@@ -24,6 +26,9 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FleetFile {
+    /// A deployment repository declaring the clusters (relative to this file); the
+    /// `[[cluster]]` entries then add settings to its clusters by name, or clusters of their own.
+    pub fleet_repo: Option<PathBuf>,
     /// Clusters, in the order given.
     #[serde(default, rename = "cluster")]
     pub clusters: Vec<ClusterEntry>,

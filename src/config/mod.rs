@@ -2,6 +2,7 @@
 //! (embedded presets from `themes/` and `keymaps/`, with the user's files merged over them).
 
 pub mod fleet_file;
+pub mod fleet_repo;
 pub mod keymap;
 pub mod paths;
 pub mod settings;

@@ -106,9 +106,10 @@ pub fn get(
             out,
             format,
             fleet
-                .hubs()
-                .filter(|h| filter.hub_ok(h))
-                .map(hub_row)
+                .clusters()
+                .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
+                .filter(|(_, h)| filter.hub_ok(h))
+                .map(|(c, h)| hub_row(c, h))
                 .filter(|r| sel.matches(r)),
             now,
         ),

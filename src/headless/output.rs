@@ -172,10 +172,11 @@ impl TableRow for HubRow {
             self.servers_ready.to_string(),
             self.servers_pending.to_string(),
             opt(&self.placeholders),
-            if self.reason.is_empty() {
-                "-".into()
-            } else {
-                clean(&self.reason)
+            match (self.declared == Some("undeclared"), self.reason.is_empty()) {
+                (true, true) => "undeclared: not in the deployment repository".into(),
+                (true, false) => format!("undeclared; {}", clean(&self.reason)),
+                (false, true) => "-".into(),
+                (false, false) => clean(&self.reason),
             },
         ]
     }

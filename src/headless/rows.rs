@@ -58,6 +58,15 @@ pub struct HubRow {
     pub placeholders: Option<String>,
     /// Hub image.
     pub image: Option<String>,
+    /// Against the deployment repository: declared, missing (declared, not running),
+    /// undeclared (running, declared nowhere); null without a repository.
+    pub declared: Option<&'static str>,
+    /// The repository's `display_name`.
+    pub display_name: Option<String>,
+    /// The repository's `domain`.
+    pub domain: Option<String>,
+    /// The repository's `helm_chart`: basehub or daskhub.
+    pub chart: Option<&'static str>,
 }
 
 /// A user server.
@@ -166,6 +175,10 @@ pub mod fields {
         "servers_pending",
         "placeholders",
         "image",
+        "declared",
+        "display_name",
+        "domain",
+        "chart",
     ];
     /// [`super::ServerRow`].
     pub const SERVER: &[&str] = &[
@@ -249,8 +262,9 @@ pub fn cluster_row(fleet: &Fleet, c: &ClusterState) -> ClusterRow {
 }
 
 /// Row of a hub.
-pub fn hub_row(h: &HubState) -> HubRow {
+pub fn hub_row(c: &ClusterState, h: &HubState) -> HubRow {
     let s = &h.summary;
+    let d = h.declared.as_ref();
     HubRow {
         cluster: h.id.cluster.to_string(),
         hub: h.id.key.name(),
@@ -264,6 +278,12 @@ pub fn hub_row(h: &HubState) -> HubRow {
         servers_pending: s.servers_pending,
         placeholders: ratio(s.placeholders),
         image: s.hub_image.as_deref().map(str::to_string),
+        declared: Some(c.declaration(h).as_str()).filter(|w| !w.is_empty()),
+        display_name: d
+            .and_then(|d| d.display_name.as_deref())
+            .map(str::to_string),
+        domain: d.and_then(|d| d.domain.as_deref()).map(str::to_string),
+        chart: d.map(|d| d.chart.as_str()),
     }
 }
 

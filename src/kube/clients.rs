@@ -16,6 +16,9 @@ pub enum ClientError {
     /// The cluster is not one of the fleet's.
     #[error("unknown cluster {0}")]
     UnknownCluster(ClusterId),
+    /// A cluster of the deployment repository that no kubeconfig context matches.
+    #[error("{0}")]
+    NoContext(String),
     /// Its kubeconfig context could not be turned into a client (exec plugin, certificate).
     #[error("context {context}: {message}")]
     Build {

@@ -8,6 +8,7 @@ pub mod logs;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+pub mod repo_targets;
 pub mod slim;
 pub mod supervisor;
 pub mod targets;
@@ -56,6 +57,15 @@ pub fn start(
         tokio::spawn(async move {
             if tx.send(supervisor::added(&target)).await.is_err() {
                 return;
+            }
+            if let Some(hubs) = &target.declared {
+                let declared = FleetUpdate::Declared {
+                    cluster: crate::fleet::ClusterId::new(target.name.as_str()),
+                    hubs: hubs.clone(),
+                };
+                if tx.send(declared).await.is_err() {
+                    return;
+                }
             }
             let client = clients
                 .client(&crate::fleet::ClusterId::new(target.name.as_str()))

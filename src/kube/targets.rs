@@ -32,6 +32,11 @@ pub struct ClusterTarget {
     pub ignore_namespaces: Vec<String>,
     /// Per-hub settings by namespace.
     pub hubs: BTreeMap<String, HubEntry>,
+    /// The hubs a deployment repository declares for this cluster.
+    pub declared: Option<Vec<hubdeck_core::fleet::DeclaredHub>>,
+    /// Why no kubeconfig context could be found for a declared cluster: it is shown, never
+    /// reached.
+    pub unmatched: Option<String>,
 }
 
 /// Why the clusters could not be determined; one line each.
@@ -152,7 +157,7 @@ pub fn merge_files(paths: &[PathBuf]) -> Result<(Kubeconfig, Vec<String>), Targe
         .ok_or(TargetError::NoKubeconfig)
 }
 
-fn contexts(kc: &Kubeconfig) -> Vec<String> {
+pub(super) fn contexts(kc: &Kubeconfig) -> Vec<String> {
     kc.contexts.iter().map(|c| c.name.clone()).collect()
 }
 
@@ -184,7 +189,7 @@ pub fn guess_provider(context: &str, server: Option<&str>) -> Option<String> {
     Some(p.to_string())
 }
 
-fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
+pub(super) fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
     let server = server_of(kc, context);
     ClusterTarget {
         name: name.to_string(),
@@ -196,6 +201,8 @@ fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
         alertmanager_url: None,
         ignore_namespaces: Vec::new(),
         hubs: BTreeMap::new(),
+        declared: None,
+        unmatched: None,
     }
 }
 
@@ -270,7 +277,8 @@ pub fn from_fleet_file(
     Ok(out)
 }
 
-fn expand_home(p: &Path) -> PathBuf {
+/// `~/x` under the home directory.
+pub fn expand_home(p: &Path) -> PathBuf {
     match (p.strip_prefix("~"), std::env::home_dir()) {
         (Ok(rest), Some(home)) => home.join(rest),
         _ => p.to_path_buf(),
@@ -284,6 +292,9 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, super::clients::Cl
         context: target.context.clone(),
         message,
     };
+    if let Some(why) = &target.unmatched {
+        return Err(super::clients::ClientError::NoContext(why.clone()));
+    }
     let opts = KubeConfigOptions {
         context: Some(target.context.clone()),
         ..KubeConfigOptions::default()

@@ -66,6 +66,7 @@ pub fn hubdeck_with(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
         .env("HUBDECK_CONFIG_DIR", home.join("config"))
         .env("HUBDECK_STATE_DIR", home.join("state"))
         .env_remove("HUBDECK_FLEET")
+        .env_remove("HUBDECK_FLEET_REPO")
         .env("NO_COLOR", "1")
         .output()
         .expect("hubdeck runs")

@@ -31,6 +31,7 @@ mod alerting;
 mod api;
 mod cluster;
 mod controller;
+pub mod deploy_repo;
 pub mod fake_alertmanager;
 pub mod fake_hub;
 mod field_validation;

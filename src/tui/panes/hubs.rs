@@ -7,7 +7,9 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::config::theme::Role;
-use crate::fleet::{Change, ClusterId, Component, HealthLevel, HubId, HubState, Replicas};
+use crate::fleet::{
+    Change, ClusterId, Component, Declaration, HealthLevel, HubId, HubState, Replicas,
+};
 
 use super::super::app::Target;
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
@@ -64,6 +66,23 @@ fn replicas(r: Option<Replicas>) -> Cell {
             };
             Cell::new(format!("{}/{}", r.ready, r.desired), role)
         }
+    }
+}
+
+/// Why not ok, led by drift from the deployment repository: a hub nobody declared is worth
+/// knowing about even when healthy.
+fn reason(hub: &HubState, ctx: &Ctx) -> Cell {
+    let undeclared = ctx
+        .fleet
+        .cluster(hub.id.cluster.as_str())
+        .is_some_and(|c| c.declaration(hub) == Declaration::Undeclared);
+    match (undeclared, hub.summary.health.reason.as_str()) {
+        (true, "") => Cell::new(
+            "undeclared: not in the deployment repository",
+            Role::HealthDegraded,
+        ),
+        (true, r) => Cell::new(format!("undeclared; {r}"), Role::HealthDegraded),
+        (false, r) => Cell::new(r.to_string(), Role::Dim),
     }
 }
 
@@ -144,7 +163,7 @@ impl RowSource for Hubs {
             ),
             replicas(s.placeholders),
             Cell::new(trend, Role::Sparkline),
-            Cell::new(s.health.reason.clone(), Role::Dim),
+            reason(hub, ctx),
         ])
     }
 

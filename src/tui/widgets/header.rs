@@ -28,6 +28,8 @@ pub struct Glance {
     pub down: usize,
     /// Hubs with stale data.
     pub unknown: usize,
+    /// Hubs the deployment repository declares that their cluster does not run.
+    pub missing: usize,
     /// Ready user servers.
     pub active: u64,
     /// Pending user servers.
@@ -51,6 +53,7 @@ impl Glance {
                     HealthLevel::Ok => g.ok += 1,
                     HealthLevel::Degraded => g.degraded += 1,
                     HealthLevel::Down => g.down += 1,
+                    HealthLevel::Missing => g.missing += 1,
                     HealthLevel::Unknown => g.unknown += 1,
                 }
                 g.active += u64::from(h.summary.servers_ready);
@@ -113,6 +116,14 @@ pub fn draw_header(frame: &mut Frame, area: Rect, g: &Glance, now: Timestamp, th
     ));
     spans.push(Span::styled(" ", base));
     spans.push(count(g.down, "down", Role::HealthDown));
+    if g.missing > 0 {
+        spans.push(Span::styled(" ", base));
+        spans.push(count(
+            g.missing,
+            if wide { "missing" } else { "miss" },
+            Role::HealthDegraded,
+        ));
+    }
     if g.unknown > 0 {
         spans.push(Span::styled(" ", base));
         spans.push(count(

@@ -25,6 +25,7 @@ pub fn health_role(level: HealthLevel) -> Role {
         HealthLevel::Ok => Role::HealthOk,
         HealthLevel::Degraded => Role::HealthDegraded,
         HealthLevel::Down => Role::HealthDown,
+        HealthLevel::Missing => Role::HealthDegraded,
         HealthLevel::Unknown => Role::HealthUnknown,
     }
 }
@@ -35,6 +36,7 @@ pub fn health_badge(level: HealthLevel) -> &'static str {
         HealthLevel::Ok => "✔ ok",
         HealthLevel::Degraded => "▲ degraded",
         HealthLevel::Down => "✖ DOWN",
+        HealthLevel::Missing => "∅ missing",
         HealthLevel::Unknown => "? unknown",
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::hub::HealthLevel;
 use super::objects::{AlertInfo, AlertOrigin, Component, Severity};
 use super::store::ClusterState;
 use super::update::ClusterStatus;
@@ -59,7 +60,7 @@ fn alert(
 }
 
 /// Derived alerts of one cluster: unreachable, hub or proxy not ready, crash loops, stuck user
-/// pods, placeholders not ready (evicted to make room for users).
+/// pods, placeholders not ready (evicted to make room for users), declared hubs not running.
 pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
     let mut out = Vec::new();
     if let ClusterStatus::Unreachable { error, since } = &c.status {
@@ -77,6 +78,17 @@ pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
         let s = &hub.summary;
         let target = (Some(&hub.id.key.namespace), Some(&hub.id.key.release));
         let name = hub.id.to_string();
+        if s.health.level == HealthLevel::Missing {
+            out.push(alert(
+                c,
+                "HubMissing",
+                Severity::Warning,
+                format!("{name}: declared in the deployment repository, not running"),
+                (target.0, target.1, None),
+                None,
+            ));
+            continue;
+        }
         for (component, label, what) in [
             (Component::Hub, "HubNotReady", s.hub),
             (Component::Proxy, "ProxyNotReady", s.proxy),

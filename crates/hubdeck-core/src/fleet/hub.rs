@@ -36,6 +36,8 @@ impl Default for Thresholds {
 pub enum HealthLevel {
     /// Users cannot log in or start servers.
     Down,
+    /// Declared in the deployment repository, not running on its cluster.
+    Missing,
     /// Working, with trouble.
     Degraded,
     /// Its cluster cannot be reached: the data is stale.
@@ -49,6 +51,7 @@ impl HealthLevel {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Down => "down",
+            Self::Missing => "missing",
             Self::Degraded => "degraded",
             Self::Unknown => "unknown",
             Self::Ok => "ok",
@@ -132,6 +135,8 @@ pub struct HubState {
     pub activity: Activity,
     /// Figures derived from the above.
     pub summary: HubSummary,
+    /// Its entry in the deployment repository, when the cluster comes from one and declares it.
+    pub declared: Option<super::declared::DeclaredHub>,
     pub(crate) dirty: bool,
 }
 
@@ -142,6 +147,7 @@ impl HubState {
             workloads: Vec::new(),
             pods: PodMap::default(),
             activity: Activity::default(),
+            declared: None,
             summary: HubSummary {
                 hub: None,
                 proxy: None,
@@ -169,6 +175,11 @@ impl HubState {
     /// Whether the hub has anything left worth showing.
     pub(crate) fn is_empty(&self) -> bool {
         self.workloads.is_empty() && self.pods.is_empty()
+    }
+
+    /// Whether its cluster runs anything of it (a declared hub may be only a declaration).
+    pub fn runs(&self) -> bool {
+        !self.is_empty()
     }
 
     /// User server pods.
@@ -205,7 +216,7 @@ impl HubState {
         self.activity.servers = servers;
     }
 
-    pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, reachable: bool) {
+    pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, seen: Seen) {
         let replicas = |c: Component| {
             self.workload(c).map(|w| Replicas {
                 ready: w.ready,
@@ -250,10 +261,40 @@ impl HubState {
             }
         }
         s.crashlooping.sort();
-        s.health = derive_health(&s, reachable);
+        s.health = if self.is_empty() && self.declared.is_some() {
+            match seen {
+                Seen::Listed => Health {
+                    level: HealthLevel::Missing,
+                    reason: "declared in the deployment repository, not running on the cluster"
+                        .into(),
+                },
+                Seen::NotYet => Health {
+                    level: HealthLevel::Unknown,
+                    reason: "declared; the cluster is not listed yet".into(),
+                },
+                Seen::Stale => Health {
+                    level: HealthLevel::Unknown,
+                    reason: "declared; cluster unreachable: data is stale".into(),
+                },
+            }
+        } else {
+            derive_health(&s, seen != Seen::Stale)
+        };
         self.summary = s;
         self.dirty = false;
     }
+}
+
+/// How much of its cluster the model has seen, for telling a hub that is not there from one
+/// not listed yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// The cluster answered and its lists are in.
+    Listed,
+    /// Reachable, first lists not complete.
+    NotYet,
+    /// Unreachable: the model is what it was.
+    Stale,
 }
 
 /// Whether a pod is crash-looping: waiting in back-off after repeated restarts.

@@ -3,6 +3,7 @@
 //! No tokio, no kube types, no I/O.
 
 mod changes;
+mod declared;
 mod derive;
 pub mod fixtures;
 mod hub;
@@ -14,6 +15,7 @@ mod store;
 mod update;
 
 pub use changes::{CHANGES_KEPT, Change};
+pub use declared::{Chart, Declaration, DeclaredHub};
 pub use derive::derived_alerts;
 pub use hub::{
     Activity, Health, HealthLevel, HubState, HubSummary, Replicas, Thresholds, is_crashlooping,
@@ -28,5 +30,7 @@ pub use pods::PodMap;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
 
+#[cfg(test)]
+mod declared_tests;
 #[cfg(test)]
 mod tests;

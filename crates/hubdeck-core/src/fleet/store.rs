@@ -8,8 +8,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::changes::{Change, ChangeLog};
+use super::declared::{Declaration, DeclaredHub};
 use super::derive::derived_alerts;
-use super::hub::{HubState, Thresholds};
+use super::hub::{HubState, Seen, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
 use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo, Workload, WorkloadKind};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
@@ -40,6 +41,8 @@ pub struct ClusterState {
     pub derived: Vec<AlertInfo>,
     /// When an update for this cluster last arrived.
     pub updated: Option<Timestamp>,
+    /// The hubs a deployment repository declares for it; `None` when it comes from none.
+    pub declared: Option<Vec<DeclaredHub>>,
     dirty: bool,
 }
 
@@ -56,8 +59,71 @@ impl ClusterState {
             alert_source: SourceState::Unknown,
             derived: Vec::new(),
             updated: None,
+            declared: None,
             dirty: true,
         }
+    }
+
+    /// How a hub stands against the deployment repository.
+    pub fn declaration(&self, hub: &HubState) -> Declaration {
+        match (&self.declared, &hub.declared, hub.runs()) {
+            (None, _, _) => Declaration::Unknown,
+            (Some(_), None, _) => Declaration::Undeclared,
+            (Some(_), Some(_), true) => Declaration::Declared,
+            (Some(_), Some(_), false) => Declaration::Missing,
+        }
+    }
+
+    fn seen(&self) -> Seen {
+        match self.status {
+            ClusterStatus::Unreachable { .. } => Seen::Stale,
+            ClusterStatus::Connecting => Seen::NotYet,
+            ClusterStatus::Ready | ClusterStatus::Degraded { .. } => Seen::Listed,
+        }
+    }
+
+    /// Ties the declared hubs to the hubs the cluster runs (by namespace: the repository's
+    /// hub name is the namespace), and keeps a row for each declared hub it does not run.
+    fn reconcile_declared(&mut self, log: &mut ChangeLog) {
+        let Some(declared) = self.declared.clone() else {
+            return;
+        };
+        for hub in self.hubs.values_mut() {
+            let entry = declared
+                .iter()
+                .find(|d| *d.name == *hub.id.key.namespace)
+                .cloned();
+            if hub.declared != entry {
+                hub.declared = entry;
+                hub.dirty = true;
+                log.record(Change::Hub(hub.id.clone()));
+            }
+        }
+        for d in &declared {
+            let running = self
+                .hubs
+                .values()
+                .any(|h| *h.id.key.namespace == *d.name && h.runs());
+            if running {
+                // A placeholder kept while it was missing gives way to the hub that appeared
+                // (whose release may be named differently).
+                self.hubs.retain(|_, h| {
+                    let keep = *h.id.key.namespace != *d.name || h.runs();
+                    if !keep {
+                        log.record(Change::Hub(h.id.clone()));
+                    }
+                    keep
+                });
+            } else {
+                let name: Arc<str> = d.name.clone();
+                let hub = self.hub_mut(&name, &name, log);
+                if hub.declared.as_ref() != Some(d) {
+                    hub.declared = Some(d.clone());
+                    hub.dirty = true;
+                }
+            }
+        }
+        self.drop_empty_hubs(log);
     }
 
     /// Whether the cluster answered lately.
@@ -89,7 +155,7 @@ impl ClusterState {
     /// Drops hubs left without objects.
     fn drop_empty_hubs(&mut self, log: &mut ChangeLog) {
         self.hubs.retain(|_, h| {
-            let keep = !h.is_empty();
+            let keep = !h.is_empty() || h.declared.is_some();
             if !keep {
                 log.record(Change::Hub(h.id.clone()));
             }
@@ -118,7 +184,7 @@ impl ClusterState {
                     hub.workloads
                         .retain(|x| !(x.kind == w.kind && x.key.name == w.key.name));
                     hub.dirty = true;
-                    if hub.is_empty() {
+                    if hub.is_empty() && hub.declared.is_none() {
                         log.record(Change::Hub(hub.id.clone()));
                         self.hubs.remove(&key);
                     }
@@ -173,7 +239,7 @@ impl ClusterState {
                         log.record(Change::Pod(hub.id.clone(), gone.key.name));
                     }
                     hub.dirty = true;
-                    if hub.is_empty() {
+                    if hub.is_empty() && hub.declared.is_none() {
                         log.record(Change::Hub(hub.id.clone()));
                         self.hubs.remove(&key);
                     }
@@ -228,13 +294,16 @@ impl ClusterState {
         all: bool,
         log: &mut ChangeLog,
     ) -> bool {
-        let reachable = self.reachable();
+        if self.declared.is_some() && (self.dirty || self.hubs.values().any(|h| h.dirty)) {
+            self.reconcile_declared(log);
+        }
+        let seen = self.seen();
         let mut changed = self.dirty;
         for hub in self.hubs.values_mut() {
             if hub.dirty || all || self.dirty {
                 let before = hub.summary.clone();
                 changed |= hub.dirty;
-                hub.recompute(now, limits, reachable);
+                hub.recompute(now, limits, seen);
                 if hub.summary != before {
                     log.record(Change::Hub(hub.id.clone()));
                     changed = true;
@@ -356,7 +425,8 @@ impl Fleet {
             | FleetUpdate::Workloads { cluster, .. }
             | FleetUpdate::Pods { cluster, .. }
             | FleetUpdate::Events { cluster, .. }
-            | FleetUpdate::Alerts { cluster, .. } => cluster.clone(),
+            | FleetUpdate::Alerts { cluster, .. }
+            | FleetUpdate::Declared { cluster, .. } => cluster.clone(),
             FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
         };
         let Some(c) = self.clusters.get_mut(&id) else {
@@ -400,6 +470,14 @@ impl Fleet {
                 }
                 c.alert_source = source;
                 log.record(Change::Alerts(id.clone()));
+                log.record(Change::Cluster(id));
+            }
+            FleetUpdate::Declared { hubs, .. } => {
+                if c.declared.as_ref() == Some(&hubs) {
+                    return false;
+                }
+                c.declared = Some(hubs);
+                c.dirty = true;
                 log.record(Change::Cluster(id));
             }
             FleetUpdate::Activity {

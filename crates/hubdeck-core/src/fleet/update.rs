@@ -142,6 +142,14 @@ pub enum FleetUpdate {
         /// Firing alerts (empty when the source failed: the last good set is kept then).
         alerts: Vec<AlertInfo>,
     },
+    /// The hubs a deployment repository declares for a cluster (sent once, after
+    /// `ClusterAdded`, for clusters that come from a repository).
+    Declared {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// Its `hubs:` list.
+        hubs: Vec<super::declared::DeclaredHub>,
+    },
     /// What a hub's API says about its servers.
     Activity {
         /// Which hub.
