@@ -8,10 +8,12 @@
 //! for this bench; `HUBDECK_BIN` overrides it) and this binary re-executes itself with `--child`
 //! for the hubdeck measurements, so each scale's memory and CPU are measured in a fresh process.
 //! Map: `procs` (sim, timed commands, /proc) · `child` (the measured process) · `console` (the
-//! TUI draw loop) · `tty` (the console binary in tmux) · `table` (printing).
+//! TUI draw loop) · `tty` (the console binary in tmux) · `table` (printing) · `faults` (fault
+//! recovery, in-process, printed after the table).
 
 mod child;
 mod console;
+mod faults;
 mod heap;
 mod procs;
 mod table;
@@ -127,6 +129,9 @@ fn main() {
         results.push((*scale, run_scale(scale, &opts, dir.path())));
     }
     table::print(&results, kubectl().is_some(), &opts_note(&opts));
+    if let Some(scale) = opts.scales.first().map(faults::fleet_of) {
+        faults::print(&scale, &faults::measure(&scale));
+    }
 }
 
 fn opts_note(o: &Opts) -> String {

@@ -29,10 +29,11 @@ pub async fn session(
 ) -> Result<(Session, super::Fleetwide)> {
     let fleetwide = resolve(global, paths).await?;
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
-    let mut session = Session::start_polling(
+    let mut session = Session::start_with(
         fleetwide.targets.clone(),
         settings.thresholds(),
         crate::sources::Polls::from_settings(settings),
+        settings.watch_idle(),
     );
     session.settle_for(timeout, needs).await;
     Ok((session, fleetwide))

@@ -103,7 +103,7 @@ pub async fn run(
     )?;
     let shutdown = CancellationToken::new();
     let clients = ClientCache::new(&fleetwide.targets);
-    let kube_updates = kube::start(&clients, &shutdown);
+    let kube_updates = kube::start_with_idle(&clients, &shutdown, settings.watch_idle());
     let poll = crate::sources::Polls::from_settings(settings);
     let (sources, updates) = crate::sources::start(&clients, poll, kube_updates, &shutdown);
     let services = Arc::new(KubeServices {

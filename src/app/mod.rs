@@ -253,7 +253,8 @@ async fn get_cmd(
     }
     let timeout = Duration::from_secs(global.timeout.unwrap_or(settings.connect_timeout_secs));
     let poll = crate::sources::Polls::from_settings(settings);
-    let mut session = Session::start_polling(wanted, settings.thresholds(), poll);
+    let mut session =
+        Session::start_with(wanted, settings.thresholds(), poll, settings.watch_idle());
     let needs = match args.kind {
         Kind::Clusters | Kind::Alerts => Needs {
             alerts: true,

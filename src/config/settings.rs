@@ -31,6 +31,8 @@ pub struct Settings {
     pub poll_secs: u64,
     /// Seconds between hub API (server activity) polls.
     pub activity_poll_secs: u64,
+    /// Seconds a watch may go without an event or a bookmark before it counts as stalled.
+    pub watch_idle_secs: u64,
 }
 
 /// The same fields, all optional, as a user file gives them.
@@ -45,6 +47,7 @@ struct Partial {
     connect_timeout_secs: Option<u64>,
     poll_secs: Option<u64>,
     activity_poll_secs: Option<u64>,
+    watch_idle_secs: Option<u64>,
 }
 
 impl Settings {
@@ -86,7 +89,8 @@ impl Settings {
             crashloop_restarts,
             connect_timeout_secs,
             poll_secs,
-            activity_poll_secs
+            activity_poll_secs,
+            watch_idle_secs
         );
         s.check(&text)
             .map_err(|(line, message)| FleetFileError::Invalid {
@@ -101,10 +105,11 @@ impl Settings {
     /// none is zero by mistake; an error names the key's line in `text`.
     fn check(&self, text: &str) -> Result<(), (usize, String)> {
         const DAY: u64 = 86_400;
-        let limits: [(&str, u64, u64, u64); 5] = [
+        let limits: [(&str, u64, u64, u64); 6] = [
             ("connect_timeout_secs", self.connect_timeout_secs, 1, 3600),
             ("poll_secs", self.poll_secs, 1, DAY),
             ("activity_poll_secs", self.activity_poll_secs, 1, DAY),
+            ("watch_idle_secs", self.watch_idle_secs, 1, DAY),
             ("pending_after_secs", self.pending_after_secs, 1, 7 * DAY),
             (
                 "crashloop_restarts",
@@ -123,6 +128,11 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// Every watch's idle deadline.
+    pub fn watch_idle(&self) -> Duration {
+        Duration::from_secs(self.watch_idle_secs)
     }
 
     /// Thresholds for derived health.
@@ -155,6 +165,24 @@ mod tests {
         assert_eq!(s.keymap, "default");
         std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`"), "{err}");
+        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `watch_idle_secs`"), "{err}");
+    }
+
+    #[test]
+    fn watch_idle_deadline_defaults_to_twice_the_apiservers_bookmark_minute_and_is_checked() {
+        assert_eq!(Settings::defaults().watch_idle(), Duration::from_secs(120));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "watch_idle_secs = 4\n").unwrap();
+        assert_eq!(
+            Settings::load(&path).unwrap().watch_idle(),
+            Duration::from_secs(4)
+        );
+        std::fs::write(&path, "theme = \"mono\"\nwatch_idle_secs = 0\n").unwrap();
+        let err = Settings::load(&path).unwrap_err().to_string();
+        assert!(
+            err.ends_with("settings.toml:2: watch_idle_secs = 0: must be from 1 to 86400"),
+            "{err}"
+        );
     }
 }

@@ -60,9 +60,20 @@ impl Session {
 
     /// Starts watching the targets, polling Alertmanagers and hub APIs as `poll` says.
     pub fn start_polling(targets: Vec<ClusterTarget>, limits: Thresholds, poll: Polls) -> Self {
+        Self::start_with(targets, limits, poll, kube::watch::DEFAULT_IDLE)
+    }
+
+    /// Starts watching the targets with `watch_idle` as the watches' idle deadline, polling as
+    /// `poll` says.
+    pub fn start_with(
+        targets: Vec<ClusterTarget>,
+        limits: Thresholds,
+        poll: Polls,
+        watch_idle: Duration,
+    ) -> Self {
         let shutdown = CancellationToken::new();
         let clients = kube::ClientCache::new(&targets);
-        let kube_updates = kube::start(&clients, &shutdown);
+        let kube_updates = kube::start_with_idle(&clients, &shutdown, watch_idle);
         let (sources, updates) = sources::start(&clients, poll, kube_updates, &shutdown);
         Self {
             fleet: Fleet::new(limits),

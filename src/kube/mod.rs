@@ -13,6 +13,7 @@ pub mod slim;
 pub mod supervisor;
 pub mod targets;
 pub mod watch;
+mod watch_list;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +45,15 @@ pub fn start(
     clients: &Arc<ClientCache>,
     shutdown: &CancellationToken,
 ) -> mpsc::Receiver<FleetUpdate> {
+    start_with_idle(clients, shutdown, watch::DEFAULT_IDLE)
+}
+
+/// `start`, with `idle` as every watch's idle deadline (`watch_idle_secs` in settings.toml).
+pub fn start_with_idle(
+    clients: &Arc<ClientCache>,
+    shutdown: &CancellationToken,
+    idle: std::time::Duration,
+) -> mpsc::Receiver<FleetUpdate> {
     let (tx, rx) = mpsc::channel(UPDATE_CHANNEL);
     spawn_memory_janitor(shutdown.child_token());
     let pod_lists = Arc::new(tokio::sync::Semaphore::new(pod_list_permits()));
@@ -70,7 +80,7 @@ pub fn start(
             let client = clients
                 .client(&crate::fleet::ClusterId::new(target.name.as_str()))
                 .await;
-            supervisor::supervise(target, client, tx, shutdown, pod_lists).await;
+            supervisor::supervise(target, client, tx, shutdown, pod_lists, idle).await;
         });
     }
     rx

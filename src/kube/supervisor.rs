@@ -63,6 +63,7 @@ pub async fn supervise(
     updates: mpsc::Sender<FleetUpdate>,
     shutdown: CancellationToken,
     pod_lists: Arc<Semaphore>,
+    idle: Duration,
 ) {
     let cluster = ClusterId::new(target.name.as_str());
     let client = match client {
@@ -83,6 +84,7 @@ pub async fn supervise(
         reports: reports_tx,
         shutdown: shutdown.child_token(),
         list_permits: None,
+        idle,
     };
     // Each generation of watches has its own token under `ctx`'s, so one can be replaced.
     let generation = || WatchCtx {
@@ -259,6 +261,16 @@ impl Status {
             .iter()
             .map(|(k, e, _)| format!("{}: {e}", k.resource()))
             .collect();
+        // A stall counts until the restarted watch hears something (it reports Synced then).
+        for k in KINDS {
+            if let Some((WatchState::Stalled { idle }, _)) = self.watches.get(&k) {
+                reasons.push(format!(
+                    "{}: watch stalled (no event or bookmark for {}s); restarted",
+                    k.resource(),
+                    idle.as_secs()
+                ));
+            }
+        }
         if let Some(Err((e, _))) = &self.probe {
             reasons.push(format!("probe: {e}"));
         }

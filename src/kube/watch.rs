@@ -1,5 +1,7 @@
-//! One watcher task per (cluster, kind): `kube::runtime::watcher` with backoff, each object
-//! mapped at once to its small fleet struct, `Init`..`InitDone` sent as one full replace.
+//! One watch task per (cluster, kind): a paged list sent as one full replace, then a watch
+//! from the list's resourceVersion with bookmarks, resumed from the last version it saw when
+//! the server ends it, re-listed on 410, restarted when it goes silent past its idle deadline.
+//! Each object is mapped at once to its small fleet struct.
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -7,13 +9,15 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use kube::Api;
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
+use kube::api::WatchEvent;
+use kube::runtime::watcher;
 use serde::de::DeserializeOwned;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::Mapper;
+use super::watch_list::{self, RequestError};
+use crate::backoff::Backoff;
 use crate::fleet::{ClusterId, Delta, FleetUpdate};
 
 /// Which watch of a cluster a report is about.
@@ -44,16 +48,32 @@ impl WatchKind {
 /// How a watch is doing, reported to the cluster's supervisor on every change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchState {
-    /// Its (re-)list completed and it is streaming.
+    /// Its (re-)list completed, or it came back to life, and it is streaming.
     Synced,
-    /// It failed; the watcher retries with backoff.
+    /// It failed; it is retried with backoff.
     Failed {
         /// The error, one line.
         error: String,
         /// Whether the failure was reaching the server at all.
         unreachable: bool,
     },
+    /// Neither an event nor a bookmark came within `idle`; the watch was restarted from its
+    /// last resourceVersion and counts as stalled until something arrives.
+    Stalled {
+        /// How long it had been silent.
+        idle: Duration,
+    },
 }
+
+/// The idle deadline of a watch whose server sends bookmarks, unless settings say otherwise.
+///
+/// hubdeck cannot ask for a bookmark interval: it sends `allowWatchBookmarks=true` and
+/// `timeoutSeconds=290`, and kube-apiserver's watch cache decides the rest. Its cacher sends
+/// each watch a bookmark about once a minute (`defaultBookmarkFrequency`, checked in buckets
+/// of a second, jittered) and one 2 s before the watch's timeout. A healthy watch on a quiet
+/// cluster is therefore never silent for much more than 60 s; twice that leaves room for the
+/// jitter and a slow server without calling a quiet watch stalled.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(120);
 
 /// Where a watch task reports.
 #[derive(Clone)]
@@ -68,6 +88,9 @@ pub struct WatchCtx {
     pub shutdown: CancellationToken,
     /// Held from the start of each (re-)list to its end, when lists of this kind are bounded.
     pub list_permits: Option<Arc<Semaphore>>,
+    /// No event and no bookmark for this long (once the server has sent bookmarks) means the
+    /// watch is stalled (see `DEFAULT_IDLE`).
+    pub idle: Duration,
 }
 
 /// Maps an object to its fleet struct; None for objects hubdeck does not keep.
@@ -87,78 +110,234 @@ pub async fn run<K, T>(
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
     T: Send + 'static,
 {
-    let mut stream = watcher::watcher(api, config)
-        .backoff(crate::backoff::Backoff::new(
-            Duration::from_millis(500),
-            MAX_RETRY_DELAY,
-        ))
-        .boxed();
-    let mut mapper = Mapper::default();
-    let mut relist: Vec<T> = Vec::new();
-    let mut state: Option<WatchState> = None;
-    // The watcher lists after yielding `Init`: take a permit there, give it back once listed.
-    let mut _permit: Option<OwnedSemaphorePermit> = None;
+    let mut task = Task {
+        kind,
+        map,
+        wrap,
+        ctx,
+        mapper: Mapper::default(),
+        reported: None,
+        backoff: Backoff::new(Duration::from_millis(500), MAX_RETRY_DELAY),
+        bookmarks_seen: false,
+    };
+    let mut resume: Option<String> = None;
     loop {
-        let next = tokio::select! {
-            _ = ctx.shutdown.cancelled() => return,
-            next = stream.next() => next,
-        };
-        let Some(next) = next else { return };
-        let (update, new_state) = match next {
-            Ok(Event::Init) => {
-                relist.clear();
-                if let Some(sem) = &ctx.list_permits {
-                    _permit = tokio::select! {
-                        _ = ctx.shutdown.cancelled() => return,
-                        p = sem.clone().acquire_owned() => p.ok(),
-                    };
+        let from = match resume.take() {
+            Some(rv) => rv,
+            None => match task.relist(&api, &config).await {
+                Ok(Some(rv)) => rv,
+                Ok(None) => return,
+                Err(e) => {
+                    if !task.fail(e.state()).await {
+                        return;
+                    }
+                    continue;
                 }
-                (None, None)
-            }
-            Ok(Event::InitApply(obj)) => {
-                relist.extend(map(&mut mapper, &obj));
-                (None, None)
-            }
-            Ok(Event::InitDone) => {
-                _permit = None;
-                let all = std::mem::take(&mut relist);
-                mapper.sweep();
-                if all.len() >= RELEASE_AFTER {
-                    release_freed_memory();
+            },
+        };
+        let (last, end) = task.follow(&api, &config, from).await;
+        resume = match end {
+            End::Stop => return,
+            // The server ended the watch at its timeout: carry on from where it stopped.
+            End::Closed { heard: true } => Some(last),
+            // Ended before saying anything: not a failure, but no reason to reconnect at once
+            // either (a proxy that ends every stream would otherwise be asked in a tight loop).
+            End::Closed { heard: false } => {
+                if !task.pause().await {
+                    return;
                 }
-                (Some(Delta::Replace(all)), Some(WatchState::Synced))
+                Some(last)
             }
-            Ok(Event::Apply(obj)) => (map(&mut mapper, &obj).map(Delta::Upsert), None),
-            Ok(Event::Delete(obj)) => (map(&mut mapper, &obj).map(Delta::Remove), None),
-            Err(e) => {
-                _permit = None;
-                (None, Some(failure(&e)))
+            End::Gone => None,
+            End::Stalled(idle) => {
+                // Resuming from the last version loses nothing: the server replays what
+                // happened since, or answers 410 and the watch re-lists.
+                if !task.report(WatchState::Stalled { idle }).await {
+                    return;
+                }
+                Some(last)
+            }
+            End::Failed(e) if e.is_gone() => None,
+            End::Failed(e) => {
+                if !task.fail(e.state()).await {
+                    return;
+                }
+                Some(last)
             }
         };
-        if let Some(delta) = update
-            && ctx
-                .updates
-                .send(wrap(ctx.cluster.clone(), delta))
-                .await
-                .is_err()
-        {
-            return;
-        }
-        // Every failure is reported (the supervisor ages them out: a retry that fails again
-        // reports within MAX_RETRY_DELAY); recovery is reported on the first good event.
-        let report = match new_state {
-            Some(WatchState::Failed { .. }) => new_state,
-            Some(WatchState::Synced) => new_state,
-            None if matches!(state, Some(WatchState::Failed { .. })) => Some(WatchState::Synced),
+    }
+}
+
+/// Why a watch connection ended.
+enum End {
+    /// Shutdown, or nobody listens any more.
+    Stop,
+    /// The server closed it; `heard`: after sending something.
+    Closed { heard: bool },
+    /// The server said the version is gone (410).
+    Gone,
+    /// Nothing arrived for this long.
+    Stalled(Duration),
+    /// The request or the stream failed.
+    Failed(RequestError),
+}
+
+/// One watch's state across its lists and connections.
+struct Task<K, T> {
+    kind: WatchKind,
+    map: MapFn<K, T>,
+    wrap: WrapFn<T>,
+    ctx: WatchCtx,
+    mapper: Mapper,
+    reported: Option<WatchState>,
+    backoff: Backoff,
+    /// Whether this server has sent this watch a bookmark: only then is silence past the
+    /// idle deadline a stall (see `watch_list::silent_connection_limit`).
+    bookmarks_seen: bool,
+}
+
+impl<K, T> Task<K, T>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    T: Send + 'static,
+{
+    /// Lists everything and sends it as one replace; the resourceVersion to watch from, or
+    /// None to stop.
+    async fn relist(
+        &mut self,
+        api: &Api<K>,
+        config: &watcher::Config,
+    ) -> Result<Option<String>, RequestError> {
+        let _permit = match &self.ctx.list_permits {
+            Some(sem) => tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => return Ok(None),
+                p = sem.clone().acquire_owned() => p.ok(),
+            },
             None => None,
         };
-        if let Some(s) = report {
-            state = Some(s.clone());
-            if ctx.reports.send((kind, s)).await.is_err() {
-                return;
+        let (map, mapper) = (self.map, &mut self.mapper);
+        let listed = tokio::select! {
+            _ = self.ctx.shutdown.cancelled() => return Ok(None),
+            l = watch_list::list_all(api, config, |o| map(mapper, o)) => l,
+        };
+        let (all, rv) = listed?;
+        drop(_permit);
+        self.mapper.sweep();
+        if all.len() >= RELEASE_AFTER {
+            release_freed_memory();
+        }
+        if !self.send(Delta::Replace(all)).await || !self.report(WatchState::Synced).await {
+            return Ok(None);
+        }
+        self.backoff.reset();
+        Ok(Some(rv))
+    }
+
+    /// Follows one watch connection from `from` until it ends; the last resourceVersion seen
+    /// and why it ended.
+    async fn follow(
+        &mut self,
+        api: &Api<K>,
+        config: &watcher::Config,
+        from: String,
+    ) -> (String, End) {
+        let params = watch_list::watch_params(config);
+        let opened = tokio::select! {
+            _ = self.ctx.shutdown.cancelled() => return (from, End::Stop),
+            o = api.watch(&params, &from) => o,
+        };
+        let stream = match opened {
+            Ok(s) => s,
+            Err(e) => return (from, End::Failed(RequestError::Kube(e))),
+        };
+        let mut stream = std::pin::pin!(stream);
+        let mut last = from;
+        let mut heard = false;
+        loop {
+            let idle = if self.bookmarks_seen {
+                self.ctx.idle
+            } else {
+                watch_list::silent_connection_limit(&params)
+            };
+            let next = tokio::select! {
+                _ = self.ctx.shutdown.cancelled() => return (last, End::Stop),
+                n = tokio::time::timeout(idle, stream.next()) => n,
+            };
+            let event = match next {
+                Err(_) => return (last, End::Stalled(idle)),
+                Ok(None) => return (last, End::Closed { heard }),
+                Ok(Some(Err(e))) => return (last, End::Failed(RequestError::Kube(e))),
+                Ok(Some(Ok(event))) => event,
+            };
+            heard = true;
+            let delta = match event {
+                WatchEvent::Added(o) | WatchEvent::Modified(o) => {
+                    last = version_of(&o).unwrap_or(last);
+                    (self.map)(&mut self.mapper, &o).map(Delta::Upsert)
+                }
+                WatchEvent::Deleted(o) => {
+                    last = version_of(&o).unwrap_or(last);
+                    (self.map)(&mut self.mapper, &o).map(Delta::Remove)
+                }
+                WatchEvent::Bookmark(b) => {
+                    self.bookmarks_seen = true;
+                    last = b.metadata.resource_version;
+                    None
+                }
+                WatchEvent::Error(status) if status.code == 410 => return (last, End::Gone),
+                WatchEvent::Error(status) => {
+                    let e = RequestError::Kube(kube::Error::Api(status));
+                    return (last, End::Failed(e));
+                }
+            };
+            if let Some(d) = delta
+                && !self.send(d).await
+            {
+                return (last, End::Stop);
+            }
+            // Any event or bookmark is a sign of life: a failed or stalled watch has recovered.
+            if self
+                .reported
+                .as_ref()
+                .is_some_and(|s| *s != WatchState::Synced)
+            {
+                self.backoff.reset();
+                if !self.report(WatchState::Synced).await {
+                    return (last, End::Stop);
+                }
             }
         }
     }
+
+    /// Reports a failure, then waits out the backoff; false to stop.
+    async fn fail(&mut self, state: WatchState) -> bool {
+        self.report(state).await && self.pause().await
+    }
+
+    /// Waits out the backoff; false to stop.
+    async fn pause(&mut self) -> bool {
+        let delay = self.backoff.delay();
+        tokio::select! {
+            _ = self.ctx.shutdown.cancelled() => false,
+            _ = tokio::time::sleep(delay) => true,
+        }
+    }
+
+    /// Every failure and stall is reported (the supervisor ages failures out: a retry that
+    /// fails again reports within MAX_RETRY_DELAY); false when nobody listens.
+    async fn report(&mut self, state: WatchState) -> bool {
+        self.reported = Some(state.clone());
+        self.ctx.reports.send((self.kind, state)).await.is_ok()
+    }
+
+    async fn send(&self, delta: Delta<T>) -> bool {
+        let update = (self.wrap)(self.ctx.cluster.clone(), delta);
+        self.ctx.updates.send(update).await.is_ok()
+    }
+}
+
+fn version_of<K: kube::Resource>(o: &K) -> Option<String> {
+    o.meta().resource_version.clone().filter(|v| !v.is_empty())
 }
 
 /// A (re-)list at least this large leaves enough freed memory behind to hand back.
@@ -178,17 +357,6 @@ pub fn release_freed_memory() {
 /// Longest wait between two retries of a failed watch. A watch that reported a failure and
 /// nothing since for longer than this has recovered.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
-
-fn failure(e: &watcher::Error) -> WatchState {
-    let (error, unreachable) = match e {
-        watcher::Error::InitialListFailed(k)
-        | watcher::Error::WatchStartFailed(k)
-        | watcher::Error::WatchFailed(k) => (one_line(k), is_unreachable(k)),
-        watcher::Error::WatchError(status) => (status.message.clone(), false),
-        watcher::Error::NoResourceVersion => (e.to_string(), false),
-    };
-    WatchState::Failed { error, unreachable }
-}
 
 /// Whether an error means the server could not be reached at all (as opposed to answering
 /// wrongly).

@@ -47,6 +47,18 @@ impl TestFleet {
         s
     }
 
+    /// A library session over every cluster whose watches count as stalled after `idle`
+    /// without an event or a bookmark, settled.
+    pub async fn session_with_idle(&self, idle: Duration) -> Session {
+        let kc = targets::read_kubeconfig(self.sim.kubeconfig_path()).expect("kubeconfig");
+        let list = targets::from_kubeconfig(kc, &[]).expect("targets");
+        let settings = hubdeck::config::settings::Settings::defaults();
+        let poll = hubdeck::sources::Polls::from_settings(&settings);
+        let mut s = Session::start_with(list, Thresholds::default(), poll, idle);
+        s.settle(Duration::from_secs(20)).await;
+        s
+    }
+
     /// Runs the real binary against this fleet (through KUBECONFIG, like a user would).
     pub fn hubdeck(&self, args: &[&str]) -> Output {
         hubdeck_with(self.sim.kubeconfig_path(), self.home.path(), args)

@@ -44,6 +44,8 @@ pub(crate) struct ClusterInner {
     pub state: Mutex<State>,
     pub latency_ms: AtomicU64,
     pub stalled: AtomicBool,
+    /// Milliseconds between two bookmarks of a watch that allows them.
+    pub bookmark_ms: AtomicU64,
     pub garbage: AtomicBool,
     pub requests: Mutex<VecDeque<RecordedRequest>>,
     /// Cancelled when the listener goes down: ends every connection, watch and log stream.
@@ -114,6 +116,11 @@ impl ClusterInner {
     pub fn is_stalled(&self) -> bool {
         self.stalled.load(Ordering::Relaxed)
     }
+
+    /// How often a watch that allows bookmarks gets one.
+    pub fn bookmark_every(&self) -> Duration {
+        Duration::from_millis(self.bookmark_ms.load(Ordering::Relaxed).max(1))
+    }
 }
 
 impl SimCluster {
@@ -136,6 +143,9 @@ impl SimCluster {
             state: Mutex::new(state),
             latency_ms: AtomicU64::new(0),
             stalled: AtomicBool::new(false),
+            bookmark_ms: AtomicU64::new(
+                u64::try_from(super::watch::BOOKMARK_EVERY.as_millis()).unwrap_or(u64::MAX),
+            ),
             garbage: AtomicBool::new(false),
             requests: Mutex::new(VecDeque::new()),
             watch_cancel: Mutex::new(conn.child_token()),
@@ -232,6 +242,15 @@ impl SimCluster {
     /// Makes open and new watches stop delivering events (they stay open) until switched off.
     pub fn stall_watches(&self, on: bool) {
         self.inner.stalled.store(on, Ordering::Relaxed);
+    }
+
+    /// Sends bookmarks every `every` on watches opened from now on. A real kube-apiserver sends
+    /// them about once a minute (its cacher's `defaultBookmarkFrequency`), which no client can
+    /// change; the sim's default is shorter so the demo and tests move quickly, and tests of
+    /// idle deadlines set it to what they need.
+    pub fn set_bookmark_interval(&self, every: Duration) {
+        let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
+        self.inner.bookmark_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Makes every request answer 200 with a non-JSON body.

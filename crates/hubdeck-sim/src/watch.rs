@@ -16,8 +16,9 @@ use super::selectors::Filter;
 use super::status::ApiError;
 use super::store::{Change, ChangeType, Obj};
 
-/// How often a watch that allows bookmarks gets one (sooner in tests, to keep them fast).
-const BOOKMARK_EVERY: Duration = if cfg!(test) {
+/// How often a watch that allows bookmarks gets one by default (sooner in tests, to keep them
+/// fast); `SimCluster::set_bookmark_interval` changes it.
+pub(crate) const BOOKMARK_EVERY: Duration = if cfg!(test) {
     Duration::from_millis(300)
 } else {
     Duration::from_secs(5)
@@ -163,12 +164,18 @@ impl WatchTask {
         self.send(line).await
     }
 
-    /// Waits while watches are stalled; false if the watch should end instead.
-    async fn wait_unstalled(&self, cancel: &tokio_util::sync::CancellationToken) -> bool {
+    /// Waits while watches are stalled; false if the watch should end instead (at `ends`, its
+    /// timeout, at the latest).
+    async fn wait_unstalled(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+        ends: tokio::time::Instant,
+    ) -> bool {
         while self.inner.is_stalled() {
             tokio::select! {
                 () = cancel.cancelled() => return false,
                 () = self.tx.closed() => return false,
+                () = tokio::time::sleep_until(ends) => return false,
                 () = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
         }
@@ -183,6 +190,11 @@ impl WatchTask {
         timeout: Duration,
     ) {
         let cancel = self.inner.watch_token();
+        let ends = tokio::time::Instant::now() + timeout;
+        // A stalled server sends nothing at all, also on a watch opened during the stall.
+        if !self.wait_unstalled(&cancel, ends).await {
+            return;
+        }
         for o in initial.iter().filter(|o| self.filter.matches(o)) {
             if !self.send_obj("ADDED", o).await {
                 return;
@@ -199,10 +211,10 @@ impl WatchTask {
                 return;
             }
         }
-        let deadline = tokio::time::sleep(timeout);
+        let deadline = tokio::time::sleep_until(ends);
         tokio::pin!(deadline);
-        let mut ticks =
-            tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+        let every = self.inner.bookmark_every();
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         loop {
             if self.inner.is_stalled() {
                 // A stalled watch stays open and silent; events pile up in the broadcast buffer.
@@ -218,14 +230,17 @@ impl WatchTask {
                 () = &mut deadline => return,
                 () = self.tx.closed() => return,
                 _ = ticks.tick(), if self.bookmarks => {
-                    if !self.send(bookmark(self.kind, self.last_rv, false)).await {
+                    // The stall may have begun while this select waited.
+                    if !self.inner.is_stalled()
+                        && !self.send(bookmark(self.kind, self.last_rv, false)).await
+                    {
                         return;
                     }
                 }
                 r = rx.recv() => match r {
                     Ok(c) => {
                         // A change caught just as the stall began is held back too.
-                        if !self.wait_unstalled(&cancel).await {
+                        if !self.wait_unstalled(&cancel, ends).await {
                             return;
                         }
                         self.last_rv = self.last_rv.max(c.obj.rv);

@@ -162,6 +162,39 @@ async fn stalled_watch_stays_silent_until_released() {
 }
 
 #[tokio::test]
+async fn a_watch_opened_during_a_stall_holds_back_its_backlog_and_bookmarks() {
+    let (fleet, c, _client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    c.set_bookmark_interval(Duration::from_millis(100));
+    let rv = c.resource_version();
+    let pod = c.start_server(&ns, "walter", "");
+    c.stall_watches(true);
+    let mut w = Lines::open(
+        &c,
+        &format!(
+            "/api/v1/namespaces/{ns}/pods?watch=true&resourceVersion={rv}&allowWatchBookmarks=true"
+        ),
+    )
+    .await;
+    assert!(w.next(Duration::from_millis(600)).await.is_none());
+    c.stall_watches(false);
+    let ev = w.next(Duration::from_secs(3)).await.unwrap();
+    assert_eq!(ev["type"], "ADDED");
+    assert_eq!(ev["object"]["metadata"]["name"], pod.as_str());
+    // Bookmarks come at the interval set: several within a few intervals.
+    let t = std::time::Instant::now();
+    let mut marks = 0;
+    while marks < 3 {
+        let ev = w.next(Duration::from_secs(1)).await.unwrap();
+        if ev["type"] == "BOOKMARK" {
+            marks += 1;
+        }
+    }
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
 async fn latency_delays_answers_and_tokens_in_the_path_authenticate() {
     let (fleet, c, _client) = small().await;
     c.set_latency(Duration::from_millis(300));
