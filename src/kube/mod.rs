@@ -8,6 +8,7 @@ pub mod logs;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+pub mod scope;
 pub mod slim;
 pub mod supervisor;
 pub mod targets;

@@ -52,8 +52,14 @@ pub enum WatchState {
         error: String,
         /// Whether the failure was reaching the server at all.
         unreachable: bool,
+        /// Whether the server refused the list or watch (403): the identity may not read
+        /// what this watch covers.
+        forbidden: bool,
     },
 }
+
+/// What a report is about: a kind, in one namespace or (None) cluster-wide.
+pub type WatchKey = (WatchKind, Option<Arc<str>>);
 
 /// Where a watch task reports.
 #[derive(Clone)]
@@ -63,7 +69,9 @@ pub struct WatchCtx {
     /// Fleet updates go here.
     pub updates: mpsc::Sender<FleetUpdate>,
     /// State changes go to the supervisor.
-    pub reports: mpsc::Sender<(WatchKind, WatchState)>,
+    pub reports: mpsc::Sender<(WatchKey, WatchState)>,
+    /// The one namespace watched (None: cluster-wide); its lists replace only that namespace.
+    pub namespace: Option<Arc<str>>,
     /// Stops the task.
     pub shutdown: CancellationToken,
     /// Held from the start of each (re-)list to its end, when lists of this kind are bounded.
@@ -126,7 +134,11 @@ pub async fn run<K, T>(
                 if all.len() >= RELEASE_AFTER {
                     release_freed_memory();
                 }
-                (Some(Delta::Replace(all)), Some(WatchState::Synced))
+                let delta = match &ctx.namespace {
+                    None => Delta::Replace(all),
+                    Some(ns) => Delta::ReplaceIn(ns.clone(), all),
+                };
+                (Some(delta), Some(WatchState::Synced))
             }
             Ok(Event::Apply(obj)) => (map(&mut mapper, &obj).map(Delta::Upsert), None),
             Ok(Event::Delete(obj)) => (map(&mut mapper, &obj).map(Delta::Remove), None),
@@ -154,7 +166,12 @@ pub async fn run<K, T>(
         };
         if let Some(s) = report {
             state = Some(s.clone());
-            if ctx.reports.send((kind, s)).await.is_err() {
+            if ctx
+                .reports
+                .send(((kind, ctx.namespace.clone()), s))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
@@ -180,14 +197,26 @@ pub fn release_freed_memory() {
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(8);
 
 fn failure(e: &watcher::Error) -> WatchState {
-    let (error, unreachable) = match e {
+    let (error, unreachable, forbidden) = match e {
         watcher::Error::InitialListFailed(k)
         | watcher::Error::WatchStartFailed(k)
-        | watcher::Error::WatchFailed(k) => (one_line(k), is_unreachable(k)),
-        watcher::Error::WatchError(status) => (status.message.clone(), false),
-        watcher::Error::NoResourceVersion => (e.to_string(), false),
+        | watcher::Error::WatchFailed(k) => (
+            one_line(k),
+            is_unreachable(k),
+            matches!(k, kube::Error::Api(s) if s.code == 403),
+        ),
+        watcher::Error::WatchError(status) => (
+            crate::errors::status_line(status),
+            false,
+            status.code == 403,
+        ),
+        watcher::Error::NoResourceVersion => (e.to_string(), false, false),
     };
-    WatchState::Failed { error, unreachable }
+    WatchState::Failed {
+        error,
+        unreachable,
+        forbidden,
+    }
 }
 
 /// Whether an error means the server could not be reached at all (as opposed to answering

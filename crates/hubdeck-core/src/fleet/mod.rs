@@ -26,7 +26,9 @@ pub use objects::{
 };
 pub use pods::PodMap;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
-pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
+pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 
+#[cfg(test)]
+mod scope_tests;
 #[cfg(test)]
 mod tests;
