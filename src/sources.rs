@@ -161,8 +161,15 @@ impl Tap {
             } => {
                 let set = self.hub_deployments.entry(cluster.clone()).or_default();
                 let changed = match delta {
-                    Delta::Replace(all) => {
-                        let next: BTreeSet<_> = all.iter().filter_map(hub_deployment).collect();
+                    Delta::Replace(_) | Delta::ReplaceIn(..) => {
+                        let (namespace, all) = delta.listing().unwrap_or((None, &[]));
+                        // A namespace's list replaces that namespace's hubs only.
+                        let mut next: BTreeSet<_> = set
+                            .iter()
+                            .filter(|(k, _)| namespace.is_some_and(|n| *k.namespace != *n))
+                            .cloned()
+                            .collect();
+                        next.extend(all.iter().filter_map(hub_deployment));
                         let changed = next != *set;
                         *set = next;
                         changed
@@ -212,7 +219,9 @@ impl Tap {
                 Some(url) => AlertSource::Url(url.clone()),
                 // No client: the supervisor reports the cluster unreachable; nothing to poll.
                 None => match clients.client(&cluster).await {
-                    Ok(client) => AlertSource::Discover(client),
+                    Ok(client) => {
+                        AlertSource::Discover(client, crate::kube::scope::candidates(&target))
+                    }
                     Err(_) => return,
                 },
             };

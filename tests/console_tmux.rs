@@ -100,9 +100,10 @@ fn console_drills_down_opens_logs_and_restores_the_terminal() {
         home.path().display()
     );
     let t = Tmux::start(&cmd);
-    // The table's title counts hubs as they are listed; rows fill in as clusters answer.
+    // The table's title counts hubs as they are listed (18 running and the demo repository's
+    // missing one); rows fill in as clusters answer.
     t.wait_for("the fleet-wide hubs table with leap's hubs", |s| {
-        s.contains("Hubs (18)") && s.contains("leap")
+        s.contains("Hubs (19)") && s.contains("leap")
     });
 
     // Filter to one cluster's hubs and open the first: its user servers.

@@ -69,7 +69,7 @@ async fn alertmanager_answers_through_the_service_proxy() {
         ],
         &[("summary", "crash")],
     );
-    let svc = discover_alertmanager(&client)
+    let svc = discover_alertmanager(&client, &[])
         .await
         .unwrap()
         .expect("found");
@@ -107,7 +107,7 @@ async fn alertmanager_answers_through_the_service_proxy() {
         .write_kubeconfig(&ro_path, Identity::ReadOnly)
         .unwrap();
     let ro = client_for(&ro_path, c.name()).await;
-    let svc = discover_alertmanager(&ro).await.unwrap().unwrap();
+    let svc = discover_alertmanager(&ro, &[]).await.unwrap().unwrap();
     let amc = AlertmanagerClient::via_service(&ClusterId::new(c.name()), ro, svc);
     assert_eq!(amc.alerts().await.unwrap().len(), 1);
     let err = amc.create_silence(&spec).await.unwrap_err().to_string();

@@ -23,9 +23,11 @@ const USUAL_NAMESPACES: &[&str] = &["support", "monitoring", "prometheus"];
 const DEFAULT_PORT: u16 = 9093;
 
 /// Finds the cluster's Alertmanager Service. `None` means the cluster has no alert source,
-/// which is not an error.
+/// which is not an error. When Services may not be listed cluster-wide, the usual namespaces,
+/// the client's default one and `also` (the namespaces hubdeck watches) are searched one by one.
 pub async fn discover_alertmanager(
     client: &kube::Client,
+    also: &[String],
 ) -> Result<Option<ServiceRef>, AlertsError> {
     let all: Api<Service> = Api::all(client.clone());
     match find_in(&all).await {
@@ -33,8 +35,10 @@ pub async fn discover_alertmanager(
         other => return other,
     }
     let mut namespaces: Vec<&str> = USUAL_NAMESPACES.to_vec();
-    if !namespaces.contains(&client.default_namespace()) {
-        namespaces.push(client.default_namespace());
+    for ns in std::iter::once(client.default_namespace()).chain(also.iter().map(String::as_str)) {
+        if !namespaces.contains(&ns) {
+            namespaces.push(ns);
+        }
     }
     for ns in namespaces {
         let api: Api<Service> = Api::namespaced(client.clone(), ns);

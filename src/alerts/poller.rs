@@ -22,8 +22,9 @@ const REDISCOVER: Duration = Duration::from_secs(600);
 /// Where a cluster's alerts come from.
 #[derive(Clone)]
 pub enum AlertSource {
-    /// Find the Alertmanager Service by labels (again whenever it disappears).
-    Discover(kube::Client),
+    /// Find the Alertmanager Service by labels (again whenever it disappears), also in these
+    /// namespaces when Services may not be listed cluster-wide.
+    Discover(kube::Client, Vec<String>),
     /// A known Service, through the API-server proxy.
     Service(kube::Client, ServiceRef),
     /// A direct base URL (fleet.toml override).
@@ -49,7 +50,7 @@ pub async fn poll_alerts(
         last: None,
     };
     let mut client = match &source {
-        AlertSource::Discover(_) => None,
+        AlertSource::Discover(..) => None,
         AlertSource::Service(kube, svc) => Some(AlertmanagerClient::via_service(
             &poller.cluster,
             kube.clone(),
@@ -70,34 +71,36 @@ pub async fn poll_alerts(
     let mut retry = crate::backoff::Backoff::new(every.saturating_mul(2), MAX_BACKOFF);
     loop {
         let wait = match (&client, &source) {
-            (None, AlertSource::Discover(kube)) => match discover_alertmanager(kube).await {
-                Ok(Some(svc)) => {
-                    tracing::debug!(cluster = %poller.cluster, service = %svc, "found alertmanager");
-                    client = Some(AlertmanagerClient::via_service(
-                        &poller.cluster,
-                        kube.clone(),
-                        svc,
-                    ));
-                    Duration::ZERO
-                }
-                Ok(None) => {
-                    let note = "no Alertmanager service found".to_string();
-                    retry.reset();
-                    if !poller
-                        .report(SourceState::Absent { note }, Vec::new())
-                        .await
-                    {
-                        return;
+            (None, AlertSource::Discover(kube, also)) => {
+                match discover_alertmanager(kube, also).await {
+                    Ok(Some(svc)) => {
+                        tracing::debug!(cluster = %poller.cluster, service = %svc, "found alertmanager");
+                        client = Some(AlertmanagerClient::via_service(
+                            &poller.cluster,
+                            kube.clone(),
+                            svc,
+                        ));
+                        Duration::ZERO
                     }
-                    REDISCOVER
-                }
-                Err(e) => {
-                    if !poller.report(failing(&e), Vec::new()).await {
-                        return;
+                    Ok(None) => {
+                        let note = "no Alertmanager service found".to_string();
+                        retry.reset();
+                        if !poller
+                            .report(SourceState::Absent { note }, Vec::new())
+                            .await
+                        {
+                            return;
+                        }
+                        REDISCOVER
                     }
-                    retry.delay()
+                    Err(e) => {
+                        if !poller.report(failing(&e), Vec::new()).await {
+                            return;
+                        }
+                        retry.delay()
+                    }
                 }
-            },
+            }
             (None, _) => return,
             (Some(c), _) => match c.alerts().await {
                 Ok(alerts) => {
@@ -117,7 +120,7 @@ pub async fn poll_alerts(
                             ..
                         }
                     );
-                    if gone && matches!(source, AlertSource::Discover(_)) {
+                    if gone && matches!(source, AlertSource::Discover(..)) {
                         client = None;
                     }
                     if !poller.report(failing(&e), Vec::new()).await {

@@ -127,7 +127,7 @@ async fn fake_alertmanager_speaks_like_the_real_one() {
 async fn alertmanager_is_discovered_and_reached_through_the_service_proxy() {
     let am = firing();
     let kube = api_server(&am, true).await;
-    let service = discover_alertmanager(&kube).await.unwrap().unwrap();
+    let service = discover_alertmanager(&kube, &[]).await.unwrap().unwrap();
     assert_eq!(service.to_string(), "support/support-alertmanager:9093");
     let client = AlertmanagerClient::via_service(&cluster(), kube, service);
     let alerts = client.alerts().await.unwrap();
@@ -149,7 +149,7 @@ async fn poller_follows_the_discovered_alertmanager() {
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(poll_alerts(
         cluster(),
-        AlertSource::Discover(kube),
+        AlertSource::Discover(kube, Vec::new()),
         tx,
         Duration::from_millis(20),
         Arc::default(),
@@ -187,7 +187,7 @@ async fn a_nudge_polls_at_once_instead_of_after_the_interval() {
     let nudge = Arc::new(tokio::sync::Notify::new());
     let task = tokio::spawn(poll_alerts(
         cluster(),
-        AlertSource::Discover(kube),
+        AlertSource::Discover(kube, Vec::new()),
         tx,
         Duration::from_secs(3600),
         nudge.clone(),
@@ -210,12 +210,12 @@ async fn a_nudge_polls_at_once_instead_of_after_the_interval() {
 async fn cluster_without_alertmanager_is_absent_not_failing() {
     let am = FakeAlertmanager::new();
     let kube = api_server(&am, false).await;
-    assert_eq!(discover_alertmanager(&kube).await.unwrap(), None);
+    assert_eq!(discover_alertmanager(&kube, &[]).await.unwrap(), None);
     let (tx, mut rx) = mpsc::channel(8);
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(poll_alerts(
         cluster(),
-        AlertSource::Discover(kube),
+        AlertSource::Discover(kube, Vec::new()),
         tx,
         Duration::from_millis(10),
         Arc::default(),

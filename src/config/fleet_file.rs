@@ -11,6 +11,9 @@
 //! readonly = true                  # refuse every mutation on this cluster
 //! alertmanager_url = "http://127.0.0.1:9093"  # default: found through the service proxy
 //! ignore_namespaces = ["kube-system"]
+//! namespaces = ["prod", "staging"] # watched one by one when listing cluster-wide is forbidden
+//!                                  # (a RoleBinding per hub namespace); hub entries below and
+//!                                  # the context's namespace are tried too
 //!
 //! [cluster.hubs.prod]              # per hub (namespace) settings
 //! api_url = "https://leap.2i2c.cloud/hub/api"  # default: port-forward to the hub pod
@@ -54,6 +57,9 @@ pub struct ClusterEntry {
     /// Namespaces whose hubs are not shown.
     #[serde(default)]
     pub ignore_namespaces: Vec<String>,
+    /// Namespaces to watch one by one when the identity may not list cluster-wide.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
     /// Per-hub settings by namespace.
     #[serde(default)]
     pub hubs: BTreeMap<String, HubEntry>,
@@ -162,6 +168,7 @@ mod tests {
     fn fleet_file_lists_clusters_with_hub_settings() {
         let f = FleetFile::parse(
             "[[cluster]]\nname = \"leap\"\nprovider = \"gcp\"\nreadonly = true\n\
+             namespaces = [\"prod\", \"staging\"]\n\
              [cluster.hubs.prod]\ntoken_env = \"T\"\n",
             Path::new("fleet.toml"),
         )
@@ -169,6 +176,7 @@ mod tests {
         assert_eq!(f.clusters.len(), 1);
         assert_eq!(f.clusters[0].context_name(), Some("leap"));
         assert!(f.clusters[0].readonly);
+        assert_eq!(f.clusters[0].namespaces, ["prod", "staging"]);
         assert_eq!(f.clusters[0].hubs["prod"].token_env.as_deref(), Some("T"));
     }
 

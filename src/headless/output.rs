@@ -129,6 +129,7 @@ impl TableRow for ClusterRow {
             "SERVERS",
             "ALERTS",
             "ALERTMANAGER",
+            "SCOPE",
             "REASON",
         ]
     }
@@ -142,6 +143,7 @@ impl TableRow for ClusterRow {
             self.servers.to_string(),
             self.alerts.to_string(),
             self.alert_source.into(),
+            clean(&self.scope),
             opt(&self.reason),
         ]
     }

@@ -29,6 +29,11 @@ pub struct ClusterRow {
     pub alert_source: &'static str,
     /// kubeconfig context.
     pub context: String,
+    /// What the watches cover: `cluster-wide`, or `namespaces a, b` when listing cluster-wide
+    /// is forbidden.
+    pub scope: String,
+    /// The namespaces watched one by one (null when cluster-wide).
+    pub namespaces: Option<Vec<String>>,
 }
 
 /// A hub.
@@ -160,6 +165,8 @@ pub mod fields {
         "alerts",
         "alert_source",
         "context",
+        "scope",
+        "namespaces",
     ];
     /// [`super::HubRow`].
     pub const HUB: &[&str] = &[
@@ -258,6 +265,13 @@ pub fn cluster_row(fleet: &Fleet, c: &ClusterState) -> ClusterRow {
         alerts: fleet.alerts().filter(|(x, _)| x.id == c.id).count(),
         alert_source: source_word(&c.alert_source),
         context: c.meta.context.clone(),
+        scope: c.scope.to_string(),
+        namespaces: match &c.scope {
+            crate::fleet::Scope::ClusterWide => None,
+            crate::fleet::Scope::Namespaces(list) => {
+                Some(list.iter().map(|n| n.to_string()).collect())
+            }
+        },
     }
 }
 

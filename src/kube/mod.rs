@@ -9,6 +9,7 @@ pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
 pub mod repo_targets;
+pub mod scope;
 pub mod slim;
 pub mod supervisor;
 pub mod targets;

@@ -96,6 +96,7 @@ pub fn from_repo(
             t.readonly = e.readonly;
             t.alertmanager_url = e.alertmanager_url.clone();
             t.ignore_namespaces = e.ignore_namespaces.clone();
+            t.namespaces = e.namespaces.clone();
             t.hubs = e.hubs.clone();
         }
         t.declared = Some(c.hubs.clone());

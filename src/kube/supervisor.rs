@@ -1,5 +1,9 @@
 //! One supervisor per cluster: builds the client, starts the watchers, probes latency and turns
 //! the watchers' reports into the cluster's status. Nothing here can block another cluster.
+//!
+//! Watches start cluster-wide. When the API server forbids that (403), the supervisor asks
+//! which namespaces may be read (`scope`) and replaces them with one watch per namespace and
+//! kind; the cluster's scope goes to the model.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,14 +14,17 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Event;
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::{Mapper, Z2JH_SELECTOR};
+use super::scope::{self, NamespaceAccess};
 use super::slim::SlimPod;
 use super::targets::ClusterTarget;
-use super::watch::{self, WatchCtx, WatchKind, WatchState, is_unreachable, one_line};
-use crate::fleet::{ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, WorkloadKind};
+use super::watch::{self, WatchCtx, WatchKey, WatchKind, WatchState, is_unreachable, one_line};
+use crate::fleet::{
+    ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, WorkloadKind,
+};
 
 /// How often the cluster's liveness is probed (`/version`) and the status re-derived: a hung
 /// API server (accepts connections, answers nothing) shows unreachable within
@@ -38,6 +45,13 @@ const KINDS: [WatchKind; 4] = [
     WatchKind::Pods,
     WatchKind::Events,
 ];
+/// How long after finding no readable namespace the supervisor asks again (a RoleBinding may
+/// be added meanwhile).
+const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
+/// What a namespace discovery found: the namespaces to watch, or why there are none.
+type Found = Result<Vec<NamespaceAccess>, String>;
+/// Failing watches named in a degraded cluster's reason.
+const MAX_REASONS: usize = 3;
 
 /// Announces a cluster to the store, before anything is known of it.
 pub fn added(target: &ClusterTarget) -> FleetUpdate {
@@ -85,6 +99,7 @@ pub async fn supervise(
         shutdown: shutdown.child_token(),
         list_permits: None,
         idle,
+        namespace: None,
     };
     // Each generation of watches has its own token under `ctx`'s, so one can be replaced.
     let generation = || WatchCtx {
@@ -92,28 +107,80 @@ pub async fn supervise(
         ..ctx.clone()
     };
     let mut watches = generation();
-    spawn_watches(&client, &watches, pod_lists.clone());
+    // None: cluster-wide; Some: the namespaces found readable when cluster-wide was forbidden.
+    let mut access: Option<Vec<NamespaceAccess>> = None;
+    let mut status = Status {
+        expected: spawn_watches(&client, &watches, pod_lists.clone(), access.as_deref()),
+        ..Status::default()
+    };
+    let mut discovery: Option<oneshot::Receiver<Found>> = None;
+    let mut rediscover_at: Option<Instant> = None;
+    let mut forbidden_kind = WatchKind::Pods;
 
-    let mut status = Status::default();
     let mut tick = tokio::time::interval(TICK);
     let mut latency_sent: Option<(Duration, Instant)> = None;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            Some((kind, state)) = reports.recv() => {
-                status.watches.insert(kind, (state, Instant::now()));
+            Some((key, state)) = reports.recv() => {
+                let forbidden_here = key.1.is_none()
+                    && matches!(state, WatchState::Failed { forbidden: true, .. });
+                // Once a discovery found nothing, only its timer asks again.
+                let first = access.is_none() && discovery.is_none() && rediscover_at.is_none();
+                if forbidden_here && first {
+                    // Stop the cluster-wide watches retrying what will stay forbidden, and stay
+                    // "connecting" while the namespaces are looked for.
+                    watches.shutdown.cancel();
+                    status.watches.clear();
+                    status.expected.clear();
+                    forbidden_kind = key.0;
+                    discovery = Some(start_discovery(&client, &target, forbidden_kind));
+                } else if status.expected.contains(&key) {
+                    status.watches.insert(key, (state, Instant::now()));
+                }
+            }
+            Some(found) = recv_discovery(&mut discovery) => {
+                discovery = None;
+                match found {
+                    Ok(list) => {
+                        status.scope_error = None;
+                        let names = list.iter().map(|n| n.namespace.clone()).collect();
+                        if updates.send(FleetUpdate::Scope { cluster: cluster.clone(), scope: Scope::Namespaces(names) }).await.is_err() {
+                            break;
+                        }
+                        watches.shutdown.cancel();
+                        watches = generation();
+                        status.watches.clear();
+                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), Some(&list));
+                        access = Some(list);
+                    }
+                    Err(reason) => {
+                        // Kinds that may be listed cluster-wide are still worth watching.
+                        status.scope_error = Some(reason);
+                        rediscover_at = Some(Instant::now() + REDISCOVER_AFTER);
+                        if access.is_none() && status.expected.is_empty() {
+                            watches = generation();
+                            status.watches.clear();
+                            status.expected = spawn_watches(&client, &watches, pod_lists.clone(), None);
+                        }
+                    }
+                }
             }
             _ = tick.tick() => {
                 let probe = probe_once(&client).await;
                 let was_down = matches!(status.probe, Some(Err((_, true))));
+                if rediscover_at.is_some_and(|at| Instant::now() >= at) && discovery.is_none() {
+                    rediscover_at = None;
+                    discovery = Some(start_discovery(&client, &target, forbidden_kind));
+                }
                 if let Ok(latency) = probe {
-                    if was_down {
+                    if was_down && discovery.is_none() {
                         // Back: start the watches afresh so they list at once, instead of
                         // waiting out the retry delay they grew to during the outage.
                         watches.shutdown.cancel();
                         watches = generation();
                         status.watches.clear();
-                        spawn_watches(&client, &watches, pod_lists.clone());
+                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), access.as_deref());
                     }
                     if latency_due(latency_sent, latency) {
                         latency_sent = Some((latency, Instant::now()));
@@ -123,7 +190,7 @@ pub async fn supervise(
                 status.probe = Some(probe);
             }
         }
-        let now = status.derive();
+        let now = status.derive(discovery.is_some());
         if status.sent.as_ref() != Some(&now) {
             status.sent = Some(now.clone());
             if updates
@@ -141,51 +208,119 @@ pub async fn supervise(
     ctx.shutdown.cancel();
 }
 
-fn spawn_watches(client: &Client, ctx: &WatchCtx, pod_lists: Arc<Semaphore>) {
+/// Looks for readable namespaces in a task of its own, so the probe keeps its rhythm.
+fn start_discovery(
+    client: &Client,
+    target: &ClusterTarget,
+    forbidden: WatchKind,
+) -> oneshot::Receiver<Found> {
+    let (tx, rx) = oneshot::channel();
+    let (client, target) = (client.clone(), target.clone());
+    tokio::spawn(async move {
+        let _ = tx.send(scope::discover(&client, &target, forbidden).await);
+    });
+    rx
+}
+
+/// The discovery's answer once it is in; pending while there is none.
+async fn recv_discovery(rx: &mut Option<oneshot::Receiver<Found>>) -> Option<Found> {
+    match rx {
+        Some(rx) => Some(
+            rx.await
+                .unwrap_or_else(|_| Err("namespace discovery ended".into())),
+        ),
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts the watches of one generation: every kind cluster-wide (`access` None), or the
+/// kinds each readable namespace allows there. Returns the watches started.
+fn spawn_watches(
+    client: &Client,
+    ctx: &WatchCtx,
+    pod_lists: Arc<Semaphore>,
+    access: Option<&[NamespaceAccess]>,
+) -> Vec<WatchKey> {
+    let Some(access) = access else {
+        for kind in KINDS {
+            spawn_watch(kind, client, ctx.clone(), &pod_lists);
+        }
+        return KINDS.iter().map(|k| (*k, None)).collect();
+    };
+    let mut started = Vec::new();
+    for ns in access {
+        for kind in &ns.kinds {
+            let ctx = WatchCtx {
+                namespace: Some(ns.namespace.clone()),
+                ..ctx.clone()
+            };
+            spawn_watch(*kind, client, ctx, &pod_lists);
+            started.push((*kind, Some(ns.namespace.clone())));
+        }
+    }
+    started
+}
+
+/// One watcher of `kind`, in `ctx.namespace` or cluster-wide.
+fn spawn_watch(kind: WatchKind, client: &Client, ctx: WatchCtx, pod_lists: &Arc<Semaphore>) {
+    fn api<K>(client: &Client, ns: Option<&str>) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+        K::DynamicType: Default,
+    {
+        match ns {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+    let ns = ctx.namespace.clone();
+    let ns = ns.as_deref();
     let z2jh = || watcher::Config::default().labels(Z2JH_SELECTOR);
-    tokio::spawn(watch::run(
-        WatchKind::Deployments,
-        Api::<Deployment>::all(client.clone()),
-        z2jh(),
-        |m: &mut Mapper, d: &Deployment| m.deployment(d),
-        |cluster, delta| FleetUpdate::Workloads {
-            cluster,
-            kind: WorkloadKind::Deployment,
-            delta,
-        },
-        ctx.clone(),
-    ));
-    tokio::spawn(watch::run(
-        WatchKind::StatefulSets,
-        Api::<StatefulSet>::all(client.clone()),
-        z2jh(),
-        |m: &mut Mapper, s: &StatefulSet| m.stateful_set(s),
-        |cluster, delta| FleetUpdate::Workloads {
-            cluster,
-            kind: WorkloadKind::StatefulSet,
-            delta,
-        },
-        ctx.clone(),
-    ));
-    tokio::spawn(watch::run(
-        WatchKind::Pods,
-        Api::<SlimPod>::all(client.clone()),
-        z2jh(),
-        |m: &mut Mapper, p: &SlimPod| m.pod(p),
-        |cluster, delta| FleetUpdate::Pods { cluster, delta },
-        WatchCtx {
-            list_permits: Some(pod_lists),
-            ..ctx.clone()
-        },
-    ));
-    tokio::spawn(watch::run(
-        WatchKind::Events,
-        Api::<Event>::all(client.clone()),
-        watcher::Config::default().fields("type=Warning"),
-        |m: &mut Mapper, e: &Event| Some(m.event(e)),
-        |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
-        ctx.clone(),
-    ));
+    match kind {
+        WatchKind::Deployments => tokio::spawn(watch::run(
+            kind,
+            api::<Deployment>(client, ns),
+            z2jh(),
+            |m: &mut Mapper, d: &Deployment| m.deployment(d),
+            |cluster, delta| FleetUpdate::Workloads {
+                cluster,
+                kind: WorkloadKind::Deployment,
+                delta,
+            },
+            ctx,
+        )),
+        WatchKind::StatefulSets => tokio::spawn(watch::run(
+            kind,
+            api::<StatefulSet>(client, ns),
+            z2jh(),
+            |m: &mut Mapper, s: &StatefulSet| m.stateful_set(s),
+            |cluster, delta| FleetUpdate::Workloads {
+                cluster,
+                kind: WorkloadKind::StatefulSet,
+                delta,
+            },
+            ctx,
+        )),
+        WatchKind::Pods => tokio::spawn(watch::run(
+            kind,
+            api::<SlimPod>(client, ns),
+            z2jh(),
+            |m: &mut Mapper, p: &SlimPod| m.pod(p),
+            |cluster, delta| FleetUpdate::Pods { cluster, delta },
+            WatchCtx {
+                list_permits: Some(pod_lists.clone()),
+                ..ctx
+            },
+        )),
+        WatchKind::Events => tokio::spawn(watch::run(
+            kind,
+            api::<Event>(client, ns),
+            watcher::Config::default().fields("type=Warning"),
+            |m: &mut Mapper, e: &Event| Some(m.event(e)),
+            |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
+            ctx,
+        )),
+    };
 }
 
 /// Whether a probe's round-trip is worth reporting: the first, one after `LATENCY_EVERY`, or
@@ -219,22 +354,30 @@ async fn probe_once(client: &Client) -> Probe {
 /// What the supervisor knows, from which the cluster status follows.
 #[derive(Default)]
 struct Status {
-    watches: HashMap<WatchKind, (WatchState, Instant)>,
+    /// The watches of the current generation.
+    expected: Vec<WatchKey>,
+    watches: HashMap<WatchKey, (WatchState, Instant)>,
+    /// Why no namespace could be watched, when cluster-wide was forbidden.
+    scope_error: Option<String>,
     probe: Option<Probe>,
     sent: Option<ClusterStatus>,
     down_since: Option<Timestamp>,
 }
 
 impl Status {
-    fn derive(&mut self) -> ClusterStatus {
-        let failed: Vec<(WatchKind, &String, bool)> = KINDS
+    /// The status now; `discovering`: cluster-wide was forbidden and the readable namespaces
+    /// are being looked for (still connecting).
+    fn derive(&mut self, discovering: bool) -> ClusterStatus {
+        let failed: Vec<(&WatchKey, &String, bool)> = self
+            .expected
             .iter()
             .filter_map(|k| match self.watches.get(k) {
-                Some((WatchState::Failed { error, unreachable }, at))
-                    if at.elapsed() < FAILURE_FRESH =>
-                {
-                    Some((*k, error, *unreachable))
-                }
+                Some((
+                    WatchState::Failed {
+                        error, unreachable, ..
+                    },
+                    at,
+                )) if at.elapsed() < FAILURE_FRESH => Some((k, error, *unreachable)),
                 _ => None,
             })
             .collect();
@@ -243,7 +386,10 @@ impl Status {
         let down = match &self.probe {
             Some(Err((e, true))) => Some(e.clone()),
             Some(_) => None,
-            None if failed.len() == KINDS.len() && failed.iter().all(|f| f.2) => {
+            None if !failed.is_empty()
+                && failed.len() == self.expected.len()
+                && failed.iter().all(|f| f.2) =>
+            {
                 failed.first().map(|f| f.1.clone())
             }
             None => None,
@@ -253,23 +399,42 @@ impl Status {
             return ClusterStatus::Unreachable { error, since };
         }
         self.down_since = None;
+        if let Some(reason) = &self.scope_error {
+            return ClusterStatus::Degraded {
+                reason: reason.clone(),
+            };
+        }
         // A cluster is settled once every watch has listed or failed at least once.
-        if KINDS.iter().any(|k| !self.watches.contains_key(k)) {
+        if discovering || self.expected.iter().any(|k| !self.watches.contains_key(k)) {
             return ClusterStatus::Connecting;
         }
         let mut reasons: Vec<String> = failed
             .iter()
-            .map(|(k, e, _)| format!("{}: {e}", k.resource()))
+            .map(|((k, ns), e, _)| scope::failure_line(*k, ns.as_deref(), e))
             .collect();
         // A stall counts until the restarted watch hears something (it reports Synced then).
-        for k in KINDS {
-            if let Some((WatchState::Stalled { idle }, _)) = self.watches.get(&k) {
-                reasons.push(format!(
-                    "{}: watch stalled (no event or bookmark for {}s); restarted",
-                    k.resource(),
-                    idle.as_secs()
-                ));
-            }
+        let mut stalled: Vec<String> = self
+            .watches
+            .iter()
+            .filter_map(|((k, ns), (state, _))| match state {
+                WatchState::Stalled { idle } => Some(scope::failure_line(
+                    *k,
+                    ns.as_deref(),
+                    &format!(
+                        "watch stalled (no event or bookmark for {}s); restarted",
+                        idle.as_secs()
+                    ),
+                )),
+                _ => None,
+            })
+            .collect();
+        stalled.sort();
+        reasons.extend(stalled);
+        // One line stays readable: a few failures in full, then how many more.
+        if reasons.len() > MAX_REASONS {
+            let more = reasons.len() - MAX_REASONS;
+            reasons.truncate(MAX_REASONS);
+            reasons.push(format!("and {more} more failing watches"));
         }
         if let Some(Err((e, _))) = &self.probe {
             reasons.push(format!("probe: {e}"));

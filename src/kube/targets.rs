@@ -30,6 +30,10 @@ pub struct ClusterTarget {
     pub alertmanager_url: Option<String>,
     /// Namespaces to leave out.
     pub ignore_namespaces: Vec<String>,
+    /// Namespaces to watch when listing cluster-wide is forbidden (fleet.toml `namespaces`).
+    pub namespaces: Vec<String>,
+    /// The kubeconfig context's `namespace`, also tried then.
+    pub context_namespace: Option<String>,
     /// Per-hub settings by namespace.
     pub hubs: BTreeMap<String, HubEntry>,
     /// The hubs a deployment repository declares for this cluster.
@@ -189,6 +193,11 @@ pub fn guess_provider(context: &str, server: Option<&str>) -> Option<String> {
     Some(p.to_string())
 }
 
+fn namespace_of(kc: &Kubeconfig, context: &str) -> Option<String> {
+    let ctx = kc.contexts.iter().find(|c| c.name == context)?;
+    ctx.context.as_ref()?.namespace.clone()
+}
+
 pub(super) fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> ClusterTarget {
     let server = server_of(kc, context);
     ClusterTarget {
@@ -200,6 +209,8 @@ pub(super) fn target(kc: &Arc<Kubeconfig>, name: &str, context: &str) -> Cluster
         readonly: false,
         alertmanager_url: None,
         ignore_namespaces: Vec::new(),
+        namespaces: Vec::new(),
+        context_namespace: namespace_of(kc, context),
         hubs: BTreeMap::new(),
         declared: None,
         unmatched: None,
@@ -258,6 +269,7 @@ pub fn from_fleet_file(
         t.readonly = entry.readonly;
         t.alertmanager_url = entry.alertmanager_url.clone();
         t.ignore_namespaces = entry.ignore_namespaces.clone();
+        t.namespaces = entry.namespaces.clone();
         t.hubs = entry.hubs.clone();
         out.push(t);
     }

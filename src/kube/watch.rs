@@ -56,6 +56,9 @@ pub enum WatchState {
         error: String,
         /// Whether the failure was reaching the server at all.
         unreachable: bool,
+        /// Whether the server refused the list or watch (403): the identity may not read
+        /// what this watch covers.
+        forbidden: bool,
     },
     /// Neither an event nor a bookmark came within `idle`; the watch was restarted from its
     /// last resourceVersion and counts as stalled until something arrives.
@@ -75,6 +78,9 @@ pub enum WatchState {
 /// jitter and a slow server without calling a quiet watch stalled.
 pub const DEFAULT_IDLE: Duration = Duration::from_secs(120);
 
+/// What a report is about: a kind, in one namespace or (None) cluster-wide.
+pub type WatchKey = (WatchKind, Option<Arc<str>>);
+
 /// Where a watch task reports.
 #[derive(Clone)]
 pub struct WatchCtx {
@@ -83,7 +89,9 @@ pub struct WatchCtx {
     /// Fleet updates go here.
     pub updates: mpsc::Sender<FleetUpdate>,
     /// State changes go to the supervisor.
-    pub reports: mpsc::Sender<(WatchKind, WatchState)>,
+    pub reports: mpsc::Sender<(WatchKey, WatchState)>,
+    /// The one namespace watched (None: cluster-wide); its lists replace only that namespace.
+    pub namespace: Option<Arc<str>>,
     /// Stops the task.
     pub shutdown: CancellationToken,
     /// Held from the start of each (re-)list to its end, when lists of this kind are bounded.
@@ -226,7 +234,11 @@ where
         if all.len() >= RELEASE_AFTER {
             release_freed_memory();
         }
-        if !self.send(Delta::Replace(all)).await || !self.report(WatchState::Synced).await {
+        let delta = match &self.ctx.namespace {
+            None => Delta::Replace(all),
+            Some(ns) => Delta::ReplaceIn(ns.clone(), all),
+        };
+        if !self.send(delta).await || !self.report(WatchState::Synced).await {
             return Ok(None);
         }
         self.backoff.reset();
@@ -327,7 +339,11 @@ where
     /// fails again reports within MAX_RETRY_DELAY); false when nobody listens.
     async fn report(&mut self, state: WatchState) -> bool {
         self.reported = Some(state.clone());
-        self.ctx.reports.send((self.kind, state)).await.is_ok()
+        self.ctx
+            .reports
+            .send(((self.kind, self.ctx.namespace.clone()), state))
+            .await
+            .is_ok()
     }
 
     async fn send(&self, delta: Delta<T>) -> bool {

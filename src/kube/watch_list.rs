@@ -72,10 +72,12 @@ impl RequestError {
             Self::Kube(e) => WatchState::Failed {
                 error: super::watch::one_line(e),
                 unreachable: super::watch::is_unreachable(e),
+                forbidden: matches!(e, kube::Error::Api(s) if s.code == 403),
             },
             Self::NoResourceVersion => WatchState::Failed {
                 error: "the list has no metadata.resourceVersion to watch from".into(),
                 unreachable: false,
+                forbidden: false,
             },
         }
     }

@@ -167,7 +167,8 @@ impl Alertmanagers {
             .client(cluster)
             .await
             .map_err(|e| ActionError::Unreachable(format!("cluster {cluster}: {e}")))?;
-        match alerts::discover_alertmanager(&kube).await {
+        let also = crate::kube::scope::candidates(target);
+        match alerts::discover_alertmanager(&kube, &also).await {
             Ok(Some(service)) => Ok(AlertmanagerClient::via_service(cluster, kube, service)),
             Ok(None) => Err(ActionError::Precondition(format!(
                 "cluster {cluster} has no Alertmanager"

@@ -66,9 +66,16 @@ impl HubPods {
     /// Follows a pod delta of `cluster`.
     pub fn observe(&mut self, cluster: &ClusterId, delta: &Delta<PodInfo>) {
         match delta {
-            Delta::Replace(all) => {
+            Delta::Replace(_) | Delta::ReplaceIn(..) => {
+                let Some((namespace, all)) = delta.listing() else {
+                    return;
+                };
+                // What the list covers: the cluster, or one namespace of it.
+                let covered = |id: &HubId| {
+                    id.cluster == *cluster && namespace.is_none_or(|n| *id.key.namespace == *n)
+                };
                 for (id, hub) in &mut self.hubs {
-                    if id.cluster == *cluster {
+                    if covered(id) {
                         hub.pods.clear();
                     }
                 }
@@ -76,13 +83,13 @@ impl HubPods {
                     self.set(cluster, p, rank(p));
                 }
                 for (id, hub) in &self.hubs {
-                    if id.cluster == *cluster {
+                    if covered(id) {
                         hub.publish();
                     }
                 }
                 // Hubs that went, unless a poller still follows them (it is stopped separately).
                 self.hubs.retain(|id, h| {
-                    id.cluster != *cluster || !h.pods.is_empty() || h.tx.receiver_count() > 0
+                    !covered(id) || !h.pods.is_empty() || h.tx.receiver_count() > 0
                 });
             }
             Delta::Upsert(p) if p.component == Component::Hub => {

@@ -112,7 +112,10 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
         method: parts.method.to_string(),
         path: path.to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
-        identity: identity.map_or("anonymous", Identity::user).to_string(),
+        identity: identity
+            .as_ref()
+            .map_or("anonymous", Identity::user)
+            .to_string(),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     let latency = cluster.inner.latency_ms.load(Ordering::Relaxed);
@@ -154,7 +157,7 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
                 headers: parts.headers,
                 body,
             };
-            return super::proxy::proxy(&cluster, identity, req)
+            return super::proxy::proxy(&cluster, &identity, req)
                 .await
                 .unwrap_or_else(IntoResponse::into_response);
         }
@@ -270,8 +273,19 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
                 return Err(ApiError::method_not_allowed("only create is supported"));
             }
             let body = call.body_json()?;
-            let mut out = access::review(call.identity, &body);
-            out["metadata"]["creationTimestamp"] = Value::Null;
+            let out = access::review(&call.identity, &body);
+            Ok(json_response(201, out.to_string()))
+        }
+        [
+            "apis",
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+        ] => {
+            if call.method != Method::POST {
+                return Err(ApiError::method_not_allowed("only create is supported"));
+            }
+            let out = access::rules_review(&call.identity, &call.body_json()?)?;
             Ok(json_response(201, out.to_string()))
         }
         ["apis", g, v] if get => resources::resource_list(&format!("{g}/{v}"))

@@ -177,7 +177,7 @@ impl SimCluster {
     }
 
     /// The bearer token of an identity (also written into kubeconfigs).
-    pub fn token(&self, identity: super::Identity) -> &str {
+    pub fn token(&self, identity: &super::Identity) -> String {
         self.inner.tokens.of(identity)
     }
 

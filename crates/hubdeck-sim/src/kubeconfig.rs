@@ -1,5 +1,6 @@
 //! The kubeconfig that points kube clients (and kubectl) at the simulated clusters: one context
-//! per cluster, named like the cluster, with a bearer token for the chosen identity.
+//! per cluster, named like the cluster, with a bearer token for the chosen identity and,
+//! optionally, the context's default namespace.
 
 use std::io;
 use std::path::Path;
@@ -9,11 +10,23 @@ use serde_json::json;
 use super::Identity;
 use super::cluster::SimCluster;
 
+/// How a kubeconfig is written.
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigOptions {
+    /// The server URL carries the token in its path as well, because kubectl (client-go) sends
+    /// no credentials to `http://` servers; kube accepts either form.
+    pub token_in_url: bool,
+    /// The `namespace:` of every context.
+    pub context_namespace: Option<String>,
+}
+
 /// The kubeconfig YAML for `clusters` as `identity`.
-///
-/// With `token_in_url` the server URL carries the token in its path as well, because kubectl
-/// (client-go) sends no credentials to `http://` servers; kube accepts either form.
-pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: bool) -> String {
+pub(crate) fn render(
+    clusters: &[SimCluster],
+    identity: &Identity,
+    opts: &KubeconfigOptions,
+) -> String {
+    let token_in_url = opts.token_in_url;
     let server = |c: &SimCluster| {
         if token_in_url {
             format!(
@@ -36,8 +49,13 @@ pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: 
             "name": c.name(), "cluster": {"server": server(c)}})).collect::<Vec<_>>(),
         "users": clusters.iter().map(|c| json!({
             "name": user(c), "user": {"token": c.token(identity)}})).collect::<Vec<_>>(),
-        "contexts": clusters.iter().map(|c| json!({
-            "name": c.name(), "context": {"cluster": c.name(), "user": user(c)}})).collect::<Vec<_>>(),
+        "contexts": clusters.iter().map(|c| {
+            let mut context = json!({"cluster": c.name(), "user": user(c)});
+            if let Some(ns) = &opts.context_namespace {
+                context["namespace"] = json!(ns);
+            }
+            json!({"name": c.name(), "context": context})
+        }).collect::<Vec<_>>(),
     });
     serde_yaml_ng::to_string(&doc).unwrap_or_default()
 }
@@ -46,10 +64,10 @@ pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: 
 pub(crate) fn write(
     path: &Path,
     clusters: &[SimCluster],
-    identity: Identity,
-    token_in_url: bool,
+    identity: &Identity,
+    opts: &KubeconfigOptions,
 ) -> io::Result<()> {
-    let text = render(clusters, identity, token_in_url);
+    let text = render(clusters, identity, opts);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

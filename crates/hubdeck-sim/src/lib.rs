@@ -8,7 +8,7 @@
 //! writes a kubeconfig so the normal kube path can talk to it. A scenario driver keeps it moving.
 //!
 //! Map: `store` (objects, resourceVersion, change log) · `api` (routing, auth) · `objects` (verbs)
-//! · `watch` · `logs` · `selectors` · `patch` · `access` (tokens, RBAC, SSAR) · `controller`
+//! · `watch` · `logs` · `selectors` · `patch` · `access` (tokens, identities, SSAR, SSRR) with `rbac` (the roles' rules) · `controller`
 //! (workloads and pod lifecycle) · `proxy` (service proxy to `fake_alertmanager`, fed by
 //! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
@@ -52,6 +52,7 @@ mod podstatus;
 mod portforward;
 mod proxy;
 mod query;
+mod rbac;
 mod resources;
 mod scenario;
 mod selectors;
@@ -77,6 +78,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use access::Identity;
 pub use cluster::{RecordedRequest, SimCluster};
+pub use kubeconfig::KubeconfigOptions;
 
 /// What fleet to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,8 +226,13 @@ impl SimFleet {
             .suffix(".kubeconfig")
             .tempfile()
             .map_err(io_err("creating the kubeconfig"))?;
-        kubeconfig::write(kubeconfig.path(), &clusters, Identity::Admin, false)
-            .map_err(io_err("writing the kubeconfig"))?;
+        kubeconfig::write(
+            kubeconfig.path(),
+            &clusters,
+            &Identity::Admin,
+            &KubeconfigOptions::default(),
+        )
+        .map_err(io_err("writing the kubeconfig"))?;
         let driver = tokio::spawn(scenario::run(
             clusters.clone(),
             spec.scenario,
@@ -247,13 +254,28 @@ impl SimFleet {
 
     /// Writes a kubeconfig for `identity` (e.g. a read-only one) to `path`.
     pub fn write_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
-        kubeconfig::write(path, &self.clusters, identity, false)
+        self.write_kubeconfig_with(path, &identity, &KubeconfigOptions::default())
     }
 
     /// Writes a kubeconfig that kubectl can use too: the token also rides in the server URL path
     /// (`http://127.0.0.1:PORT/_token/TOKEN`), since kubectl sends no credentials over plain HTTP.
     pub fn write_kubectl_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
-        kubeconfig::write(path, &self.clusters, identity, true)
+        let opts = KubeconfigOptions {
+            token_in_url: true,
+            ..KubeconfigOptions::default()
+        };
+        self.write_kubeconfig_with(path, &identity, &opts)
+    }
+
+    /// Writes a kubeconfig for `identity` as `opts` say (e.g. with each context's namespace).
+    /// A [`Identity::NamespaceEditor`] gets its token on every cluster here.
+    pub fn write_kubeconfig_with(
+        &self,
+        path: &Path,
+        identity: &Identity,
+        opts: &KubeconfigOptions,
+    ) -> io::Result<()> {
+        kubeconfig::write(path, &self.clusters, identity, opts)
     }
 
     /// All clusters, in fleet order.

@@ -32,7 +32,7 @@ pub(crate) async fn dispatch(call: Call, t: Target) -> Result<Response, ApiError
         _ => return Err(ApiError::method_not_allowed("method not supported")),
     };
     access::authorize(
-        call.identity,
+        &call.identity,
         verb,
         t.kind.group(),
         &t.rbac_resource(),

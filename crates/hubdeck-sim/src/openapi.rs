@@ -23,17 +23,16 @@ static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
     let gvks = Kind::ALL
         .into_iter()
         .map(|k| (schema_name(k), gvk(k)))
-        .chain([
+        .chain([(
+            "io.k8s.api.autoscaling.v1.Scale".to_string(),
+            json!({"group": "autoscaling", "version": "v1", "kind": "Scale"}),
+        )])
+        .chain(REVIEWS.iter().map(|kind| {
             (
-                "io.k8s.api.autoscaling.v1.Scale".to_string(),
-                json!({"group": "autoscaling", "version": "v1", "kind": "Scale"}),
-            ),
-            (
-                "io.k8s.api.authorization.v1.SelfSubjectAccessReview".to_string(),
-                json!({"group": "authorization.k8s.io", "version": "v1",
-                       "kind": "SelfSubjectAccessReview"}),
-            ),
-        ]);
+                format!("io.k8s.api.authorization.v1.{kind}"),
+                json!({"group": "authorization.k8s.io", "version": "v1", "kind": kind}),
+            )
+        }));
     for (name, gvk) in gvks {
         if let Some(Value::Object(s)) = all.get_mut(&name) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([gvk]));
@@ -299,14 +298,22 @@ fn group_version_doc(prefix: &str, group: &str) -> Value {
     doc(paths)
 }
 
+/// The access reviews the sim answers (`authorization.k8s.io/v1`, create only).
+const REVIEWS: [&str; 2] = ["SelfSubjectAccessReview", "SelfSubjectRulesReview"];
+
 fn authorization_doc() -> Value {
-    let s = "io.k8s.api.authorization.v1.SelfSubjectAccessReview";
-    let g = json!({"group": "authorization.k8s.io", "version": "v1", "kind": "SelfSubjectAccessReview"});
     let mut paths = Map::new();
-    paths.insert(
-        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews".into(),
-        json!({"post": operation("post", &g, Some(s), s)}),
-    );
+    for kind in REVIEWS {
+        let s = format!("io.k8s.api.authorization.v1.{kind}");
+        let g = json!({"group": "authorization.k8s.io", "version": "v1", "kind": kind});
+        paths.insert(
+            format!(
+                "/apis/authorization.k8s.io/v1/{}s",
+                kind.to_ascii_lowercase()
+            ),
+            json!({"post": operation("post", &g, Some(&s), &s)}),
+        );
+    }
     doc(paths)
 }
 
@@ -322,6 +329,10 @@ mod tests {
                 "{} missing from openapi/schemas.json",
                 schema_name(kind)
             );
+        }
+        for kind in REVIEWS {
+            let name = format!("io.k8s.api.authorization.v1.{kind}");
+            assert!(SCHEMAS.contains_key(&name), "{name} missing");
         }
         for (path, (body, _)) in DOCS.iter() {
             let d: Value = serde_json::from_str(body).unwrap();

@@ -52,7 +52,7 @@ pub(crate) async fn portforward(
 ) -> Result<Response, ApiError> {
     // Since Kubernetes 1.30 a WebSocket port-forward needs `create`, like the SPDY one.
     access::authorize(
-        identity,
+        &identity,
         "create",
         "",
         "pods/portforward",

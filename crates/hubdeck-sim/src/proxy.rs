@@ -36,7 +36,7 @@ const ALERTMANAGER_LABEL: (&str, &str) = ("app.kubernetes.io/name", "alertmanage
 /// Proxies one request after the RBAC check on `services/proxy`.
 pub(crate) async fn proxy(
     cluster: &SimCluster,
-    identity: Identity,
+    identity: &Identity,
     req: ProxyRequest,
 ) -> Result<Response, ApiError> {
     let (name, port) = split_service(&req.service);

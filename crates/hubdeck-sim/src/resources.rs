@@ -206,10 +206,16 @@ pub(crate) fn resource_list(group_version: &str) -> Option<Value> {
             }
             r
         }
-        "authorization.k8s.io/v1" => vec![json!({
-            "name": "selfsubjectaccessreviews", "singularName": "", "namespaced": false,
-            "kind": "SelfSubjectAccessReview", "verbs": ["create"]
-        })],
+        "authorization.k8s.io/v1" => vec![
+            json!({
+                "name": "selfsubjectaccessreviews", "singularName": "", "namespaced": false,
+                "kind": "SelfSubjectAccessReview", "verbs": ["create"]
+            }),
+            json!({
+                "name": "selfsubjectrulesreviews", "singularName": "", "namespaced": false,
+                "kind": "SelfSubjectRulesReview", "verbs": ["create"]
+            }),
+        ],
         _ => return None,
     };
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1",

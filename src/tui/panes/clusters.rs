@@ -1,7 +1,7 @@
 //! Clusters: connection state, latency and what each cluster holds.
 
 use crate::config::theme::Role;
-use crate::fleet::{Change, ClusterId, ClusterState, ClusterStatus, SourceState};
+use crate::fleet::{Change, ClusterId, ClusterState, ClusterStatus, Scope, SourceState};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -27,7 +27,18 @@ fn servers(c: &ClusterState) -> u32 {
     c.hubs.values().map(|h| h.summary.servers_total).sum()
 }
 
+/// The status note, after the scope when the cluster is watched namespace by namespace (so a
+/// person sees at once that other namespaces' hubs are not shown).
 fn note(c: &ClusterState, ctx: &Ctx) -> String {
+    let status = status_note(c, ctx);
+    match (&c.scope, status.is_empty()) {
+        (Scope::ClusterWide, _) => status,
+        (scope, true) => format!("scope: {scope}"),
+        (scope, false) => format!("scope: {scope}; {status}"),
+    }
+}
+
+fn status_note(c: &ClusterState, ctx: &Ctx) -> String {
     match &c.status {
         ClusterStatus::Unreachable { error, since } => {
             format!("since {} ago: {error}", age(ctx.now, Some(*since)))
@@ -146,6 +157,7 @@ impl RowSource for Clusters {
         ));
         let meta = vec![
             ("Context".to_string(), c.meta.context.clone()),
+            ("Scope".into(), c.scope.to_string()),
             (
                 "Provider".into(),
                 c.meta.provider.clone().unwrap_or_else(|| "-".into()),

@@ -227,3 +227,22 @@ fn stopped_server_disappears_from_hub_view() {
     let s = screen(&mut app);
     assert!(!s.contains("grace") && s.contains("ada"), "{s}");
 }
+
+#[test]
+fn clusters_pane_says_a_cluster_is_watched_only_in_some_namespaces() {
+    let mut app = app();
+    app.apply_updates(
+        vec![FleetUpdate::Scope {
+            cluster: ClusterId::new("leap"),
+            scope: crate::fleet::Scope::Namespaces(vec!["prod".into(), "staging".into()]),
+        }],
+        now(),
+    );
+    press(&mut app, "2");
+    let s = text_of(&buffer(&mut app, 160, 30));
+    assert!(
+        line_with(&s, "leap").contains("scope: namespaces prod, staging"),
+        "{s}"
+    );
+    assert!(!line_with(&s, "nasa").contains("scope:"), "{s}");
+}

@@ -276,6 +276,10 @@ impl HubState {
                     level: HealthLevel::Unknown,
                     reason: "declared; cluster unreachable: data is stale".into(),
                 },
+                Seen::OutOfScope => Health {
+                    level: HealthLevel::Unknown,
+                    reason: "declared; its namespace is not one this identity may read".into(),
+                },
             }
         } else {
             derive_health(&s, seen != Seen::Stale)
@@ -295,6 +299,8 @@ pub(crate) enum Seen {
     NotYet,
     /// Unreachable: the model is what it was.
     Stale,
+    /// The hub's namespace is outside what the identity may read.
+    OutOfScope,
 }
 
 /// Whether a pod is crash-looping: waiting in back-off after repeated restarts.

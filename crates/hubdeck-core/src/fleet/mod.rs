@@ -28,9 +28,11 @@ pub use objects::{
 };
 pub use pods::PodMap;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
-pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
+pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 
 #[cfg(test)]
 mod declared_tests;
+#[cfg(test)]
+mod scope_tests;
 #[cfg(test)]
 mod tests;

@@ -12,8 +12,10 @@ use super::declared::{Declaration, DeclaredHub};
 use super::derive::derived_alerts;
 use super::hub::{HubState, Seen, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
-use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo, Workload, WorkloadKind};
-use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, SourceState};
+use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo};
+use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
+
+mod apply;
 
 /// How many Warning events a cluster keeps.
 pub const EVENTS_PER_CLUSTER: usize = 500;
@@ -27,6 +29,8 @@ pub struct ClusterState {
     pub meta: ClusterMeta,
     /// Connection state.
     pub status: ClusterStatus,
+    /// What its watches cover.
+    pub scope: Scope,
     /// Last API round-trip time.
     pub latency: Option<Duration>,
     /// Hubs by namespace and release.
@@ -52,6 +56,7 @@ impl ClusterState {
             id,
             meta,
             status: ClusterStatus::Connecting,
+            scope: Scope::ClusterWide,
             latency: None,
             hubs: BTreeMap::new(),
             events: VecDeque::new(),
@@ -163,129 +168,6 @@ impl ClusterState {
         });
     }
 
-    // Workloads only reach views through the hub summary, whose changes `refresh` records;
-    // here only hubs appearing and vanishing are.
-    fn apply_workloads(&mut self, kind: WorkloadKind, delta: Delta<Workload>, log: &mut ChangeLog) {
-        match delta {
-            Delta::Replace(all) => {
-                for hub in self.hubs.values_mut() {
-                    hub.workloads.retain(|w| w.kind != kind);
-                    hub.dirty = true;
-                }
-                for w in all {
-                    self.upsert_workload(w, log);
-                }
-                self.drop_empty_hubs(log);
-            }
-            Delta::Upsert(w) => self.upsert_workload(w, log),
-            Delta::Remove(w) => {
-                let key = hub_key(&w.key.namespace, &w.release);
-                if let Some(hub) = self.hubs.get_mut(&key) {
-                    hub.workloads
-                        .retain(|x| !(x.kind == w.kind && x.key.name == w.key.name));
-                    hub.dirty = true;
-                    if hub.is_empty() && hub.declared.is_none() {
-                        log.record(Change::Hub(hub.id.clone()));
-                        self.hubs.remove(&key);
-                    }
-                }
-            }
-        }
-    }
-
-    fn upsert_workload(&mut self, w: Workload, log: &mut ChangeLog) {
-        let hub = self.hub_mut(&w.key.namespace, &w.release, log);
-        hub.dirty = true;
-        match hub
-            .workloads
-            .iter_mut()
-            .find(|x| x.kind == w.kind && x.key.name == w.key.name)
-        {
-            Some(slot) => *slot = w,
-            None => hub.workloads.push(w),
-        }
-    }
-
-    fn apply_pods(&mut self, delta: Delta<PodInfo>, log: &mut ChangeLog) {
-        match delta {
-            Delta::Replace(all) => {
-                // A re-list may touch every pod of the cluster: listing them all would cost
-                // more than the views' rebuild it saves.
-                log.everything();
-                let mut by_hub: BTreeMap<HubKey, Vec<PodInfo>> = BTreeMap::new();
-                for p in all {
-                    by_hub
-                        .entry(hub_key(&p.key.namespace, &p.release))
-                        .or_default()
-                        .push(p);
-                }
-                for hub in self.hubs.values_mut() {
-                    let pods = by_hub.remove(&hub.id.key).unwrap_or_default();
-                    hub.pods.replace_all(pods);
-                    hub.dirty = true;
-                }
-                for (key, pods) in by_hub {
-                    self.hub_mut(&key.namespace, &key.release, log)
-                        .pods
-                        .replace_all(pods);
-                }
-                self.drop_empty_hubs(log);
-            }
-            Delta::Upsert(p) => self.upsert_pod(p, log),
-            Delta::Remove(p) => {
-                let key = hub_key(&p.key.namespace, &p.release);
-                if let Some(hub) = self.hubs.get_mut(&key) {
-                    if let Some(gone) = hub.pods.remove(&p.key.name) {
-                        log.record(Change::Pod(hub.id.clone(), gone.key.name));
-                    }
-                    hub.dirty = true;
-                    if hub.is_empty() && hub.declared.is_none() {
-                        log.record(Change::Hub(hub.id.clone()));
-                        self.hubs.remove(&key);
-                    }
-                }
-            }
-        }
-    }
-
-    fn known_pod(&self, p: &PodInfo) -> bool {
-        self.hubs
-            .get(&hub_key(&p.key.namespace, &p.release))
-            .and_then(|h| h.pods.get(&p.key.name))
-            == Some(p)
-    }
-
-    fn known_workload(&self, w: &Workload) -> bool {
-        self.hubs
-            .get(&hub_key(&w.key.namespace, &w.release))
-            .is_some_and(|h| h.workloads.contains(w))
-    }
-
-    fn upsert_pod(&mut self, p: PodInfo, log: &mut ChangeLog) {
-        let hub = self.hub_mut(&p.key.namespace, &p.release, log);
-        log.record(Change::Pod(hub.id.clone(), p.key.name.clone()));
-        hub.dirty = true;
-        hub.pods.insert(p);
-    }
-
-    fn apply_events(&mut self, delta: Delta<EventInfo>) {
-        match delta {
-            Delta::Replace(mut all) => {
-                all.sort_by_key(|e| e.last_seen);
-                let skip = all.len().saturating_sub(EVENTS_PER_CLUSTER);
-                self.events = all.into_iter().skip(skip).collect();
-            }
-            Delta::Upsert(e) => {
-                self.events.retain(|x| x.key != e.key);
-                self.events.push_back(e);
-                while self.events.len() > EVENTS_PER_CLUSTER {
-                    self.events.pop_front();
-                }
-            }
-            Delta::Remove(e) => self.events.retain(|x| x.key != e.key),
-        }
-    }
-
     /// Recomputes hubs that changed (or all of them); returns whether any figure moved.
     fn refresh(
         &mut self,
@@ -303,6 +185,13 @@ impl ClusterState {
             if hub.dirty || all || self.dirty {
                 let before = hub.summary.clone();
                 changed |= hub.dirty;
+                // A declared hub in a namespace this identity may not read cannot be told
+                // missing.
+                let seen = if self.scope.covers(&hub.id.key.namespace) {
+                    seen
+                } else {
+                    Seen::OutOfScope
+                };
                 hub.recompute(now, limits, seen);
                 if hub.summary != before {
                     log.record(Change::Hub(hub.id.clone()));
@@ -319,13 +208,6 @@ impl ClusterState {
         }
         self.dirty = false;
         changed
-    }
-}
-
-fn hub_key(namespace: &Arc<str>, release: &Arc<str>) -> HubKey {
-    HubKey {
-        namespace: namespace.clone(),
-        release: release.clone(),
     }
 }
 
@@ -421,6 +303,7 @@ impl Fleet {
         let id = match &update {
             FleetUpdate::ClusterAdded { cluster, .. }
             | FleetUpdate::Status { cluster, .. }
+            | FleetUpdate::Scope { cluster, .. }
             | FleetUpdate::Latency { cluster, .. }
             | FleetUpdate::Workloads { cluster, .. }
             | FleetUpdate::Pods { cluster, .. }
@@ -432,6 +315,15 @@ impl Fleet {
         let Some(c) = self.clusters.get_mut(&id) else {
             return false;
         };
+        let admitted = match &update {
+            FleetUpdate::Workloads { delta, .. } => c.admits(delta, |w| &w.key.namespace),
+            FleetUpdate::Pods { delta, .. } => c.admits(delta, |p| &p.key.namespace),
+            FleetUpdate::Events { delta, .. } => c.admits(delta, |e| &e.key.namespace),
+            _ => true,
+        };
+        if !admitted {
+            return false;
+        }
         let log = &mut self.changes;
         c.updated = Some(now);
         match update {
@@ -442,6 +334,14 @@ impl Fleet {
                 }
                 c.status = status;
                 c.dirty = true;
+                log.record(Change::Cluster(id));
+            }
+            FleetUpdate::Scope { scope, .. } => {
+                if c.scope == scope {
+                    return false;
+                }
+                c.narrow_to(&scope, log);
+                c.scope = scope;
                 log.record(Change::Cluster(id));
             }
             FleetUpdate::Latency { latency, .. } => {

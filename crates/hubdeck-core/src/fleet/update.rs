@@ -1,5 +1,6 @@
 //! The deltas producers send to the store. Small, owned values: producers never touch the store.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -53,6 +54,47 @@ impl ClusterStatus {
     }
 }
 
+/// What a cluster's watches cover: everything, or only the namespaces its identity may read
+/// (when listing cluster-wide is forbidden, as with a RoleBinding per hub namespace).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Every namespace.
+    #[default]
+    ClusterWide,
+    /// Only these namespaces, in name order.
+    Namespaces(Vec<Arc<str>>),
+}
+
+impl Scope {
+    /// Whether objects of `namespace` are watched.
+    pub fn covers(&self, namespace: &str) -> bool {
+        match self {
+            Self::ClusterWide => true,
+            Self::Namespaces(list) => list.iter().any(|n| &**n == namespace),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    /// `cluster-wide`, or `namespaces a, b`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ClusterWide => f.write_str("cluster-wide"),
+            Self::Namespaces(list) => {
+                f.write_str("namespaces ")?;
+                for (i, n) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    f.write_str(n)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// State of an auxiliary data source (Alertmanager, hub API) for a cluster or hub.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
@@ -79,10 +121,24 @@ pub enum SourceState {
 pub enum Delta<T> {
     /// A complete list (initial list or re-list): replaces everything of this kind.
     Replace(Vec<T>),
+    /// A complete list of one namespace, from a watch scoped to it: replaces this kind's
+    /// objects of that namespace only, leaving the other namespaces' watches' objects alone.
+    ReplaceIn(Arc<str>, Vec<T>),
     /// Added or modified.
     Upsert(T),
     /// Deleted (the last state seen).
     Remove(T),
+}
+
+impl<T> Delta<T> {
+    /// For a (re-)list: the namespace it covers (None: every namespace) and the objects.
+    pub fn listing(&self) -> Option<(Option<&str>, &[T])> {
+        match self {
+            Self::Replace(all) => Some((None, all)),
+            Self::ReplaceIn(ns, all) => Some((Some(ns), all)),
+            Self::Upsert(_) | Self::Remove(_) => None,
+        }
+    }
 }
 
 /// One message from a producer to the store.
@@ -101,6 +157,13 @@ pub enum FleetUpdate {
         cluster: ClusterId,
         /// New state.
         status: ClusterStatus,
+    },
+    /// What the cluster's watches now cover; objects outside it are dropped.
+    Scope {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The new scope.
+        scope: Scope,
     },
     /// A fresh API round-trip time.
     Latency {

@@ -108,7 +108,7 @@ async fn large_fleet_starts_and_lists_quickly() {
     let t = std::time::Instant::now();
     let body = http
         .get(format!("{}/api/v1/pods", c.url()))
-        .bearer_auth(c.token(Identity::Admin))
+        .bearer_auth(c.token(&Identity::Admin))
         .send()
         .await
         .unwrap()

@@ -123,7 +123,7 @@ async fn kubectl_creates_with_validation_on_and_gets_real_errors() {
             "{}/apis/apps/v1/namespaces/{ns}/deployments?watch=true&resourceVersion={rv}&timeoutSeconds=1",
             c.url()
         ))
-        .bearer_auth(c.token(Identity::Admin))
+        .bearer_auth(c.token(&Identity::Admin))
         .send()
         .await
         .unwrap()
@@ -169,4 +169,85 @@ async fn kubectl_creates_with_validation_on_and_gets_real_errors() {
     let out = k.run(&["explain", "deployment.spec.replicas"]).await;
     assert!(text(&out).contains("replicas <integer>"), "{}", text(&out));
     fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn kubectl_sees_a_namespace_editor_as_a_real_server_would() {
+    if std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_err()
+    {
+        eprintln!("kubectl not installed; skipping");
+        return;
+    }
+    let (fleet, c, _) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let editor = Identity::namespace_editor("hub-ops", &[&ns]);
+    let opts = crate::KubeconfigOptions {
+        token_in_url: true,
+        ..Default::default()
+    };
+    fleet
+        .write_kubeconfig_with(&dir.path().join("kubeconfig"), &editor, &opts)
+        .unwrap();
+    let k = Kubectl {
+        dir,
+        context: c.name().to_string(),
+    };
+
+    let all = k.run(&["get", "pods", "-A"]).await;
+    assert!(!all.status.success());
+    assert!(
+        text(&all).contains(
+            "pods is forbidden: User \"hub-ops\" cannot list resource \"pods\" in API group \"\" at the cluster scope"
+        ),
+        "{}",
+        text(&all)
+    );
+    let mine = k.run(&["get", "pods", "-n", &ns]).await;
+    assert!(mine.status.success(), "{}", text(&mine));
+    assert!(text(&mine).contains("hub-"), "{}", text(&mine));
+
+    // `auth can-i` asks SelfSubjectAccessReviews, `--list` a SelfSubjectRulesReview.
+    let can = |args: &[&str]| {
+        let mut a = vec!["auth", "can-i"];
+        a.extend_from_slice(args);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    for (args, yes) in [
+        (can(&["watch", "pods", "-n", &ns]), true),
+        (can(&["patch", "deployments.apps", "-n", &ns]), true),
+        (can(&["list", "pods", "-A"]), false),
+        (can(&["get", "secrets", "-n", "kube-system"]), false),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = k.run(&refs).await;
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(
+            said,
+            if yes { "yes" } else { "no" },
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    let list = k.run(&["auth", "can-i", "--list", "-n", &ns]).await;
+    assert!(list.status.success(), "{}", text(&list));
+    let rules = text(&list);
+    let pods = rules
+        .lines()
+        .find(|l| l.trim_start().starts_with("pods "))
+        .unwrap_or_else(|| panic!("no pods rule in:\n{rules}"));
+    assert!(pods.contains("watch") && pods.contains("list"), "{pods}");
+    let elsewhere = k
+        .run(&["auth", "can-i", "--list", "-n", "kube-system"])
+        .await;
+    assert!(
+        !text(&elsewhere)
+            .lines()
+            .any(|l| l.trim_start().starts_with("pods ")),
+        "{}",
+        text(&elsewhere)
+    );
 }

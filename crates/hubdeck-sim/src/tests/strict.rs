@@ -6,7 +6,7 @@ use super::*;
 async fn raw(c: &SimCluster, path_and_query: &str) -> (u16, String) {
     let resp = reqwest::Client::new()
         .get(format!("{}{path_and_query}", c.url()))
-        .bearer_auth(c.token(Identity::Admin))
+        .bearer_auth(c.token(&Identity::Admin))
         .send()
         .await
         .unwrap();
@@ -136,7 +136,7 @@ async fn unknown_fields_warn_by_default_fail_when_strict_and_are_never_stored() 
                 "{}/api/v1/namespaces/{ns}/configmaps{query}",
                 c.url()
             ))
-            .bearer_auth(c.token(Identity::Admin))
+            .bearer_auth(c.token(&Identity::Admin))
             .json(&json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": name}, "data": {"k": "v"}, "dta": {"typo": "x"}}))
             .send()

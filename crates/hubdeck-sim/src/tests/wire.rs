@@ -6,7 +6,7 @@ use super::*;
 async fn raw_http_speaks_status_discovery_and_expired_watches() {
     let (fleet, c, _client) = small().await;
     let http = reqwest::Client::new();
-    let token = c.token(Identity::Admin).to_string();
+    let token = c.token(&Identity::Admin).to_string();
     let get = |path: &str| {
         http.get(format!("{}{path}", c.url()))
             .bearer_auth(&token)
@@ -73,7 +73,7 @@ impl Lines {
     async fn open(c: &SimCluster, path_and_query: &str) -> Lines {
         let resp = reqwest::Client::new()
             .get(format!("{}{path_and_query}", c.url()))
-            .bearer_auth(c.token(Identity::Admin))
+            .bearer_auth(c.token(&Identity::Admin))
             .send()
             .await
             .unwrap();
@@ -203,7 +203,7 @@ async fn latency_delays_answers_and_tokens_in_the_path_authenticate() {
     let url = format!(
         "{}/_token/{}/api/v1/namespaces",
         c.url(),
-        c.token(Identity::ReadOnly)
+        c.token(&Identity::ReadOnly)
     );
     let resp = http.get(url).send().await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(300));

@@ -4,7 +4,7 @@
 //! one schema a line.
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::authorization::v1::SelfSubjectAccessReview;
+use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SelfSubjectRulesReview};
 use k8s_openapi::api::autoscaling::v1::Scale;
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod, Secret, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ListMeta, Status};
@@ -43,6 +43,7 @@ fn main() {
     generator.subschema_for::<StatefulSet>();
     generator.subschema_for::<Scale>();
     generator.subschema_for::<SelfSubjectAccessReview>();
+    generator.subschema_for::<SelfSubjectRulesReview>();
     generator.subschema_for::<DeleteOptions>();
     generator.subschema_for::<Status>();
     // k8s-openapi's generic `List<T>` has no schema; the sim builds `<Kind>List` on ListMeta.

@@ -1,0 +1,202 @@
+//! How one cluster's objects change: upserts, removals and (re-)lists, whole-cluster or of one
+//! namespace, and narrowing to a new scope.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::super::changes::{Change, ChangeLog};
+use super::super::hub::HubState;
+use super::super::ids::HubKey;
+use super::super::objects::{EventInfo, PodInfo, Workload, WorkloadKind};
+use super::super::update::{Delta, Scope};
+use super::{ClusterState, EVENTS_PER_CLUSTER};
+
+impl ClusterState {
+    /// Whether a delta fits the cluster's scope. Under a namespaced scope, a cluster-wide list
+    /// or an object of another namespace can only come from watches it replaced, late.
+    pub(super) fn admits<T>(&self, delta: &Delta<T>, namespace: impl Fn(&T) -> &str) -> bool {
+        match (&self.scope, delta) {
+            (Scope::ClusterWide, _) => true,
+            (Scope::Namespaces(_), Delta::Replace(_)) => false,
+            (scope, Delta::ReplaceIn(ns, _)) => scope.covers(ns),
+            (scope, Delta::Upsert(x) | Delta::Remove(x)) => scope.covers(namespace(x)),
+        }
+    }
+
+    /// Drops what a narrower scope no longer watches: lists of the old scope may have brought
+    /// in objects the new one's watches will never update or remove.
+    pub(super) fn narrow_to(&mut self, scope: &Scope, log: &mut ChangeLog) {
+        let before = (self.hubs.len(), self.events.len());
+        self.hubs.retain(|k, _| scope.covers(&k.namespace));
+        self.events.retain(|e| scope.covers(&e.key.namespace));
+        if (self.hubs.len(), self.events.len()) != before {
+            log.everything();
+            self.dirty = true;
+        }
+    }
+
+    // Workloads only reach views through the hub summary, whose changes `refresh` records;
+    // here only hubs appearing and vanishing are.
+    pub(super) fn apply_workloads(
+        &mut self,
+        kind: WorkloadKind,
+        delta: Delta<Workload>,
+        log: &mut ChangeLog,
+    ) {
+        match delta {
+            Delta::Replace(all) => self.replace_workloads(None, kind, all, log),
+            Delta::ReplaceIn(ns, all) => self.replace_workloads(Some(&ns), kind, all, log),
+            Delta::Upsert(w) => self.upsert_workload(w, log),
+            Delta::Remove(w) => {
+                let key = hub_key(&w.key.namespace, &w.release);
+                if let Some(hub) = self.hubs.get_mut(&key) {
+                    hub.workloads
+                        .retain(|x| !(x.kind == w.kind && x.key.name == w.key.name));
+                    hub.dirty = true;
+                    if hub.is_empty() && hub.declared.is_none() {
+                        log.record(Change::Hub(hub.id.clone()));
+                        self.hubs.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A list of `kind` replaces that kind's workloads in `namespace` (None: everywhere).
+    pub(super) fn replace_workloads(
+        &mut self,
+        namespace: Option<&str>,
+        kind: WorkloadKind,
+        all: Vec<Workload>,
+        log: &mut ChangeLog,
+    ) {
+        for hub in self.hubs.values_mut().filter(|h| listed(namespace, h)) {
+            hub.workloads.retain(|w| w.kind != kind);
+            hub.dirty = true;
+        }
+        for w in all {
+            self.upsert_workload(w, log);
+        }
+        self.drop_empty_hubs(log);
+    }
+
+    pub(super) fn upsert_workload(&mut self, w: Workload, log: &mut ChangeLog) {
+        let hub = self.hub_mut(&w.key.namespace, &w.release, log);
+        hub.dirty = true;
+        match hub
+            .workloads
+            .iter_mut()
+            .find(|x| x.kind == w.kind && x.key.name == w.key.name)
+        {
+            Some(slot) => *slot = w,
+            None => hub.workloads.push(w),
+        }
+    }
+
+    pub(super) fn apply_pods(&mut self, delta: Delta<PodInfo>, log: &mut ChangeLog) {
+        match delta {
+            Delta::Replace(all) => self.replace_pods(None, all, log),
+            Delta::ReplaceIn(ns, all) => self.replace_pods(Some(&ns), all, log),
+            Delta::Upsert(p) => self.upsert_pod(p, log),
+            Delta::Remove(p) => {
+                let key = hub_key(&p.key.namespace, &p.release);
+                if let Some(hub) = self.hubs.get_mut(&key) {
+                    if let Some(gone) = hub.pods.remove(&p.key.name) {
+                        log.record(Change::Pod(hub.id.clone(), gone.key.name));
+                    }
+                    hub.dirty = true;
+                    if hub.is_empty() && hub.declared.is_none() {
+                        log.record(Change::Hub(hub.id.clone()));
+                        self.hubs.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A list of pods replaces those of `namespace` (None: every namespace).
+    pub(super) fn replace_pods(
+        &mut self,
+        namespace: Option<&str>,
+        all: Vec<PodInfo>,
+        log: &mut ChangeLog,
+    ) {
+        // A re-list may touch every pod of the cluster: listing them all would cost more than
+        // the views' rebuild it saves.
+        log.everything();
+        let mut by_hub: BTreeMap<HubKey, Vec<PodInfo>> = BTreeMap::new();
+        for p in all {
+            by_hub
+                .entry(hub_key(&p.key.namespace, &p.release))
+                .or_default()
+                .push(p);
+        }
+        for hub in self.hubs.values_mut().filter(|h| listed(namespace, h)) {
+            let pods = by_hub.remove(&hub.id.key).unwrap_or_default();
+            hub.pods.replace_all(pods);
+            hub.dirty = true;
+        }
+        for (key, pods) in by_hub {
+            self.hub_mut(&key.namespace, &key.release, log)
+                .pods
+                .replace_all(pods);
+        }
+        self.drop_empty_hubs(log);
+    }
+
+    pub(super) fn known_pod(&self, p: &PodInfo) -> bool {
+        self.hubs
+            .get(&hub_key(&p.key.namespace, &p.release))
+            .and_then(|h| h.pods.get(&p.key.name))
+            == Some(p)
+    }
+
+    pub(super) fn known_workload(&self, w: &Workload) -> bool {
+        self.hubs
+            .get(&hub_key(&w.key.namespace, &w.release))
+            .is_some_and(|h| h.workloads.contains(w))
+    }
+
+    pub(super) fn upsert_pod(&mut self, p: PodInfo, log: &mut ChangeLog) {
+        let hub = self.hub_mut(&p.key.namespace, &p.release, log);
+        log.record(Change::Pod(hub.id.clone(), p.key.name.clone()));
+        hub.dirty = true;
+        hub.pods.insert(p);
+    }
+
+    pub(super) fn apply_events(&mut self, delta: Delta<EventInfo>) {
+        match delta {
+            Delta::Replace(mut all) => {
+                all.sort_by_key(|e| e.last_seen);
+                let skip = all.len().saturating_sub(EVENTS_PER_CLUSTER);
+                self.events = all.into_iter().skip(skip).collect();
+            }
+            Delta::ReplaceIn(ns, mut all) => {
+                all.extend(self.events.drain(..).filter(|e| e.key.namespace != ns));
+                all.sort_by_key(|e| e.last_seen);
+                let skip = all.len().saturating_sub(EVENTS_PER_CLUSTER);
+                self.events = all.into_iter().skip(skip).collect();
+            }
+            Delta::Upsert(e) => {
+                self.events.retain(|x| x.key != e.key);
+                self.events.push_back(e);
+                while self.events.len() > EVENTS_PER_CLUSTER {
+                    self.events.pop_front();
+                }
+            }
+            Delta::Remove(e) => self.events.retain(|x| x.key != e.key),
+        }
+    }
+}
+
+/// Whether a hub is in what a list of `namespace` (None: every namespace) covers.
+pub(super) fn listed(namespace: Option<&str>, hub: &HubState) -> bool {
+    namespace.is_none_or(|ns| *hub.id.key.namespace == *ns)
+}
+
+pub(super) fn hub_key(namespace: &Arc<str>, release: &Arc<str>) -> HubKey {
+    HubKey {
+        namespace: namespace.clone(),
+        release: release.clone(),
+    }
+}
