@@ -76,6 +76,36 @@ pub async fn discover(
     decide(forbidden, names.into_iter().zip(reviews).collect())
 }
 
+/// What a namespace discovery found: the namespaces to watch, or why there are none.
+pub type Found = Result<Vec<NamespaceAccess>, String>;
+
+/// Looks for readable namespaces in a task of its own, so the probe keeps its rhythm.
+pub fn start_discovery(
+    client: &kube::Client,
+    target: &ClusterTarget,
+    forbidden: WatchKind,
+) -> tokio::sync::oneshot::Receiver<Found> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (client, target) = (client.clone(), target.clone());
+    tokio::spawn(async move {
+        let _ = tx.send(discover(&client, &target, forbidden).await);
+    });
+    rx
+}
+
+/// The discovery's answer once it is in; pending while there is none.
+pub async fn recv_discovery(
+    rx: &mut Option<tokio::sync::oneshot::Receiver<Found>>,
+) -> Option<Found> {
+    match rx {
+        Some(rx) => Some(
+            rx.await
+                .unwrap_or_else(|_| Err("namespace discovery ended".into())),
+        ),
+        None => std::future::pending().await,
+    }
+}
+
 /// The namespaces whose pods may be listed and watched, each with the kinds that may; an error
 /// saying what was tried when there is none. A review that failed, or that says its rules are
 /// incomplete without granting pods, leaves the namespace to its watches to find out.

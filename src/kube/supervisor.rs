@@ -18,7 +18,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::mapping::{Mapper, Z2JH_SELECTOR};
-use super::scope::{self, NamespaceAccess};
+use super::scope::{self, Found, NamespaceAccess, recv_discovery, start_discovery};
 use super::slim::SlimPod;
 use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKey, WatchKind, WatchState, is_unreachable, one_line};
@@ -48,8 +48,6 @@ const KINDS: [WatchKind; 4] = [
 /// How long after finding no readable namespace the supervisor asks again (a RoleBinding may
 /// be added meanwhile).
 const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
-/// What a namespace discovery found: the namespaces to watch, or why there are none.
-type Found = Result<Vec<NamespaceAccess>, String>;
 /// Failing watches named in a degraded cluster's reason.
 const MAX_REASONS: usize = 3;
 
@@ -206,31 +204,6 @@ pub async fn supervise(
         }
     }
     ctx.shutdown.cancel();
-}
-
-/// Looks for readable namespaces in a task of its own, so the probe keeps its rhythm.
-fn start_discovery(
-    client: &Client,
-    target: &ClusterTarget,
-    forbidden: WatchKind,
-) -> oneshot::Receiver<Found> {
-    let (tx, rx) = oneshot::channel();
-    let (client, target) = (client.clone(), target.clone());
-    tokio::spawn(async move {
-        let _ = tx.send(scope::discover(&client, &target, forbidden).await);
-    });
-    rx
-}
-
-/// The discovery's answer once it is in; pending while there is none.
-async fn recv_discovery(rx: &mut Option<oneshot::Receiver<Found>>) -> Option<Found> {
-    match rx {
-        Some(rx) => Some(
-            rx.await
-                .unwrap_or_else(|_| Err("namespace discovery ended".into())),
-        ),
-        None => std::future::pending().await,
-    }
 }
 
 /// Starts the watches of one generation: every kind cluster-wide (`access` None), or the
