@@ -3,14 +3,17 @@
 
 pub mod clients;
 pub mod describe;
+pub mod exec_auth;
 pub mod executor;
 pub mod logs;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
 pub mod slim;
+mod stack;
 pub mod supervisor;
 pub mod targets;
+mod tls;
 pub mod watch;
 
 use tokio::sync::mpsc;

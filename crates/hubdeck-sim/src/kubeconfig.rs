@@ -1,19 +1,34 @@
 //! The kubeconfig that points kube clients (and kubectl) at the simulated clusters: one context
-//! per cluster, named like the cluster, with a bearer token for the chosen identity.
+//! per cluster, named like the cluster, with a bearer token for the chosen identity, written
+//! inline or obtained from an exec credential plugin as real fleets do.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use super::Identity;
 use super::cluster::SimCluster;
 
+/// How each context's user proves who it is.
+#[derive(Debug, Clone)]
+pub(crate) enum Credentials {
+    /// The identity's token, inline.
+    Token,
+    /// An exec plugin (client.authentication.k8s.io/v1beta1), run as `COMMAND CLUSTER TOKEN`.
+    Exec(PathBuf),
+}
+
 /// The kubeconfig YAML for `clusters` as `identity`.
 ///
 /// With `token_in_url` the server URL carries the token in its path as well, because kubectl
 /// (client-go) sends no credentials to `http://` servers; kube accepts either form.
-pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: bool) -> String {
+pub(crate) fn render(
+    clusters: &[SimCluster],
+    identity: Identity,
+    token_in_url: bool,
+    creds: &Credentials,
+) -> String {
     let server = |c: &SimCluster| {
         if token_in_url {
             format!(
@@ -27,6 +42,15 @@ pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: 
         }
     };
     let user = |c: &SimCluster| format!("{}-{}", c.name(), identity.user());
+    let auth = |c: &SimCluster| match creds {
+        Credentials::Token => json!({"token": c.token(identity)}),
+        Credentials::Exec(command) => json!({"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": command.display().to_string(),
+            "args": [c.name(), c.token(identity)],
+            "interactiveMode": "Never",
+        }}),
+    };
     let doc = json!({
         "apiVersion": "v1",
         "kind": "Config",
@@ -35,7 +59,7 @@ pub(crate) fn render(clusters: &[SimCluster], identity: Identity, token_in_url: 
         "clusters": clusters.iter().map(|c| json!({
             "name": c.name(), "cluster": {"server": server(c)}})).collect::<Vec<_>>(),
         "users": clusters.iter().map(|c| json!({
-            "name": user(c), "user": {"token": c.token(identity)}})).collect::<Vec<_>>(),
+            "name": user(c), "user": auth(c)})).collect::<Vec<_>>(),
         "contexts": clusters.iter().map(|c| json!({
             "name": c.name(), "context": {"cluster": c.name(), "user": user(c)}})).collect::<Vec<_>>(),
     });
@@ -48,8 +72,9 @@ pub(crate) fn write(
     clusters: &[SimCluster],
     identity: Identity,
     token_in_url: bool,
+    creds: &Credentials,
 ) -> io::Result<()> {
-    let text = render(clusters, identity, token_in_url);
+    let text = render(clusters, identity, token_in_url, creds);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

@@ -13,7 +13,7 @@
 //! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
 //! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
-//! `inspect` (helpers for tests) · `kubeconfig`.
+//! `inspect` (helpers for tests) · `kubeconfig` with `exec_plugin` (a counting credential plugin).
 //!
 //! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
 //! `label_selector` and `validation` (selectors, names, labels) · `openapi` (`/openapi/v3`) with
@@ -31,6 +31,7 @@ mod alerting;
 mod api;
 mod cluster;
 mod controller;
+pub mod exec_plugin;
 pub mod fake_alertmanager;
 pub mod fake_hub;
 mod field_validation;
@@ -223,8 +224,14 @@ impl SimFleet {
             .suffix(".kubeconfig")
             .tempfile()
             .map_err(io_err("creating the kubeconfig"))?;
-        kubeconfig::write(kubeconfig.path(), &clusters, Identity::Admin, false)
-            .map_err(io_err("writing the kubeconfig"))?;
+        kubeconfig::write(
+            kubeconfig.path(),
+            &clusters,
+            Identity::Admin,
+            false,
+            &kubeconfig::Credentials::Token,
+        )
+        .map_err(io_err("writing the kubeconfig"))?;
         let driver = tokio::spawn(scenario::run(
             clusters.clone(),
             spec.scenario,
@@ -246,13 +253,43 @@ impl SimFleet {
 
     /// Writes a kubeconfig for `identity` (e.g. a read-only one) to `path`.
     pub fn write_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
-        kubeconfig::write(path, &self.clusters, identity, false)
+        kubeconfig::write(
+            path,
+            &self.clusters,
+            identity,
+            false,
+            &kubeconfig::Credentials::Token,
+        )
+    }
+
+    /// Writes a kubeconfig whose users get their tokens from an exec credential plugin, run as
+    /// `PLUGIN CLUSTER TOKEN` (see [`exec_plugin::CountingPlugin`]), as GKE, EKS and AKS
+    /// kubeconfigs do.
+    pub fn write_exec_kubeconfig(
+        &self,
+        path: &Path,
+        identity: Identity,
+        plugin: &Path,
+    ) -> io::Result<()> {
+        kubeconfig::write(
+            path,
+            &self.clusters,
+            identity,
+            false,
+            &kubeconfig::Credentials::Exec(plugin.to_path_buf()),
+        )
     }
 
     /// Writes a kubeconfig that kubectl can use too: the token also rides in the server URL path
     /// (`http://127.0.0.1:PORT/_token/TOKEN`), since kubectl sends no credentials over plain HTTP.
     pub fn write_kubectl_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
-        kubeconfig::write(path, &self.clusters, identity, true)
+        kubeconfig::write(
+            path,
+            &self.clusters,
+            identity,
+            true,
+            &kubeconfig::Credentials::Token,
+        )
     }
 
     /// All clusters, in fleet order.
