@@ -166,3 +166,35 @@ impl ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system_bundle() -> Vec<Vec<u8>> {
+        CertificateDer::pem_file_iter("/etc/ssl/certs/ca-certificates.crt")
+            .unwrap()
+            .take(2)
+            .map(|c| c.unwrap().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn clusters_without_a_ca_share_the_system_roots() {
+        let config = Config::new("https://127.0.0.1:6443".parse().unwrap());
+        client_config(&config).unwrap();
+        let a = system_verifier().unwrap();
+        client_config(&config).unwrap();
+        assert!(Arc::ptr_eq(&a, &system_verifier().unwrap()));
+    }
+
+    #[test]
+    fn clusters_naming_the_same_ca_share_its_verifier_and_others_do_not() {
+        let certs = system_bundle();
+        let one = bundle_verifier(&certs[..1]).unwrap();
+        assert!(Arc::ptr_eq(&one, &bundle_verifier(&certs[..1]).unwrap()));
+        assert!(!Arc::ptr_eq(&one, &bundle_verifier(&certs[1..]).unwrap()));
+        let bad = bundle_verifier(&[b"not a certificate".to_vec()]).unwrap_err();
+        assert!(bad.starts_with("certificate-authority: "), "{bad}");
+    }
+}
