@@ -8,11 +8,12 @@
 //! for this bench; `HUBDECK_BIN` overrides it) and this binary re-executes itself with `--child`
 //! for the hubdeck measurements, so each scale's memory and CPU are measured in a fresh process.
 //! Map: `procs` (sim, timed commands, /proc) · `child` (the measured process) · `console` (the
-//! TUI draw loop) · `tty` (the console binary in tmux) · `table` (printing) · `faults` (fault
-//! recovery, in-process, printed after the table).
+//! TUI draw loop) · `tty` (the console binary in tmux) · `exec` (the same with exec credential
+//! plugins) · `table` (printing) · `faults` (fault recovery, in-process, printed after the table).
 
 mod child;
 mod console;
+mod exec;
 mod faults;
 mod heap;
 mod procs;
@@ -165,6 +166,8 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
 
     eprintln!("bench:   the console binary in tmux");
     tty::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
+    eprintln!("bench:   the console binary, users authenticating through a 1 s exec plugin");
+    exec::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
 
     eprintln!("bench:   hubdeck get servers -o json (CLI)");
     let env = [

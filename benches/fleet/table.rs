@@ -100,6 +100,22 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
             }),
             "< 150 MB @30",
         ),
+        (
+            "console binary, exec plugin of 1 s: all ready",
+            Some(|f| ms(f, "exec_ready_ms")),
+            "<= 1.5 s @30",
+        ),
+        (
+            "exec plugin runs / users",
+            Some(|f| {
+                format!(
+                    "{} / {}",
+                    fmt(num(f, "exec_runs"), "", 0),
+                    fmt(num(f, "exec_users"), "", 0)
+                )
+            }),
+            "one each",
+        ),
         ("CPU", None, ""),
         (
             "CPU idle (nothing changes)",

@@ -1,11 +1,13 @@
 //! One `kube::Client` per cluster, built on first use (exec plugins may run then) and shared by
-//! the watchers, log streams, describe views and the action layer.
+//! the watchers, log streams, describe views, pollers and the action layer. Callers that ask
+//! while it is being built wait for that build rather than starting their own (each would run
+//! the exec plugin); different clusters build at the same time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use kube::Client;
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
 use super::targets::{self, ClusterTarget};
 use crate::fleet::ClusterId;
@@ -33,7 +35,7 @@ pub enum ClientError {
 #[derive(Default)]
 pub struct ClientCache {
     targets: HashMap<ClusterId, ClusterTarget>,
-    built: Mutex<HashMap<ClusterId, Client>>,
+    built: HashMap<ClusterId, OnceCell<Client>>,
 }
 
 impl ClientCache {
@@ -44,7 +46,10 @@ impl ClientCache {
                 .iter()
                 .map(|t| (ClusterId::new(t.name.as_str()), t.clone()))
                 .collect(),
-            built: Mutex::new(HashMap::new()),
+            built: list
+                .iter()
+                .map(|t| (ClusterId::new(t.name.as_str()), OnceCell::new()))
+                .collect(),
         })
     }
 
@@ -58,24 +63,16 @@ impl ClientCache {
         self.targets.values()
     }
 
-    /// The client of a cluster, building it on first use.
+    /// The client of a cluster, building it on first use. A failed build is not kept: the next
+    /// caller tries again (a plugin may succeed once its user has logged in).
     pub async fn client(&self, cluster: &ClusterId) -> Result<Client, ClientError> {
-        if let Some(c) = self.built.lock().await.get(cluster) {
-            return Ok(c.clone());
-        }
-        let target = self
-            .targets
-            .get(cluster)
-            .ok_or_else(|| ClientError::UnknownCluster(cluster.clone()))?;
-        // Built outside the lock: one slow exec plugin must not hold up other clusters.
-        let client = targets::client(target).await?;
-        Ok(self
-            .built
-            .lock()
+        let (Some(target), Some(cell)) = (self.targets.get(cluster), self.built.get(cluster))
+        else {
+            return Err(ClientError::UnknownCluster(cluster.clone()));
+        };
+        cell.get_or_try_init(|| targets::client(target))
             .await
-            .entry(cluster.clone())
-            .or_insert(client)
-            .clone())
+            .cloned()
     }
 }
 

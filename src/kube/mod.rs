@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod describe;
+pub mod exec_auth;
 pub mod executor;
 pub mod logs;
 pub mod mapping;
@@ -11,8 +12,10 @@ mod mapping_tests;
 pub mod repo_targets;
 pub mod scope;
 pub mod slim;
+mod stack;
 pub mod supervisor;
 pub mod targets;
+mod tls;
 pub mod watch;
 mod watch_list;
 

@@ -297,8 +297,8 @@ pub fn expand_home(p: &Path) -> PathBuf {
     }
 }
 
-/// Builds the client for a target. Exec plugins may run here, so call it from the cluster's
-/// own task.
+/// Builds the client for a target. Its exec plugin, if any, runs here once (as a process of its
+/// own, so the runtime's workers go on with other clusters) and again only as its token expires.
 pub async fn client(target: &ClusterTarget) -> Result<Client, super::clients::ClientError> {
     let failed = |message: String| super::clients::ClientError::Build {
         context: target.context.clone(),
@@ -321,7 +321,32 @@ pub async fn client(target: &ClusterTarget) -> Result<Client, super::clients::Cl
         http::header::USER_AGENT,
         http::HeaderValue::from_static(crate::http::USER_AGENT),
     ));
-    Client::try_from(config).map_err(|e| failed(super::watch::one_line(&e)))
+    let mut token = None;
+    // A static token or basic auth takes precedence over exec, as in kube and client-go.
+    let exec_used = config.auth_info.token.is_none()
+        && config.auth_info.token_file.is_none()
+        && config.auth_info.username.is_none()
+        && config.auth_info.auth_provider.is_none();
+    // Through a proxy kube's own stack is used, and with it kube's exec handling.
+    if exec_used
+        && config.proxy_url.is_none()
+        && let Some(exec) = config.auth_info.exec.take()
+    {
+        match super::exec_auth::issue(&exec).await.map_err(failed)? {
+            super::exec_auth::Issued::Token(t) => token = Some(t),
+            super::exec_auth::Issued::Certificate { cert, key } => {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD;
+                config.auth_info.client_certificate_data = Some(b64.encode(cert));
+                config.auth_info.client_key_data = Some(b64.encode(key).into());
+            }
+        }
+    }
+    // Building loads TLS roots and certificate files: blocking work, kept off the workers.
+    tokio::task::spawn_blocking(move || super::stack::client(config, token))
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .map_err(failed)
 }
 
 #[cfg(test)]

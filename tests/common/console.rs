@@ -2,6 +2,7 @@
 //! action runner acts through the same clients, keys are pressed and frames rendered off-screen,
 //! and `Feeds` applies updates and action answers as the event loop does.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,8 @@ pub struct Console {
     pub feeds: Feeds,
     /// The runner it acts through.
     pub runner: Arc<Runner>,
+    /// The clients every source and the runner share.
+    pub clients: Arc<ClientCache>,
     /// Audit log, recovery copies and diffs of this test only.
     pub state: tempfile::TempDir,
     shutdown: CancellationToken,
@@ -33,14 +36,20 @@ pub struct Console {
 impl Console {
     /// Starts watching every cluster of `sim` and waits until all are read.
     pub async fn start(sim: &SimFleet, readonly: bool) -> Console {
-        let kc = targets::read_kubeconfig(sim.kubeconfig_path()).expect("kubeconfig");
+        Self::start_with(sim, sim.kubeconfig_path(), readonly).await
+    }
+
+    /// Like `start`, through another kubeconfig of the same fleet (an exec plugin's, a read-only
+    /// identity's).
+    pub async fn start_with(sim: &SimFleet, kubeconfig: &Path, readonly: bool) -> Console {
+        let kc = targets::read_kubeconfig(kubeconfig).expect("kubeconfig");
         let list = targets::from_kubeconfig(kc, &[]).expect("targets");
         let clients = ClientCache::new(&list);
         let shutdown = CancellationToken::new();
         let feeds = Feeds::new(kube::start(&clients, &shutdown));
         let state = tempfile::tempdir().expect("temp dir");
         let runner = Arc::new(hubdeck::kube::executor::runner(
-            clients,
+            clients.clone(),
             readonly,
             AuditLog::new(state.path().join("audit.jsonl")),
         ));
@@ -56,6 +65,7 @@ impl Console {
             app,
             feeds,
             runner,
+            clients,
             state,
             shutdown,
         };

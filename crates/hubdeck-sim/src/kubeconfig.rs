@@ -1,9 +1,10 @@
 //! The kubeconfig that points kube clients (and kubectl) at the simulated clusters: one context
-//! per cluster, named like the cluster, with a bearer token for the chosen identity and,
-//! optionally, the context's default namespace.
+//! per cluster, named like the cluster, with a bearer token for the chosen identity (inline,
+//! or from an exec credential plugin as real fleets have it) and, optionally, the context's
+//! default namespace.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
@@ -18,6 +19,18 @@ pub struct KubeconfigOptions {
     pub token_in_url: bool,
     /// The `namespace:` of every context.
     pub context_namespace: Option<String>,
+    /// How each context's user proves who it is.
+    pub credentials: Credentials,
+}
+
+/// How each context's user proves who it is.
+#[derive(Debug, Clone, Default)]
+pub enum Credentials {
+    /// The identity's token, inline.
+    #[default]
+    Token,
+    /// An exec plugin (client.authentication.k8s.io/v1beta1), run as `COMMAND CLUSTER TOKEN`.
+    Exec(PathBuf),
 }
 
 /// The kubeconfig YAML for `clusters` as `identity`.
@@ -40,6 +53,15 @@ pub(crate) fn render(
         }
     };
     let user = |c: &SimCluster| format!("{}-{}", c.name(), identity.user());
+    let auth = |c: &SimCluster| match &opts.credentials {
+        Credentials::Token => json!({"token": c.token(identity)}),
+        Credentials::Exec(command) => json!({"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": command.display().to_string(),
+            "args": [c.name(), c.token(identity)],
+            "interactiveMode": "Never",
+        }}),
+    };
     let doc = json!({
         "apiVersion": "v1",
         "kind": "Config",
@@ -48,7 +70,7 @@ pub(crate) fn render(
         "clusters": clusters.iter().map(|c| json!({
             "name": c.name(), "cluster": {"server": server(c)}})).collect::<Vec<_>>(),
         "users": clusters.iter().map(|c| json!({
-            "name": user(c), "user": {"token": c.token(identity)}})).collect::<Vec<_>>(),
+            "name": user(c), "user": auth(c)})).collect::<Vec<_>>(),
         "contexts": clusters.iter().map(|c| {
             let mut context = json!({"cluster": c.name(), "user": user(c)});
             if let Some(ns) = &opts.context_namespace {

@@ -13,7 +13,7 @@
 //! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
 //! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
-//! `inspect` (helpers for tests) · `kubeconfig`.
+//! `inspect` (helpers for tests) · `kubeconfig` with `exec_plugin` (a counting credential plugin).
 //!
 //! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
 //! `label_selector` and `validation` (selectors, names, labels) · `openapi` (`/openapi/v3`) with
@@ -32,6 +32,7 @@ mod api;
 mod cluster;
 mod controller;
 pub mod deploy_repo;
+pub mod exec_plugin;
 pub mod fake_alertmanager;
 pub mod fake_hub;
 mod field_validation;
@@ -78,7 +79,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use access::Identity;
 pub use cluster::{RecordedRequest, SimCluster};
-pub use kubeconfig::KubeconfigOptions;
+pub use kubeconfig::{Credentials, KubeconfigOptions};
 
 /// What fleet to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,6 +256,22 @@ impl SimFleet {
     /// Writes a kubeconfig for `identity` (e.g. a read-only one) to `path`.
     pub fn write_kubeconfig(&self, path: &Path, identity: Identity) -> io::Result<()> {
         self.write_kubeconfig_with(path, &identity, &KubeconfigOptions::default())
+    }
+
+    /// Writes a kubeconfig whose users get their tokens from an exec credential plugin, run as
+    /// `PLUGIN CLUSTER TOKEN` (see [`exec_plugin::CountingPlugin`]), as GKE, EKS and AKS
+    /// kubeconfigs do.
+    pub fn write_exec_kubeconfig(
+        &self,
+        path: &Path,
+        identity: Identity,
+        plugin: &Path,
+    ) -> io::Result<()> {
+        let opts = KubeconfigOptions {
+            credentials: Credentials::Exec(plugin.to_path_buf()),
+            ..KubeconfigOptions::default()
+        };
+        self.write_kubeconfig_with(path, &identity, &opts)
     }
 
     /// Writes a kubeconfig that kubectl can use too: the token also rides in the server URL path

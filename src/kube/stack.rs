@@ -1,0 +1,67 @@
+//! The HTTP stack under each cluster's `kube::Client`: kube's own layers (base URI, retries of
+//! server errors, tokens and token files, extra headers such as the User-Agent, impersonation)
+//! and kube's connector settings (connect, read and write timeouts, `tls-server-name`), over TLS
+//! settings shared across clusters (`tls`) and read buffers capped per connection. A context
+//! with an exec plugin gets its token from `exec_auth`, which runs the plugin once per lifetime.
+
+use std::sync::Arc;
+
+use hyper_timeout::TimeoutConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use kube::client::ClientBuilder;
+use kube::client::ConfigExt;
+use kube::client::retry::RetryPolicy;
+use kube::{Client, Config};
+use tower::ServiceBuilder;
+use tower::retry::RetryLayer;
+
+use super::exec_auth::{ExecAuthLayer, ExecToken};
+
+/// The most one connection's read buffer may grow to. hyper's default (~400 KB) is reached by
+/// every list and watch, and a buffer keeps the size it grew to for the connection's life: with
+/// a dozen long-lived watch connections per cluster that is megabytes per cluster doing nothing.
+/// 64 KB still reads a page of a list in a few large reads.
+pub const MAX_READ_BUF: usize = 64 * 1024;
+
+/// Builds a cluster's client from its config, with `exec` (if any) putting the plugin's token on
+/// every request. The config must not hold the exec plugin itself any more, or kube would run it.
+pub fn client(config: Config, exec: Option<Arc<ExecToken>>) -> Result<Client, String> {
+    if config.proxy_url.is_some() {
+        // kube decides what proxies it supports (per its features) and says so in its error.
+        return Client::try_from(config).map_err(|e| super::watch::one_line(&e));
+    }
+    let kube_err = |e: kube::Error| super::watch::one_line(&e);
+    let tls = super::tls::client_config(&config)?;
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    let mut https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    if let Some(name) = &config.tls_server_name {
+        let name = rustls::pki_types::ServerName::try_from(name.clone())
+            .map_err(|e| format!("tls-server-name {name:?}: {e}"))?;
+        https = https.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
+    }
+    let mut connector = TimeoutConnector::new(https.enable_http1().wrap_connector(http));
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let http_client = hyper_util::client::legacy::Builder::new(TokioExecutor::new())
+        .http1_max_buf_size(MAX_READ_BUF)
+        .build(connector);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(
+            config
+                .default_retry
+                .then(|| RetryLayer::new(RetryPolicy::server_retry())),
+        )
+        .option_layer(config.auth_layer().map_err(kube_err)?)
+        .option_layer(exec.map(ExecAuthLayer))
+        .layer(config.extra_headers_layer().map_err(kube_err)?)
+        .map_err(tower::BoxError::from)
+        .service(http_client);
+    Ok(ClientBuilder::new(service, config.default_namespace.clone()).build())
+}
