@@ -274,6 +274,9 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
             out["metadata"]["creationTimestamp"] = Value::Null;
             Ok(json_response(201, out.to_string()))
         }
+        ["apis", "metrics.k8s.io", "v1beta1", rest @ ..] if get && !rest.is_empty() => {
+            super::metrics::serve(&call, rest)
+        }
         ["apis", g, v] if get => resources::resource_list(&format!("{g}/{v}"))
             .map(|r| ok_json(&r))
             .ok_or_else(|| ApiError::no_route(path)),

@@ -31,6 +31,7 @@ mod alerting;
 mod api;
 mod cluster;
 mod controller;
+mod events;
 pub mod fake_alertmanager;
 pub mod fake_hub;
 mod field_validation;
@@ -42,15 +43,20 @@ mod inspect;
 mod kubeconfig;
 mod label_selector;
 mod logs;
+mod metrics;
 mod names;
+mod nodes;
 mod objects;
 mod openapi;
 mod paging;
 mod patch;
+mod pending;
 mod podstatus;
+mod pools;
 mod portforward;
 mod proxy;
 mod query;
+mod reasons;
 mod resources;
 mod scenario;
 mod selectors;
@@ -76,6 +82,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use access::Identity;
 pub use cluster::{RecordedRequest, SimCluster};
+pub use nodes::NodeCondition;
+pub use pending::Pending;
 
 /// What fleet to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,10 +19,13 @@ pub(super) use serde_json::json;
 
 pub(super) use super::*;
 
+mod events;
 mod fake_alertmanager;
 mod fake_hub;
 mod fleet;
 mod kubectl;
+mod metrics;
+mod nodes;
 mod objects;
 mod portforward;
 mod strict;
