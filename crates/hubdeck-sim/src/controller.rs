@@ -34,6 +34,9 @@ pub(crate) struct OomCourse {
     pub pod: String,
     pub since: jiff::Timestamp,
     pub climb_secs: i64,
+    /// Where the climb starts, as a fraction of the limit: high for a user already near it, low
+    /// for a freshly restarted container.
+    pub from: f64,
 }
 
 /// All mutable state of one simulated cluster.
@@ -83,6 +86,7 @@ impl State {
         for (_, what) in due {
             self.run(what);
         }
+        super::oom::tick(self);
     }
 
     fn run(&mut self, what: Timed) {

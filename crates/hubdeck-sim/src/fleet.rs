@@ -198,7 +198,17 @@ fn add_trouble(st: &mut State, c: usize, n: usize) {
         }
     }
     if c == 1 % n {
+        // One user works near their memory limit and gets OOM-killed every few minutes.
         let hub = st.hubs.get(1).cloned().unwrap_or(first.clone());
+        let victim = st
+            .store
+            .list(Kind::Pod, Some(&hub.namespace))
+            .into_iter()
+            .find(|p| p.name.starts_with("jupyter-"));
+        if let Some(p) = victim {
+            super::oom::set_course(st, &hub.namespace, &p.name, 150);
+            super::oom::kill(st, &hub.namespace, &p.name);
+        }
         let user = names::user(5100);
         let how = Some(Pending::VolumeAttach);
         let pod = pending::start(st, &hub, &user, "", generate_image(1), how);

@@ -95,6 +95,19 @@ impl SimCluster {
         self.inner.state().nodes_of(purpose)
     }
 
+    /// Sets a user's pod on course for an OOM kill: its memory usage (metrics.k8s.io) climbs to
+    /// its limit over `climb`, then the container is killed and restarted, again and again.
+    pub fn oom_course(&self, namespace: &str, pod: &str, climb: std::time::Duration) -> bool {
+        let secs = i64::try_from(climb.as_secs()).unwrap_or(i64::MAX);
+        super::oom::set_course(&mut self.inner.state(), namespace, pod, secs)
+    }
+
+    /// OOM-kills a pod's first container now: it restarts with `lastState.terminated` OOMKilled,
+    /// exit code 137. False if the pod is not running.
+    pub fn oom_kill(&self, namespace: &str, pod: &str) -> bool {
+        super::oom::kill(&mut self.inner.state(), namespace, pod)
+    }
+
     /// Every Deployment.
     pub fn deployments(&self) -> Vec<Deployment> {
         self.typed(Kind::Deployment)

@@ -47,6 +47,7 @@ mod metrics;
 mod names;
 mod nodes;
 mod objects;
+mod oom;
 mod openapi;
 mod paging;
 mod patch;

@@ -88,7 +88,7 @@ fn container_usage(st: &State, pod: &Value, c: &Value, t: i64) -> (f64, f64) {
     {
         let elapsed = (t - oom.since.as_second()).max(0) as f64;
         let progress = (elapsed / oom.climb_secs.max(1) as f64).min(1.0);
-        mem = limit * (0.62 + 0.37 * progress);
+        mem = limit * (oom.from + (0.995 - oom.from) * progress);
     }
     // CPU: mostly idle notebooks with bursts, never above the limit.
     let idle = cpu_req * (0.02 + 0.2 * unit(h, 3));

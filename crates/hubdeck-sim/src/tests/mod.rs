@@ -28,6 +28,7 @@ mod metrics;
 mod nodes;
 mod objects;
 mod portforward;
+mod restarts;
 mod strict;
 mod watches;
 mod wire;
