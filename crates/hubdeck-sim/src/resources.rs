@@ -173,6 +173,12 @@ pub(crate) fn resource_list(group_version: &str) -> Option<Value> {
                 .filter(|k| k.group().is_empty())
                 .map(resource_entry)
                 .collect();
+            r.push(sub_entry(
+                "pods/exec",
+                "PodExecOptions",
+                &["create", "get"],
+                None,
+            ));
             r.push(sub_entry("pods/log", "Pod", &["get"], None));
             r.push(sub_entry(
                 "pods/portforward",

@@ -20,6 +20,7 @@ pub(super) use serde_json::json;
 pub(super) use super::*;
 
 mod events;
+mod exec;
 mod fake_alertmanager;
 mod fake_hub;
 mod fleet;
