@@ -27,18 +27,6 @@ pub(crate) enum Timed {
     PodGone { ns: String, name: String },
 }
 
-/// A pod on course for an OOM kill: its memory climbs from `since` to its limit in `climb_secs`.
-#[derive(Debug, Clone)]
-pub(crate) struct OomCourse {
-    pub namespace: String,
-    pub pod: String,
-    pub since: jiff::Timestamp,
-    pub climb_secs: i64,
-    /// Where the climb starts, as a fraction of the limit: high for a user already near it, low
-    /// for a freshly restarted container.
-    pub from: f64,
-}
-
 /// All mutable state of one simulated cluster.
 pub(crate) struct State {
     pub store: Store,
@@ -60,7 +48,7 @@ pub(crate) struct State {
     /// The cluster's name, which clouds put into node names and ids.
     pub cluster: String,
     /// Pods whose memory climbs to their limit (see `metrics`), until the kernel kills them.
-    pub oom: Vec<OomCourse>,
+    pub oom: Vec<super::oom::OomCourse>,
     /// Events by age (creation second, namespace, name), for their TTL.
     pub events: std::collections::VecDeque<(i64, Box<str>, Box<str>)>,
     /// Pods waiting for good, with the events that repeat while they wait.
@@ -141,50 +129,6 @@ impl State {
                     self.reconcile_owner_of(&pod);
                 }
             }
-        }
-    }
-
-    /// Picks a schedulable node of the user or core pools.
-    pub fn pick_node(&mut self, user: bool) -> String {
-        let purpose = if user { "user" } else { "core" };
-        let nodes: Vec<&String> = self
-            .pools
-            .iter()
-            .filter(|p| p.purpose == purpose)
-            .flat_map(|p| &p.nodes)
-            .collect();
-        let ok: Vec<&String> = nodes
-            .iter()
-            .copied()
-            .filter(|n| !self.unschedulable.contains(*n))
-            .collect();
-        let from = if ok.is_empty() { nodes } else { ok };
-        if from.is_empty() {
-            return "node-0".into();
-        }
-        self.next_node = self.next_node.wrapping_add(1);
-        from[self.next_node % from.len()].clone()
-    }
-
-    /// Nodes of a purpose ("core" or "user"), in pool order.
-    pub fn nodes_of(&self, purpose: &str) -> Vec<String> {
-        self.pools
-            .iter()
-            .filter(|p| p.purpose == purpose)
-            .flat_map(|p| p.nodes.iter().cloned())
-            .collect()
-    }
-
-    /// Re-reads whether a node takes new pods, after its object changed.
-    pub fn node_changed(&mut self, name: &str) {
-        let ok = self
-            .store
-            .get(Kind::Node, "", name)
-            .is_some_and(|o| super::nodes::schedulable(&o.value()));
-        if ok {
-            self.unschedulable.remove(name);
-        } else {
-            self.unschedulable.insert(name.to_string());
         }
     }
 

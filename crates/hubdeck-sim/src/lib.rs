@@ -12,7 +12,9 @@
 //! (workloads and pod lifecycle) · `proxy` (service proxy to `fake_alertmanager`, fed by
 //! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
-//! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
+//! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `pools`/`nodes` (nodes
+//! per cloud) · `metrics` (metrics.k8s.io) · `pending`/`reasons`/`events` (why a pod waits) ·
+//! `oom` (OOM kills) · `exec`/`shell` (pod exec) · `scenario` (driver) ·
 //! `inspect` (helpers for tests) · `kubeconfig`.
 //!
 //! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·

@@ -5,10 +5,22 @@
 
 use serde_json::json;
 
-use super::controller::{OomCourse, State};
+use super::controller::State;
 use super::events::{self, Reporter};
 use super::resources::Kind;
 use super::store::rfc3339;
+
+/// A pod on course for an OOM kill: its memory climbs from `since` to its limit in `climb_secs`.
+#[derive(Debug, Clone)]
+pub(crate) struct OomCourse {
+    pub namespace: String,
+    pub pod: String,
+    pub since: jiff::Timestamp,
+    pub climb_secs: i64,
+    /// Where the climb starts, as a fraction of the limit: high for a user already near it, low
+    /// for a freshly restarted container.
+    pub from: f64,
+}
 
 /// Sets a pod on course for an OOM kill in `climb_secs`; false if there is no such pod.
 pub(crate) fn set_course(st: &mut State, ns: &str, pod: &str, climb_secs: i64) -> bool {

@@ -3,6 +3,8 @@
 //! `nbuser`), and one Karpenter NodePool on an EKS cluster. A pool knows its machine shape and
 //! the autoscaler's bounds; the Node objects themselves are built in `nodes`.
 
+use super::resources::Kind;
+
 /// A machine type: its cloud name, vCPUs and memory.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Machine {
@@ -249,6 +251,53 @@ pub(crate) fn node_name(
             rng.u8(1..250)
         ),
         Layout::Aks => format!("aks-{}-{}-vmss{:06}", pool.name, pool.hash % 100_000_000, i),
+    }
+}
+
+/// Where pods go: the pools' nodes, minus those that take no new pods.
+impl super::controller::State {
+    /// Picks a schedulable node of the user or core pools.
+    pub fn pick_node(&mut self, user: bool) -> String {
+        let purpose = if user { "user" } else { "core" };
+        let nodes: Vec<&String> = self
+            .pools
+            .iter()
+            .filter(|p| p.purpose == purpose)
+            .flat_map(|p| &p.nodes)
+            .collect();
+        let ok: Vec<&String> = nodes
+            .iter()
+            .copied()
+            .filter(|n| !self.unschedulable.contains(*n))
+            .collect();
+        let from = if ok.is_empty() { nodes } else { ok };
+        if from.is_empty() {
+            return "node-0".into();
+        }
+        self.next_node = self.next_node.wrapping_add(1);
+        from[self.next_node % from.len()].clone()
+    }
+
+    /// Nodes of a purpose ("core" or "user"), in pool order.
+    pub fn nodes_of(&self, purpose: &str) -> Vec<String> {
+        self.pools
+            .iter()
+            .filter(|p| p.purpose == purpose)
+            .flat_map(|p| p.nodes.iter().cloned())
+            .collect()
+    }
+
+    /// Re-reads whether a node takes new pods, after its object changed.
+    pub fn node_changed(&mut self, name: &str) {
+        let ok = self
+            .store
+            .get(Kind::Node, "", name)
+            .is_some_and(|o| super::nodes::schedulable(&o.value()));
+        if ok {
+            self.unschedulable.remove(name);
+        } else {
+            self.unschedulable.insert(name.to_string());
+        }
     }
 }
 

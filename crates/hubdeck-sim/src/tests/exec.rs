@@ -17,7 +17,10 @@ fn running_user_pod(c: &SimCluster, ns: &str) -> String {
 async fn read_all(r: Option<impl tokio::io::AsyncRead + Unpin>) -> String {
     let mut s = String::new();
     if let Some(mut r) = r {
-        r.read_to_string(&mut s).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(10), r.read_to_string(&mut s))
+            .await
+            .unwrap_or_else(|_| panic!("output never ended; so far: {s:?}"))
+            .unwrap();
     }
     s
 }
@@ -76,9 +79,22 @@ async fn kube_exec_runs_commands_and_reports_exit_codes() {
     .unwrap();
     let mut stdin = p.stdin().unwrap();
     let status = p.take_status().unwrap();
-    let stdout = p.stdout();
+    let mut stdout = p.stdout().unwrap();
+    // Typing starts once the prompt is there, as a person's does: kube sends the resize and
+    // stdin from one loop in either order, and a resize sent after the shell exited ends kube's
+    // session with an error instead of the output.
+    let mut out = String::new();
+    let mut buf = [0u8; 256];
+    while !out.contains("$ ") {
+        let n = tokio::time::timeout(Duration::from_secs(10), stdout.read(&mut buf))
+            .await
+            .expect("a prompt")
+            .unwrap();
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     stdin.write_all(b"stty size\rls\rexit 0\r").await.unwrap();
-    let out = read_all(stdout).await;
+    out.push_str(&read_all(Some(stdout)).await);
     assert!(
         out.starts_with(&format!("(base) jovyan@{pod}:~$ ")),
         "{out}"

@@ -110,3 +110,21 @@ async fn logs_of_a_container_still_creating_are_refused_as_kubelet_refuses_them(
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_demo_has_a_user_who_keeps_running_out_of_memory() {
+    let spec = FleetSpec {
+        scenario: Scenario::Steady,
+        ..FleetSpec::small()
+    };
+    let fleet = SimFleet::start(spec).await.unwrap();
+    let oom = fleet.clusters()[1].pods().into_iter().find(|p| {
+        let cs = p.status.as_ref().and_then(|s| s.container_statuses.clone());
+        cs.unwrap_or_default().iter().any(|c| {
+            let term = c.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+            c.restart_count >= 1 && term.is_some_and(|t| t.reason.as_deref() == Some("OOMKilled"))
+        })
+    });
+    assert!(oom.is_some(), "a server was OOM-killed and restarted");
+    fleet.shutdown().await;
+}
