@@ -12,8 +12,11 @@
 //! (workloads and pod lifecycle) · `proxy` (service proxy to `fake_alertmanager`, fed by
 //! `alerting`, muted by `silencing`) · `portforward` (to each hub's `fake_hub`, listing by
 //! `hub_paging`, kept in step with `user_pods` by `hub_apis`) · `wire` (the fakes' JSON, from
-//! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `scenario` (driver) ·
-//! `inspect` (helpers for tests) · `kubeconfig` with `exec_plugin` (a counting credential plugin).
+//! the protocols' documents) · `generate`/`fleet`/`names` (the fleet) · `pools`/`nodes` (nodes
+//! per cloud) · `metrics` (metrics.k8s.io) · `pending`/`reasons`/`events` (why a pod waits) ·
+//! `oom` (OOM kills) · `exec`/`shell` (pod exec) · `scenario` (driver) ·
+//! `inspect` (helpers for tests) · `kubeconfig` with `exec_plugin` (a counting credential
+//! plugin) · `deploy_repo` (the demo's deployment repository).
 //!
 //! As strict as kube-apiserver, in its words: `query` (parameters, decoded as it decodes them) ·
 //! `label_selector` and `validation` (selectors, names, labels) · `openapi` (`/openapi/v3`) with
@@ -32,6 +35,8 @@ mod api;
 mod cluster;
 mod controller;
 pub mod deploy_repo;
+mod events;
+mod exec;
 pub mod exec_plugin;
 pub mod fake_alertmanager;
 pub mod fake_hub;
@@ -44,19 +49,26 @@ mod inspect;
 mod kubeconfig;
 mod label_selector;
 mod logs;
+mod metrics;
 mod names;
+mod nodes;
 mod objects;
+mod oom;
 mod openapi;
 mod paging;
 mod patch;
+mod pending;
 mod podstatus;
+mod pools;
 mod portforward;
 mod proxy;
 mod query;
 mod rbac;
+mod reasons;
 mod resources;
 mod scenario;
 mod selectors;
+mod shell;
 mod silencing;
 mod status;
 mod store;
@@ -80,6 +92,8 @@ use tokio_util::sync::CancellationToken;
 pub use access::Identity;
 pub use cluster::{RecordedRequest, SimCluster};
 pub use kubeconfig::{Credentials, KubeconfigOptions};
+pub use nodes::NodeCondition;
+pub use pending::Pending;
 
 /// What fleet to simulate.
 #[derive(Debug, Clone, PartialEq, Eq)]
