@@ -121,6 +121,18 @@ pub async fn run(
         readonly,
         state_dir: paths.state.clone(),
     };
+    let (recorder, tap) = if settings.record {
+        match super::record_cmd::start(paths, settings, None) {
+            Ok((tap, recorder)) => (Some(recorder), Some(tap)),
+            // The console is worth more than its recording: it opens, and says why not.
+            Err(e) => {
+                tracing::warn!("{e}");
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
+    };
     let result = tui::run(
         opts,
         Fleet::new(settings.thresholds()),
@@ -128,8 +140,17 @@ pub async fn run(
         services,
         Some(runner.clone()),
         shutdown.clone(),
+        tui::Extras { recorder: tap },
     )
     .await;
+    if let Some(r) = recorder
+        && let Some(e) = tokio::task::spawn_blocking(move || r.finish())
+            .await
+            .ok()
+            .flatten()
+    {
+        eprintln!("hubdeck: {e}");
+    }
     // The terminal is restored. An action still out (a second quit, a signal) gets to finish
     // so its outcome is in the audit log; its connections must stay up meanwhile.
     let n = runner.in_flight();

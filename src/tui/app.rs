@@ -87,6 +87,7 @@ pub struct App {
     last_refresh: Option<Timestamp>,
     glance: Option<(u64, Glance)>,
     fresh_shown: String,
+    recorder: Option<crate::recorder::Tap>,
 }
 
 impl App {
@@ -115,7 +116,15 @@ impl App {
             last_refresh: None,
             glance: None,
             fresh_shown: String::new(),
+            recorder: None,
         }
+    }
+
+    /// Records every batch applied from now on, starting with a snapshot of the fleet shown.
+    pub fn with_recorder(mut self, mut tap: crate::recorder::Tap) -> Self {
+        tap.after_apply(&self.fleet, self.now);
+        self.recorder = Some(tap);
+        self
     }
 
     /// Uses `services` for logs and descriptions.
@@ -219,7 +228,13 @@ impl App {
     pub fn apply_updates(&mut self, updates: Vec<FleetUpdate>, now: Timestamp) -> bool {
         let before = self.fleet.version();
         self.now = now;
+        if let Some(r) = &mut self.recorder {
+            r.batch(&updates, now);
+        }
         self.fleet.apply_all(updates, now);
+        if let Some(r) = &mut self.recorder {
+            r.after_apply(&self.fleet, now);
+        }
         self.last_refresh = Some(now);
         self.trends.sample(&self.fleet, now);
         self.fleet.version() != before
@@ -236,6 +251,10 @@ impl App {
         {
             self.last_refresh = Some(now);
             changed |= self.fleet.refresh(now);
+            // A quiet fleet still gets its snapshots, and a new file when one is due.
+            if let Some(r) = &mut self.recorder {
+                r.after_apply(&self.fleet, now);
+            }
         }
         changed |= self.trends.sample(&self.fleet, now);
         changed |= self.poll_io();

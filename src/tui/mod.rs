@@ -57,6 +57,13 @@ pub struct ConsoleOptions {
     pub state_dir: PathBuf,
 }
 
+/// What a console runs with besides its options: a recorder to feed.
+#[derive(Default)]
+pub struct Extras {
+    /// Where the batches the console applies are recorded.
+    pub recorder: Option<crate::recorder::Tap>,
+}
+
 /// I/O the console asks for; implemented over kube by the runtime, by fakes in tests.
 /// Must not block: answers come on the returned channels.
 pub trait Services: Send + Sync + 'static {
@@ -140,8 +147,9 @@ pub async fn run(
     services: Arc<dyn Services>,
     runner: Option<Arc<crate::action::Runner>>,
     shutdown: CancellationToken,
+    extras: Extras,
 ) -> color_eyre::Result<ExitCode> {
-    event_loop::run(opts, fleet, updates, services, runner, shutdown).await
+    event_loop::run(opts, fleet, updates, services, runner, shutdown, extras).await
 }
 
 #[cfg(test)]

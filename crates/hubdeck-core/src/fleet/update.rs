@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ids::{ClusterId, HubId};
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
 
 /// What is known about a cluster before connecting to it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterMeta {
     /// kubeconfig context.
     pub context: String,
@@ -20,7 +20,7 @@ pub struct ClusterMeta {
 }
 
 /// Connection state of one cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum ClusterStatus {
     /// First lists not complete yet.
@@ -54,7 +54,7 @@ impl ClusterStatus {
 }
 
 /// State of an auxiliary data source (Alertmanager, hub API) for a cluster or hub.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum SourceState {
     /// Not looked for yet.
@@ -75,7 +75,7 @@ pub enum SourceState {
 }
 
 /// A change to one kind of object in one cluster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Delta<T> {
     /// A complete list (initial list or re-list): replaces everything of this kind.
     Replace(Vec<T>),
@@ -86,7 +86,7 @@ pub enum Delta<T> {
 }
 
 /// One message from a producer to the store.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FleetUpdate {
     /// A cluster joins the fleet (before it is reached).
     ClusterAdded {
