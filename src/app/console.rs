@@ -121,6 +121,19 @@ pub async fn run(
         readonly,
         state_dir: paths.state.clone(),
     };
+    // Read before this session's recorder starts its own file.
+    let names: Vec<&str> = fleetwide.targets.iter().map(|t| t.name.as_str()).collect();
+    let fleet = settings
+        .record
+        .then(|| {
+            crate::recorder::warm::from_dir(
+                &crate::recorder::dir(&paths.state),
+                &names,
+                settings.thresholds(),
+            )
+        })
+        .flatten()
+        .unwrap_or_else(|| Fleet::new(settings.thresholds()));
     let (recorder, tap) = if settings.record {
         match super::record_cmd::start(paths, settings, None) {
             Ok((tap, recorder)) => (Some(recorder), Some(tap)),
@@ -135,7 +148,7 @@ pub async fn run(
     };
     let result = tui::run(
         opts,
-        Fleet::new(settings.thresholds()),
+        fleet,
         updates,
         services,
         Some(runner.clone()),

@@ -160,7 +160,7 @@ impl Session {
         let clusters: Vec<_> = self.fleet.clusters().collect();
         clusters.len() == self.targets.len()
             && clusters.iter().all(|c| match c.status {
-                ClusterStatus::Connecting => false,
+                ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => false,
                 ClusterStatus::Unreachable { .. } => true,
                 ClusterStatus::Ready | ClusterStatus::Degraded { .. } => {
                     (!needs.alerts || c.alert_source != SourceState::Unknown)
@@ -210,7 +210,9 @@ impl Session {
             .clusters()
             .filter_map(|c| match &c.status {
                 ClusterStatus::Ready => None,
-                ClusterStatus::Connecting => Some((c.id.to_string(), "no answer in time".into())),
+                ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => {
+                    Some((c.id.to_string(), "no answer in time".into()))
+                }
                 ClusterStatus::Degraded { reason } => Some((c.id.to_string(), reason.clone())),
                 ClusterStatus::Unreachable { error, .. } => {
                     Some((c.id.to_string(), format!("unreachable: {error}")))

@@ -16,6 +16,7 @@ pub mod replay;
 pub mod rotate;
 pub mod tap;
 pub mod times;
+pub mod warm;
 pub mod writer;
 
 use std::path::PathBuf;

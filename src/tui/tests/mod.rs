@@ -5,6 +5,7 @@ mod live;
 mod navigation;
 mod overlays;
 mod panes;
+mod warm;
 
 use std::sync::{Arc, Mutex};
 

@@ -52,6 +52,7 @@ pub fn cluster_mark(status: &ClusterStatus) -> (&'static str, Role) {
     match status {
         ClusterStatus::Ready => ("●", Role::HealthOk),
         ClusterStatus::Connecting => ("◌", Role::HealthUnknown),
+        ClusterStatus::Recorded { .. } => ("◷", Role::HealthUnknown),
         ClusterStatus::Degraded { .. } => ("◐", Role::HealthDegraded),
         ClusterStatus::Unreachable { .. } => ("✖", Role::HealthDown),
     }

@@ -205,7 +205,14 @@ impl HubState {
         self.activity.servers = servers;
     }
 
-    pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, reachable: bool) {
+    /// `recorded`: the time of the recording the hub is shown from, until its cluster lists.
+    pub(crate) fn recompute(
+        &mut self,
+        now: Timestamp,
+        limits: &Thresholds,
+        reachable: bool,
+        recorded: Option<Timestamp>,
+    ) {
         let replicas = |c: Component| {
             self.workload(c).map(|w| Replicas {
                 ready: w.ready,
@@ -251,6 +258,14 @@ impl HubState {
         }
         s.crashlooping.sort();
         s.health = derive_health(&s, reachable);
+        if let Some(at) = recorded {
+            let age = crate::text::age(now, Some(at));
+            s.health.reason = if s.health.reason.is_empty() {
+                format!("stale: recorded {age} ago")
+            } else {
+                format!("stale: recorded {age} ago; {}", s.health.reason)
+            };
+        }
         self.summary = s;
         self.dirty = false;
     }

@@ -229,12 +229,16 @@ impl ClusterState {
         log: &mut ChangeLog,
     ) -> bool {
         let reachable = self.reachable();
+        let recorded = match self.status {
+            ClusterStatus::Recorded { at } => Some(at),
+            _ => None,
+        };
         let mut changed = self.dirty;
         for hub in self.hubs.values_mut() {
             if hub.dirty || all || self.dirty {
                 let before = hub.summary.clone();
                 changed |= hub.dirty;
-                hub.recompute(now, limits, reachable);
+                hub.recompute(now, limits, reachable, recorded);
                 if hub.summary != before {
                     log.record(Change::Hub(hub.id.clone()));
                     changed = true;
@@ -367,7 +371,10 @@ impl Fleet {
         match update {
             FleetUpdate::ClusterAdded { .. } => {}
             FleetUpdate::Status { status, .. } => {
-                if c.status == status {
+                // Recorded data stays marked as such until live lists replaced it.
+                let still_recorded = matches!(c.status, ClusterStatus::Recorded { .. })
+                    && status == ClusterStatus::Connecting;
+                if c.status == status || still_recorded {
                     return false;
                 }
                 c.status = status;

@@ -32,6 +32,12 @@ pub enum ClusterStatus {
         /// What fails.
         reason: String,
     },
+    /// Shown from a recording made at `at` (a warm start): not listed live yet. A
+    /// `Connecting` keeps it; the first live state after the lists replaces it.
+    Recorded {
+        /// When the recorded state was current.
+        at: Timestamp,
+    },
     /// The API server cannot be reached.
     Unreachable {
         /// Last error.
@@ -48,6 +54,7 @@ impl ClusterStatus {
             Self::Connecting => "connecting",
             Self::Ready => "ready",
             Self::Degraded { .. } => "degraded",
+            Self::Recorded { .. } => "stale",
             Self::Unreachable { .. } => "unreachable",
         }
     }
