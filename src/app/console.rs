@@ -81,6 +81,71 @@ impl Services for KubeServices {
     }
 }
 
+/// Opens the console on a recording, at `--at` or its start: read-only, no cluster contacted.
+pub async fn replay(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    args: &crate::cli::ReplayArgs,
+) -> Result<i32> {
+    let rec = crate::recorder::Recording::open(&args.file)?;
+    let at = super::replay_cmd::moment(&rec, args, rec.start())?;
+    let (control, fleet) = tui::replay::ReplayControl::open(rec, at)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(
+        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
+        Some(&paths.config),
+        no_color,
+    )?;
+    let keymap = Keymap::load(
+        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
+        Some(&paths.config),
+    )?;
+    let opts = ConsoleOptions {
+        theme,
+        keymap,
+        readonly: true,
+        state_dir: paths.state.clone(),
+    };
+    // No producer: the recording is the only source.
+    let (_, updates) = mpsc::channel(1);
+    let services = Arc::new(ReplayServices);
+    tui::run(
+        opts,
+        fleet,
+        updates,
+        services,
+        None,
+        CancellationToken::new(),
+        tui::Extras {
+            recorder: None,
+            replay: Some(control),
+        },
+    )
+    .await
+}
+
+/// A recording holds no logs and no live objects to describe.
+struct ReplayServices;
+
+impl Services for ReplayServices {
+    fn logs(&self, _req: LogRequest) -> mpsc::Receiver<LogEvent> {
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(LogEvent::Error(
+            "replay: a recording keeps the fleet's state, not pod logs".into(),
+        ));
+        rx
+    }
+
+    fn describe(&self, _req: DescribeRequest) -> oneshot::Receiver<Result<Description, String>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(Err(
+            "replay: a recording keeps the fleet's state, not the objects to describe".into(),
+        ));
+        rx
+    }
+}
+
 /// How long quitting waits for actions in flight to answer.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -153,7 +218,10 @@ pub async fn run(
         services,
         Some(runner.clone()),
         shutdown.clone(),
-        tui::Extras { recorder: tap },
+        tui::Extras {
+            recorder: tap,
+            replay: None,
+        },
     )
     .await;
     if let Some(r) = recorder

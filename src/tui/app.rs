@@ -85,9 +85,12 @@ pub struct App {
     /// A quit waits for the actions in flight to answer.
     quitting: bool,
     last_refresh: Option<Timestamp>,
-    glance: Option<(u64, Glance)>,
+    pub(crate) glance: Option<(u64, Glance)>,
     fresh_shown: String,
     recorder: Option<crate::recorder::Tap>,
+    pub(crate) replay: Option<super::replay::ReplayControl>,
+    /// Ticks a toast has stood in replay, where the clock is the recording's.
+    pub(crate) replay_toast_ticks: u16,
 }
 
 impl App {
@@ -117,6 +120,8 @@ impl App {
             glance: None,
             fresh_shown: String::new(),
             recorder: None,
+            replay: None,
+            replay_toast_ticks: 0,
         }
     }
 
@@ -243,6 +248,9 @@ impl App {
     /// Advances the clock: time-based health, trend samples, I/O answers, toasts, the header's
     /// freshness. Returns whether the screen should be redrawn.
     pub fn tick(&mut self, now: Timestamp) -> bool {
+        if self.replay.is_some() {
+            return self.replay_tick();
+        }
         self.now = now;
         let mut changed = false;
         if self
@@ -280,6 +288,7 @@ impl App {
 
     /// Shows a message in the status line for a few seconds.
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.replay_toast_ticks = 0;
         self.toast = Some(Toast {
             text: text.into(),
             error,
@@ -330,8 +339,10 @@ impl App {
     /// Draws the whole screen.
     pub fn draw(&mut self, frame: &mut Frame) {
         let area = frame.area();
-        let [head, crumb, body, status] = Layout::vertical([
+        let timeline = u16::from(self.replay.is_some());
+        let [head, line, crumb, body, status] = Layout::vertical([
             Constraint::Length(1),
+            Constraint::Length(timeline),
             Constraint::Length(1),
             Constraint::Min(3),
             Constraint::Length(1),
@@ -348,6 +359,9 @@ impl App {
         };
         self.fresh_shown = self.freshness();
         draw_header(frame, head, &glance, self.now, &self.theme);
+        if let Some(r) = &self.replay {
+            super::widgets::timeline::draw_timeline(frame, line, r, &self.theme);
+        }
         self.draw_breadcrumb(frame, crumb);
         let ctx = Ctx {
             fleet: &self.fleet,
@@ -387,7 +401,9 @@ impl App {
 
     fn draw_breadcrumb(&self, frame: &mut Frame, area: Rect) {
         let mut text = format!(" {}", self.breadcrumb());
-        if self.readonly {
+        if self.replay.is_some() {
+            text.push_str("  [replay: read-only]");
+        } else if self.readonly {
             text.push_str("  [read-only]");
         }
         let max = usize::from(area.width);

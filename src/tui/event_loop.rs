@@ -103,6 +103,9 @@ pub async fn run(
     if let Some(tap) = extras.recorder {
         app = app.with_recorder(tap);
     }
+    if let Some(r) = extras.replay {
+        app = app.with_replay(r);
+    }
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -25,6 +25,7 @@ mod dispatch;
 pub mod event_loop;
 mod intent;
 mod panes;
+pub mod replay;
 pub mod terminal;
 pub mod text;
 pub mod trends;
@@ -62,6 +63,8 @@ pub struct ConsoleOptions {
 pub struct Extras {
     /// Where the batches the console applies are recorded.
     pub recorder: Option<crate::recorder::Tap>,
+    /// A recording to show instead of a live fleet (every action refused).
+    pub replay: Option<replay::ReplayControl>,
 }
 
 /// I/O the console asks for; implemented over kube by the runtime, by fakes in tests.

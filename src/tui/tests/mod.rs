@@ -5,6 +5,7 @@ mod live;
 mod navigation;
 mod overlays;
 mod panes;
+mod replay;
 mod warm;
 
 use std::sync::{Arc, Mutex};

@@ -6,6 +6,7 @@ pub mod help;
 pub mod input;
 pub mod palette;
 pub mod table;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

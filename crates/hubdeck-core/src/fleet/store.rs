@@ -449,6 +449,14 @@ impl Fleet {
         changed
     }
 
+    /// Takes over from a model that views last showed at `version` (a replay seeking to another
+    /// moment): versions go on past it, and every view of an older version rebuilds.
+    pub fn succeed(&mut self, version: u64) {
+        self.version = self.version.max(version) + 1;
+        self.changes.stamp(self.version);
+        self.changes.everything();
+    }
+
     /// Applies a batch of updates and refreshes once.
     pub fn apply_all(&mut self, updates: impl IntoIterator<Item = FleetUpdate>, now: Timestamp) {
         for u in updates {
