@@ -224,3 +224,51 @@ async fn replay_errors_name_the_file_and_the_time() {
         stderr(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_console_shows_the_first_ones_fleet_as_stale_until_the_clusters_list() {
+    use common::tmux::Tmux;
+    let fleet = TestFleet::small().await;
+    let bin = env!("CARGO_BIN_EXE_hubdeck");
+    let cmd = format!(
+        "env KUBECONFIG={kc} HUBDECK_CONFIG_DIR={home}/config HUBDECK_STATE_DIR={home}/state NO_COLOR=1 {bin}; echo EXIT=$?; sleep 60",
+        kc = fleet.sim.kubeconfig_path().display(),
+        home = fleet.home.path().display()
+    );
+    let first = Tmux::start(&cmd);
+    let s = tokio::task::block_in_place(|| {
+        first.wait_for("the live hubs", |s| {
+            s.contains("Hubs (5)") && !s.contains("◌")
+        })
+    });
+    assert!(!s.contains("stale"), "nothing recorded yet: {s}");
+    // A few seconds of it recorded, then quit.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    first.keys(&["q"]);
+    tokio::task::block_in_place(|| {
+        first.wait_for("the first console to exit", |s| s.contains("EXIT=0"))
+    });
+    drop(first);
+
+    // Slow API servers: the second console's lists take seconds, its recorded rows do not.
+    for c in fleet.sim.clusters() {
+        c.set_latency(Duration::from_millis(2500));
+    }
+    let second = Tmux::start(&cmd);
+    let stale = tokio::task::block_in_place(|| {
+        second.wait_for("the recorded hubs, marked stale", |s| {
+            s.contains("Hubs (5)") && s.contains("stale: recorded")
+        })
+    });
+    assert!(
+        stale.contains("◷"),
+        "stale clusters are marked in the status line: {stale}"
+    );
+    let live = tokio::task::block_in_place(|| {
+        second.wait_for("the live lists to replace them", |s| {
+            s.contains("Hubs (5)") && !s.contains("stale") && !s.contains("◷")
+        })
+    });
+    assert!(live.contains("ok"), "{live}");
+    second.keys(&["q"]);
+}
