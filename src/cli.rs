@@ -167,6 +167,18 @@ pub enum Command {
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
+    /// Record the fleet's changes (and the audit log's actions) to a file, without a console.
+    Record {
+        /// Stop after this long (8h, 90m); default: until interrupted.
+        #[arg(long = "for", value_name = "DURATION", value_parser = hubdeck_core::duration::parse)]
+        duration: Option<std::time::Duration>,
+        /// Write to this file instead of recordings/ in the state directory.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Open a recording: the console on the fleet as it was (read-only), or, with a command,
+    /// print the fleet at a moment (`get`) or the changes of a window (`changes`).
+    Replay(ReplayArgs),
     /// Show the audit log.
     Audit {
         /// Only the last N records.
@@ -275,6 +287,35 @@ pub struct GetArgs {
     /// Conditions on the printed fields, e.g. `health!=ok` or `phase=Pending,cluster=leap`.
     #[arg(short = 'l', long, value_parser = parse_selector, default_value = "")]
     pub selector: Selector,
+}
+
+/// `hubdeck replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A recording file, or a recordings directory (its files in time order).
+    pub file: PathBuf,
+    /// The moment: RFC 3339 (2026-12-01T03:10:00Z) or a clock time of the recording's day
+    /// (03:10, local time). Default: the console opens at the start, `get` prints the end.
+    #[arg(long, value_name = "TIME", conflicts_with = "between")]
+    pub at: Option<String>,
+    /// A window, for `changes` and `--export`.
+    #[arg(long, num_args = 2, value_names = ["T1", "T2"])]
+    pub between: Option<Vec<String>>,
+    /// Write a recording of just the `--between` window to this file.
+    #[arg(long, value_name = "OUT", requires = "between")]
+    pub export: Option<PathBuf>,
+    /// What to print; none opens the console.
+    #[command(subcommand)]
+    pub command: Option<ReplayCommand>,
+}
+
+/// What `hubdeck replay` prints.
+#[derive(Debug, Subcommand)]
+pub enum ReplayCommand {
+    /// The fleet at `--at`, as `hubdeck get` prints the live one.
+    Get(GetArgs),
+    /// Every change, action and gap of the `--between` window, oldest first.
+    Changes,
 }
 
 /// `hubdeck sim`.

@@ -17,5 +17,6 @@ pub mod hubapi;
 pub mod kube;
 pub mod logging;
 pub mod private_files;
+pub mod recorder;
 pub mod sources;
 pub mod tui;

@@ -30,6 +30,24 @@ pub fn append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// Creates (or empties) `path` as 0600 in a 0700 directory of the state directory.
+pub fn create(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_dir(dir)?;
+    }
+    create_at(path)
+}
+
+/// Creates (or empties) `path` as 0600 where a person named it, leaving its directory as is.
+pub fn create_at(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Writes `contents` to a new 0600 file in `dir` named `{stem}.{ext}`, or `{stem}-2.{ext}`,
 /// `{stem}-3.{ext}`, … when taken: created exclusively, so two edits saved in the same second
 /// keep two files and nothing is ever overwritten.

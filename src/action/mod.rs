@@ -3,7 +3,7 @@
 //! files a config edit leaves behind. The action model and the resolver live in
 //! `hubdeck_core::action` and are re-exported here.
 
-mod audit;
+pub mod audit;
 pub mod config_edit;
 mod runner;
 

@@ -81,6 +81,71 @@ impl Services for KubeServices {
     }
 }
 
+/// Opens the console on a recording, at `--at` or its start: read-only, no cluster contacted.
+pub async fn replay(
+    global: &Global,
+    paths: &Paths,
+    settings: &Settings,
+    args: &crate::cli::ReplayArgs,
+) -> Result<i32> {
+    let rec = crate::recorder::Recording::open(&args.file)?;
+    let at = super::replay_cmd::moment(&rec, args, rec.start())?;
+    let (control, fleet) = tui::replay::ReplayControl::open(rec, at)?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(
+        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
+        Some(&paths.config),
+        no_color,
+    )?;
+    let keymap = Keymap::load(
+        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
+        Some(&paths.config),
+    )?;
+    let opts = ConsoleOptions {
+        theme,
+        keymap,
+        readonly: true,
+        state_dir: paths.state.clone(),
+    };
+    // No producer: the recording is the only source.
+    let (_, updates) = mpsc::channel(1);
+    let services = Arc::new(ReplayServices);
+    tui::run(
+        opts,
+        fleet,
+        updates,
+        services,
+        None,
+        CancellationToken::new(),
+        tui::Extras {
+            recorder: None,
+            replay: Some(control),
+        },
+    )
+    .await
+}
+
+/// A recording holds no logs and no live objects to describe.
+struct ReplayServices;
+
+impl Services for ReplayServices {
+    fn logs(&self, _req: LogRequest) -> mpsc::Receiver<LogEvent> {
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(LogEvent::Error(
+            "replay: a recording keeps the fleet's state, not pod logs".into(),
+        ));
+        rx
+    }
+
+    fn describe(&self, _req: DescribeRequest) -> oneshot::Receiver<Result<Description, String>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(Err(
+            "replay: a recording keeps the fleet's state, not the objects to describe".into(),
+        ));
+        rx
+    }
+}
+
 /// How long quitting waits for actions in flight to answer.
 const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -121,15 +186,52 @@ pub async fn run(
         readonly,
         state_dir: paths.state.clone(),
     };
+    // Read before this session's recorder starts its own file.
+    let names: Vec<&str> = fleetwide.targets.iter().map(|t| t.name.as_str()).collect();
+    let fleet = settings
+        .record
+        .then(|| {
+            crate::recorder::warm::from_dir(
+                &crate::recorder::dir(&paths.state),
+                &names,
+                settings.thresholds(),
+            )
+        })
+        .flatten()
+        .unwrap_or_else(|| Fleet::new(settings.thresholds()));
+    let (recorder, tap) = if settings.record {
+        match super::record_cmd::start(paths, settings, None) {
+            Ok((tap, recorder)) => (Some(recorder), Some(tap)),
+            // The console is worth more than its recording: it opens, and says why not.
+            Err(e) => {
+                tracing::warn!("{e}");
+                (None, None)
+            }
+        }
+    } else {
+        (None, None)
+    };
     let result = tui::run(
         opts,
-        Fleet::new(settings.thresholds()),
+        fleet,
         updates,
         services,
         Some(runner.clone()),
         shutdown.clone(),
+        tui::Extras {
+            recorder: tap,
+            replay: None,
+        },
     )
     .await;
+    if let Some(r) = recorder
+        && let Some(e) = tokio::task::spawn_blocking(move || r.finish())
+            .await
+            .ok()
+            .flatten()
+    {
+        eprintln!("hubdeck: {e}");
+    }
     // The terminal is restored. An action still out (a second quit, a signal) gets to finish
     // so its outcome is in the audit log; its connections must stay up meanwhile.
     let n = runner.in_flight();

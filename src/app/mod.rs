@@ -4,6 +4,8 @@
 mod commands;
 mod config_cmd;
 mod console;
+mod record_cmd;
+mod replay_cmd;
 
 use std::io::Write;
 use std::time::Duration;
@@ -185,6 +187,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             .await?;
             Ok(code)
         }
+        Some(Command::Record { duration, out }) => {
+            record_cmd::record(&cli.global, &paths, &settings, duration, out).await
+        }
+        Some(Command::Replay(args)) if args.command.is_some() || args.export.is_some() => {
+            replay_cmd::run(&cli.global, &args)
+        }
+        Some(Command::Replay(args)) => console::replay(&cli.global, &paths, &settings, &args).await,
         Some(Command::Audit { last }) => commands::audit(&paths, &cli.global, last),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -33,6 +33,14 @@ pub struct Settings {
     pub activity_poll_secs: u64,
     /// Seconds a watch may go without an event or a bookmark before it counts as stalled.
     pub watch_idle_secs: u64,
+    /// Whether the console records the fleet to the state directory.
+    pub record: bool,
+    /// Most megabytes all recordings together may take.
+    pub record_max_mb: u64,
+    /// Days a recording is kept.
+    pub record_max_days: u64,
+    /// Minutes between two snapshots of the whole fleet in a recording.
+    pub record_snapshot_mins: u64,
 }
 
 /// The same fields, all optional, as a user file gives them.
@@ -48,6 +56,10 @@ struct Partial {
     poll_secs: Option<u64>,
     activity_poll_secs: Option<u64>,
     watch_idle_secs: Option<u64>,
+    record: Option<bool>,
+    record_max_mb: Option<u64>,
+    record_max_days: Option<u64>,
+    record_snapshot_mins: Option<u64>,
 }
 
 impl Settings {
@@ -90,7 +102,11 @@ impl Settings {
             connect_timeout_secs,
             poll_secs,
             activity_poll_secs,
-            watch_idle_secs
+            watch_idle_secs,
+            record,
+            record_max_mb,
+            record_max_days,
+            record_snapshot_mins
         );
         s.check(&text)
             .map_err(|(line, message)| FleetFileError::Invalid {
@@ -105,7 +121,15 @@ impl Settings {
     /// none is zero by mistake; an error names the key's line in `text`.
     fn check(&self, text: &str) -> Result<(), (usize, String)> {
         const DAY: u64 = 86_400;
-        let limits: [(&str, u64, u64, u64); 6] = [
+        let limits: [(&str, u64, u64, u64); 9] = [
+            ("record_max_mb", self.record_max_mb, 1, 1 << 20),
+            ("record_max_days", self.record_max_days, 1, 3650),
+            (
+                "record_snapshot_mins",
+                self.record_snapshot_mins,
+                1,
+                24 * 60,
+            ),
             ("connect_timeout_secs", self.connect_timeout_secs, 1, 3600),
             ("poll_secs", self.poll_secs, 1, DAY),
             ("activity_poll_secs", self.activity_poll_secs, 1, DAY),
@@ -133,6 +157,15 @@ impl Settings {
     /// Every watch's idle deadline.
     pub fn watch_idle(&self) -> Duration {
         Duration::from_secs(self.watch_idle_secs)
+    }
+
+    /// The recordings directory's limits.
+    pub fn record_budget(&self) -> crate::recorder::Budget {
+        crate::recorder::Budget {
+            max_bytes: self.record_max_mb.saturating_mul(1 << 20),
+            max_age: Duration::from_secs(self.record_max_days * 86_400),
+            roll_every: Duration::from_secs(3600),
+        }
     }
 
     /// Thresholds for derived health.
@@ -165,7 +198,7 @@ mod tests {
         assert_eq!(s.keymap, "default");
         std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `watch_idle_secs`"), "{err}");
+        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `watch_idle_secs`, `record`, `record_max_mb`, `record_max_days`, `record_snapshot_mins`"), "{err}");
     }
 
     #[test]

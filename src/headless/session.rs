@@ -49,6 +49,7 @@ pub struct Session {
     updates: mpsc::Receiver<FleetUpdate>,
     shutdown: CancellationToken,
     applied: u64,
+    recorder: Option<crate::recorder::Tap>,
 }
 
 impl Session {
@@ -83,6 +84,7 @@ impl Session {
             updates,
             shutdown,
             applied: 0,
+            recorder: None,
         }
     }
 
@@ -93,17 +95,51 @@ impl Session {
             .with_silencer(self.sources.silencer.clone())
     }
 
+    /// Records every batch this session applies from now on (with a snapshot first).
+    pub fn record_to(&mut self, mut tap: crate::recorder::Tap) {
+        tap.after_apply(&self.fleet, Timestamp::now());
+        self.recorder = Some(tap);
+    }
+
+    /// Stops recording; the writer finishes what it was handed.
+    pub fn stop_recording(&mut self) {
+        self.recorder = None;
+    }
+
     /// Applies every update already waiting; returns how many.
     pub fn drain(&mut self) -> usize {
-        let mut n = 0;
+        let mut batch = Vec::new();
         while let Ok(u) = self.updates.try_recv() {
-            self.fleet.apply(u, Timestamp::now());
-            n += 1;
+            batch.push(u);
         }
-        self.applied += n as u64;
+        let n = batch.len();
         if n > 0 {
-            self.fleet.refresh(Timestamp::now());
+            self.apply_batch(batch, Timestamp::now());
         }
+        n
+    }
+
+    /// Applies one batch at one time, as the console does; the recorder sees the same.
+    fn apply_batch(&mut self, batch: Vec<FleetUpdate>, now: Timestamp) {
+        self.applied += batch.len() as u64;
+        if let Some(r) = &mut self.recorder {
+            r.batch(&batch, now);
+        }
+        self.fleet.apply_all(batch, now);
+        if let Some(r) = &mut self.recorder {
+            r.after_apply(&self.fleet, now);
+        }
+    }
+
+    /// Applies every update waiting as one batch at `now`, and refreshes at `now` even when
+    /// none waited: the model at a known moment, which a replay at that moment must equal.
+    pub fn drain_at(&mut self, now: Timestamp) -> usize {
+        let mut batch = Vec::new();
+        while let Ok(u) = self.updates.try_recv() {
+            batch.push(u);
+        }
+        let n = batch.len();
+        self.apply_batch(batch, now);
         n
     }
 
@@ -112,10 +148,8 @@ impl Session {
         let mut batch = Vec::with_capacity(256);
         match tokio::time::timeout_at(deadline, self.updates.recv_many(&mut batch, 4096)).await {
             Ok(0) | Err(_) => false,
-            Ok(n) => {
-                self.applied += n as u64;
-                let now = Timestamp::now();
-                self.fleet.apply_all(batch, now);
+            Ok(_) => {
+                self.apply_batch(batch, Timestamp::now());
                 true
             }
         }
@@ -137,7 +171,7 @@ impl Session {
         let clusters: Vec<_> = self.fleet.clusters().collect();
         clusters.len() == self.targets.len()
             && clusters.iter().all(|c| match c.status {
-                ClusterStatus::Connecting => false,
+                ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => false,
                 ClusterStatus::Unreachable { .. } => true,
                 ClusterStatus::Ready | ClusterStatus::Degraded { .. } => {
                     (!needs.alerts || c.alert_source != SourceState::Unknown)
@@ -187,7 +221,9 @@ impl Session {
             .clusters()
             .filter_map(|c| match &c.status {
                 ClusterStatus::Ready => None,
-                ClusterStatus::Connecting => Some((c.id.to_string(), "no answer in time".into())),
+                ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => {
+                    Some((c.id.to_string(), "no answer in time".into()))
+                }
                 ClusterStatus::Degraded { reason } => Some((c.id.to_string(), reason.clone())),
                 ClusterStatus::Unreachable { error, .. } => {
                     Some((c.id.to_string(), format!("unreachable: {error}")))

@@ -85,8 +85,12 @@ pub struct App {
     /// A quit waits for the actions in flight to answer.
     quitting: bool,
     last_refresh: Option<Timestamp>,
-    glance: Option<(u64, Glance)>,
+    pub(crate) glance: Option<(u64, Glance)>,
     fresh_shown: String,
+    recorder: Option<crate::recorder::Tap>,
+    pub(crate) replay: Option<super::replay::ReplayControl>,
+    /// Ticks a toast has stood in replay, where the clock is the recording's.
+    pub(crate) replay_toast_ticks: u16,
 }
 
 impl App {
@@ -115,7 +119,17 @@ impl App {
             last_refresh: None,
             glance: None,
             fresh_shown: String::new(),
+            recorder: None,
+            replay: None,
+            replay_toast_ticks: 0,
         }
+    }
+
+    /// Records every batch applied from now on, starting with a snapshot of the fleet shown.
+    pub fn with_recorder(mut self, mut tap: crate::recorder::Tap) -> Self {
+        tap.after_apply(&self.fleet, self.now);
+        self.recorder = Some(tap);
+        self
     }
 
     /// Uses `services` for logs and descriptions.
@@ -219,7 +233,13 @@ impl App {
     pub fn apply_updates(&mut self, updates: Vec<FleetUpdate>, now: Timestamp) -> bool {
         let before = self.fleet.version();
         self.now = now;
+        if let Some(r) = &mut self.recorder {
+            r.batch(&updates, now);
+        }
         self.fleet.apply_all(updates, now);
+        if let Some(r) = &mut self.recorder {
+            r.after_apply(&self.fleet, now);
+        }
         self.last_refresh = Some(now);
         self.trends.sample(&self.fleet, now);
         self.fleet.version() != before
@@ -228,6 +248,9 @@ impl App {
     /// Advances the clock: time-based health, trend samples, I/O answers, toasts, the header's
     /// freshness. Returns whether the screen should be redrawn.
     pub fn tick(&mut self, now: Timestamp) -> bool {
+        if self.replay.is_some() {
+            return self.replay_tick();
+        }
         self.now = now;
         let mut changed = false;
         if self
@@ -236,6 +259,10 @@ impl App {
         {
             self.last_refresh = Some(now);
             changed |= self.fleet.refresh(now);
+            // A quiet fleet still gets its snapshots, and a new file when one is due.
+            if let Some(r) = &mut self.recorder {
+                r.after_apply(&self.fleet, now);
+            }
         }
         changed |= self.trends.sample(&self.fleet, now);
         changed |= self.poll_io();
@@ -261,6 +288,7 @@ impl App {
 
     /// Shows a message in the status line for a few seconds.
     pub fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.replay_toast_ticks = 0;
         self.toast = Some(Toast {
             text: text.into(),
             error,
@@ -311,8 +339,10 @@ impl App {
     /// Draws the whole screen.
     pub fn draw(&mut self, frame: &mut Frame) {
         let area = frame.area();
-        let [head, crumb, body, status] = Layout::vertical([
+        let timeline = u16::from(self.replay.is_some());
+        let [head, line, crumb, body, status] = Layout::vertical([
             Constraint::Length(1),
+            Constraint::Length(timeline),
             Constraint::Length(1),
             Constraint::Min(3),
             Constraint::Length(1),
@@ -329,6 +359,9 @@ impl App {
         };
         self.fresh_shown = self.freshness();
         draw_header(frame, head, &glance, self.now, &self.theme);
+        if let Some(r) = &self.replay {
+            super::widgets::timeline::draw_timeline(frame, line, r, &self.theme);
+        }
         self.draw_breadcrumb(frame, crumb);
         let ctx = Ctx {
             fleet: &self.fleet,
@@ -373,6 +406,7 @@ impl App {
             root: &root,
             below: &below.join(" › "),
             readonly: self.readonly,
+            replay: self.replay.is_some(),
         };
         draw_tabs(frame, area, &at, &self.keymap, &self.theme);
     }

@@ -66,6 +66,16 @@ impl App {
             }
             return Intent::Redraw;
         }
+        if let Some(r) = self.replay.as_mut()
+            && let Some(m) = r.handle(&key)
+        {
+            match m {
+                super::replay::Move::To(t) => self.seek(t),
+                super::replay::Move::Typing => {}
+                super::replay::Move::Say(text) => self.notify(text, false),
+            }
+            return Intent::Redraw;
+        }
         let context = self.top().context();
         match self.keymap.lookup(context, k) {
             Some(cmd) => self.run_command(cmd),
@@ -132,6 +142,12 @@ impl App {
     fn mutation(&mut self, command: Command, selected: Target) -> Intent {
         match selected.for_mutation(command) {
             Err(why) => self.notify(why, true),
+            Ok(target) if self.replay.is_some() => {
+                self.notify(
+                    format!("replay: read-only: {} on {target} refused", command.name()),
+                    true,
+                );
+            }
             Ok(target) if self.readonly => {
                 self.notify(
                     format!("read-only: {} on {target} refused", command.name()),

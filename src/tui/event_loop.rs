@@ -88,6 +88,7 @@ pub async fn run(
     services: Arc<dyn Services>,
     runner: Option<Arc<Runner>>,
     shutdown: CancellationToken,
+    extras: super::Extras,
 ) -> color_eyre::Result<i32> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -99,6 +100,12 @@ pub async fn run(
     let mut app = App::new(opts, fleet)
         .with_services(services)
         .with_actions(runner, feeds.action_sender());
+    if let Some(tap) = extras.recorder {
+        app = app.with_recorder(tap);
+    }
+    if let Some(r) = extras.replay {
+        app = app.with_replay(r);
+    }
     let mut keys = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

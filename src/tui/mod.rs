@@ -25,6 +25,7 @@ mod dispatch;
 pub mod event_loop;
 mod intent;
 mod panes;
+pub mod replay;
 pub mod terminal;
 pub mod text;
 pub mod trends;
@@ -55,6 +56,15 @@ pub struct ConsoleOptions {
     pub readonly: bool,
     /// Where recovery copies of failed config edits and applied diffs are written.
     pub state_dir: PathBuf,
+}
+
+/// What a console runs with besides its options: a recorder to feed.
+#[derive(Default)]
+pub struct Extras {
+    /// Where the batches the console applies are recorded.
+    pub recorder: Option<crate::recorder::Tap>,
+    /// A recording to show instead of a live fleet (every action refused).
+    pub replay: Option<replay::ReplayControl>,
 }
 
 /// I/O the console asks for; implemented over kube by the runtime, by fakes in tests.
@@ -140,8 +150,9 @@ pub async fn run(
     services: Arc<dyn Services>,
     runner: Option<Arc<crate::action::Runner>>,
     shutdown: CancellationToken,
+    extras: Extras,
 ) -> color_eyre::Result<ExitCode> {
-    event_loop::run(opts, fleet, updates, services, runner, shutdown).await
+    event_loop::run(opts, fleet, updates, services, runner, shutdown, extras).await
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@
 pub mod console;
 pub mod fleet;
 pub mod real_servers;
+pub mod tmux;

@@ -44,6 +44,12 @@ fn status_note(c: &ClusterState, ctx: &Ctx) -> String {
             format!("since {} ago: {error}", age(ctx.now, Some(*since)))
         }
         ClusterStatus::Degraded { reason } => reason.clone(),
+        ClusterStatus::Recorded { at } => {
+            format!(
+                "stale: recorded {} ago, not listed yet",
+                age(ctx.now, Some(*at))
+            )
+        }
         _ => match &c.alert_source {
             SourceState::Failing { error } => format!("alertmanager: {error}"),
             _ => String::new(),

@@ -5,6 +5,8 @@ mod live;
 mod navigation;
 mod overlays;
 mod panes;
+mod replay;
+mod warm;
 
 use std::sync::{Arc, Mutex};
 

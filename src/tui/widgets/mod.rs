@@ -7,6 +7,7 @@ pub mod input;
 pub mod palette;
 pub mod table;
 pub mod tabs;
+pub mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -55,6 +56,7 @@ pub fn cluster_mark(status: &ClusterStatus) -> (&'static str, Role) {
     match status {
         ClusterStatus::Ready => ("●", Role::HealthOk),
         ClusterStatus::Connecting => ("◌", Role::HealthUnknown),
+        ClusterStatus::Recorded { .. } => ("◷", Role::HealthUnknown),
         ClusterStatus::Degraded { .. } => ("◐", Role::HealthDegraded),
         ClusterStatus::Unreachable { .. } => ("✖", Role::HealthDown),
     }

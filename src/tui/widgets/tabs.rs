@@ -30,6 +30,8 @@ pub struct Where<'a> {
     pub below: &'a str,
     /// Mutations are refused.
     pub readonly: bool,
+    /// The fleet shown is a recording's.
+    pub replay: bool,
 }
 
 /// Draws the strip on one line. The tabs never give way: the path below them is cut from the
@@ -71,7 +73,9 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, at: &Where, keymap: &Keymap, the
         tail.push_str("│ ");
         tail.push_str(at.below);
     }
-    if at.readonly {
+    if at.replay {
+        tail.push_str("  [replay: read-only]");
+    } else if at.readonly {
         tail.push_str("  [read-only]");
     }
     let room = max.saturating_sub(used);

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The chart a hub is deployed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Chart {
     /// JupyterHub alone.
@@ -26,7 +26,7 @@ impl Chart {
 }
 
 /// One hub of a cluster's `hubs:` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeclaredHub {
     /// `name`: also the namespace it is deployed into.
     pub name: Arc<str>,
@@ -41,7 +41,7 @@ pub struct DeclaredHub {
 }
 
 /// How a hub stands against the repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Declaration {
     /// The cluster's hubs are not declared anywhere hubdeck reads (no repository).

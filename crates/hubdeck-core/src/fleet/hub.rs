@@ -216,7 +216,14 @@ impl HubState {
         self.activity.servers = servers;
     }
 
-    pub(crate) fn recompute(&mut self, now: Timestamp, limits: &Thresholds, seen: Seen) {
+    /// `recorded`: the time of the recording the hub is shown from, until its cluster lists.
+    pub(crate) fn recompute(
+        &mut self,
+        now: Timestamp,
+        limits: &Thresholds,
+        seen: Seen,
+        recorded: Option<Timestamp>,
+    ) {
         let replicas = |c: Component| {
             self.workload(c).map(|w| Replicas {
                 ready: w.ready,
@@ -284,6 +291,14 @@ impl HubState {
         } else {
             derive_health(&s, seen != Seen::Stale)
         };
+        if let Some(at) = recorded {
+            let age = crate::text::age(now, Some(at));
+            s.health.reason = if s.health.reason.is_empty() {
+                format!("stale: recorded {age} ago")
+            } else {
+                format!("stale: recorded {age} ago; {}", s.health.reason)
+            };
+        }
         self.summary = s;
         self.dirty = false;
     }

@@ -3,10 +3,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Name of a managed cluster (its kubeconfig context or fleet.toml name).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ClusterId(pub Arc<str>);
 
@@ -29,7 +29,7 @@ impl fmt::Display for ClusterId {
 }
 
 /// A hub inside one cluster: a z2jh Helm release in a namespace.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct HubKey {
     /// Namespace the release is installed in.
     pub namespace: Arc<str>,
@@ -50,7 +50,7 @@ impl HubKey {
 }
 
 /// A hub anywhere in the fleet.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct HubId {
     /// Cluster the hub runs on.
     pub cluster: ClusterId,
@@ -66,7 +66,7 @@ impl fmt::Display for HubId {
 }
 
 /// A user server anywhere in the fleet (`server` is empty for the default server).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ServerId {
     /// The hub that spawned it.
     pub hub: HubId,

@@ -11,6 +11,7 @@ mod ids;
 mod intern;
 mod objects;
 mod pods;
+mod snapshot;
 mod store;
 mod update;
 
@@ -27,6 +28,7 @@ pub use objects::{
     PodPhase, Requests, ServerActivity, Severity, Workload, WorkloadKind,
 };
 pub use pods::PodMap;
+pub use snapshot::cluster_snapshot;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Role of a z2jh object, from its `component` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Component {
     /// The JupyterHub process.
@@ -45,7 +45,7 @@ impl Component {
 }
 
 /// Kind of a watched workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum WorkloadKind {
     /// apps/v1 Deployment.
     Deployment,
@@ -54,7 +54,7 @@ pub enum WorkloadKind {
 }
 
 /// Namespace and name of an object inside one cluster.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectKey {
     /// Namespace.
     pub namespace: Arc<str>,
@@ -63,7 +63,7 @@ pub struct ObjectKey {
 }
 
 /// A z2jh Deployment or StatefulSet, reduced to what health and actions need.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workload {
     /// Deployment or StatefulSet.
     pub kind: WorkloadKind,
@@ -88,7 +88,7 @@ pub struct Workload {
 }
 
 /// Pod phase, with the reasons that matter for on-call folded in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PodPhase {
     /// Not yet running (scheduling, pulling, starting).
@@ -131,7 +131,7 @@ impl PodPhase {
 }
 
 /// Resource requests of a pod, summed over its containers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requests {
     /// CPU in millicores.
     pub cpu_milli: u32,
@@ -140,7 +140,7 @@ pub struct Requests {
 }
 
 /// Who a user pod belongs to (from KubeSpawner's annotations, never from the escaped pod name).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     /// JupyterHub user name.
     pub user: Arc<str>,
@@ -149,7 +149,7 @@ pub struct Owner {
 }
 
 /// A pod of a z2jh release: hub, proxy, placeholder, scheduler or user server.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodInfo {
     /// Namespace and name.
     pub key: ObjectKey,
@@ -180,7 +180,7 @@ pub struct PodInfo {
 }
 
 /// A Kubernetes Warning event in a hub namespace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventInfo {
     /// Namespace and name of the Event object.
     pub key: ObjectKey,
@@ -197,7 +197,7 @@ pub struct EventInfo {
 }
 
 /// Severity of an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Wake somebody up.
@@ -229,7 +229,7 @@ impl Severity {
 }
 
 /// Where an alert came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertOrigin {
     /// The cluster's Alertmanager.
@@ -239,7 +239,7 @@ pub enum AlertOrigin {
 }
 
 /// A firing alert, attached to the cluster, hub and object it concerns where known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertInfo {
     /// Stable identity (Alertmanager fingerprint, or a derived key).
     pub fingerprint: Arc<str>,
@@ -266,7 +266,7 @@ pub struct AlertInfo {
 }
 
 /// What the hub API says about one user server.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ServerActivity {
     /// User name (the pod owner's own string once the store has matched it to a pod).
     pub user: Arc<str>,
@@ -283,7 +283,7 @@ pub struct ServerActivity {
 }
 
 /// The transition a hub reports a server in (`pending` of the server model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PendingAction {
     /// Being spawned.

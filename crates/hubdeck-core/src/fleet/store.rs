@@ -82,7 +82,8 @@ impl ClusterState {
     fn seen(&self) -> Seen {
         match self.status {
             ClusterStatus::Unreachable { .. } => Seen::Stale,
-            ClusterStatus::Connecting => Seen::NotYet,
+            // A warm start shows the recorded model; until the lists are in, nothing is missing.
+            ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => Seen::NotYet,
             ClusterStatus::Ready | ClusterStatus::Degraded { .. } => Seen::Listed,
         }
     }
@@ -180,6 +181,10 @@ impl ClusterState {
             self.reconcile_declared(log);
         }
         let seen = self.seen();
+        let recorded = match self.status {
+            ClusterStatus::Recorded { at } => Some(at),
+            _ => None,
+        };
         let mut changed = self.dirty;
         for hub in self.hubs.values_mut() {
             if hub.dirty || all || self.dirty {
@@ -192,7 +197,7 @@ impl ClusterState {
                 } else {
                     Seen::OutOfScope
                 };
-                hub.recompute(now, limits, seen);
+                hub.recompute(now, limits, seen, recorded);
                 if hub.summary != before {
                     log.record(Change::Hub(hub.id.clone()));
                     changed = true;
@@ -329,7 +334,10 @@ impl Fleet {
         match update {
             FleetUpdate::ClusterAdded { .. } => {}
             FleetUpdate::Status { status, .. } => {
-                if c.status == status {
+                // Recorded data stays marked as such until live lists replaced it.
+                let still_recorded = matches!(c.status, ClusterStatus::Recorded { .. })
+                    && status == ClusterStatus::Connecting;
+                if c.status == status || still_recorded {
                     return false;
                 }
                 c.status = status;
@@ -418,6 +426,14 @@ impl Fleet {
             self.version += 1;
         }
         changed
+    }
+
+    /// Takes over from a model that views last showed at `version` (a replay seeking to another
+    /// moment): versions go on past it, and every view of an older version rebuilds.
+    pub fn succeed(&mut self, version: u64) {
+        self.version = self.version.max(version) + 1;
+        self.changes.stamp(self.version);
+        self.changes.everything();
     }
 
     /// Applies a batch of updates and refreshes once.

@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ids::{ClusterId, HubId};
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
 
 /// What is known about a cluster before connecting to it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterMeta {
     /// kubeconfig context.
     pub context: String,
@@ -21,7 +21,7 @@ pub struct ClusterMeta {
 }
 
 /// Connection state of one cluster.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum ClusterStatus {
     /// First lists not complete yet.
@@ -32,6 +32,12 @@ pub enum ClusterStatus {
     Degraded {
         /// What fails.
         reason: String,
+    },
+    /// Shown from a recording made at `at` (a warm start): not listed live yet. A
+    /// `Connecting` keeps it; the first live state after the lists replaces it.
+    Recorded {
+        /// When the recorded state was current.
+        at: Timestamp,
     },
     /// The API server cannot be reached.
     Unreachable {
@@ -49,6 +55,7 @@ impl ClusterStatus {
             Self::Connecting => "connecting",
             Self::Ready => "ready",
             Self::Degraded { .. } => "degraded",
+            Self::Recorded { .. } => "stale",
             Self::Unreachable { .. } => "unreachable",
         }
     }
@@ -56,7 +63,7 @@ impl ClusterStatus {
 
 /// What a cluster's watches cover: everything, or only the namespaces its identity may read
 /// (when listing cluster-wide is forbidden, as with a RoleBinding per hub namespace).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     /// Every namespace.
@@ -96,7 +103,7 @@ impl std::fmt::Display for Scope {
 }
 
 /// State of an auxiliary data source (Alertmanager, hub API) for a cluster or hub.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum SourceState {
     /// Not looked for yet.
@@ -117,7 +124,7 @@ pub enum SourceState {
 }
 
 /// A change to one kind of object in one cluster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Delta<T> {
     /// A complete list (initial list or re-list): replaces everything of this kind.
     Replace(Vec<T>),
@@ -142,7 +149,7 @@ impl<T> Delta<T> {
 }
 
 /// One message from a producer to the store.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FleetUpdate {
     /// A cluster joins the fleet (before it is reached).
     ClusterAdded {

@@ -1,0 +1,308 @@
+//! Flight recorder figures (printed, asserting nothing):
+//! - recording cost under the sim's churn (2,000 pod updates a second by default): bytes per
+//!   hour on disk, CPU of the writer thread and of the whole process with and without the
+//!   recorder, RSS added;
+//! - a recording of `--hours` of that churn over the same fleet, written with the recorder's
+//!   format: opening it (the index), seeking to moments in it, and the warm start's first
+//!   frame (the recording's last state in a 120x40 console).
+//!
+//! `cargo bench --bench recorder -- [--scale 30,600,100000] [--secs 20] [--hours 1] [--rate 2000]`
+//!
+//! A seek decodes the last snapshot before the moment and at most `record_snapshot_mins`
+//! (10) of deltas, so it does not grow with the recording's length; only the index scan
+//! (one header per second of recording) does. `--hours 8` writes the full 8 hours (about 8
+//! times the bytes per hour printed; mind the disk).
+
+use std::time::{Duration, Instant};
+
+use hubdeck::fleet::{ClusterId, Delta, Fleet, FleetUpdate, PodInfo, Thresholds};
+use hubdeck::headless::session::Session;
+use hubdeck::kube::targets;
+use hubdeck::recorder::format::{self, Kind};
+use hubdeck::recorder::{Recorder, RecorderConfig, Recording, Target};
+use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
+use jiff::{SignedDuration, Timestamp};
+
+struct Opts {
+    scale: (usize, usize, usize),
+    secs: u64,
+    hours: f64,
+    rate: u32,
+}
+
+fn opts() -> Opts {
+    let mut o = Opts {
+        scale: (30, 600, 100_000),
+        secs: 20,
+        hours: 1.0,
+        rate: 2000,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let v = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--scale" => {
+                let n: Vec<usize> = v.split(',').filter_map(|x| x.parse().ok()).collect();
+                if let [c, h, s] = n[..] {
+                    o.scale = (c, h, s);
+                }
+            }
+            "--secs" => o.secs = v.parse().unwrap_or(o.secs),
+            "--hours" => o.hours = v.parse().unwrap_or(o.hours),
+            "--rate" => o.rate = v.parse().unwrap_or(o.rate),
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    o
+}
+
+fn cpu_secs() -> f64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+fn status_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU seconds of the recorder's writer thread.
+fn writer_cpu() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    for t in tasks.flatten() {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "hubdeck-recorde" {
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            let after = stat.rsplit(')').next().unwrap_or_default();
+            let f: Vec<&str> = after.split_whitespace().collect();
+            let ticks: f64 = f.get(11).and_then(|x| x.parse().ok()).unwrap_or(0.0)
+                + f.get(12).and_then(|x| x.parse().ok()).unwrap_or(0.0);
+            return ticks / 100.0;
+        }
+    }
+    0.0
+}
+
+async fn run_for(s: &mut Session, secs: u64) {
+    let end = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < end {
+        s.pump(end).await;
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// Writes `hours` of churn over `base` (`rate` pod updates a second, batches of 100 ms,
+/// records of a second, snapshots every 10 minutes) as the recorder would; returns its size.
+fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64 {
+    let mut fleet = base.clone();
+    let pods: Vec<(ClusterId, PodInfo)> = base
+        .clusters()
+        .flat_map(|c| {
+            c.hubs
+                .values()
+                .flat_map(move |h| h.pods.values().map(move |p| (c.id.clone(), p.clone())))
+        })
+        .collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    use std::io::Write;
+    file.write_all(&format::file_header()).unwrap();
+    let mut written = format::FILE_HEADER_LEN;
+    let start = Timestamp::now() - SignedDuration::from_secs_f64(hours * 3600.0);
+    let snapshot = |file: &mut std::io::BufWriter<std::fs::File>, fleet: &Fleet, t: Timestamp| {
+        let mut raw = Vec::new();
+        format::push_limits(&mut raw, fleet.limits());
+        format::push_group(&mut raw, t, &fleet.snapshot());
+        let packed = format::compress(&raw).unwrap();
+        format::write_record(file, Kind::Snapshot, 0, t, &packed).unwrap()
+    };
+    written += snapshot(&mut file, &fleet, start);
+    let mut rng = Rng(0x2122_c0de);
+    let per_batch = (rate / 10).max(1) as usize;
+    let seconds = (hours * 3600.0) as i64;
+    let mut counter = 0u32;
+    for sec in 0..seconds {
+        let mut block = Vec::new();
+        let t_sec = start + SignedDuration::from_secs(sec);
+        for tenth in 0..10 {
+            let t = t_sec + SignedDuration::from_millis(tenth * 100);
+            let batch: Vec<FleetUpdate> = (0..per_batch)
+                .map(|_| {
+                    let (c, p) = &pods[rng.below(pods.len())];
+                    let mut p = p.clone();
+                    counter = counter.wrapping_add(1);
+                    p.restarts = counter % 17;
+                    p.ready = counter.is_multiple_of(2);
+                    FleetUpdate::Pods {
+                        cluster: c.clone(),
+                        delta: Delta::Upsert(p),
+                    }
+                })
+                .collect();
+            format::push_group(&mut block, t, &batch);
+            // Derived health is refreshed before each snapshot, not per batch: the file is the
+            // same, and writing it takes minutes less.
+            for u in batch {
+                fleet.apply(u, t);
+            }
+        }
+        let packed = format::compress(&block).unwrap();
+        written += format::write_record(&mut file, Kind::Deltas, 0, t_sec, &packed).unwrap();
+        if (sec + 1) % 600 == 0 {
+            let t = t_sec + SignedDuration::from_millis(999);
+            fleet.refresh(t);
+            written += snapshot(&mut file, &fleet, t);
+        }
+    }
+    file.flush().unwrap();
+    written
+}
+
+fn main() {
+    let o = opts();
+    let (c, h, s) = o.scale;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = rt.block_on(async {
+        let sim = SimFleet::start(FleetSpec {
+            clusters: c,
+            hubs: h,
+            servers: s,
+            seed: 7,
+            scenario: Scenario::Churn {
+                updates_per_sec: o.rate,
+            },
+        })
+        .await
+        .unwrap();
+        let kc = targets::read_kubeconfig(sim.kubeconfig_path()).unwrap();
+        let list = targets::from_kubeconfig(kc, &[]).unwrap();
+        let mut session = Session::start(list, Thresholds::default());
+        session.settle(Duration::from_secs(600)).await;
+        run_for(&mut session, 3).await;
+        let (cpu0, n0) = (cpu_secs(), session.applied());
+        run_for(&mut session, o.secs).await;
+        let (cpu1, rss1, n1) = (cpu_secs(), status_kb("VmRSS"), session.applied());
+        let path = dir.path().join("churn.hdrec");
+        let (tap, recorder) = Recorder::start(RecorderConfig {
+            target: Target::File(path.clone()),
+            snapshot_every: SignedDuration::from_mins(10),
+            audit_log: None,
+        })
+        .unwrap();
+        let t_snap = Instant::now();
+        session.record_to(tap);
+        let first_snapshot = t_snap.elapsed();
+        run_for(&mut session, o.secs).await;
+        let (cpu2, rss2, n2) = (cpu_secs(), status_kb("VmRSS"), session.applied());
+        let wcpu = writer_cpu();
+        session.stop_recording();
+        let finished = recorder.finish();
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let secs = o.secs as f64;
+        // One snapshot per 10 minutes, deltas all the time: an hour holds six snapshots.
+        let snap: u64 = Recording::open(&path)
+            .map(|r| {
+                r.entries()
+                    .iter()
+                    .filter(|e| e.header.kind == Kind::Snapshot)
+                    .map(|e| u64::from(e.header.len))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        let deltas = bytes.saturating_sub(snap);
+        println!("recorder at {c}/{h}/{s}, sim churn {}/s, {} s each phase", o.rate, o.secs);
+        println!("  updates applied/s        without {:>8.0}   with {:>8.0}", (n1 - n0) as f64 / secs, (n2 - n1) as f64 / secs);
+        println!("  process CPU (% of a core) without {:>7.1}   with {:>7.1}", (cpu1 - cpu0) / secs * 100.0, (cpu2 - cpu1) / secs * 100.0);
+        println!("  writer thread CPU        {:>8.2} % of a core", wcpu / secs * 100.0);
+        println!("  snapshot hand-over       {:>8.1} ms (the fleet cloned on the owner's task)", first_snapshot.as_secs_f64() * 1e3);
+        println!("  RSS                      without {:>6} MiB   with {:>6} MiB   (+{} MiB)", rss1 / 1024, rss2 / 1024, rss2.saturating_sub(rss1) / 1024);
+        println!("  on disk                  {bytes} bytes in {} s: one snapshot {:.1} MB, deltas {:.1} MB/hour", o.secs, snap as f64 / 1e6, deltas as f64 / secs * 3600.0 / 1e6);
+        println!("  per hour of churn        {:.1} MB (deltas + 6 snapshots)", (deltas as f64 / secs * 3600.0 + 6.0 * snap as f64) / 1e6);
+        if let Some(e) = finished {
+            println!("  recorder error: {e}");
+        }
+        session.fleet.clone()
+    });
+    let path = dir.path().join("long.hdrec");
+    let t = Instant::now();
+    let bytes = synthetic(&base, &path, o.hours, o.rate);
+    println!(
+        "synthetic recording: {} h of {}/s churn over that fleet, {:.1} MB, written in {:.1} s",
+        o.hours,
+        o.rate,
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let rec = Recording::open(&path).unwrap();
+    println!(
+        "  open (index of {} records)  {:>8.1} ms",
+        rec.entries().len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let (start, end) = (rec.start(), rec.end());
+    let span = end.duration_since(start).as_secs_f64();
+    let mut times = Vec::new();
+    for f in [0.05, 0.33, 0.5, 0.74, 0.99] {
+        let at = start + SignedDuration::from_secs_f64(span * f);
+        let t = Instant::now();
+        let r = rec.state_at(at).unwrap();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        assert!(r.fleet.server_count() > 0);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "  seek (5 moments)          median {:>7.1} ms   max {:>7.1} ms",
+        times[2], times[4]
+    );
+    let names: Vec<String> = base.clusters().map(|c| c.id.to_string()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let t = Instant::now();
+    let rec = Recording::open(&path).unwrap();
+    let warm =
+        hubdeck::recorder::warm::fleet(&rec, &names, Thresholds::default(), Timestamp::now())
+            .unwrap();
+    let opts = hubdeck::tui::ConsoleOptions {
+        theme: hubdeck::config::theme::Theme::builtin("default").unwrap(),
+        keymap: hubdeck::config::keymap::Keymap::builtin("default").unwrap(),
+        readonly: false,
+        state_dir: dir.path().to_path_buf(),
+    };
+    let mut app = hubdeck::tui::App::new(opts, warm);
+    let buf = hubdeck::tui::render_offscreen(&mut app, 120, 40).unwrap();
+    let first_frame = t.elapsed();
+    let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+    println!(
+        "  warm start first frame    {:>8.1} ms (open, last state, first 120x40 frame; stale rows: {})",
+        first_frame.as_secs_f64() * 1e3,
+        text.contains("stale")
+    );
+}

@@ -1,0 +1,224 @@
+//! A fleet as the updates that rebuild it: what a recording stores at its start and every few
+//! minutes, so that a replay seeks to a snapshot and applies only the deltas after it. Built
+//! from the model's public state; derived health and alerts are not stored but re-derived,
+//! and the model holds no credentials, so neither does a snapshot.
+
+use super::store::{ClusterState, Fleet};
+use super::update::{Delta, FleetUpdate, SourceState};
+
+impl Fleet {
+    /// Updates that, applied in order to an empty fleet with the same thresholds and refreshed,
+    /// give this fleet again (cluster by cluster, object order kept).
+    pub fn snapshot(&self) -> Vec<FleetUpdate> {
+        let mut out = Vec::new();
+        for c in self.clusters() {
+            cluster_snapshot(c, &mut out);
+        }
+        out
+    }
+}
+
+/// The updates that rebuild one cluster.
+pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
+    let cluster = c.id.clone();
+    out.push(FleetUpdate::ClusterAdded {
+        cluster: cluster.clone(),
+        meta: c.meta.clone(),
+    });
+    out.push(FleetUpdate::Status {
+        cluster: cluster.clone(),
+        status: c.status.clone(),
+    });
+    if let Some(latency) = c.latency {
+        out.push(FleetUpdate::Latency {
+            cluster: cluster.clone(),
+            latency,
+        });
+    }
+    // Upserts one by one keep each hub's workload order, which a replace by kind would not.
+    for h in c.hubs.values() {
+        for w in &h.workloads {
+            out.push(FleetUpdate::Workloads {
+                cluster: cluster.clone(),
+                kind: w.kind,
+                delta: Delta::Upsert(w.clone()),
+            });
+        }
+    }
+    out.push(FleetUpdate::Pods {
+        cluster: cluster.clone(),
+        delta: Delta::Replace(
+            c.hubs
+                .values()
+                .flat_map(|h| h.pods.values().cloned())
+                .collect(),
+        ),
+    });
+    // Upserts, not a replace: a replace sorts by last-seen, the live ring is in arrival order.
+    for e in &c.events {
+        out.push(FleetUpdate::Events {
+            cluster: cluster.clone(),
+            delta: Delta::Upsert(e.clone()),
+        });
+    }
+    for (source, alerts) in kept_through(&c.alert_source, &c.alerts) {
+        out.push(FleetUpdate::Alerts {
+            cluster: cluster.clone(),
+            source,
+            alerts,
+        });
+    }
+    for h in c.hubs.values() {
+        let steps = kept_through(&h.activity.source, &h.activity.servers);
+        for (source, servers) in steps {
+            out.push(FleetUpdate::Activity {
+                hub: h.id.clone(),
+                source,
+                servers,
+            });
+        }
+    }
+}
+
+/// A source's state and the items it last delivered, as the store takes them: items only
+/// with a good answer, so a failing source is restored as a good answer then the failure
+/// (the store keeps the last good set through a failure).
+fn kept_through<T: Clone>(source: &SourceState, items: &[T]) -> Vec<(SourceState, Vec<T>)> {
+    match source {
+        SourceState::Ok | SourceState::Absent { .. } => vec![(source.clone(), items.to_vec())],
+        SourceState::Unknown if items.is_empty() => Vec::new(),
+        _ if items.is_empty() => vec![(source.clone(), Vec::new())],
+        _ => vec![
+            (SourceState::Ok, items.to_vec()),
+            (source.clone(), Vec::new()),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fleet::fixtures::{healthy_hub, server, t0};
+    use crate::fleet::{
+        AlertInfo, AlertOrigin, ClusterId, ClusterStatus, EventInfo, ObjectKey, ServerActivity,
+        Severity, Thresholds,
+    };
+
+    fn event(name: &str, seen: i64) -> EventInfo {
+        EventInfo {
+            key: ObjectKey {
+                namespace: "prod".into(),
+                name: name.into(),
+            },
+            object: "Pod/jupyter-ada".into(),
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container".into(),
+            count: 3,
+            last_seen: jiff::Timestamp::from_second(seen).ok(),
+        }
+    }
+
+    /// What a person can see of a fleet, everything but when updates arrived.
+    fn seen(f: &Fleet) -> String {
+        f.clusters()
+            .map(|c| {
+                let mut c = c.clone();
+                c.updated = None;
+                format!("{c:?}")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_fleet_rebuilt_from_its_snapshot_is_the_same_fleet() {
+        let limits = Thresholds::default();
+        let mut live = Fleet::new(limits);
+        let leap = ClusterId::new("leap");
+        let mut updates = healthy_hub("leap", "prod", &["ada", "grace"]);
+        updates.extend(healthy_hub("nasa", "staging", &["bob"]));
+        // Events out of last-seen order, as they arrive from a watch.
+        for (name, seen) in [("e2", 2_000_000_000), ("e1", 1_000_000_000)] {
+            updates.push(FleetUpdate::Events {
+                cluster: leap.clone(),
+                delta: Delta::Upsert(event(name, seen)),
+            });
+        }
+        let alert = AlertInfo {
+            fingerprint: "f1".into(),
+            name: "HubDown".into(),
+            severity: Severity::Critical,
+            origin: AlertOrigin::Alertmanager,
+            summary: "hub down".into(),
+            namespace: Some("prod".into()),
+            release: None,
+            pod: None,
+            since: Some(t0()),
+            silenced_by: vec![],
+            labels: vec![("alertname".into(), "HubDown".into())],
+        };
+        // An Alertmanager that answered once then failed: its last alerts are kept.
+        updates.push(FleetUpdate::Alerts {
+            cluster: leap.clone(),
+            source: SourceState::Ok,
+            alerts: vec![alert],
+        });
+        updates.push(FleetUpdate::Alerts {
+            cluster: leap.clone(),
+            source: SourceState::Failing {
+                error: "503".into(),
+            },
+            alerts: vec![],
+        });
+        let mut pending = server("prod", "prod", "cy");
+        pending.phase = crate::fleet::PodPhase::Pending;
+        pending.ready = false;
+        updates.push(FleetUpdate::Pods {
+            cluster: leap.clone(),
+            delta: Delta::Upsert(pending),
+        });
+        updates.push(FleetUpdate::Activity {
+            hub: crate::fleet::fixtures::hub_id("leap", "prod"),
+            source: SourceState::Ok,
+            servers: vec![ServerActivity {
+                user: "ada".into(),
+                server: "".into(),
+                ready: true,
+                pending: None,
+                started: Some(t0()),
+                last_activity: Some(t0()),
+            }],
+        });
+        updates.push(FleetUpdate::Latency {
+            cluster: leap.clone(),
+            latency: Duration::from_millis(42),
+        });
+        updates.push(FleetUpdate::Status {
+            cluster: ClusterId::new("nasa"),
+            status: ClusterStatus::Unreachable {
+                error: "connection refused".into(),
+                since: t0(),
+            },
+        });
+        live.apply_all(updates, t0());
+        let later = t0() + jiff::SignedDuration::from_secs(600);
+        live.refresh(later);
+
+        let mut rebuilt = Fleet::new(limits);
+        rebuilt.apply_all(live.snapshot(), later);
+        assert_eq!(seen(&rebuilt), seen(&live));
+        assert!(seen(&live).contains("servers_stuck: 1"), "{}", seen(&live));
+    }
+
+    #[test]
+    fn every_snapshot_update_survives_a_serde_round_trip() {
+        let mut f = Fleet::new(Thresholds::default());
+        f.apply_all(healthy_hub("leap", "prod", &["ada"]), t0());
+        for u in f.snapshot() {
+            let json = serde_json::to_string(&u).unwrap();
+            let back: FleetUpdate = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, u);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! What the headless replay prints: the changes of a window as rows, and `--export`, a smaller
+//! recording of just that window.
+
+use std::io::Write;
+use std::path::Path;
+
+use hubdeck_core::fleet::{ClusterStatus, Delta, FleetUpdate, SourceState, WorkloadKind};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::format::{self, Kind};
+use super::reader::{Recording, RecordingError};
+use crate::headless::output::{TableRow, clean};
+
+/// One change of a window: an update, an action or a gap.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeRow {
+    /// When it was applied (or done).
+    pub time: Timestamp,
+    /// Cluster.
+    pub cluster: String,
+    /// cluster, status, deployment, statefulset, pod, event, alerts, activity, action, gap.
+    pub kind: &'static str,
+    /// added, set, upsert, remove, replace; for actions intent or the outcome.
+    pub op: String,
+    /// What it concerns: `namespace/name`, a hub, an action's target.
+    pub object: String,
+    /// What it says: a pod's phase, an event's reason, who acted and how it went.
+    pub detail: String,
+}
+
+impl TableRow for ChangeRow {
+    const KIND: &'static str = "ChangeList";
+
+    fn header() -> &'static [&'static str] {
+        &["TIME", "CLUSTER", "KIND", "OP", "OBJECT", "DETAIL"]
+    }
+
+    fn cells(&self, _now: Timestamp) -> Vec<String> {
+        vec![
+            self.time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            clean(&self.cluster),
+            self.kind.into(),
+            clean(&self.op),
+            clean(&self.object),
+            clean(&self.detail),
+        ]
+    }
+}
+
+fn op<T>(d: &Delta<T>) -> &'static str {
+    match d {
+        Delta::Replace(_) => "replace",
+        Delta::ReplaceIn(..) => "replace-in",
+        Delta::Upsert(_) => "upsert",
+        Delta::Remove(_) => "remove",
+    }
+}
+
+fn source(s: &SourceState) -> String {
+    match s {
+        SourceState::Unknown => "unknown".into(),
+        SourceState::Absent { note } => format!("absent: {note}"),
+        SourceState::Ok => "ok".into(),
+        SourceState::Failing { error } => format!("failing: {error}"),
+    }
+}
+
+/// The row of one update; `None` for latency samples, which are noise in a list of changes.
+pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
+    let row = |cluster: &str, kind, op: &str, object: String, detail: String| ChangeRow {
+        time,
+        cluster: cluster.to_string(),
+        kind,
+        op: op.to_string(),
+        object,
+        detail,
+    };
+    Some(match u {
+        FleetUpdate::ClusterAdded { cluster, meta } => row(
+            cluster.as_str(),
+            "cluster",
+            "added",
+            cluster.to_string(),
+            meta.context.clone(),
+        ),
+        FleetUpdate::Status { cluster, status } => {
+            let detail = match status {
+                ClusterStatus::Degraded { reason } => format!("degraded: {reason}"),
+                ClusterStatus::Unreachable { error, .. } => format!("unreachable: {error}"),
+                s => s.word().to_string(),
+            };
+            row(
+                cluster.as_str(),
+                "status",
+                "set",
+                cluster.to_string(),
+                detail,
+            )
+        }
+        FleetUpdate::Latency { .. } => return None,
+        FleetUpdate::Scope { cluster, scope } => row(
+            cluster.as_str(),
+            "scope",
+            "set",
+            cluster.to_string(),
+            scope.to_string(),
+        ),
+        FleetUpdate::Declared { cluster, hubs } => {
+            let names: Vec<&str> = hubs.iter().map(|h| &*h.name).collect();
+            row(
+                cluster.as_str(),
+                "declared",
+                "set",
+                cluster.to_string(),
+                format!("{} hubs: {}", hubs.len(), names.join(", ")),
+            )
+        }
+        FleetUpdate::Workloads {
+            cluster,
+            kind,
+            delta,
+        } => {
+            let kind = match kind {
+                WorkloadKind::Deployment => "deployment",
+                WorkloadKind::StatefulSet => "statefulset",
+            };
+            let (object, detail) = match delta {
+                Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),
+                Delta::ReplaceIn(ns, all) => (ns.to_string(), format!("{} listed", all.len())),
+                Delta::Upsert(w) | Delta::Remove(w) => (
+                    format!("{}/{}", w.key.namespace, w.key.name),
+                    format!("{}/{} ready", w.ready, w.desired),
+                ),
+            };
+            row(cluster.as_str(), kind, op(delta), object, detail)
+        }
+        FleetUpdate::Pods { cluster, delta } => {
+            let (object, detail) = match delta {
+                Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),
+                Delta::ReplaceIn(ns, all) => (ns.to_string(), format!("{} listed", all.len())),
+                Delta::Upsert(p) | Delta::Remove(p) => {
+                    let mut d = format!(
+                        "{} {} restarts {}",
+                        p.phase.as_str(),
+                        if p.ready { "ready" } else { "not-ready" },
+                        p.restarts
+                    );
+                    if let Some(r) = &p.reason {
+                        d.push(' ');
+                        d.push_str(r);
+                    }
+                    (format!("{}/{}", p.key.namespace, p.key.name), d)
+                }
+            };
+            row(cluster.as_str(), "pod", op(delta), object, detail)
+        }
+        FleetUpdate::Events { cluster, delta } => {
+            let (object, detail) = match delta {
+                Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),
+                Delta::ReplaceIn(ns, all) => (ns.to_string(), format!("{} listed", all.len())),
+                Delta::Upsert(e) | Delta::Remove(e) => (
+                    format!("{}/{}", e.key.namespace, e.object),
+                    format!("{}: {}", e.reason, e.message),
+                ),
+            };
+            row(cluster.as_str(), "event", op(delta), object, detail)
+        }
+        FleetUpdate::Alerts {
+            cluster,
+            source: s,
+            alerts,
+        } => {
+            let names: Vec<&str> = alerts.iter().map(|a| &*a.name).collect();
+            let detail = match s {
+                SourceState::Ok | SourceState::Absent { .. } => {
+                    format!("{} firing: {}", alerts.len(), names.join(", "))
+                }
+                other => source(other),
+            };
+            row(cluster.as_str(), "alerts", "set", String::new(), detail)
+        }
+        FleetUpdate::Activity {
+            hub,
+            source: s,
+            servers,
+        } => {
+            let detail = match s {
+                SourceState::Ok => format!("{} servers", servers.len()),
+                other => source(other),
+            };
+            row(
+                hub.cluster.as_str(),
+                "activity",
+                "set",
+                hub.key.name(),
+                detail,
+            )
+        }
+    })
+}
+
+/// Every change, action and gap with `t1 <= time <= t2`, in time order.
+pub fn changes(
+    rec: &Recording,
+    t1: Timestamp,
+    t2: Timestamp,
+) -> Result<Vec<ChangeRow>, RecordingError> {
+    let mut out = Vec::new();
+    let entries = rec.entries();
+    for (i, e) in entries.iter().enumerate() {
+        // A deltas record holds batches from its time until the next record's.
+        let next = entries.get(i + 1).map(|n| n.header.time);
+        match e.header.kind {
+            Kind::Deltas if e.header.time <= t2 && next.is_none_or(|n| n >= t1) => {
+                for g in rec.groups(e)? {
+                    if g.time < t1 || g.time > t2 {
+                        continue;
+                    }
+                    out.extend(g.updates.iter().filter_map(|u| change_row(g.time, u)));
+                }
+            }
+            Kind::Audit if (t1..=t2).contains(&e.header.time) => {
+                let a = rec.audit(e)?;
+                let op = match a.phase {
+                    crate::action::audit::Phase::Intent => "intent".to_string(),
+                    crate::action::audit::Phase::Outcome => a.outcome.clone(),
+                };
+                let mut detail = format!("{} by {} ({})", a.action, a.os_user, a.identity);
+                if !a.detail.is_empty() {
+                    detail.push_str(": ");
+                    detail.push_str(&a.detail);
+                }
+                out.push(ChangeRow {
+                    time: a.time,
+                    cluster: a.cluster,
+                    kind: "action",
+                    op,
+                    object: a.target,
+                    detail,
+                });
+            }
+            Kind::Gap if (t1..=t2).contains(&e.header.time) => out.push(ChangeRow {
+                time: e.header.time,
+                cluster: String::new(),
+                kind: "gap",
+                op: "dropped".into(),
+                object: String::new(),
+                detail: format!("{} updates not recorded (writer behind)", rec.gap(e)?),
+            }),
+            _ => {}
+        }
+    }
+    out.sort_by_key(|r| r.time);
+    Ok(out)
+}
+
+/// Writes a recording of `t1..=t2` to `out`: the fleet at `t1` as its first snapshot, then
+/// the batches, snapshots, actions and gaps of the window. Replaying it at any moment of the
+/// window gives what the original gives.
+pub fn export(
+    rec: &Recording,
+    t1: Timestamp,
+    t2: Timestamp,
+    out: &Path,
+) -> Result<u64, RecordingError> {
+    let fail = |e: std::io::Error| RecordingError {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    };
+    let start = rec.state_at(t1)?;
+    let mut file = crate::private_files::create_at(out).map_err(fail)?;
+    file.write_all(&format::file_header()).map_err(fail)?;
+    let mut raw = Vec::new();
+    format::push_limits(&mut raw, start.fleet.limits());
+    format::push_group(&mut raw, t1, &start.fleet.snapshot());
+    let packed = format::compress(&raw).map_err(fail)?;
+    let mut written =
+        format::write_record(&mut file, Kind::Snapshot, 0, t1, &packed).map_err(fail)?;
+    let entries = rec.entries();
+    for (i, e) in entries.iter().enumerate() {
+        let next = entries.get(i + 1).map(|n| n.header.time);
+        let h = e.header;
+        match h.kind {
+            Kind::Deltas if h.time <= t2 && next.is_none_or(|n| n > t1) => {
+                let mut block = Vec::new();
+                let mut first = None;
+                for g in rec.groups(e)? {
+                    if g.time > t1 && g.time <= t2 {
+                        first.get_or_insert(g.time);
+                        format::push_group(&mut block, g.time, &g.updates);
+                    }
+                }
+                if let Some(time) = first {
+                    let packed = format::compress(&block).map_err(fail)?;
+                    written +=
+                        format::write_record(&mut file, Kind::Deltas, h.flags, time, &packed)
+                            .map_err(fail)?;
+                }
+            }
+            Kind::Deltas => {}
+            _ if h.time > t1 && h.time <= t2 => {
+                let payload = rec.raw(e)?;
+                written += format::write_record(&mut file, h.kind, h.flags, h.time, &payload)
+                    .map_err(fail)?;
+            }
+            _ => {}
+        }
+    }
+    file.sync_all().map_err(fail)?;
+    Ok(written + format::FILE_HEADER_LEN)
+}

@@ -1,0 +1,106 @@
+//! The console's (and `hubdeck record`'s) end of the recorder: hands each applied batch and,
+//! every few minutes, a snapshot to the writer thread through a bounded channel, never
+//! waiting. When the writer falls behind, batches are dropped and counted, and the next
+//! snapshot the channel takes carries the gap, so a replay knows where it is blind.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+
+use hubdeck_core::fleet::{Fleet, FleetUpdate, Thresholds};
+use jiff::{SignedDuration, Timestamp};
+
+/// What the tap sends the writer.
+#[derive(Debug)]
+pub enum Item {
+    /// Updates applied together at `time`.
+    Batch {
+        /// When.
+        time: Timestamp,
+        /// The updates.
+        updates: Vec<FleetUpdate>,
+    },
+    /// The whole fleet at `time`, after `gap` dropped updates.
+    Snapshot {
+        /// When.
+        time: Timestamp,
+        /// The thresholds its health was derived with.
+        limits: Thresholds,
+        /// Updates rebuilding the fleet.
+        updates: Vec<FleetUpdate>,
+        /// Updates dropped since the last item the writer got.
+        gap: u64,
+    },
+}
+
+/// The sending side, owned by whoever owns the fleet.
+pub struct Tap {
+    tx: SyncSender<Item>,
+    want_snapshot: Arc<AtomicBool>,
+    every: SignedDuration,
+    last_snapshot: Option<Timestamp>,
+    /// Updates dropped since the last snapshot the writer took; batches are not sent meanwhile,
+    /// as they mean nothing without the state they apply to.
+    gap: u64,
+}
+
+impl Tap {
+    pub(super) fn new(
+        tx: SyncSender<Item>,
+        want_snapshot: Arc<AtomicBool>,
+        every: SignedDuration,
+    ) -> Self {
+        Self {
+            tx,
+            want_snapshot,
+            every,
+            last_snapshot: None,
+            gap: 0,
+        }
+    }
+
+    /// Call before applying `updates` at `now` (they are cloned, never waited on).
+    pub fn batch(&mut self, updates: &[FleetUpdate], now: Timestamp) {
+        if updates.is_empty() {
+            return;
+        }
+        if self.gap > 0 || self.last_snapshot.is_none() {
+            self.gap += updates.len() as u64;
+            return;
+        }
+        let item = Item::Batch {
+            time: now,
+            updates: updates.to_vec(),
+        };
+        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(item) {
+            self.gap += updates.len() as u64;
+        }
+    }
+
+    /// Call after applying a batch (or at start): sends a snapshot when one is due, the writer
+    /// asked for one (a new file), or updates were dropped.
+    pub fn after_apply(&mut self, fleet: &Fleet, now: Timestamp) {
+        let due = match self.last_snapshot {
+            None => true,
+            Some(t) => now.duration_since(t) >= self.every,
+        };
+        if !(due || self.gap > 0 || self.want_snapshot.load(Ordering::Relaxed)) {
+            return;
+        }
+        let item = Item::Snapshot {
+            time: now,
+            limits: *fleet.limits(),
+            updates: fleet.snapshot(),
+            gap: if self.last_snapshot.is_none() {
+                0
+            } else {
+                self.gap
+            },
+        };
+        if self.tx.try_send(item).is_ok() {
+            self.want_snapshot.store(false, Ordering::Relaxed);
+            self.last_snapshot = Some(now);
+            self.gap = 0;
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The recorder end to end in one process: tap → writer thread → file → reader.
+
+use std::path::Path;
+
+use hubdeck_core::fleet::fixtures::{healthy_hub, server, t0};
+use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, Thresholds};
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+
+fn at(secs: i64) -> Timestamp {
+    t0() + SignedDuration::from_secs(secs)
+}
+
+/// What `get` would show of a fleet, as JSON.
+fn shown(f: &Fleet, now: Timestamp) -> String {
+    let mut out = Vec::new();
+    for kind in [
+        crate::headless::get::Kind::Clusters,
+        crate::headless::get::Kind::Hubs,
+        crate::headless::get::Kind::Servers,
+        crate::headless::get::Kind::Alerts,
+        crate::headless::get::Kind::Events,
+    ] {
+        crate::headless::get::get(
+            f,
+            kind,
+            &Default::default(),
+            crate::headless::output::Format::Json,
+            &mut out,
+            now,
+        )
+        .unwrap();
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Records a little scenario to `path`, returning the live fleet's view at each batch time.
+fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
+    let (mut tap, recorder) = Recorder::start(RecorderConfig {
+        target: Target::File(path.to_path_buf()),
+        snapshot_every: SignedDuration::from_secs(60),
+        audit_log: None,
+    })
+    .unwrap();
+    let mut live = Fleet::new(Thresholds::default());
+    let mut seen = Vec::new();
+    tap.after_apply(&live, at(0));
+    let leap = ClusterId::new("leap");
+    let mut batches: Vec<Vec<FleetUpdate>> = vec![healthy_hub("leap", "prod", &["ada"])];
+    for i in 0..150 {
+        let mut p = server("prod", "prod", &format!("user{}", i % 7));
+        p.restarts = i;
+        p.ready = i % 3 != 0;
+        batches.push(vec![FleetUpdate::Pods {
+            cluster: leap.clone(),
+            delta: if i % 11 == 10 {
+                Delta::Remove(p)
+            } else {
+                Delta::Upsert(p)
+            },
+        }]);
+    }
+    for (i, b) in batches.into_iter().enumerate() {
+        let now = at(1 + i as i64);
+        tap.batch(&b, now);
+        live.apply_all(b, now);
+        tap.after_apply(&live, now);
+        seen.push((now, shown(&live, now)));
+    }
+    drop(tap);
+    assert_eq!(recorder.finish(), None);
+    seen
+}
+
+#[test]
+fn a_replay_at_any_batch_time_shows_what_the_live_model_showed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let seen = record_scenario(&path);
+    let rec = Recording::open(&path).unwrap();
+    let snapshots = rec
+        .entries()
+        .iter()
+        .filter(|e| e.header.kind == format::Kind::Snapshot)
+        .count();
+    assert!(
+        snapshots >= 3,
+        "one at the start and one a minute: {snapshots}"
+    );
+    for (t, view) in &seen {
+        let r = rec.state_at(*t).unwrap();
+        assert_eq!(&shown(&r.fleet, *t), view, "at {t}");
+    }
+    assert!(rec.state_at(at(-5)).is_err());
+}
+
+#[test]
+fn a_recording_cut_anywhere_in_its_last_record_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let seen = record_scenario(&path);
+    let whole = std::fs::read(&path).unwrap();
+    let rec = Recording::open(&path).unwrap();
+    let last = rec.entries().last().copied().unwrap();
+    let last_start = last.offset as usize - format::RECORD_HEADER_LEN;
+    let kept_end = rec.entries()[rec.entries().len() - 2].header.time;
+    let cut_path = dir.path().join("cut.hdrec");
+    for cut in last_start..whole.len() {
+        std::fs::write(&cut_path, &whole[..cut]).unwrap();
+        let cut_rec = Recording::open(&cut_path)
+            .unwrap_or_else(|e| panic!("cut at {cut} of {}: {e}", whole.len()));
+        assert_eq!(
+            cut_rec.entries().len(),
+            rec.entries().len() - 1,
+            "cut at {cut}"
+        );
+        let (t, view) = seen.iter().rev().find(|(t, _)| *t <= kept_end).unwrap();
+        assert_eq!(&shown(&cut_rec.state_at(*t).unwrap().fleet, *t), view);
+    }
+    // A damaged record in the middle is an error naming the file, not a silent skip.
+    let mut bad = whole.clone();
+    let snap = rec.snapshot_before(seen[140].0).unwrap();
+    let first_payload = rec.entries()[snap].offset as usize;
+    bad[first_payload] ^= 0xff;
+    std::fs::write(&cut_path, &bad).unwrap();
+    let opened = Recording::open(&cut_path).unwrap();
+    let err = opened
+        .state_at(seen[140].0)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cut.hdrec") && err.contains("damaged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_export_of_a_window_replays_like_the_original_over_that_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let seen = record_scenario(&path);
+    let rec = Recording::open(&path).unwrap();
+    let (t1, t2) = (at(70), at(130));
+    let out = dir.path().join("window.hdrec");
+    let bytes = replay::export(&rec, t1, t2, &out).unwrap();
+    assert!(bytes < std::fs::metadata(&path).unwrap().len());
+    let window = Recording::open(&out).unwrap();
+    for (t, view) in seen.iter().filter(|(t, _)| (t1..=t2).contains(t)) {
+        assert_eq!(
+            &shown(&window.state_at(*t).unwrap().fleet, *t),
+            view,
+            "at {t}"
+        );
+    }
+    assert!(window.state_at(at(60)).is_err(), "before the window");
+    // The changes at t1 itself are folded into the window's first snapshot.
+    let after = t1 + SignedDuration::from_millis(1);
+    let changes = replay::changes(&window, after, t2).unwrap();
+    assert_eq!(changes, replay::changes(&rec, after, t2).unwrap());
+    assert_eq!(changes.len(), 60);
+}
+
+#[test]
+fn a_full_channel_becomes_a_gap_and_the_next_snapshot_resumes() {
+    let (tx, rx) = std::sync::mpsc::sync_channel(2);
+    let want = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tap = Tap::new(tx, want, SignedDuration::from_secs(600));
+    let mut fleet = Fleet::new(Thresholds::default());
+    tap.after_apply(&fleet, at(0));
+    let b = healthy_hub("leap", "prod", &["ada"]);
+    for i in 1..=3 {
+        tap.batch(&b, at(i));
+        fleet.apply_all(b.clone(), at(i));
+        tap.after_apply(&fleet, at(i));
+    }
+    let got: Vec<_> = rx.try_iter().collect();
+    assert_eq!(got.len(), 2, "the channel holds two: {got:?}");
+    tap.batch(&b, at(4));
+    tap.after_apply(&fleet, at(4));
+    match rx.try_recv() {
+        Ok(tap::Item::Snapshot { gap, .. }) => assert_eq!(gap, 3 * b.len() as u64),
+        other => panic!("expected a snapshot after the gap: {other:?}"),
+    }
+}
