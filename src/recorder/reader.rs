@@ -271,11 +271,16 @@ impl Recording {
                     if e.header.time > t {
                         break;
                     }
+                    // Derived health is refreshed once, at `t`, not after every batch: it
+                    // depends only on the objects and the time, and a seek through ten
+                    // minutes of churn would otherwise re-derive every hub thousands of times.
                     for g in self.groups(e)? {
                         if g.time > t {
                             break 'entries;
                         }
-                        fleet.apply_all(g.updates, g.time);
+                        for u in g.updates {
+                            fleet.apply(u, g.time);
+                        }
                     }
                 }
                 _ => {}
