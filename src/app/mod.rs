@@ -4,6 +4,7 @@
 mod commands;
 mod config_cmd;
 mod console;
+mod logs_cmd;
 
 use std::io::Write;
 use std::time::Duration;
@@ -185,6 +186,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             .await?;
             Ok(code)
         }
+        Some(Command::Logs(args)) => logs_cmd::logs(&cli.global, &paths, &settings, args).await,
         Some(Command::Audit { last }) => commands::audit(&paths, &cli.global, last),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

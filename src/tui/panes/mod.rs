@@ -115,5 +115,6 @@ pub fn log_request(cluster: &ClusterId, key: &ObjectKey) -> LogRequest {
         container: None,
         tail_lines: 500,
         follow: true,
+        previous: false,
     }
 }
