@@ -67,6 +67,8 @@ pub enum Outcome {
     Handled,
     /// Push a pane.
     Open(Open),
+    /// Replace this pane by another (the same view of something else).
+    Reopen(Open),
     /// A cluster mutation on a target (the app checks and routes it).
     Mutation(Command, Target),
     /// Tell the person something.
