@@ -179,6 +179,9 @@ pub enum Command {
     /// Open a recording: the console on the fleet as it was (read-only), or, with a command,
     /// print the fleet at a moment (`get`) or the changes of a window (`changes`).
     Replay(ReplayArgs),
+    /// Print a pod's log: a user's server (CLUSTER/HUB/USER[/SERVER]) or, with --component, a
+    /// hub component's running pod (CLUSTER/HUB).
+    Logs(LogsArgs),
     /// Show the audit log.
     Audit {
         /// Only the last N records.
@@ -316,6 +319,42 @@ pub enum ReplayCommand {
     Get(GetArgs),
     /// Every change, action and gap of the `--between` window, oldest first.
     Changes,
+}
+
+/// `hubdeck logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --component.
+    pub target: String,
+    /// The hub component whose running pod to read.
+    #[arg(long, value_enum, value_name = "COMPONENT")]
+    pub component: Option<LogComponent>,
+    /// Container (default: the pod's first).
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    /// The container's previous run (after a crash or an OOM kill).
+    #[arg(short = 'p', long)]
+    pub previous: bool,
+    /// Keep printing new lines.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only lines newer than this (10m, 2h).
+    #[arg(long, value_name = "DURATION", value_parser = hubdeck_core::duration::parse)]
+    pub since: Option<std::time::Duration>,
+    /// Lines of history to start with.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub tail: u32,
+}
+
+/// Hub components `logs --component` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogComponent {
+    /// The JupyterHub process.
+    Hub,
+    /// configurable-http-proxy.
+    Proxy,
+    /// The user scheduler.
+    UserScheduler,
 }
 
 /// `hubdeck sim`.

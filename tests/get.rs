@@ -40,6 +40,52 @@ async fn get_servers_json_equals_the_sims_state() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oom_killed_server_shows_its_last_termination_in_json() {
+    let fleet = TestFleet::small().await;
+    let c = fleet.cluster(0);
+    let pod = c
+        .pods()
+        .into_iter()
+        .find(|p| {
+            let labels = p.metadata.labels.clone().unwrap_or_default();
+            labels.get("component").map(String::as_str) == Some("singleuser-server")
+                && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+        })
+        .expect("a running server");
+    let (ns, name) = (
+        pod.metadata.namespace.clone().unwrap(),
+        pod.metadata.name.clone().unwrap(),
+    );
+    assert!(c.oom_kill(&ns, &name));
+    let out = tokio::task::spawn_blocking({
+        let kc = fleet.sim.kubeconfig_path().to_path_buf();
+        let home = fleet.home.path().to_path_buf();
+        move || common::fleet::hubdeck_with(&kc, &home, &["get", "servers", "-o", "json"])
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let items = doc["items"].as_array().expect("items");
+    let killed = items
+        .iter()
+        .find(|i| i["pod"] == name.as_str() && i["cluster"] == c.name())
+        .expect("the killed server is listed");
+    let t = &killed["last_termination"];
+    assert_eq!(t["reason"], "OOMKilled", "{killed}");
+    assert_eq!(t["exit_code"], 137, "{killed}");
+    let finished: jiff::Timestamp = t["finished_at"].as_str().unwrap().parse().unwrap();
+    assert!(jiff::Timestamp::now().duration_since(finished).as_secs() < 120);
+    assert!(
+        items
+            .iter()
+            .filter(|i| i["pod"] != name.as_str())
+            .all(|i| i["last_termination"].is_null() || i["restarts"] != 0),
+        "only restarted containers have one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_hubs_table_lists_every_hub_with_health() {
     let fleet = TestFleet::small().await;
     let out = tokio::task::spawn_blocking({

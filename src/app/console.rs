@@ -39,6 +39,8 @@ impl Services for KubeServices {
                 container: req.container,
                 tail_lines: req.tail_lines,
                 follow: req.follow,
+                previous: req.previous,
+                since_seconds: None,
             },
         );
         let (tx, rx) = mpsc::channel(1024);

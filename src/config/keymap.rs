@@ -67,6 +67,7 @@ commands! {
     "logs-proxy" => LogsProxy: "Logs of the selected hub's proxy pod",
     "describe" => Describe: "Describe the selection",
     "follow" => Follow: "Follow the log on/off (pause)",
+    "previous-run" => PreviousRun: "Log of the container's previous run (before its last restart) or back to the current one",
     "search" => Search: "Search the log",
     "next-match" => NextMatch: "Next search match",
     "prev-match" => PrevMatch: "Previous search match",

@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::fleet::{AlertOrigin, ClusterState, Fleet, HubState, PodInfo, Replicas, SourceState};
+use crate::fleet::{
+    AlertOrigin, ClusterState, Fleet, HubState, PodInfo, Replicas, SourceState, Termination,
+};
 
 /// A cluster.
 #[derive(Debug, Clone, Serialize)]
@@ -105,6 +107,8 @@ pub struct ServerRow {
     pub memory_bytes: u64,
     /// Last activity the hub API reported.
     pub last_activity: Option<Timestamp>,
+    /// How the main container's previous run ended (reason, exit_code, finished_at).
+    pub last_termination: Option<Termination>,
 }
 
 /// A firing alert.
@@ -203,6 +207,7 @@ pub mod fields {
         "cpu_m",
         "memory_bytes",
         "last_activity",
+        "last_termination",
     ];
     /// [`super::AlertRow`].
     pub const ALERT: &[&str] = &[
@@ -319,6 +324,7 @@ pub fn server_row(h: &HubState, p: &PodInfo) -> ServerRow {
         cpu_m: p.requests.cpu_milli,
         memory_bytes: p.requests.memory_bytes,
         last_activity: h.activity_of(p).and_then(|a| a.last_activity),
+        last_termination: p.last_termination.as_deref().cloned(),
     }
 }
 

@@ -25,6 +25,10 @@ pub struct LogSpec {
     pub tail_lines: u32,
     /// Keep streaming new lines.
     pub follow: bool,
+    /// The previous (terminated) run of the container instead of the current one.
+    pub previous: bool,
+    /// Only lines newer than this many seconds.
+    pub since_seconds: Option<u64>,
 }
 
 /// One item of a log stream.
@@ -59,21 +63,33 @@ async fn run(
     let client = clients
         .client(&spec.cluster)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("cluster {}: {e}", spec.cluster))?;
     let pods = Api::<Pod>::namespaced(client, &spec.namespace);
     let params = LogParams {
         container: spec.container.clone(),
         follow: spec.follow,
         tail_lines: Some(i64::from(spec.tail_lines)),
+        previous: spec.previous,
+        since_seconds: spec.since_seconds.and_then(|s| i64::try_from(s).ok()),
         ..LogParams::default()
     };
-    let reader = pods
-        .log_stream(&spec.pod, &params)
-        .await
-        .map_err(|e| format!("logs of {}/{}: {}", spec.namespace, spec.pod, one_line(&e)))?;
+    let reader = pods.log_stream(&spec.pod, &params).await.map_err(|e| {
+        format!(
+            "cluster {}: logs of pod {}/{}: {}",
+            spec.cluster,
+            spec.namespace,
+            spec.pod,
+            one_line(&e)
+        )
+    })?;
     let mut lines = reader.lines();
     while let Some(line) = lines.next().await {
-        let line = line.map_err(|e| format!("logs of {}: {e}", spec.pod))?;
+        let line = line.map_err(|e| {
+            format!(
+                "cluster {}: logs of pod {}/{}: {e}",
+                spec.cluster, spec.namespace, spec.pod
+            )
+        })?;
         if tx.send(LogItem::Line(line)).await.is_err() {
             break;
         }

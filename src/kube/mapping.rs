@@ -9,10 +9,10 @@ use k8s_openapi::api::core::v1::{Event, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::slim::{SlimPod, SlimPodSpec};
+use super::slim::{SlimContainerStatus, SlimPod, SlimPodSpec};
 use crate::fleet::{
-    Component, EventInfo, Interner, ObjectKey, Owner, PodInfo, PodPhase, Requests, Workload,
-    WorkloadKind,
+    Component, EventInfo, Interner, ObjectKey, Owner, PodInfo, PodPhase, Requests, Termination,
+    Workload, WorkloadKind,
 };
 
 /// Label selector for every object of a z2jh release hubdeck watches. It does not require
@@ -204,7 +204,32 @@ impl Mapper {
                 user: Arc::from(user.as_str()),
                 server: self.strings.get(&server),
             }),
+            last_termination: self.last_termination(spec, statuses),
         })
+    }
+
+    /// How the main container (the spec's first, else the first status) last ended.
+    fn last_termination(
+        &mut self,
+        spec: Option<&SlimPodSpec>,
+        statuses: &[SlimContainerStatus],
+    ) -> Option<Box<Termination>> {
+        let main = spec
+            .and_then(|s| s.containers.first())
+            .map(|c| c.name.as_str());
+        let status = match main {
+            Some(name) => statuses.iter().find(|c| c.name == name),
+            None => statuses.first(),
+        }?;
+        let t = status.last_state.as_ref()?.terminated.as_ref()?;
+        Some(Box::new(Termination {
+            // A runtime that gives no reason still gave an exit code.
+            reason: self
+                .strings
+                .get(t.reason.as_deref().unwrap_or("Terminated")),
+            exit_code: t.exit_code,
+            finished_at: t.finished_at.as_ref().map(|t| t.0),
+        }))
     }
 
     /// A Warning event.

@@ -73,6 +73,44 @@ fn crash_looping_and_unschedulable_pods_carry_their_reason() {
 }
 
 #[test]
+fn the_main_containers_last_termination_is_kept_not_a_sidecars() {
+    let p = pod(json!({
+        "metadata": {"name": "jupyter-ada", "namespace": "prod",
+                     "labels": {"component": "singleuser-server", "release": "prod"}},
+        "spec": {"containers": [{"name": "notebook"}, {"name": "sidecar"}]},
+        "status": {"phase": "Running", "containerStatuses": [
+            {"name": "sidecar", "ready": true, "restartCount": 1, "image": "x", "imageID": "y",
+             "lastState": {"terminated": {"exitCode": 2, "reason": "Error",
+                 "finishedAt": "2026-11-25T09:00:00Z"}}},
+            {"name": "notebook", "ready": false, "restartCount": 3, "image": "x", "imageID": "y",
+             "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                 "startedAt": "2026-11-25T09:30:00Z", "finishedAt": "2026-11-25T10:00:00Z",
+                 "containerID": "containerd://ab"}},
+             "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}
+    }));
+    let info = Mapper::default().pod(&p).expect("z2jh pod");
+    let t = info.last_termination.expect("a last termination");
+    assert_eq!(&*t.reason, "OOMKilled");
+    assert_eq!(t.exit_code, 137);
+    assert_eq!(t.finished_at, Some("2026-11-25T10:00:00Z".parse().unwrap()));
+    assert_eq!(
+        t.describe("2026-11-25T10:04:10Z".parse().unwrap()),
+        "OOMKilled 137, 4m ago"
+    );
+    let fresh = pod(json!({
+        "metadata": {"name": "jupyter-bob", "namespace": "prod",
+                     "labels": {"component": "singleuser-server", "release": "prod"}},
+        "spec": {"containers": [{"name": "notebook"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "notebook",
+            "ready": true, "restartCount": 0, "image": "x", "imageID": "y", "lastState": {}}]}
+    }));
+    assert_eq!(
+        Mapper::default().pod(&fresh).unwrap().last_termination,
+        None
+    );
+}
+
+#[test]
 fn pods_of_other_apps_are_not_kept() {
     let p = pod(
         json!({"metadata": {"name": "grafana-0", "namespace": "support",

@@ -55,6 +55,9 @@ pub struct SlimPodSpec {
 /// A container of the pod spec.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SlimContainer {
+    /// Container name.
+    #[serde(default)]
+    pub name: String,
     /// Image reference.
     #[serde(default)]
     pub image: Option<String>,
@@ -117,10 +120,16 @@ pub struct SlimCondition {
     pub reason: Option<String>,
 }
 
-/// A container's restarts and waiting reason.
+/// A container's restarts, waiting reason and how its previous run ended.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlimContainerStatus {
+    /// Container name.
+    #[serde(default)]
+    pub name: String,
+    /// `lastState`, of which only `terminated` is read.
+    #[serde(default)]
+    pub last_state: Option<SlimLastState>,
     /// `restartCount`.
     #[serde(default)]
     pub restart_count: i32,
@@ -135,6 +144,29 @@ pub struct SlimContainerState {
     /// Set while the container waits.
     #[serde(default)]
     pub waiting: Option<SlimWaiting>,
+}
+
+/// A container's previous state.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimLastState {
+    /// Set once the container has run and ended.
+    #[serde(default)]
+    pub terminated: Option<SlimTerminated>,
+}
+
+/// How a container's run ended.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlimTerminated {
+    /// OOMKilled, Error, Completed, ...
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Exit code.
+    #[serde(default)]
+    pub exit_code: i32,
+    /// When it ended.
+    #[serde(default)]
+    pub finished_at: Option<Time>,
 }
 
 /// Why a container waits.

@@ -127,6 +127,13 @@ impl App {
                     Outcome::Ignored => return Intent::None,
                     Outcome::Handled => {}
                     Outcome::Open(open) => self.open(open),
+                    Outcome::Reopen(open) => {
+                        // The base pane stays: the stack is never empty.
+                        if self.stack.len() > 1 {
+                            self.stack.pop();
+                        }
+                        self.open(open);
+                    }
                     Outcome::Mutation(command, target) => return self.mutation(command, target),
                     Outcome::Toast(text) => self.notify(text, false),
                 }

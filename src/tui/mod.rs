@@ -91,6 +91,8 @@ pub struct LogRequest {
     pub tail_lines: u32,
     /// Keep streaming new lines.
     pub follow: bool,
+    /// The container's previous (terminated) run.
+    pub previous: bool,
 }
 
 /// One message of a log stream.

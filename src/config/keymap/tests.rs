@@ -23,6 +23,24 @@ fn every_builtin_keymap_parses() {
 }
 
 #[test]
+fn p_switches_to_the_previous_run_in_the_logs_of_every_preset() {
+    let p = Key::parse("p").unwrap();
+    for (name, _) in BUILTIN_KEYMAPS {
+        let map = Keymap::builtin(name).unwrap();
+        assert_eq!(
+            map.lookup(Context::Logs, p),
+            Some(Command::PreviousRun),
+            "{name}"
+        );
+        assert_eq!(
+            map.keys_for(Context::Logs, Command::Follow),
+            vec![Key::parse("f").unwrap()],
+            "{name}: f still follows"
+        );
+    }
+}
+
+#[test]
 fn every_mutation_is_bound_in_the_default_keymap() {
     let map = Keymap::builtin("default").unwrap();
     for c in Command::ALL.iter().filter(|c| c.is_mutation()) {

@@ -88,9 +88,7 @@ fn reason(hub: &HubState, ctx: &Ctx) -> Cell {
 
 /// The pod of a component to stream logs from: a running one if there is one.
 pub fn component_pod(hub: &HubState, c: Component) -> Option<&crate::fleet::PodInfo> {
-    let mut pods: Vec<_> = hub.pods.values().filter(|p| p.component == c).collect();
-    pods.sort_by_key(|p| (!p.ready, p.phase, p.key.name.clone()));
-    pods.into_iter().next()
+    crate::action::component_pod(hub, c)
 }
 
 impl RowSource for Hubs {

@@ -155,7 +155,11 @@ impl LogsPane {
 
 impl Pane for LogsPane {
     fn crumb(&self) -> String {
-        format!("{} › logs", self.req.pod)
+        if self.req.previous {
+            format!("{} › logs (previous run)", self.req.pod)
+        } else {
+            format!("{} › logs", self.req.pod)
+        }
     }
 
     fn context(&self) -> Context {
@@ -191,6 +195,11 @@ impl Pane for LogsPane {
             }
             Command::Wrap => self.wrap = !self.wrap,
             Command::Search => self.typing = Some(LineInput::new(&self.needle)),
+            Command::PreviousRun => {
+                let mut req = self.req.clone();
+                req.previous = !req.previous;
+                return Outcome::Reopen(super::Open::Logs(req));
+            }
             Command::NextMatch => return self.jump(true),
             Command::PrevMatch => return self.jump(false),
             _ => return Outcome::Ignored,
@@ -208,6 +217,9 @@ impl Pane for LogsPane {
             }
             .to_string(),
         ];
+        if self.req.previous {
+            flags.insert(0, "previous run".into());
+        }
         if self.wrap {
             flags.push("wrap".into());
         }

@@ -67,6 +67,8 @@ pub enum Outcome {
     Handled,
     /// Push a pane.
     Open(Open),
+    /// Replace this pane by another (the same view of something else).
+    Reopen(Open),
     /// A cluster mutation on a target (the app checks and routes it).
     Mutation(Command, Target),
     /// Tell the person something.
@@ -115,5 +117,6 @@ pub fn log_request(cluster: &ClusterId, key: &ObjectKey) -> LogRequest {
         container: None,
         tail_lines: 500,
         follow: true,
+        previous: false,
     }
 }

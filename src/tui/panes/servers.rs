@@ -15,7 +15,8 @@ const COLUMNS: &[Column] = &[
     col("HUB", 16, 3),
     col("USER", 16, 0),
     col("SERVER", 8, 4),
-    col("PHASE", 12, 0),
+    // Wide enough for `OOMKilled 137, 4m ago`.
+    col("PHASE", 21, 0),
     col("READY", 5, 1),
     col("RST", 3, 2),
     flex("NODE", 12, 5),
@@ -63,16 +64,26 @@ fn order(hub: &HubState, pod: &PodInfo) -> (HubId, SortKey) {
     (hub.id.clone(), SortKey::lower(user(pod)))
 }
 
-fn phase(pod: &PodInfo) -> (String, Role) {
+/// The phase, or why the pod is not what it should be; a pod not ready after its container
+/// ended says how it ended (`OOMKilled 137, 4m ago`), the one thing a person asks first.
+fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
     let role = match pod.phase {
         PodPhase::Running if pod.ready => Role::HealthOk,
         PodPhase::Running | PodPhase::Pending => Role::HealthDegraded,
         PodPhase::Failed => Role::HealthDown,
         _ => Role::Dim,
     };
-    let text = match &pod.reason {
-        Some(r) => r.to_string(),
-        None => pod.phase.as_str().to_string(),
+    let ended = pod
+        .last_termination
+        .as_ref()
+        .filter(|_| !pod.ready && pod.phase != PodPhase::Terminating)
+        .map(|t| t.describe(now));
+    let text = match (&pod.reason, ended) {
+        // How it ended first: a narrow cell keeps the part a person acts on.
+        (Some(r), Some(e)) => format!("{e}; {r}"),
+        (None, Some(e)) => e,
+        (Some(r), None) => r.to_string(),
+        (None, None) => pod.phase.as_str().to_string(),
     };
     (text, role)
 }
@@ -83,7 +94,7 @@ fn last_activity(hub: &HubState, pod: &PodInfo) -> Option<jiff::Timestamp> {
 
 /// Local sections and the describe request of a user server.
 pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
-    let (phase, _) = phase(pod);
+    let (phase, _) = phase(pod, ctx.now);
     let mut summary = vec![
         ("Hub".to_string(), hub.id.to_string()),
         ("User".into(), user(pod).to_string()),
@@ -95,6 +106,12 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
         ("Phase".into(), phase),
         ("Ready".into(), pod.ready.to_string()),
         ("Restarts".into(), pod.restarts.to_string()),
+        (
+            "Last termination".into(),
+            pod.last_termination
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |t| t.describe(ctx.now)),
+        ),
         (
             "Node".into(),
             pod.node.as_deref().unwrap_or("-").to_string(),
@@ -196,7 +213,7 @@ impl RowSource for Servers {
 
     fn cells(&self, row: &ServerRow, ctx: &Ctx) -> Option<Vec<Cell>> {
         let (hub, pod) = lookup(row, ctx)?;
-        let (phase, role) = phase(pod);
+        let (phase, role) = phase(pod, ctx.now);
         let server = pod.owner.as_ref().map_or("", |o| &o.server);
         Some(vec![
             Cell::text(row.0.to_string()),
@@ -244,7 +261,7 @@ impl RowSource for Servers {
                 .owner
                 .as_ref()
                 .map_or(SortKey::text(""), |o| SortKey::lower(&o.server)),
-            3 => SortKey::text(phase(pod).0),
+            3 => SortKey::text(phase(pod, ctx.now).0),
             4 => SortKey::Num(i64::from(pod.ready)),
             5 => SortKey::Num(i64::from(pod.restarts)),
             6 => pod.node.clone().map_or(SortKey::text(""), SortKey::Text),

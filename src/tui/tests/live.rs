@@ -52,6 +52,42 @@ fn a_started_server_appears_among_its_hubs_servers_in_user_order() {
 }
 
 #[test]
+fn an_oom_killed_server_not_ready_says_how_it_ended_in_the_table_and_detail() {
+    let mut app = app();
+    press(&mut app, "3");
+    let mut carl = server("science", "science", "carl");
+    carl.ready = false;
+    carl.restarts = 1;
+    carl.last_termination = Some(Box::new(crate::fleet::Termination {
+        reason: "OOMKilled".into(),
+        exit_code: 137,
+        finished_at: Some(now() - jiff::SignedDuration::from_mins(4)),
+    }));
+    pods(&mut app, "nasa", Delta::Upsert(carl.clone()));
+    let s = screen(&mut app);
+    assert!(
+        line_with(&s, "carl").contains("OOMKilled 137, 4m ago"),
+        "{s}"
+    );
+    assert!(!line_with(&s, "dora").contains("OOMKilled"), "{s}");
+    while !selected_row(&mut app).contains("carl") {
+        press(&mut app, "<down>");
+    }
+    press(&mut app, "<enter>");
+    let s = screen(&mut app);
+    assert!(
+        line_with(&s, "Last termination").contains("OOMKilled 137, 4m ago"),
+        "{s}"
+    );
+    // Ready again: the table shows its phase; the detail still says how the last run ended.
+    carl.ready = true;
+    pods(&mut app, "nasa", Delta::Upsert(carl));
+    press(&mut app, "<esc>");
+    let s = screen(&mut app);
+    assert!(!line_with(&s, "carl").contains("OOMKilled"), "{s}");
+}
+
+#[test]
 fn a_server_whose_phase_changes_moves_when_sorted_by_phase() {
     let mut app = app();
     press(&mut app, "3ssss");

@@ -188,18 +188,27 @@ pub fn selected_row(app: &mut App) -> String {
 #[derive(Default)]
 pub struct FakeServices {
     pub log_lines: Vec<String>,
+    /// What a container's previous run logged (`--previous`).
+    pub previous_lines: Vec<String>,
     pub description: Description,
     pub asked: Mutex<Vec<String>>,
 }
 
 impl Services for FakeServices {
     fn logs(&self, req: LogRequest) -> mpsc::Receiver<LogEvent> {
-        self.asked
-            .lock()
-            .unwrap()
-            .push(format!("logs {}/{}", req.namespace, req.pod));
-        let (tx, rx) = mpsc::channel(self.log_lines.len() + 1);
-        for l in &self.log_lines {
+        self.asked.lock().unwrap().push(format!(
+            "logs {}/{}{}",
+            req.namespace,
+            req.pod,
+            if req.previous { " previous" } else { "" }
+        ));
+        let lines = if req.previous {
+            &self.previous_lines
+        } else {
+            &self.log_lines
+        };
+        let (tx, rx) = mpsc::channel(lines.len() + 1);
+        for l in lines {
             tx.try_send(LogEvent::Line(l.clone())).unwrap();
         }
         rx

@@ -37,6 +37,43 @@ fn log_pane_shows_lines_with_escape_garbage_sanitized() {
 }
 
 #[test]
+fn p_switches_the_log_pane_to_the_previous_run_and_back() {
+    let (mut app, services) = app_with(FakeServices {
+        log_lines: vec!["now serving".into()],
+        previous_lines: vec!["Traceback (most recent call last):".into()],
+        ..FakeServices::default()
+    });
+    press(&mut app, "<down><enter>l");
+    let s = screen(&mut app);
+    assert!(
+        s.contains("now serving") && !s.contains("previous run"),
+        "{s}"
+    );
+    press(&mut app, "p");
+    let s = screen(&mut app);
+    assert!(s.contains("previous run"), "the title says which run:\n{s}");
+    assert!(s.contains("Traceback") && !s.contains("now serving"), "{s}");
+    assert_eq!(
+        app.breadcrumb(),
+        "Hubs › leap/staging › Servers › jupyter-ada › logs (previous run)",
+        "replaced, not stacked"
+    );
+    press(&mut app, "p");
+    let s = screen(&mut app);
+    assert!(
+        s.contains("now serving") && !s.contains("previous run"),
+        "{s}"
+    );
+    let asked = services.asked.lock().unwrap().clone();
+    let logs: Vec<_> = asked.iter().filter(|a| a.starts_with("logs ")).collect();
+    assert_eq!(logs.len(), 3, "{asked:?}");
+    assert!(logs[1].ends_with(" previous") && !logs[2].ends_with(" previous"));
+    press(&mut app, "?");
+    let s = screen(&mut app);
+    assert!(s.contains("Previous container run"), "help lists it:\n{s}");
+}
+
+#[test]
 fn log_search_highlights_matches_and_n_moves_between_them() {
     let mut app = logs_app(&["starting", "Traceback: boom", "ok", "boom again"]);
     press(&mut app, "/boom<enter>");

@@ -4,6 +4,7 @@
 
 mod effect;
 mod error;
+mod logs;
 mod model;
 mod plan;
 pub mod ports;
@@ -13,6 +14,7 @@ pub mod values;
 
 pub use effect::effect_visible;
 pub use error::{ActionError, ResolveError};
+pub use logs::{LogPod, LogSource, component_pod, log_pod};
 pub use model::{Action, ApiCall, Confirm, Matcher, Plan, ServerTarget, Step, Via};
 pub use plan::{escape_path, stop_path};
 pub use ports::HubConfig;

@@ -79,6 +79,7 @@ pub fn pod(ns: &str, release: &str, component: Component, name: &str) -> PodInfo
             memory_bytes: 2 << 30,
         },
         owner: None,
+        last_termination: None,
     }
 }
 

@@ -25,7 +25,7 @@ pub use ids::{BadRef, ClusterId, HubId, HubKey, HubRef, ServerId};
 pub use intern::Interner;
 pub use objects::{
     AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PendingAction, PodInfo,
-    PodPhase, Requests, ServerActivity, Severity, Workload, WorkloadKind,
+    PodPhase, Requests, ServerActivity, Severity, Termination, Workload, WorkloadKind,
 };
 pub use pods::PodMap;
 pub use snapshot::cluster_snapshot;

@@ -177,6 +177,35 @@ pub struct PodInfo {
     pub requests: Requests,
     /// User and server name, for user servers.
     pub owner: Option<Owner>,
+    /// How the main container's previous run ended, once it has restarted. Boxed: most pods
+    /// never restart, and a fleet holds many pods.
+    pub last_termination: Option<Box<Termination>>,
+}
+
+/// How a container's run ended (`lastState.terminated`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Termination {
+    /// OOMKilled, Error, Completed, ...
+    pub reason: Arc<str>,
+    /// Exit code (137 for an OOM kill).
+    pub exit_code: i32,
+    /// When it ended.
+    pub finished_at: Option<Timestamp>,
+}
+
+impl Termination {
+    /// `OOMKilled 137, 4m ago`: for a table cell and the detail pane.
+    pub fn describe(&self, now: Timestamp) -> String {
+        match self.finished_at {
+            Some(at) => format!(
+                "{} {}, {} ago",
+                self.reason,
+                self.exit_code,
+                crate::text::age(now, Some(at))
+            ),
+            None => format!("{} {}", self.reason, self.exit_code),
+        }
+    }
 }
 
 /// A Kubernetes Warning event in a hub namespace.
