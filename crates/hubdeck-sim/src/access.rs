@@ -156,9 +156,12 @@ pub(crate) fn authorize(
     if id.allows(verb, group, resource, namespace) {
         return Ok(());
     }
+    // The error names the resource without its subresource: `pods "x" is forbidden: ... cannot
+    // create resource "pods/exec"`.
+    let base = resource.split('/').next().unwrap_or(resource);
     let subject = match name {
-        Some(n) => format!("{resource} \"{n}\" is forbidden"),
-        None => format!("{resource} is forbidden"),
+        Some(n) => format!("{base} \"{n}\" is forbidden"),
+        None => format!("{base} is forbidden"),
     };
     let scope = match namespace {
         Some(ns) => format!(" in the namespace \"{ns}\""),

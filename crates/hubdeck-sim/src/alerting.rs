@@ -60,7 +60,8 @@ pub(crate) fn seed(am: &FakeAlertmanager, st: &State, c: usize, n: usize) {
         );
     }
     if c == 2 % n.max(1) {
-        let node = st.core_nodes.first().map_or("node-0", String::as_str);
+        let core = st.nodes_of("core");
+        let node = core.first().map_or("node-0", String::as_str);
         let description = format!(
             "Filesystem on /dev/sda1, mounted on /, at {node}:9100 has only 11.62% available space left and is filling up."
         );

@@ -143,6 +143,11 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
             .await
             .unwrap_or_else(IntoResponse::into_response);
         }
+        Some(Special::Exec { namespace, pod }) => {
+            return super::exec::exec(cluster, identity, namespace, pod, parts)
+                .await
+                .unwrap_or_else(IntoResponse::into_response);
+        }
         Some(Special::Proxy {
             namespace,
             service,
@@ -191,10 +196,14 @@ async fn handle(State(cluster): State<SimCluster>, req: Request) -> Response {
     }
 }
 
-/// Requests that are not object verbs: pod port-forward (a WebSocket upgrade) and the service
+/// Requests that are not object verbs: pod port-forward and exec (WebSocket upgrades) and the service
 /// proxy (passed through to what the Service fronts).
 enum Special {
     PortForward {
+        namespace: String,
+        pod: String,
+    },
+    Exec {
         namespace: String,
         pod: String,
     },
@@ -210,6 +219,10 @@ fn upgrade_or_proxy(path: &str) -> Option<Special> {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["api", "v1", "namespaces", ns, "pods", pod, "portforward"] => Some(Special::PortForward {
+            namespace: ns.to_string(),
+            pod: pod.to_string(),
+        }),
+        ["api", "v1", "namespaces", ns, "pods", pod, "exec"] => Some(Special::Exec {
             namespace: ns.to_string(),
             pod: pod.to_string(),
         }),
@@ -287,6 +300,9 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
             }
             let out = access::rules_review(&call.identity, &call.body_json()?)?;
             Ok(json_response(201, out.to_string()))
+        }
+        ["apis", "metrics.k8s.io", "v1beta1", rest @ ..] if get && !rest.is_empty() => {
+            super::metrics::serve(&call, rest)
         }
         ["apis", g, v] if get => resources::resource_list(&format!("{g}/{v}"))
             .map(|r| ok_json(&r))

@@ -18,9 +18,25 @@ pub(crate) enum Timed {
         ns: String,
         name: String,
         fail: bool,
+        /// How long its image took to pull, for the kubelet's Pulled event (None: no events).
+        pulled_in: Option<Duration>,
     },
+    /// A node added by a scale-up joins, and the pod waiting for it is scheduled there.
+    NodeJoins { ns: String, name: String },
     /// A terminating pod disappears.
     PodGone { ns: String, name: String },
+}
+
+/// A pod on course for an OOM kill: its memory climbs from `since` to its limit in `climb_secs`.
+#[derive(Debug, Clone)]
+pub(crate) struct OomCourse {
+    pub namespace: String,
+    pub pod: String,
+    pub since: jiff::Timestamp,
+    pub climb_secs: i64,
+    /// Where the climb starts, as a fraction of the limit: high for a user already near it, low
+    /// for a freshly restarted container.
+    pub from: f64,
 }
 
 /// All mutable state of one simulated cluster.
@@ -30,11 +46,25 @@ pub(crate) struct State {
     pub rng: fastrand::Rng,
     /// Quiet: every transition happens at once, so tests are deterministic.
     pub quiet: bool,
-    /// Node names of the core pool (hub, proxy) and user pool (user servers).
-    pub core_nodes: Vec<String>,
-    pub user_nodes: Vec<String>,
+    /// The cluster's node pools (their Node objects are in the store).
+    pub pools: Vec<super::pools::Pool>,
+    /// Nodes new pods must not land on: NotReady, under pressure or cordoned.
+    pub unschedulable: std::collections::BTreeSet<String>,
+    /// Round-robin position per pool purpose, so servers spread over nodes as the scheduler's
+    /// least-allocated scoring spreads them.
+    pub next_node: usize,
     /// The hubs of this cluster, for starting servers with the right labels.
     pub hubs: Vec<super::generate::Hub>,
+    /// How the cloud lays out and names nodes.
+    pub layout: super::pools::Layout,
+    /// The cluster's name, which clouds put into node names and ids.
+    pub cluster: String,
+    /// Pods whose memory climbs to their limit (see `metrics`), until the kernel kills them.
+    pub oom: Vec<OomCourse>,
+    /// Events by age (creation second, namespace, name), for their TTL.
+    pub events: std::collections::VecDeque<(i64, Box<str>, Box<str>)>,
+    /// Pods waiting for good, with the events that repeat while they wait.
+    pub stuck: Vec<(String, String, Vec<String>)>,
 }
 
 impl State {
@@ -56,11 +86,18 @@ impl State {
         for (_, what) in due {
             self.run(what);
         }
+        super::oom::tick(self);
     }
 
     fn run(&mut self, what: Timed) {
         match what {
-            Timed::PodStarts { ns, name, fail } => {
+            Timed::NodeJoins { ns, name } => super::pending::node_joins(self, &ns, &name),
+            Timed::PodStarts {
+                ns,
+                name,
+                fail,
+                pulled_in,
+            } => {
                 let Some(obj) = self.store.get(Kind::Pod, &ns, &name) else {
                     return;
                 };
@@ -93,6 +130,9 @@ impl State {
                     set_pod_running(&mut pod);
                 }
                 self.store.put(Kind::Pod, pod);
+                if let (false, Some(d)) = (fail, pulled_in) {
+                    super::pending::started(self, &ns, &name, d);
+                }
                 self.refresh_owner(&ns, &name);
             }
             Timed::PodGone { ns, name } => {
@@ -104,17 +144,48 @@ impl State {
         }
     }
 
-    /// Picks a node of the right pool.
+    /// Picks a schedulable node of the user or core pools.
     pub fn pick_node(&mut self, user: bool) -> String {
-        let pool = if user {
-            &self.user_nodes
-        } else {
-            &self.core_nodes
-        };
-        if pool.is_empty() {
+        let purpose = if user { "user" } else { "core" };
+        let nodes: Vec<&String> = self
+            .pools
+            .iter()
+            .filter(|p| p.purpose == purpose)
+            .flat_map(|p| &p.nodes)
+            .collect();
+        let ok: Vec<&String> = nodes
+            .iter()
+            .copied()
+            .filter(|n| !self.unschedulable.contains(*n))
+            .collect();
+        let from = if ok.is_empty() { nodes } else { ok };
+        if from.is_empty() {
             return "node-0".into();
         }
-        pool[self.rng.usize(..pool.len())].clone()
+        self.next_node = self.next_node.wrapping_add(1);
+        from[self.next_node % from.len()].clone()
+    }
+
+    /// Nodes of a purpose ("core" or "user"), in pool order.
+    pub fn nodes_of(&self, purpose: &str) -> Vec<String> {
+        self.pools
+            .iter()
+            .filter(|p| p.purpose == purpose)
+            .flat_map(|p| p.nodes.iter().cloned())
+            .collect()
+    }
+
+    /// Re-reads whether a node takes new pods, after its object changed.
+    pub fn node_changed(&mut self, name: &str) {
+        let ok = self
+            .store
+            .get(Kind::Node, "", name)
+            .is_some_and(|o| super::nodes::schedulable(&o.value()));
+        if ok {
+            self.unschedulable.remove(name);
+        } else {
+            self.unschedulable.insert(name.to_string());
+        }
     }
 
     /// Deletes a pod: at once when `grace` is 0 or Quiet, else marks it terminating first.
@@ -282,6 +353,7 @@ impl State {
                 ns,
                 name: pod_name,
                 fail: false,
+                pulled_in: None,
             },
         );
     }

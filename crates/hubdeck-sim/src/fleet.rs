@@ -9,7 +9,10 @@ use super::controller::State;
 use super::fake_alertmanager::FakeAlertmanager;
 use super::generate::{self, Hub};
 use super::names;
+use super::nodes;
+use super::pending::{self, Pending};
 use super::podstatus::{set_pod_crash_looping, set_pod_unschedulable};
+use super::pools::{self, Layout};
 use super::resources::Kind;
 use super::store::Store;
 use super::{FleetSpec, Scenario};
@@ -69,16 +72,24 @@ fn build_cluster(
 ) -> ClusterPlan {
     let (name, provider) = names::cluster(c);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let (core_nodes, user_nodes) = generate::nodes(&name, provider, &mut rng);
+    let layout = Layout::of(provider, c);
+    let pools = pools::plan(&name, layout, servers, &mut rng);
     let mut st = State {
         store: Store::new(u32::try_from(c).unwrap_or(0).wrapping_mul(0x0101_0101) ^ seed as u32),
         timers: Vec::new(),
         rng,
         quiet,
-        core_nodes,
-        user_nodes,
+        pools,
+        unschedulable: Default::default(),
+        next_node: 0,
         hubs: Vec::new(),
+        layout,
+        cluster: name.clone(),
+        oom: Vec::new(),
+        events: Default::default(),
+        stuck: Vec::new(),
     };
+    nodes::add_all(&mut st);
     // Hub weights: prod-like hubs busy, staging quiet.
     let weights: Vec<f64> = (0..hubs)
         .map(|k| match k {
@@ -170,36 +181,50 @@ fn add_trouble(st: &mut State, c: usize, n: usize) {
         return;
     };
     let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(40);
+    node_trouble(st, c, n);
     if c == 1 % n {
         let hub = st.hubs.get(1).cloned().unwrap_or(first.clone());
         crash_loop_proxy(st, &hub, long_ago);
     }
     if c == 0 {
+        // The user pool is at its maximum size: these servers wait for good.
         let now = jiff::Timestamp::now();
         for i in 0..4 {
             let user = names::user(5000 + i);
             let created = now - jiff::SignedDuration::from_mins(25 + i as i64 * 3);
-            let mut pod =
-                generate::user_pod(&first, &user, "", generate_image(0), None, created, true);
-            let msg = "0/15 nodes are available: 3 node(s) didn't match Pod's node affinity/selector, 12 Insufficient memory. preemption: 0/15 nodes are available: 3 Preemption is not helpful for scheduling, 12 No preemption victims found for incoming pod.";
-            set_pod_unschedulable(&mut pod, msg);
-            let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
-            st.store.put(Kind::Pod, pod);
-            generate::warning(
-                st,
-                &first.namespace,
-                "Pod",
-                &name,
-                "FailedScheduling",
-                msg,
-                12 + i as u32,
-                created,
-            );
+            let how = Some(Pending::PoolAtMax);
+            let pod = pending::start(st, &first, &user, "", generate_image(0), how);
+            backdate_stuck(st, &first.namespace, &pod, created, 12 + i as u32);
         }
+    }
+    if c == 1 % n {
+        // One user works near their memory limit and gets OOM-killed every few minutes.
+        let hub = st.hubs.get(1).cloned().unwrap_or(first.clone());
+        let victim = st
+            .store
+            .list(Kind::Pod, Some(&hub.namespace))
+            .into_iter()
+            .find(|p| p.name.starts_with("jupyter-"));
+        if let Some(p) = victim {
+            super::oom::set_course(st, &hub.namespace, &p.name, 150);
+            super::oom::kill(st, &hub.namespace, &p.name);
+        }
+        let user = names::user(5100);
+        let how = Some(Pending::VolumeAttach);
+        let pod = pending::start(st, &hub, &user, "", generate_image(1), how);
+        let since = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(6);
+        backdate_stuck(st, &hub.namespace, &pod, since, 4);
     }
     if c == 2 % n {
         let hub = st.hubs.last().cloned().unwrap_or(first);
-        let msg = "0/15 nodes are available: 12 Insufficient cpu, 3 node(s) didn't match Pod's node affinity/selector. preemption: not eligible due to preemptionPolicy=Never.";
+        let msg = super::reasons::unschedulable_user_pod(st);
+        let msg = match msg.split_once(" preemption: ") {
+            Some((filter, _)) => {
+                format!("{filter} preemption: not eligible due to preemptionPolicy=Never.")
+            }
+            None => msg,
+        };
+        let msg = msg.as_str();
         for p in st.store.list(Kind::Pod, Some(&hub.namespace)) {
             if !p.name.starts_with(&hub.object("user-placeholder-")) {
                 continue;
@@ -223,6 +248,47 @@ fn add_trouble(st: &mut State, c: usize, n: usize) {
             &hub.namespace,
             &hub.object("user-placeholder"),
         );
+    }
+}
+
+/// Ages a waiting pod and the events it keeps getting.
+fn backdate_stuck(st: &mut State, ns: &str, pod: &str, since: jiff::Timestamp, count: u32) {
+    if let Some(o) = st.store.get(Kind::Pod, ns, pod) {
+        let mut v = o.value();
+        v["metadata"]["creationTimestamp"] = json!(super::store::rfc3339(since));
+        st.store.put(Kind::Pod, v);
+    }
+    let evs = st
+        .stuck
+        .iter()
+        .find(|(n, p, _)| n == ns && p == pod)
+        .map(|s| s.2.clone())
+        .unwrap_or_default();
+    for e in evs {
+        super::events::backdate(st, ns, &e, since, count);
+    }
+}
+
+/// A cordoned node on the first cluster, a silent kubelet on the second, memory pressure on the
+/// third.
+fn node_trouble(st: &mut State, c: usize, n: usize) {
+    let users = st.nodes_of("user");
+    let Some(node) = users.last() else {
+        return;
+    };
+    let since = jiff::Timestamp::now() - jiff::SignedDuration::from_mins(7);
+    if c == 0 {
+        nodes::update(st, node, |v| nodes::set_cordoned(v, true));
+    }
+    if c == 1 % n {
+        nodes::update(st, node, |v| {
+            nodes::set_conditions(v, &[nodes::NodeCondition::NotReady], since)
+        });
+    }
+    if c == 2 % n {
+        nodes::update(st, node, |v| {
+            nodes::set_conditions(v, &[nodes::NodeCondition::MemoryPressure], since)
+        });
     }
 }
 

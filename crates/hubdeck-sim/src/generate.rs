@@ -39,29 +39,6 @@ impl Hub {
     }
 }
 
-/// The node pools of a cluster, named like the provider names nodes.
-pub(crate) fn nodes(
-    cluster: &str,
-    provider: &str,
-    rng: &mut fastrand::Rng,
-) -> (Vec<String>, Vec<String>) {
-    let mut pool = |kind: &str, n: usize| -> Vec<String> {
-        let h: u32 = rng.u32(..);
-        (0..n)
-            .map(|i| match provider {
-                "gcp" => format!("gke-{cluster}-{kind}-pool-{h:08x}-{:04x}", rng.u16(..)),
-                "aws" => format!(
-                    "ip-192-168-{}-{}.us-west-2.compute.internal",
-                    rng.u8(..),
-                    rng.u8(1..250)
-                ),
-                _ => format!("aks-{kind}-{}-vmss{:06x}", h % 100_000_000, i),
-            })
-            .collect()
-    };
-    (pool("core", 3), pool("user", 12))
-}
-
 fn container(name: &str, image: &str, port: u16, cpu: &str, mem: &str) -> Value {
     json!({"name": name, "image": image, "imagePullPolicy": "IfNotPresent",
         "ports": [{"containerPort": port, "name": "http", "protocol": "TCP"}],
@@ -309,6 +286,8 @@ pub(crate) fn warning(
         "reportingComponent": source, "reportingInstance": "",
     });
     st.store.put(Kind::Event, ev.clone());
+    st.events
+        .push_back((first.as_second(), ns.into(), ev_name.into()));
     ev
 }
 

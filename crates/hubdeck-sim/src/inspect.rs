@@ -1,14 +1,11 @@
 //! Direct access to a simulated cluster for tests and the scenario driver: start and stop user
 //! servers, read objects as k8s-openapi types, and nudge state (crash loops, ready replicas).
 
-use std::time::Duration;
-
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Secret};
 use serde_json::json;
 
 use super::cluster::SimCluster;
-use super::controller::Timed;
 use super::generate::{self, Hub};
 use super::names;
 use super::podstatus::set_pod_crash_looping;
@@ -23,6 +20,18 @@ impl SimCluster {
     /// Starts a user server: the pod is Pending, then Running and ready after a short delay
     /// (at once in Quiet). Returns the pod name.
     pub fn start_server(&self, namespace: &str, user: &str, server_name: &str) -> String {
+        self.start_server_pending(namespace, user, server_name, None)
+    }
+
+    /// Starts a user server that waits first (`how`), with the events a real cluster writes:
+    /// see [`Pending`](crate::Pending). `None` is [`SimCluster::start_server`].
+    pub fn start_server_pending(
+        &self,
+        namespace: &str,
+        user: &str,
+        server_name: &str,
+        how: Option<super::Pending>,
+    ) -> String {
         let mut st = self.inner.state();
         let pod_name = names::server_pod_name(user, server_name);
         if st.store.get(Kind::Pod, namespace, &pod_name).is_some() {
@@ -38,30 +47,8 @@ impl SimCluster {
                 release: namespace.to_string(),
                 prefix: String::new(),
             });
-        let node = st.pick_node(true);
         let image = "quay.io/2i2c/pangeo-image:2024.10.11";
-        let pod = generate::user_pod(
-            &hub,
-            user,
-            server_name,
-            image,
-            Some(node),
-            jiff::Timestamp::now(),
-            true,
-        );
-        st.store.put(Kind::Pod, pod);
-        // Images are big: a user waits 3–20 s; one start in twenty gets stuck pulling.
-        let delay = Duration::from_millis(3000 + st.rng.u64(..17_000));
-        let fail = st.rng.u8(..20) == 0;
-        st.after(
-            delay,
-            Timed::PodStarts {
-                ns: namespace.into(),
-                name: pod_name.clone(),
-                fail,
-            },
-        );
-        pod_name
+        super::pending::start(&mut st, &hub, user, server_name, image, how)
     }
 
     /// Stops a user server (graceful pod delete); false when it was not running.
@@ -82,6 +69,43 @@ impl SimCluster {
     /// Every pod.
     pub fn pods(&self) -> Vec<Pod> {
         self.typed(Kind::Pod)
+    }
+
+    /// Every Node.
+    pub fn nodes(&self) -> Vec<k8s_openapi::api::core::v1::Node> {
+        self.typed(Kind::Node)
+    }
+
+    /// Cordons (`on`) or uncordons a node, as `kubectl cordon` does. False if there is none.
+    pub fn cordon_node(&self, node: &str, on: bool) -> bool {
+        super::nodes::update(&mut self.inner.state(), node, |v| {
+            super::nodes::set_cordoned(v, on)
+        })
+    }
+
+    /// Sets a node's troubled conditions (empty: healthy again). False if there is no such node.
+    pub fn set_node_conditions(&self, node: &str, bad: &[super::NodeCondition]) -> bool {
+        super::nodes::update(&mut self.inner.state(), node, |v| {
+            super::nodes::set_conditions(v, bad, jiff::Timestamp::now())
+        })
+    }
+
+    /// The names of the nodes of a pool purpose (`core` or `user`).
+    pub fn node_names(&self, purpose: &str) -> Vec<String> {
+        self.inner.state().nodes_of(purpose)
+    }
+
+    /// Sets a user's pod on course for an OOM kill: its memory usage (metrics.k8s.io) climbs to
+    /// its limit over `climb`, then the container is killed and restarted, again and again.
+    pub fn oom_course(&self, namespace: &str, pod: &str, climb: std::time::Duration) -> bool {
+        let secs = i64::try_from(climb.as_secs()).unwrap_or(i64::MAX);
+        super::oom::set_course(&mut self.inner.state(), namespace, pod, secs)
+    }
+
+    /// OOM-kills a pod's first container now: it restarts with `lastState.terminated` OOMKilled,
+    /// exit code 137. False if the pod is not running.
+    pub fn oom_kill(&self, namespace: &str, pod: &str) -> bool {
+        super::oom::kill(&mut self.inner.state(), namespace, pod)
     }
 
     /// Every Deployment.

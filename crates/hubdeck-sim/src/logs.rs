@@ -132,6 +132,36 @@ pub(crate) async fn logs(call: &Call, t: &Target) -> Result<Response, ApiError> 
             )));
         }
     };
+    let status = pod["status"]["containerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["name"] == container.as_str())
+        .cloned()
+        .unwrap_or_default();
+    // The previous run: kubelet keeps the last terminated container's log, nothing before it.
+    let mut end = jiff::Timestamp::now();
+    let previous = call.flag("previous");
+    if previous {
+        let term = &status["lastState"]["terminated"];
+        let finished = term["finishedAt"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        match (term["containerID"].as_str(), finished) {
+            (Some(id), Some(at)) if !id.is_empty() => end = at,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "previous terminated container \"{container}\" in pod \"{name}\" not found"
+                )));
+            }
+        }
+    } else if let Some(reason) = status["state"]["waiting"]["reason"].as_str()
+        && reason != "CrashLoopBackOff"
+    {
+        return Err(ApiError::bad_request(format!(
+            "container \"{container}\" in pod \"{name}\" is waiting to start: {reason}"
+        )));
+    }
     let component = pod["metadata"]["labels"]["component"]
         .as_str()
         .unwrap_or("");
@@ -141,7 +171,7 @@ pub(crate) async fn logs(call: &Call, t: &Target) -> Result<Response, ApiError> 
         .to_string();
     let flavor = flavor(&container, component);
     let timestamps = call.flag("timestamps");
-    let now = jiff::Timestamp::now();
+    let now = end;
     let mut count = HISTORY;
     if let Some(s) = call
         .int("sinceSeconds")?
@@ -157,7 +187,20 @@ pub(crate) async fn logs(call: &Call, t: &Target) -> Result<Response, ApiError> 
         let ts = now - jiff::SignedDuration::from_secs(i64::try_from(i * 3).unwrap_or(0));
         history.push_str(&render(flavor, HISTORY - i, ts, &user, timestamps));
     }
-    if !call.flag("follow") {
+    if previous && status["lastState"]["terminated"]["exitCode"] != 137 {
+        // A crash leaves its last words; an OOM kill (SIGKILL, 137) leaves none.
+        let last = match flavor {
+            Flavor::Proxy => format!(
+                "{} [ConfigProxy] error: Uncaught Exception: listen EADDRINUSE: address already in use :::8000",
+                now.strftime("%H:%M:%S%.3f")
+            ),
+            _ => "Traceback (most recent call last):\nRuntimeError: exiting after a fatal error"
+                .to_string(),
+        };
+        history.push_str(&last);
+        history.push('\n');
+    }
+    if previous || !call.flag("follow") {
         return Ok(([(header::CONTENT_TYPE, "text/plain")], history).into_response());
     }
     let (tx, rx) = mpsc::channel::<Bytes>(16);

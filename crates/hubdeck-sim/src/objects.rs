@@ -191,6 +191,10 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
 fn after_write(st: &mut State, kind: Kind, ns: &str, name: &str, created: bool) {
     match kind {
         Kind::Deployment | Kind::StatefulSet => st.reconcile(kind, ns, name),
+        // `kubectl cordon` patches spec.unschedulable; the node lifecycle controller adds the taint.
+        Kind::Node => {
+            super::nodes::update(st, name, super::nodes::sync_taints);
+        }
         Kind::Pod if created => {
             let delay = std::time::Duration::from_millis(2000);
             st.after(
@@ -199,6 +203,7 @@ fn after_write(st: &mut State, kind: Kind, ns: &str, name: &str, created: bool) 
                     ns: ns.into(),
                     name: name.into(),
                     fail: false,
+                    pulled_in: None,
                 },
             );
         }

@@ -99,7 +99,8 @@ pub(crate) fn set_pod_crash_looping(pod: &mut Value, restarts: u32) {
             json!({"name": name, "image": image, "imageID": "", "ready": false,
             "restartCount": restarts, "started": false,
             "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                "startedAt": now, "finishedAt": now}},
+                "startedAt": now, "finishedAt": now,
+                "containerID": format!("containerd://{}", "cd".repeat(32))}},
             "state": {"waiting": {"reason": "CrashLoopBackOff",
                 "message": format!("back-off 5m0s restarting failed container={name} pod={}",
                     pod["metadata"]["name"].as_str().unwrap_or(""))}}})

@@ -213,7 +213,8 @@ async fn forward(
     let _ = socket.send(Message::Close(None)).await;
 }
 
-fn frame(channel: u8, data: &[u8]) -> Message {
+/// One binary frame of the channel protocol: the channel byte, then the data.
+pub(crate) fn frame(channel: u8, data: &[u8]) -> Message {
     let mut out = Vec::with_capacity(data.len() + 1);
     out.push(channel);
     out.extend_from_slice(data);

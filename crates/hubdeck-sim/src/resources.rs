@@ -13,11 +13,12 @@ pub(crate) enum Kind {
     Namespace,
     Deployment,
     StatefulSet,
+    Node,
 }
 
 impl Kind {
     /// Every kind, for discovery.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Pod,
         Kind::Service,
         Kind::Secret,
@@ -26,6 +27,7 @@ impl Kind {
         Kind::Namespace,
         Kind::Deployment,
         Kind::StatefulSet,
+        Kind::Node,
     ];
 
     /// The object `kind` field.
@@ -39,6 +41,7 @@ impl Kind {
             Kind::Namespace => "Namespace",
             Kind::Deployment => "Deployment",
             Kind::StatefulSet => "StatefulSet",
+            Kind::Node => "Node",
         }
     }
 
@@ -53,6 +56,7 @@ impl Kind {
             Kind::Namespace => "namespaces",
             Kind::Deployment => "deployments",
             Kind::StatefulSet => "statefulsets",
+            Kind::Node => "nodes",
         }
     }
 
@@ -74,7 +78,7 @@ impl Kind {
 
     /// Whether objects live in a namespace.
     pub fn namespaced(self) -> bool {
-        self != Kind::Namespace
+        !matches!(self, Kind::Namespace | Kind::Node)
     }
 
     /// Finds the kind served at `group`/`plural`.
@@ -94,6 +98,7 @@ impl Kind {
             Kind::StatefulSet => &["sts"],
             Kind::Secret => &[],
             Kind::ConfigMap => &["cm"],
+            Kind::Node => &["no"],
         }
     }
 }
@@ -152,8 +157,11 @@ pub(crate) fn group_list() -> Value {
         json!({"name": name, "versions": [{"groupVersion": format!("{name}/v1"), "version": "v1"}],
                "preferredVersion": {"groupVersion": format!("{name}/v1"), "version": "v1"}})
     };
+    let metrics = json!({"name": "metrics.k8s.io",
+        "versions": [{"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}],
+        "preferredVersion": {"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}});
     json!({"kind": "APIGroupList", "apiVersion": "v1",
-           "groups": [group("apps"), group("authorization.k8s.io")]})
+           "groups": [group("apps"), group("authorization.k8s.io"), metrics]})
 }
 
 /// `GET /api/v1`, `/apis/apps/v1`, `/apis/authorization.k8s.io/v1`; None for unknown groups.
@@ -165,6 +173,12 @@ pub(crate) fn resource_list(group_version: &str) -> Option<Value> {
                 .filter(|k| k.group().is_empty())
                 .map(resource_entry)
                 .collect();
+            r.push(sub_entry(
+                "pods/exec",
+                "PodExecOptions",
+                &["create", "get"],
+                None,
+            ));
             r.push(sub_entry("pods/log", "Pod", &["get"], None));
             r.push(sub_entry(
                 "pods/portforward",
@@ -206,6 +220,13 @@ pub(crate) fn resource_list(group_version: &str) -> Option<Value> {
             }
             r
         }
+        // metrics-server's aggregated API.
+        "metrics.k8s.io/v1beta1" => vec![
+            json!({"name": "nodes", "singularName": "", "namespaced": false,
+                "kind": "NodeMetrics", "verbs": ["get", "list"]}),
+            json!({"name": "pods", "singularName": "", "namespaced": true,
+                "kind": "PodMetrics", "verbs": ["get", "list"]}),
+        ],
         "authorization.k8s.io/v1" => vec![
             json!({
                 "name": "selfsubjectaccessreviews", "singularName": "", "namespaced": false,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::Scenario;
 use super::cluster::SimCluster;
 use super::names;
 use super::resources::Kind;
+use super::{Pending, Scenario};
 
 /// How often timers run and the driver acts.
 const TICK: Duration = Duration::from_millis(100);
@@ -39,6 +39,7 @@ pub(crate) async fn run(
         next_user: 100_000,
         started: Instant::now(),
         last_crash_bump: Instant::now(),
+        last_wait_bump: Instant::now(),
         last_fault: Instant::now(),
         fault_n: 0,
         churn_names: Vec::new(),
@@ -63,6 +64,7 @@ struct Driver {
     next_user: usize,
     started: Instant,
     last_crash_bump: Instant,
+    last_wait_bump: Instant,
     last_fault: Instant,
     fault_n: usize,
     churn_names: Vec<Vec<(Box<str>, Box<str>)>>,
@@ -84,6 +86,7 @@ impl Driver {
                 self.users();
                 self.preempt_placeholders();
                 self.crash_loops();
+                self.waiting();
                 self.alerts();
                 self.activity();
                 self.outages().await;
@@ -92,6 +95,7 @@ impl Driver {
                 self.users();
                 self.preempt_placeholders();
                 self.crash_loops();
+                self.waiting();
                 self.alerts();
                 self.activity();
                 self.faults().await;
@@ -114,7 +118,18 @@ impl Driver {
         if self.rng.bool() {
             self.next_user += 1;
             let user = names::user(self.next_user);
-            c.start_server(ns, &user, "");
+            let how = {
+                let st = c.inner.state();
+                match st.pools.iter().find(|p| p.purpose == "user") {
+                    // A full pool at its maximum leaves some newcomers waiting.
+                    Some(p) if p.nodes.len() >= p.max => {
+                        (self.rng.u8(..3) == 0).then_some(Pending::PoolAtMax)
+                    }
+                    Some(_) if self.rng.u8(..6) == 0 => Some(Pending::ScaleUp),
+                    _ => None,
+                }
+            };
+            c.start_server_pending(ns, &user, "", how);
         } else {
             let victim = {
                 let st = c.inner.state();
@@ -222,6 +237,20 @@ impl Driver {
                 st.store.put(Kind::Pod, v);
                 bump_event(&mut st.store, &p.namespace, &p.name);
             }
+        }
+    }
+
+    /// Every half minute waiting pods hear again from the scheduler and the autoscaler, and old
+    /// events expire.
+    fn waiting(&mut self) {
+        if self.last_wait_bump.elapsed() < Duration::from_secs(30) {
+            return;
+        }
+        self.last_wait_bump = Instant::now();
+        for c in &self.clusters {
+            let mut st = c.inner.state();
+            super::pending::repeat_stuck(&mut st);
+            super::events::expire(&mut st, jiff::Timestamp::now());
         }
     }
 

@@ -18,6 +18,7 @@ fn field_supported(kind: Kind, field: &str) -> bool {
     match field {
         "metadata.name" | "metadata.namespace" => true,
         "status.phase" | "spec.nodeName" => kind == Kind::Pod,
+        "spec.unschedulable" => kind == Kind::Node,
         "type" | "reason" | "source" => kind == Kind::Event,
         f if f.starts_with("involvedObject.") => kind == Kind::Event,
         _ => false,
@@ -87,6 +88,7 @@ struct ViewStatus {
 #[serde(rename_all = "camelCase")]
 struct ViewSpec {
     node_name: Option<String>,
+    unschedulable: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -116,6 +118,11 @@ struct View {
 
 impl View {
     fn field(&self, f: &str) -> Option<&str> {
+        if f == "spec.unschedulable" {
+            // The node registry's field set: a node without the field is "false".
+            let on = self.spec.as_ref().and_then(|s| s.unschedulable) == Some(true);
+            return Some(if on { "true" } else { "false" });
+        }
         let io = self.involved_object.as_ref();
         match f {
             "metadata.name" => Some(&self.metadata.name),

@@ -65,6 +65,18 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, u8)> {
             ("Status", "string", 0),
             ("Age", "string", 0),
         ],
+        Kind::Node => vec![
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Roles", "string", 0),
+            ("Age", "string", 0),
+            ("Version", "string", 0),
+            ("Internal-IP", "string", 1),
+            ("External-IP", "string", 1),
+            ("OS-Image", "string", 1),
+            ("Kernel-Version", "string", 1),
+            ("Container-Runtime", "string", 1),
+        ],
     };
     c.shrink_to_fit();
     c
@@ -184,7 +196,14 @@ fn cells(kind: Kind, o: &Value) -> Vec<Value> {
                 io["name"].as_str().unwrap_or("")
             );
             vec![
-                json!(age(&o["lastTimestamp"])),
+                // Events from the events.k8s.io recorder (the scheduler's) have no lastTimestamp.
+                json!(age(if o["lastTimestamp"].is_string() {
+                    &o["lastTimestamp"]
+                } else if o["series"]["lastObservedTime"].is_string() {
+                    &o["series"]["lastObservedTime"]
+                } else {
+                    &o["eventTime"]
+                })),
                 json!(o["type"]),
                 json!(o["reason"]),
                 json!(object),
@@ -196,7 +215,62 @@ fn cells(kind: Kind, o: &Value) -> Vec<Value> {
             json!(s["phase"].as_str().unwrap_or("Active")),
             json!(age(created)),
         ],
+        Kind::Node => node_cells(o, name, created),
     }
+}
+
+/// kubectl's node columns: `Ready,SchedulingDisabled`, roles from `node-role.kubernetes.io/*`.
+fn node_cells(o: &Value, name: Value, created: &Value) -> Vec<Value> {
+    let s = &o["status"];
+    let ready = s["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Ready")
+        .map_or("Unknown", |c| {
+            if c["status"] == "True" {
+                "Ready"
+            } else {
+                "NotReady"
+            }
+        });
+    let mut status = ready.to_string();
+    if o["spec"]["unschedulable"] == true {
+        status.push_str(",SchedulingDisabled");
+    }
+    let roles: Vec<&str> = o["metadata"]["labels"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+        .collect();
+    let address = |ty: &str| {
+        s["addresses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["type"] == ty)
+            .and_then(|a| a["address"].as_str())
+            .unwrap_or("<none>")
+            .to_string()
+    };
+    let info = &s["nodeInfo"];
+    vec![
+        name,
+        json!(status),
+        json!(if roles.is_empty() {
+            "<none>".to_string()
+        } else {
+            roles.join(",")
+        }),
+        json!(age(created)),
+        json!(info["kubeletVersion"]),
+        json!(address("InternalIP")),
+        json!(address("ExternalIP")),
+        json!(info["osImage"]),
+        json!(info["kernelVersion"]),
+        json!(info["containerRuntimeVersion"]),
+    ]
 }
 
 fn row(kind: Kind, obj: &Obj, full_object: bool) -> Value {

@@ -28,13 +28,33 @@ type: Opaque
 stringData: {password: hunter2}
 ";
 
-struct Kubectl {
-    dir: tempfile::TempDir,
-    context: String,
+pub(super) struct Kubectl {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) context: String,
+}
+
+/// Whether kubectl is on the machine (the tests that need it skip without).
+pub(super) fn have_kubectl() -> bool {
+    std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok()
 }
 
 impl Kubectl {
-    async fn run(&self, args: &[&str]) -> std::process::Output {
+    /// kubectl with an admin kubeconfig of `fleet`, on `cluster`'s context.
+    pub(super) fn new(fleet: &SimFleet, cluster: &SimCluster) -> Kubectl {
+        let dir = tempfile::tempdir().unwrap();
+        fleet
+            .write_kubectl_kubeconfig(&dir.path().join("kubeconfig"), Identity::Admin)
+            .unwrap();
+        Kubectl {
+            dir,
+            context: cluster.name().to_string(),
+        }
+    }
+
+    pub(super) async fn run(&self, args: &[&str]) -> std::process::Output {
         tokio::process::Command::new("kubectl")
             .arg("--kubeconfig")
             .arg(self.dir.path().join("kubeconfig"))
@@ -51,7 +71,7 @@ impl Kubectl {
     }
 }
 
-fn text(o: &std::process::Output) -> String {
+pub(super) fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
@@ -61,11 +81,7 @@ fn text(o: &std::process::Output) -> String {
 
 #[tokio::test]
 async fn kubectl_creates_with_validation_on_and_gets_real_errors() {
-    if std::process::Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_err()
-    {
+    if !have_kubectl() {
         eprintln!("kubectl not installed; skipping");
         return;
     }

@@ -19,12 +19,17 @@ pub(super) use serde_json::json;
 
 pub(super) use super::*;
 
+mod events;
+mod exec;
 mod fake_alertmanager;
 mod fake_hub;
 mod fleet;
 mod kubectl;
+mod metrics;
+mod nodes;
 mod objects;
 mod portforward;
+mod restarts;
 mod strict;
 mod watches;
 mod wire;

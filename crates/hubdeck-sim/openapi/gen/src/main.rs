@@ -6,7 +6,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::authorization::v1::{SelfSubjectAccessReview, SelfSubjectRulesReview};
 use k8s_openapi::api::autoscaling::v1::Scale;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Pod, Secret, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{DeleteOptions, ListMeta, Status};
 use schemars::generate::SchemaSettings;
 use serde_json::Value;
@@ -39,6 +39,7 @@ fn main() {
     generator.subschema_for::<ConfigMap>();
     generator.subschema_for::<Event>();
     generator.subschema_for::<Namespace>();
+    generator.subschema_for::<Node>();
     generator.subschema_for::<Deployment>();
     generator.subschema_for::<StatefulSet>();
     generator.subschema_for::<Scale>();
