@@ -71,7 +71,7 @@ pub(crate) async fn exec(
     mut parts: Parts,
 ) -> Result<Response, ApiError> {
     access::authorize(
-        identity,
+        &identity,
         "create",
         "",
         "pods/exec",

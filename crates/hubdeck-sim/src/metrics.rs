@@ -227,7 +227,7 @@ pub(crate) fn serve(call: &Call, rest: &[&str]) -> Result<Response, ApiError> {
     };
     let verb = if name.is_some() { "get" } else { "list" };
     access::authorize(
-        call.identity,
+        &call.identity,
         verb,
         "metrics.k8s.io",
         resource,
