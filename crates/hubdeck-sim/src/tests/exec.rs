@@ -119,7 +119,7 @@ async fn exec_is_refused_as_the_api_server_refuses_it() {
             "{}/api/v1/namespaces/{ns}/pods/{pod}/exec?command=ls",
             c.url()
         ))
-        .bearer_auth(c.token(Identity::ReadOnly))
+        .bearer_auth(c.token(&Identity::ReadOnly))
         .send()
         .await
         .unwrap();
