@@ -237,6 +237,7 @@ fn spawn_watches(
     access: Option<&[NamespaceAccess]>,
     nodes: bool,
 ) -> Vec<WatchKey> {
+    // Nodes last: failures are named in this order, the hubs' watches first.
     let mut started = Vec::new();
     if nodes {
         let ctx = WatchCtx {
@@ -250,7 +251,7 @@ fn spawn_watches(
         for kind in KINDS {
             spawn_watch(kind, client, ctx.clone(), &pod_lists);
         }
-        started.extend(KINDS.iter().map(|k| (*k, None)));
+        started.splice(0..0, KINDS.iter().map(|k| (*k, None)));
         return started;
     };
     for ns in access {
@@ -263,6 +264,7 @@ fn spawn_watches(
             started.push((*kind, Some(ns.namespace.clone())));
         }
     }
+    started.rotate_left(usize::from(nodes));
     started
 }
 
@@ -426,23 +428,27 @@ impl Status {
             .map(|((k, ns), e, _)| scope::failure_line(*k, ns.as_deref(), e))
             .collect();
         // A stall counts until the restarted watch hears something (it reports Synced then).
-        let mut stalled: Vec<String> = self
+        // The hubs' watches first: only a few lines are shown, and nodes are optional.
+        let mut stalled: Vec<(bool, String)> = self
             .watches
             .iter()
             .filter_map(|((k, ns), (state, _))| match state {
-                WatchState::Stalled { idle } => Some(scope::failure_line(
-                    *k,
-                    ns.as_deref(),
-                    &format!(
-                        "watch stalled (no event or bookmark for {}s); restarted",
-                        idle.as_secs()
+                WatchState::Stalled { idle } => Some((
+                    k.optional(),
+                    scope::failure_line(
+                        *k,
+                        ns.as_deref(),
+                        &format!(
+                            "watch stalled (no event or bookmark for {}s); restarted",
+                            idle.as_secs()
+                        ),
                     ),
                 )),
                 _ => None,
             })
             .collect();
         stalled.sort();
-        reasons.extend(stalled);
+        reasons.extend(stalled.into_iter().map(|(_, line)| line));
         // One line stays readable: a few failures in full, then how many more.
         if reasons.len() > MAX_REASONS {
             let more = reasons.len() - MAX_REASONS;
