@@ -9,10 +9,10 @@ use k8s_openapi::api::core::v1::{Event, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::slim::{SlimContainerStatus, SlimPod, SlimPodSpec};
+use super::slim::{SlimContainerStatus, SlimNode, SlimPod, SlimPodSpec};
 use crate::fleet::{
-    Component, EventInfo, Interner, ObjectKey, Owner, PodInfo, PodPhase, Requests, Termination,
-    Workload, WorkloadKind,
+    Component, EventInfo, INSTANCE_TYPE_LABEL, Interner, NodeInfo, ObjectKey, Owner, PURPOSE_LABEL,
+    PodInfo, PodPhase, Pressure, Requests, Termination, Workload, WorkloadKind, pool_of,
 };
 
 /// Label selector for every object of a z2jh release hubdeck watches. It does not require
@@ -230,6 +230,42 @@ impl Mapper {
             exit_code: t.exit_code,
             finished_at: t.finished_at.as_ref().map(|t| t.0),
         }))
+    }
+
+    /// A node, its pool read from the first pool label it carries.
+    pub fn node(&mut self, n: &SlimNode) -> NodeInfo {
+        let meta = &n.metadata;
+        let conditions = n.status.as_ref().map_or(&[][..], |s| &s.conditions);
+        let is_true = |t: &str| {
+            conditions
+                .iter()
+                .any(|c| c.type_ == t && c.status == "True")
+        };
+        let allocatable = n.status.as_ref().and_then(|s| s.allocatable.as_ref());
+        NodeInfo {
+            name: Arc::from(meta.name.as_deref().unwrap_or("")),
+            pool: self.strings.get(pool_of(|k| label(meta, k))),
+            instance_type: self
+                .strings
+                .get(label(meta, INSTANCE_TYPE_LABEL).unwrap_or("")),
+            purpose: self.strings.get(label(meta, PURPOSE_LABEL).unwrap_or("")),
+            ready: is_true("Ready"),
+            cordoned: n.spec.as_ref().and_then(|s| s.unschedulable) == Some(true),
+            pressure: Pressure {
+                memory: is_true("MemoryPressure"),
+                disk: is_true("DiskPressure"),
+                pid: is_true("PIDPressure"),
+            },
+            created: meta.creation_timestamp.as_ref().map(|t| t.0),
+            allocatable: Requests {
+                cpu_milli: allocatable
+                    .and_then(|a| a.cpu.as_ref())
+                    .map_or(0, cpu_milli),
+                memory_bytes: allocatable
+                    .and_then(|a| a.memory.as_ref())
+                    .map_or(0, memory_bytes),
+            },
+        }
     }
 
     /// A Warning event.

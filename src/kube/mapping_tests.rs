@@ -228,3 +228,39 @@ fn slim_pods_are_watched_where_pods_live() {
         Pod::url_path(&(), Some("prod"))
     );
 }
+
+#[test]
+fn a_node_keeps_its_pool_type_conditions_and_allocatable_and_drops_the_rest() {
+    let v = json!({
+        "metadata": {"name": "ip-10-0-1-7.us-west-2.compute.internal",
+            "creationTimestamp": "2026-11-25T10:00:00Z",
+            "labels": {"alpha.eksctl.io/nodegroup-name": "user-ng",
+                       "eks.amazonaws.com/nodegroup": "user-ng-managed",
+                       "node.kubernetes.io/instance-type": "m5.xlarge",
+                       "hub.jupyter.org/node-purpose": "user",
+                       "kubernetes.io/hostname": "ip-10-0-1-7"},
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0"}},
+        "spec": {"unschedulable": true, "providerID": "aws:///us-west-2a/i-0abc"},
+        "status": {"allocatable": {"cpu": "3920m", "memory": "15896Mi", "pods": "58"},
+            "conditions": [
+                {"type": "MemoryPressure", "status": "True"},
+                {"type": "DiskPressure", "status": "False"},
+                {"type": "PIDPressure", "status": "False"},
+                {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}],
+            "images": [{"names": ["quay.io/jupyter/scipy-notebook:2025-01-01"], "sizeBytes": 1}]}
+    });
+    let _: k8s_openapi::api::core::v1::Node =
+        serde_json::from_value(v.clone()).expect("valid node json");
+    let slim: super::slim::SlimNode = serde_json::from_value(v).expect("valid slim node json");
+    let labels = slim.metadata.labels.as_ref().map_or(0, |l| l.len());
+    assert_eq!(labels, 4, "only the labels the node model reads are kept");
+    let n = Mapper::default().node(&slim);
+    assert_eq!(&*n.pool, "user-ng-managed");
+    assert_eq!(&*n.instance_type, "m5.xlarge");
+    assert_eq!(&*n.purpose, "user");
+    assert!(!n.ready, "Ready Unknown is not ready");
+    assert!(n.cordoned);
+    assert!(n.pressure.memory && !n.pressure.disk && !n.pressure.pid);
+    assert_eq!(n.allocatable.cpu_milli, 3_920);
+    assert_eq!(n.allocatable.memory_bytes, 15_896 << 20);
+}

@@ -176,6 +176,7 @@ fn may_watch(rules: &[ResourceRule], kind: WatchKind) -> bool {
         WatchKind::StatefulSets => ("apps", "statefulsets"),
         WatchKind::Pods => ("", "pods"),
         WatchKind::Events => ("", "events"),
+        WatchKind::Nodes => ("", "nodes"),
     };
     let matches =
         |list: &Option<Vec<String>>, x: &str| list.iter().flatten().any(|e| e == "*" || e == x);

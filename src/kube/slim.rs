@@ -7,13 +7,14 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::mapping::{SERVERNAME_ANNOTATION, USERNAME_ANNOTATION};
+use crate::fleet::{INSTANCE_TYPE_LABEL, POOL_LABELS, PURPOSE_LABEL};
 
 /// Labels `mapping` reads; the others are skipped.
 const LABELS: &[&str] = &[
@@ -21,6 +22,17 @@ const LABELS: &[&str] = &[
     "release",
     USERNAME_ANNOTATION,
     SERVERNAME_ANNOTATION,
+];
+/// Node labels `mapping` reads: the pool labels, instance type and z2jh's node purpose.
+const NODE_LABELS: &[&str] = &[
+    POOL_LABELS[0],
+    POOL_LABELS[1],
+    POOL_LABELS[2],
+    POOL_LABELS[3],
+    POOL_LABELS[4],
+    POOL_LABELS[5],
+    INSTANCE_TYPE_LABEL,
+    PURPOSE_LABEL,
 ];
 /// Annotations `mapping` reads.
 const ANNOTATIONS: &[&str] = &[USERNAME_ANNOTATION, SERVERNAME_ANNOTATION];
@@ -311,6 +323,113 @@ impl kube::Resource for SlimPod {
 
     fn plural(_: &()) -> Cow<'_, str> {
         Cow::Borrowed("pods")
+    }
+
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+/// A core/v1 Node reduced to what the fleet keeps: a Node carries images, addresses, daemon
+/// endpoints and dozens of labels that a fleet of thousands would hold for nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimNode {
+    /// Name, resource version, creation time and the labels in `NODE_LABELS`.
+    #[serde(deserialize_with = "node_meta")]
+    pub metadata: ObjectMeta,
+    /// `spec.unschedulable`.
+    #[serde(default)]
+    pub spec: Option<SlimNodeSpec>,
+    /// Conditions and allocatable.
+    #[serde(default)]
+    pub status: Option<SlimNodeStatus>,
+}
+
+/// `spec` of a node.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimNodeSpec {
+    /// Cordoned.
+    #[serde(default)]
+    pub unschedulable: Option<bool>,
+}
+
+/// `status` of a node.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimNodeStatus {
+    /// Kubelet conditions (Ready, MemoryPressure, DiskPressure, PIDPressure).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub conditions: Vec<SlimCondition>,
+    /// cpu and memory of `status.allocatable`.
+    #[serde(default)]
+    pub allocatable: Option<SlimAllocatable>,
+}
+
+/// What a node offers pods.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SlimAllocatable {
+    /// `cpu`.
+    #[serde(default)]
+    pub cpu: Option<Quantity>,
+    /// `memory`.
+    #[serde(default)]
+    pub memory: Option<Quantity>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawNodeMeta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    resource_version: Option<String>,
+    #[serde(default)]
+    creation_timestamp: Option<Time>,
+    #[serde(default, deserialize_with = "node_labels")]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+fn node_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
+    let m = RawNodeMeta::deserialize(d)?;
+    Ok(ObjectMeta {
+        name: m.name,
+        uid: m.uid,
+        resource_version: m.resource_version,
+        creation_timestamp: m.creation_timestamp,
+        labels: m.labels,
+        ..ObjectMeta::default()
+    })
+}
+
+fn node_labels<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+    d.deserialize_option(Picked(NODE_LABELS))
+}
+
+impl kube::Resource for SlimNode {
+    type DynamicType = ();
+    type Scope = ClusterResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("Node")
+    }
+
+    fn group(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("")
+    }
+
+    fn version(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("v1")
+    }
+
+    fn plural(_: &()) -> Cow<'_, str> {
+        Cow::Borrowed("nodes")
     }
 
     fn meta(&self) -> &ObjectMeta {

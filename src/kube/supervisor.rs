@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::mapping::{Mapper, Z2JH_SELECTOR};
 use super::scope::{self, Found, NamespaceAccess, recv_discovery, start_discovery};
-use super::slim::SlimPod;
+use super::slim::{SlimNode, SlimPod};
 use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKey, WatchKind, WatchState, is_unreachable, one_line};
 use crate::fleet::{
-    ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, WorkloadKind,
+    ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState, WorkloadKind,
 };
 
 /// How often the cluster's liveness is probed (`/version`) and the status re-derived: a hung
@@ -107,8 +107,16 @@ pub async fn supervise(
     let mut watches = generation();
     // None: cluster-wide; Some: the namespaces found readable when cluster-wide was forbidden.
     let mut access: Option<Vec<NamespaceAccess>> = None;
+    // Cleared for good once the identity is refused nodes.
+    let mut nodes_allowed = true;
     let mut status = Status {
-        expected: spawn_watches(&client, &watches, pod_lists.clone(), access.as_deref()),
+        expected: spawn_watches(
+            &client,
+            &watches,
+            pod_lists.clone(),
+            access.as_deref(),
+            true,
+        ),
         ..Status::default()
     };
     let mut discovery: Option<oneshot::Receiver<Found>> = None;
@@ -123,6 +131,19 @@ pub async fn supervise(
             Some((key, state)) = reports.recv() => {
                 let forbidden_here = key.1.is_none()
                     && matches!(state, WatchState::Failed { forbidden: true, .. });
+                if forbidden_here && key.0.optional() {
+                    // The watch stopped itself; the hubs do without it.
+                    status.expected.retain(|k| *k != key);
+                    nodes_allowed = false;
+                    if let WatchState::Failed { error, .. } = &state {
+                        let note = scope::failure_line(key.0, None, error);
+                        let source = SourceState::Absent { note };
+                        if updates.send(FleetUpdate::NodeSource { cluster: cluster.clone(), source }).await.is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 // Once a discovery found nothing, only its timer asks again.
                 let first = access.is_none() && discovery.is_none() && rediscover_at.is_none();
                 if forbidden_here && first {
@@ -149,7 +170,7 @@ pub async fn supervise(
                         watches.shutdown.cancel();
                         watches = generation();
                         status.watches.clear();
-                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), Some(&list));
+                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), Some(&list), nodes_allowed);
                         access = Some(list);
                     }
                     Err(reason) => {
@@ -159,7 +180,7 @@ pub async fn supervise(
                         if access.is_none() && status.expected.is_empty() {
                             watches = generation();
                             status.watches.clear();
-                            status.expected = spawn_watches(&client, &watches, pod_lists.clone(), None);
+                            status.expected = spawn_watches(&client, &watches, pod_lists.clone(), None, nodes_allowed);
                         }
                     }
                 }
@@ -178,7 +199,7 @@ pub async fn supervise(
                         watches.shutdown.cancel();
                         watches = generation();
                         status.watches.clear();
-                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), access.as_deref());
+                        status.expected = spawn_watches(&client, &watches, pod_lists.clone(), access.as_deref(), nodes_allowed);
                     }
                     if latency_due(latency_sent, latency) {
                         latency_sent = Some((latency, Instant::now()));
@@ -207,20 +228,32 @@ pub async fn supervise(
 }
 
 /// Starts the watches of one generation: every kind cluster-wide (`access` None), or the
-/// kinds each readable namespace allows there. Returns the watches started.
+/// kinds each readable namespace allows there, and nodes (always cluster-wide) unless the
+/// identity was refused them. Returns the watches started.
 fn spawn_watches(
     client: &Client,
     ctx: &WatchCtx,
     pod_lists: Arc<Semaphore>,
     access: Option<&[NamespaceAccess]>,
+    nodes: bool,
 ) -> Vec<WatchKey> {
+    // Nodes last: failures are named in this order, the hubs' watches first.
+    let mut started = Vec::new();
+    if nodes {
+        let ctx = WatchCtx {
+            namespace: None,
+            ..ctx.clone()
+        };
+        spawn_watch(WatchKind::Nodes, client, ctx, &pod_lists);
+        started.push((WatchKind::Nodes, None));
+    }
     let Some(access) = access else {
         for kind in KINDS {
             spawn_watch(kind, client, ctx.clone(), &pod_lists);
         }
-        return KINDS.iter().map(|k| (*k, None)).collect();
+        started.splice(0..0, KINDS.iter().map(|k| (*k, None)));
+        return started;
     };
-    let mut started = Vec::new();
     for ns in access {
         for kind in &ns.kinds {
             let ctx = WatchCtx {
@@ -231,6 +264,7 @@ fn spawn_watches(
             started.push((*kind, Some(ns.namespace.clone())));
         }
     }
+    started.rotate_left(usize::from(nodes));
     started
 }
 
@@ -291,6 +325,14 @@ fn spawn_watch(kind: WatchKind, client: &Client, ctx: WatchCtx, pod_lists: &Arc<
             watcher::Config::default().fields("type=Warning"),
             |m: &mut Mapper, e: &Event| Some(m.event(e)),
             |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
+            ctx,
+        )),
+        WatchKind::Nodes => tokio::spawn(watch::run(
+            kind,
+            Api::<SlimNode>::all(client.clone()),
+            watcher::Config::default(),
+            |m: &mut Mapper, n: &SlimNode| Some(m.node(n)),
+            |cluster, delta| FleetUpdate::Nodes { cluster, delta },
             ctx,
         )),
     };
@@ -386,23 +428,27 @@ impl Status {
             .map(|((k, ns), e, _)| scope::failure_line(*k, ns.as_deref(), e))
             .collect();
         // A stall counts until the restarted watch hears something (it reports Synced then).
-        let mut stalled: Vec<String> = self
+        // The hubs' watches first: only a few lines are shown, and nodes are optional.
+        let mut stalled: Vec<(bool, String)> = self
             .watches
             .iter()
             .filter_map(|((k, ns), (state, _))| match state {
-                WatchState::Stalled { idle } => Some(scope::failure_line(
-                    *k,
-                    ns.as_deref(),
-                    &format!(
-                        "watch stalled (no event or bookmark for {}s); restarted",
-                        idle.as_secs()
+                WatchState::Stalled { idle } => Some((
+                    k.optional(),
+                    scope::failure_line(
+                        *k,
+                        ns.as_deref(),
+                        &format!(
+                            "watch stalled (no event or bookmark for {}s); restarted",
+                            idle.as_secs()
+                        ),
                     ),
                 )),
                 _ => None,
             })
             .collect();
         stalled.sort();
-        reasons.extend(stalled);
+        reasons.extend(stalled.into_iter().map(|(_, line)| line));
         // One line stays readable: a few failures in full, then how many more.
         if reasons.len() > MAX_REASONS {
             let more = reasons.len() - MAX_REASONS;

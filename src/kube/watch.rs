@@ -31,6 +31,8 @@ pub enum WatchKind {
     Pods,
     /// Warning events.
     Events,
+    /// Nodes (cluster-scoped, watched only cluster-wide).
+    Nodes,
 }
 
 impl WatchKind {
@@ -41,7 +43,14 @@ impl WatchKind {
             Self::StatefulSets => "statefulsets",
             Self::Pods => "pods",
             Self::Events => "events",
+            Self::Nodes => "nodes",
         }
+    }
+
+    /// Whether the cluster's hubs do without this watch: one the identity may not run is
+    /// reported once and stopped, instead of retried or narrowing the cluster's scope.
+    pub fn optional(self) -> bool {
+        self == Self::Nodes
     }
 }
 
@@ -136,7 +145,15 @@ pub async fn run<K, T>(
                 Ok(Some(rv)) => rv,
                 Ok(None) => return,
                 Err(e) => {
-                    if !task.fail(e.state()).await {
+                    let state = e.state();
+                    let refused = matches!(
+                        state,
+                        WatchState::Failed {
+                            forbidden: true,
+                            ..
+                        }
+                    );
+                    if !task.fail(state).await || (refused && kind.optional()) {
                         return;
                     }
                     continue;

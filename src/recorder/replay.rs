@@ -99,6 +99,24 @@ pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
             )
         }
         FleetUpdate::Latency { .. } => return None,
+        FleetUpdate::Nodes { cluster, delta } => {
+            let (object, detail) = match delta {
+                Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),
+                Delta::ReplaceIn(ns, all) => (ns.to_string(), format!("{} listed", all.len())),
+                Delta::Upsert(n) | Delta::Remove(n) => (
+                    n.name.to_string(),
+                    format!(
+                        "pool {} {}",
+                        n.pool,
+                        if n.ready { "ready" } else { "not-ready" }
+                    ),
+                ),
+            };
+            row(cluster.as_str(), "node", op(delta), object, detail)
+        }
+        FleetUpdate::NodeSource { cluster, source: s } => {
+            row(cluster.as_str(), "nodes", "set", String::new(), source(s))
+        }
         FleetUpdate::Scope { cluster, scope } => row(
             cluster.as_str(),
             "scope",

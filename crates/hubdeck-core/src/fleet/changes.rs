@@ -26,6 +26,8 @@ pub enum Change {
     Alerts(ClusterId),
     /// A cluster's Warning events changed.
     Events(ClusterId),
+    /// A cluster's nodes changed.
+    Nodes(ClusterId),
 }
 
 /// Changes since a version, or that too much changed to list.

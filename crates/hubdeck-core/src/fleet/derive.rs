@@ -5,6 +5,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::hub::HealthLevel;
+use super::ids::HubKey;
+use super::nodes::node_loads;
 use super::objects::{AlertInfo, AlertOrigin, Component, Severity};
 use super::store::ClusterState;
 use super::update::ClusterStatus;
@@ -60,7 +62,8 @@ fn alert(
 }
 
 /// Derived alerts of one cluster: unreachable, hub or proxy not ready, crash loops, stuck user
-/// pods, placeholders not ready (evicted to make room for users), declared hubs not running.
+/// pods, placeholders not ready (evicted to make room for users), declared hubs not running,
+/// nodes not ready or under pressure.
 pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
     let mut out = Vec::new();
     if let ClusterStatus::Unreachable { error, since } = &c.status {
@@ -153,5 +156,54 @@ pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
             ));
         }
     }
+    node_alerts(c, &mut out);
     out
+}
+
+/// A NotReady node and a node under pressure each raise one alert per hub with user servers
+/// there (so the hub's row counts it), or one for the node alone when no servers run there.
+fn node_alerts(c: &ClusterState, out: &mut Vec<AlertInfo>) {
+    if c.nodes.values().all(|n| n.ready && !n.pressure.any()) {
+        return;
+    }
+    let loads = node_loads(c.hubs.values());
+    for n in c.nodes.values() {
+        let hubs = loads.get(&n.name).map_or(&[][..], |l| &l.hubs[..]);
+        let servers = loads.get(&n.name).map_or(0, |l| l.servers);
+        let mut raise = |name: &str, severity: Severity, what: String| {
+            let on = if hubs.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = hubs
+                    .iter()
+                    .map(|k| format!("{}/{}", c.id, k.namespace))
+                    .collect();
+                format!(" ({servers} user servers of {})", names.join(", "))
+            };
+            let summary = format!("node {}: {what}{on}", n.name);
+            let keys: Vec<Option<&HubKey>> = if hubs.is_empty() {
+                vec![None]
+            } else {
+                hubs.iter().map(Some).collect()
+            };
+            for key in keys {
+                let target = (key.map(|k| &k.namespace), key.map(|k| &k.release), None);
+                let mut a = alert(c, name, severity, summary.clone(), target, None);
+                a.fingerprint = format!("{}:{}", a.fingerprint, n.name).into();
+                a.labels.push(("node".to_string(), n.name.to_string()));
+                a.labels.sort();
+                out.push(a);
+            }
+        };
+        if !n.ready {
+            raise("NodeNotReady", Severity::Critical, "NotReady".to_string());
+        }
+        if n.pressure.any() {
+            raise(
+                "NodePressure",
+                Severity::Warning,
+                format!("under {}", n.pressure.names()),
+            );
+        }
+    }
 }

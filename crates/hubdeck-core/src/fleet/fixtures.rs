@@ -146,3 +146,21 @@ pub fn healthy_hub(cluster: &str, ns: &str, users: &[&str]) -> Vec<FleetUpdate> 
         },
     ]
 }
+
+/// A Ready, schedulable node of `pool` with 4 CPUs and 16 GiB allocatable.
+pub fn node(name: &str, pool: &str) -> super::nodes::NodeInfo {
+    super::nodes::NodeInfo {
+        name: name.into(),
+        pool: pool.into(),
+        instance_type: "n2-standard-4".into(),
+        purpose: "user".into(),
+        ready: true,
+        cordoned: false,
+        pressure: super::nodes::Pressure::default(),
+        created: Some(t0()),
+        allocatable: Requests {
+            cpu_milli: 3_920,
+            memory_bytes: 16 << 30,
+        },
+    }
+}

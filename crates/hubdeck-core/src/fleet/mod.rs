@@ -9,6 +9,7 @@ pub mod fixtures;
 mod hub;
 mod ids;
 mod intern;
+mod nodes;
 mod objects;
 mod pods;
 mod snapshot;
@@ -23,6 +24,10 @@ pub use hub::{
 };
 pub use ids::{BadRef, ClusterId, HubId, HubKey, HubRef, ServerId};
 pub use intern::Interner;
+pub use nodes::{
+    INSTANCE_TYPE_LABEL, NodeInfo, NodeLoad, NodeMap, POOL_LABELS, PURPOSE_LABEL, PoolSummary,
+    Pressure, node_loads, pool_of, pool_summaries,
+};
 pub use objects::{
     AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PendingAction, PodInfo,
     PodPhase, Requests, ServerActivity, Severity, Termination, Workload, WorkloadKind,
@@ -34,6 +39,8 @@ pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceSt
 
 #[cfg(test)]
 mod declared_tests;
+#[cfg(test)]
+mod nodes_tests;
 #[cfg(test)]
 mod scope_tests;
 #[cfg(test)]

@@ -35,6 +35,22 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
             latency,
         });
     }
+    if let Some(hubs) = &c.declared {
+        out.push(FleetUpdate::Declared {
+            cluster: cluster.clone(),
+            hubs: hubs.clone(),
+        });
+    }
+    out.push(FleetUpdate::Nodes {
+        cluster: cluster.clone(),
+        delta: Delta::Replace(c.nodes.values().cloned().collect()),
+    });
+    if c.node_source != SourceState::Unknown {
+        out.push(FleetUpdate::NodeSource {
+            cluster: cluster.clone(),
+            source: c.node_source.clone(),
+        });
+    }
     // Upserts one by one keep each hub's workload order, which a replace by kind would not.
     for h in c.hubs.values() {
         for w in &h.workloads {
@@ -68,6 +84,12 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
             alerts,
         });
     }
+    // After the objects: a namespaced scope admits no cluster-wide replace, and narrowing to
+    // it keeps what its namespaces hold.
+    out.push(FleetUpdate::Scope {
+        cluster: cluster.clone(),
+        scope: c.scope.clone(),
+    });
     for h in c.hubs.values() {
         let steps = kept_through(&h.activity.source, &h.activity.servers);
         for (source, servers) in steps {

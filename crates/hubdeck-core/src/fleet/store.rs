@@ -12,6 +12,7 @@ use super::declared::{Declaration, DeclaredHub};
 use super::derive::derived_alerts;
 use super::hub::{HubState, Seen, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
+use super::nodes::NodeMap;
 use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 
@@ -47,7 +48,13 @@ pub struct ClusterState {
     pub updated: Option<Timestamp>,
     /// The hubs a deployment repository declares for it; `None` when it comes from none.
     pub declared: Option<Vec<DeclaredHub>>,
+    /// Nodes, when the identity may list them.
+    pub nodes: NodeMap,
+    /// Whether nodes can be listed (Unknown until the watch says otherwise).
+    pub node_source: SourceState,
     dirty: bool,
+    /// Nodes changed since derived alerts were last computed.
+    nodes_dirty: bool,
 }
 
 impl ClusterState {
@@ -65,7 +72,10 @@ impl ClusterState {
             derived: Vec::new(),
             updated: None,
             declared: None,
+            nodes: NodeMap::default(),
+            node_source: SourceState::Unknown,
             dirty: true,
+            nodes_dirty: false,
         }
     }
 
@@ -204,7 +214,7 @@ impl ClusterState {
                 }
             }
         }
-        if changed {
+        if changed || self.nodes_dirty {
             let derived = derived_alerts(self);
             if derived != self.derived {
                 log.record(Change::Alerts(self.id.clone()));
@@ -212,6 +222,7 @@ impl ClusterState {
             }
         }
         self.dirty = false;
+        changed |= std::mem::take(&mut self.nodes_dirty);
         changed
     }
 }
@@ -313,6 +324,8 @@ impl Fleet {
             | FleetUpdate::Workloads { cluster, .. }
             | FleetUpdate::Pods { cluster, .. }
             | FleetUpdate::Events { cluster, .. }
+            | FleetUpdate::Nodes { cluster, .. }
+            | FleetUpdate::NodeSource { cluster, .. }
             | FleetUpdate::Alerts { cluster, .. }
             | FleetUpdate::Declared { cluster, .. } => cluster.clone(),
             FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
@@ -368,6 +381,20 @@ impl Fleet {
             } if c.known_pod(&p) => return false,
             FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta, log),
             FleetUpdate::Pods { delta, .. } => c.apply_pods(delta, log),
+            FleetUpdate::Nodes { delta, .. } => {
+                if !c.apply_nodes(delta) {
+                    return false;
+                }
+                log.record(Change::Nodes(id));
+            }
+            FleetUpdate::NodeSource { source, .. } => {
+                if c.node_source == source {
+                    return false;
+                }
+                c.node_source = source;
+                log.record(Change::Nodes(id.clone()));
+                log.record(Change::Cluster(id));
+            }
             FleetUpdate::Events { delta, .. } => {
                 c.apply_events(delta);
                 log.record(Change::Events(id));

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{ClusterId, HubId};
+use super::nodes::NodeInfo;
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
 
 /// What is known about a cluster before connecting to it.
@@ -195,6 +196,21 @@ pub enum FleetUpdate {
         cluster: ClusterId,
         /// The change.
         delta: Delta<PodInfo>,
+    },
+    /// Nodes (cluster-scoped: a `ReplaceIn` counts as a whole list).
+    Nodes {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: Delta<NodeInfo>,
+    },
+    /// Whether the cluster's nodes can be watched (Absent: the identity may not list them,
+    /// which leaves its hubs alone).
+    NodeSource {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The nodes watch's state.
+        source: SourceState,
     },
     /// Warning events.
     Events {

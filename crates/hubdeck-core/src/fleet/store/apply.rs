@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::super::changes::{Change, ChangeLog};
 use super::super::hub::HubState;
 use super::super::ids::HubKey;
+use super::super::nodes::NodeInfo;
 use super::super::objects::{EventInfo, PodInfo, Workload, WorkloadKind};
 use super::super::update::{Delta, Scope};
 use super::{ClusterState, EVENTS_PER_CLUSTER};
@@ -162,6 +163,17 @@ impl ClusterState {
         log.record(Change::Pod(hub.id.clone(), p.key.name.clone()));
         hub.dirty = true;
         hub.pods.insert(p);
+    }
+
+    /// Returns whether the nodes changed.
+    pub(super) fn apply_nodes(&mut self, delta: Delta<NodeInfo>) -> bool {
+        let changed = match delta {
+            Delta::Replace(all) | Delta::ReplaceIn(_, all) => self.nodes.replace_all(all),
+            Delta::Upsert(n) => self.nodes.upsert(n),
+            Delta::Remove(n) => self.nodes.remove(&n.name),
+        };
+        self.nodes_dirty |= changed;
+        changed
     }
 
     pub(super) fn apply_events(&mut self, delta: Delta<EventInfo>) {
