@@ -93,16 +93,7 @@ pub async fn replay(
     let rec = crate::recorder::Recording::open(&args.file)?;
     let at = super::replay_cmd::moment(&rec, args, rec.start())?;
     let (control, fleet) = tui::replay::ReplayControl::open(rec, at)?;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::load(
-        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
-        Some(&paths.config),
-        no_color,
-    )?;
-    let keymap = Keymap::load(
-        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
-        Some(&paths.config),
-    )?;
+    let (theme, keymap) = look(global, paths, settings)?;
     let opts = ConsoleOptions {
         theme,
         keymap,
@@ -158,16 +149,7 @@ pub async fn run(
     settings: &Settings,
     fleetwide: Fleetwide,
 ) -> Result<i32> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::load(
-        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
-        Some(&paths.config),
-        no_color,
-    )?;
-    let keymap = Keymap::load(
-        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
-        Some(&paths.config),
-    )?;
+    let (theme, keymap) = look(global, paths, settings)?;
     let shutdown = CancellationToken::new();
     let clients = ClientCache::new(&fleetwide.targets);
     let kube_updates = kube::start_with_idle(&clients, &shutdown, settings.watch_idle());
@@ -249,4 +231,19 @@ pub async fn run(
     shutdown.cancel();
     drop(fleetwide);
     result
+}
+
+/// The theme and keymap the flags, then the settings, name (NO_COLOR wins over any theme).
+fn look(global: &Global, paths: &Paths, settings: &Settings) -> Result<(Theme, Keymap)> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::load(
+        Some(global.theme.as_deref().unwrap_or(&settings.theme)),
+        Some(&paths.config),
+        no_color,
+    )?;
+    let keymap = Keymap::load(
+        Some(global.keymap.as_deref().unwrap_or(&settings.keymap)),
+        Some(&paths.config),
+    )?;
+    Ok((theme, keymap))
 }
