@@ -252,7 +252,7 @@ async fn a_second_console_shows_the_first_ones_fleet_as_stale_until_the_clusters
 
     // Slow API servers: the second console's lists take seconds, its recorded rows do not.
     for c in fleet.sim.clusters() {
-        c.set_latency(Duration::from_millis(2500));
+        c.set_latency(Duration::from_millis(5000));
     }
     let second = Tmux::start(&cmd);
     let stale = tokio::task::block_in_place(|| {
