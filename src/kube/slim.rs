@@ -305,34 +305,42 @@ impl Visitor<'_> for KeyOf {
     }
 }
 
-impl kube::Resource for SlimPod {
-    type DynamicType = ();
-    type Scope = NamespaceResourceScope;
+/// The kube `Resource` of a slim core/v1 struct: the API path kube builds, the metadata kube
+/// reads; the struct itself keeps only what the model needs.
+macro_rules! core_v1_resource {
+    ($name:ident, $scope:ty, $kind:literal, $plural:literal) => {
+        impl kube::Resource for $name {
+            type DynamicType = ();
+            type Scope = $scope;
 
-    fn kind(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("Pod")
-    }
+            fn kind(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($kind)
+            }
 
-    fn group(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("")
-    }
+            fn group(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("")
+            }
 
-    fn version(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("v1")
-    }
+            fn version(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed("v1")
+            }
 
-    fn plural(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("pods")
-    }
+            fn plural(_: &()) -> Cow<'_, str> {
+                Cow::Borrowed($plural)
+            }
 
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
 
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
 }
+
+core_v1_resource!(SlimPod, NamespaceResourceScope, "Pod", "pods");
 
 /// A core/v1 Node reduced to what the fleet keeps: a Node carries images, addresses, daemon
 /// endpoints and dozens of labels that a fleet of thousands would hold for nothing.
@@ -412,31 +420,4 @@ fn node_labels<'de, D: Deserializer<'de>>(
     d.deserialize_option(Picked(NODE_LABELS))
 }
 
-impl kube::Resource for SlimNode {
-    type DynamicType = ();
-    type Scope = ClusterResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("Node")
-    }
-
-    fn group(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("")
-    }
-
-    fn version(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("v1")
-    }
-
-    fn plural(_: &()) -> Cow<'_, str> {
-        Cow::Borrowed("nodes")
-    }
-
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
+core_v1_resource!(SlimNode, ClusterResourceScope, "Node", "nodes");
