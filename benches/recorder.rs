@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use hubdeck::fleet::{ClusterId, Delta, Fleet, FleetUpdate, PodInfo, Thresholds};
 use hubdeck::headless::session::Session;
 use hubdeck::kube::targets;
+use hubdeck::recorder::encode;
 use hubdeck::recorder::format::{self, Kind};
+use hubdeck::recorder::pod_ids::Numbering;
 use hubdeck::recorder::{Recorder, RecorderConfig, Recording, Target};
 use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
 use jiff::{SignedDuration, Timestamp};
@@ -132,14 +134,18 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
     file.write_all(&format::file_header()).unwrap();
     let mut written = format::FILE_HEADER_LEN;
     let start = Timestamp::now() - SignedDuration::from_secs_f64(hours * 3600.0);
-    let snapshot = |file: &mut std::io::BufWriter<std::fs::File>, fleet: &Fleet, t: Timestamp| {
+    let mut ids = Numbering::default();
+    let snapshot = |file: &mut std::io::BufWriter<std::fs::File>,
+                    fleet: &Fleet,
+                    t: Timestamp,
+                    ids: &mut Numbering| {
         let mut raw = Vec::new();
         format::push_limits(&mut raw, fleet.limits());
-        format::push_group(&mut raw, t, &fleet.snapshot());
+        encode::push_snapshot(&mut raw, t, fleet.snapshot(), ids);
         let packed = format::compress(&raw).unwrap();
         format::write_record(file, Kind::Snapshot, 0, t, &packed).unwrap()
     };
-    written += snapshot(&mut file, &fleet, start);
+    written += snapshot(&mut file, &fleet, start, &mut ids);
     let mut rng = Rng(0x2122_c0de);
     let per_batch = (rate / 10).max(1) as usize;
     let seconds = (hours * 3600.0) as i64;
@@ -162,7 +168,8 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
                     }
                 })
                 .collect();
-            format::push_group(&mut block, t, &batch);
+            let outs = encode::diff_batch(&fleet, &batch);
+            encode::push_group(&mut block, t, &outs, &mut ids);
             // Derived health is refreshed before each snapshot, not per batch: the file is the
             // same, and writing it takes minutes less.
             for u in batch {
@@ -174,7 +181,7 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
         if (sec + 1) % 600 == 0 {
             let t = t_sec + SignedDuration::from_millis(999);
             fleet.refresh(t);
-            written += snapshot(&mut file, &fleet, t);
+            written += snapshot(&mut file, &fleet, t, &mut ids);
         }
     }
     file.flush().unwrap();

@@ -123,7 +123,7 @@ impl Session {
     fn apply_batch(&mut self, batch: Vec<FleetUpdate>, now: Timestamp) {
         self.applied += batch.len() as u64;
         if let Some(r) = &mut self.recorder {
-            r.batch(&batch, now);
+            r.batch(&self.fleet, &batch, now);
         }
         self.fleet.apply_all(batch, now);
         if let Some(r) = &mut self.recorder {

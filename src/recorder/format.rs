@@ -1,4 +1,4 @@
-//! The recording file format, version 1 (ARCHITECTURE.md "Recordings" describes it for readers
+//! The recording file format, version 2 (ARCHITECTURE.md "Recordings" describes it for readers
 //! in other languages).
 //!
 //! A 16-byte file header (`MAGIC`, the version as u32 LE, 4 reserved bytes), then records, each
@@ -12,10 +12,13 @@ use std::io::{self, Read, Write};
 use hubdeck_core::fleet::{FleetUpdate, Thresholds};
 use jiff::Timestamp;
 
+use super::encode::{TAG_PATCH, TAG_WHOLE};
+use super::patch::{PodPatch, take_varint};
+
 /// First bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"HUBDECKR";
 /// The format version this hubdeck writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Length of the file header.
 pub const FILE_HEADER_LEN: u64 = 16;
 /// Length of a record's header.
@@ -78,11 +81,11 @@ pub struct Header {
     pub time: Timestamp,
 }
 
-fn nanos(t: Timestamp) -> i64 {
+pub(crate) fn nanos(t: Timestamp) -> i64 {
     i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX)
 }
 
-fn from_nanos(n: i64) -> Timestamp {
+pub(crate) fn from_nanos(n: i64) -> Timestamp {
     Timestamp::from_nanosecond(i128::from(n)).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
@@ -167,32 +170,29 @@ pub fn crc_ok(header: &Header, payload: &[u8]) -> bool {
     ) == header.crc
 }
 
+/// One entry of a group as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rec {
+    /// An update written whole.
+    Whole(FleetUpdate),
+    /// A pod upsert as a patch to pod number `id` (see `pod_ids`).
+    Patch {
+        /// The pod's number in this segment.
+        id: u32,
+        /// What changed.
+        patch: PodPatch,
+    },
+}
+
 /// Updates applied together at one time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
     /// When the store applied them.
     pub time: Timestamp,
-    /// The updates.
-    pub updates: Vec<FleetUpdate>,
-    /// Updates of kinds this hubdeck does not know (a newer writer's), skipped.
+    /// The updates, in order.
+    pub items: Vec<Rec>,
+    /// Entries of kinds this hubdeck does not know (a newer writer's), skipped.
     pub unknown: usize,
-}
-
-/// Appends one group to a payload being built: `time i64 | n u32 | n × (len u32 | MessagePack)`.
-/// Each update is encoded on its own, so a reader skips a variant it does not know (a newer
-/// hubdeck's) instead of failing the whole record.
-pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, updates: &[FleetUpdate]) {
-    buf.extend_from_slice(&nanos(time).to_le_bytes());
-    buf.extend_from_slice(&(updates.len() as u32).to_le_bytes());
-    for u in updates {
-        let at = buf.len();
-        buf.extend_from_slice(&[0; 4]);
-        // Encoding an owned model value into memory cannot fail; an error leaves it empty,
-        // which the reader counts as unknown.
-        let _ = rmp_serde::encode::write(buf, u);
-        let len = (buf.len() - at - 4) as u32;
-        buf[at..at + 4].copy_from_slice(&len.to_le_bytes());
-    }
 }
 
 /// The thresholds a snapshot's fleet derived health with, first in its payload.
@@ -239,25 +239,41 @@ pub fn read_limits(payload: &[u8]) -> Result<(Thresholds, &[u8]), String> {
     ))
 }
 
-/// Reads every group of a payload.
+/// Reads every group of a payload (`encode::push_group` wrote them).
 pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
     let mut c = Cursor(payload);
     let mut out = Vec::new();
     while !c.0.is_empty() {
         let time = from_nanos(c.u64()? as i64);
-        let n = c.u32()? as usize;
-        let mut updates = Vec::with_capacity(n.min(1 << 16));
+        let n = take_varint(&mut c.0)? as usize;
+        let mut items = Vec::with_capacity(n.min(1 << 16));
         let mut unknown = 0;
         for _ in 0..n {
-            let len = c.u32()? as usize;
-            match rmp_serde::from_slice::<FleetUpdate>(c.take(len)?) {
-                Ok(u) => updates.push(u),
-                Err(_) => unknown += 1,
+            let tag = c.take(1)?[0];
+            let len = usize::try_from(take_varint(&mut c.0)?).map_err(|_| "entry too long")?;
+            let mut body = c.take(len)?;
+            let item = match tag {
+                TAG_WHOLE => rmp_serde::from_slice::<FleetUpdate>(body)
+                    .ok()
+                    .map(Rec::Whole),
+                TAG_PATCH => {
+                    let id = u32::try_from(take_varint(&mut body)?)
+                        .map_err(|_| "pod number out of range")?;
+                    Some(Rec::Patch {
+                        id,
+                        patch: PodPatch::decode(body)?,
+                    })
+                }
+                _ => None,
+            };
+            match item {
+                Some(i) => items.push(i),
+                None => unknown += 1,
             }
         }
         out.push(Group {
             time,
-            updates,
+            items,
             unknown,
         });
     }

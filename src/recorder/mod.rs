@@ -10,7 +10,11 @@
 //!   headless replay commands print; [`times`]: the times people type.
 
 pub mod audit_tail;
+pub mod cursor;
+pub mod encode;
 pub mod format;
+pub mod patch;
+pub mod pod_ids;
 pub mod reader;
 pub mod replay;
 pub mod rotate;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use hubdeck_core::fleet::{Fleet, Thresholds};
 use jiff::Timestamp;
 
+use super::cursor::Cursor;
 use super::format::{self, FILE_HEADER_LEN, Group, Header, Kind, RECORD_HEADER_LEN};
 use crate::action::AuditRecord;
 
@@ -175,7 +176,7 @@ impl Recording {
         })
     }
 
-    fn damaged(&self, e: &Entry, m: String) -> RecordingError {
+    pub(crate) fn damaged(&self, e: &Entry, m: String) -> RecordingError {
         err(
             &self.files[e.file],
             format!(
@@ -198,7 +199,7 @@ impl Recording {
         let mut groups = format::read_groups(rest).map_err(|m| self.damaged(e, m))?;
         let group = groups.pop().unwrap_or(Group {
             time: e.header.time,
-            updates: Vec::new(),
+            items: Vec::new(),
             unknown: 0,
         });
         Ok((limits, group))
@@ -260,8 +261,7 @@ impl Recording {
             ));
         };
         let (limits, snap) = self.snapshot(&self.entries[i])?;
-        let mut fleet = Fleet::new(limits);
-        fleet.apply_all(snap.updates, snap.time);
+        let mut cursor = Cursor::at_snapshot(limits, snap);
         let mut gap = false;
         'entries: for e in &self.entries[i + 1..] {
             match e.header.kind {
@@ -278,14 +278,14 @@ impl Recording {
                         if g.time > t {
                             break 'entries;
                         }
-                        for u in g.updates {
-                            fleet.apply(u, g.time);
-                        }
+                        cursor.fast_forward(g).map_err(|m| self.damaged(e, m))?;
                     }
                 }
                 _ => {}
             }
         }
+        cursor.flush();
+        let mut fleet = cursor.fleet;
         fleet.refresh(t);
         Ok(Replayed {
             fleet,

@@ -8,7 +8,10 @@ use hubdeck_core::fleet::{ClusterStatus, Delta, FleetUpdate, SourceState, Worklo
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::cursor::Cursor;
+use super::encode;
 use super::format::{self, Kind};
+use super::pod_ids::Numbering;
 use super::reader::{Recording, RecordingError};
 use crate::headless::output::{TableRow, clean};
 
@@ -226,16 +229,28 @@ pub fn changes(
 ) -> Result<Vec<ChangeRow>, RecordingError> {
     let mut out = Vec::new();
     let entries = rec.entries();
-    for (i, e) in entries.iter().enumerate() {
-        // A deltas record holds batches from its time until the next record's.
+    // Patches name pods by numbers that a snapshot starts: read from the one before `t1`.
+    let from = rec.snapshot_before(t1).unwrap_or(0);
+    let mut cursor: Option<Cursor> = None;
+    for (i, e) in entries.iter().enumerate().skip(from) {
         let next = entries.get(i + 1).map(|n| n.header.time);
         match e.header.kind {
-            Kind::Deltas if e.header.time <= t2 && next.is_none_or(|n| n >= t1) => {
+            _ if e.header.time > t2 => break,
+            Kind::Snapshot => {
+                let (limits, snap) = rec.snapshot(e)?;
+                cursor = Some(Cursor::at_snapshot(limits, snap));
+            }
+            Kind::Deltas => {
+                let Some(c) = cursor.as_mut() else { continue };
+                let wanted = next.is_none_or(|n| n >= t1);
                 for g in rec.groups(e)? {
-                    if g.time < t1 || g.time > t2 {
-                        continue;
+                    let time = g.time;
+                    if !wanted || time < t1 {
+                        c.fast_forward(g).map_err(|m| rec.damaged(e, m))?;
+                    } else if time <= t2 {
+                        let ups = c.step(g).map_err(|m| rec.damaged(e, m))?;
+                        out.extend(ups.iter().filter_map(|u| change_row(time, u)));
                     }
-                    out.extend(g.updates.iter().filter_map(|u| change_row(g.time, u)));
                 }
             }
             Kind::Audit if (t1..=t2).contains(&e.header.time) => {
@@ -289,25 +304,57 @@ pub fn export(
     let start = rec.state_at(t1)?;
     let mut file = crate::private_files::create_at(out).map_err(fail)?;
     file.write_all(&format::file_header()).map_err(fail)?;
+    let mut ids = Numbering::default();
     let mut raw = Vec::new();
     format::push_limits(&mut raw, start.fleet.limits());
-    format::push_group(&mut raw, t1, &start.fleet.snapshot());
+    encode::push_snapshot(&mut raw, t1, start.fleet.snapshot(), &mut ids);
     let packed = format::compress(&raw).map_err(fail)?;
     let mut written =
         format::write_record(&mut file, Kind::Snapshot, 0, t1, &packed).map_err(fail)?;
     let entries = rec.entries();
-    for (i, e) in entries.iter().enumerate() {
+    let from = rec.snapshot_before(t1).unwrap_or(0);
+    let mut cursor: Option<Cursor> = None;
+    for (i, e) in entries.iter().enumerate().skip(from) {
         let next = entries.get(i + 1).map(|n| n.header.time);
         let h = e.header;
+        if h.time > t2 {
+            break;
+        }
         match h.kind {
-            Kind::Deltas if h.time <= t2 && next.is_none_or(|n| n > t1) => {
+            Kind::Snapshot => {
+                let (limits, snap) = rec.snapshot(e)?;
+                if h.time > t1 {
+                    // Copied as it is: numbering starts again there, in the copy as in the
+                    // original.
+                    ids.reset();
+                    for item in &snap.items {
+                        if let format::Rec::Whole(u) = item {
+                            ids.note(u);
+                        }
+                    }
+                    let payload = rec.raw(e)?;
+                    written += format::write_record(&mut file, h.kind, h.flags, h.time, &payload)
+                        .map_err(fail)?;
+                }
+                cursor = Some(Cursor::at_snapshot(limits, snap));
+            }
+            Kind::Deltas => {
+                let Some(c) = cursor.as_mut() else { continue };
+                let wanted = next.is_none_or(|n| n > t1);
                 let mut block = Vec::new();
                 let mut first = None;
                 for g in rec.groups(e)? {
-                    if g.time > t1 && g.time <= t2 {
-                        first.get_or_insert(g.time);
-                        format::push_group(&mut block, g.time, &g.updates);
+                    let time = g.time;
+                    if !wanted || time <= t1 {
+                        c.fast_forward(g).map_err(|m| rec.damaged(e, m))?;
+                        continue;
                     }
+                    c.flush();
+                    let ups = c.expand(g).map_err(|m| rec.damaged(e, m))?;
+                    first.get_or_insert(time);
+                    let outs = encode::diff_batch(&c.fleet, &ups);
+                    encode::push_group(&mut block, time, &outs, &mut ids);
+                    c.apply(ups, time);
                 }
                 if let Some(time) = first {
                     let packed = format::compress(&block).map_err(fail)?;
@@ -316,8 +363,7 @@ pub fn export(
                             .map_err(fail)?;
                 }
             }
-            Kind::Deltas => {}
-            _ if h.time > t1 && h.time <= t2 => {
+            _ if h.time > t1 => {
                 let payload = rec.raw(e)?;
                 written += format::write_record(&mut file, h.kind, h.flags, h.time, &payload)
                     .map_err(fail)?;

@@ -10,6 +10,8 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use hubdeck_core::fleet::{Fleet, FleetUpdate, Thresholds};
 use jiff::{SignedDuration, Timestamp};
 
+use super::encode::Out;
+
 /// What the tap sends the writer.
 #[derive(Debug)]
 pub enum Item {
@@ -17,8 +19,8 @@ pub enum Item {
     Batch {
         /// When.
         time: Timestamp,
-        /// The updates.
-        updates: Vec<FleetUpdate>,
+        /// The updates, pod upserts as patches where they can be.
+        updates: Vec<Out>,
     },
     /// The whole fleet at `time`, after `gap` dropped updates.
     Snapshot {
@@ -59,8 +61,9 @@ impl Tap {
         }
     }
 
-    /// Call before applying `updates` at `now` (they are cloned, never waited on).
-    pub fn batch(&mut self, updates: &[FleetUpdate], now: Timestamp) {
+    /// Call before applying `updates` to `fleet` at `now` (they are cloned and compared with
+    /// the pods `fleet` holds, never waited on).
+    pub fn batch(&mut self, fleet: &Fleet, updates: &[FleetUpdate], now: Timestamp) {
         if updates.is_empty() {
             return;
         }
@@ -70,7 +73,7 @@ impl Tap {
         }
         let item = Item::Batch {
             time: now,
-            updates: updates.to_vec(),
+            updates: super::encode::diff_batch(fleet, updates),
         };
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(item) {
             self.gap += updates.len() as u64;

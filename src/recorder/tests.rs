@@ -63,7 +63,7 @@ fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
     }
     for (i, b) in batches.into_iter().enumerate() {
         let now = at(1 + i as i64);
-        tap.batch(&b, now);
+        tap.batch(&live, &b, now);
         live.apply_all(b, now);
         tap.after_apply(&live, now);
         seen.push((now, shown(&live, now)));
@@ -171,16 +171,112 @@ fn a_full_channel_becomes_a_gap_and_the_next_snapshot_resumes() {
     tap.after_apply(&fleet, at(0));
     let b = healthy_hub("leap", "prod", &["ada"]);
     for i in 1..=3 {
-        tap.batch(&b, at(i));
+        tap.batch(&fleet, &b, at(i));
         fleet.apply_all(b.clone(), at(i));
         tap.after_apply(&fleet, at(i));
     }
     let got: Vec<_> = rx.try_iter().collect();
     assert_eq!(got.len(), 2, "the channel holds two: {got:?}");
-    tap.batch(&b, at(4));
+    tap.batch(&fleet, &b, at(4));
     tap.after_apply(&fleet, at(4));
     match rx.try_recv() {
         Ok(tap::Item::Snapshot { gap, .. }) => assert_eq!(gap, 3 * b.len() as u64),
         other => panic!("expected a snapshot after the gap: {other:?}"),
     }
+}
+
+/// Batches that patch the same pod twice, remove and re-add it, move it to another release
+/// and re-list the cluster: a replay still shows what the live fleet showed, and the changes
+/// listing names every pod update whole.
+#[test]
+fn patches_replay_exactly_through_tricky_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let (mut tap, recorder) = Recorder::start(RecorderConfig {
+        target: Target::File(path.clone()),
+        snapshot_every: SignedDuration::from_secs(3600),
+        audit_log: None,
+    })
+    .unwrap();
+    let leap = ClusterId::new("leap");
+    let pods = |d: Delta<hubdeck_core::fleet::PodInfo>| FleetUpdate::Pods {
+        cluster: leap.clone(),
+        delta: d,
+    };
+    let mut live = Fleet::new(Thresholds::default());
+    let mut batches = vec![healthy_hub("leap", "prod", &["ada", "bob"])];
+    let ada = server("prod", "prod", "ada");
+    let mut v = Vec::new();
+    for i in 0..4u32 {
+        let mut p = ada.clone();
+        p.restarts = i;
+        p.ready = i % 2 == 0;
+        v.push(p);
+    }
+    let mut moved = ada.clone();
+    moved.release = "other".into();
+    let bob = server("prod", "prod", "bob");
+    let mut bob2 = bob.clone();
+    bob2.restarts = 9;
+    batches.push(vec![
+        pods(Delta::Upsert(v[1].clone())),
+        pods(Delta::Upsert(v[2].clone())),
+    ]);
+    batches.push(vec![
+        pods(Delta::Upsert(v[3].clone())),
+        pods(Delta::Remove(v[3].clone())),
+        pods(Delta::Upsert(v[0].clone())),
+        pods(Delta::Upsert(v[1].clone())),
+    ]);
+    batches.push(vec![
+        pods(Delta::Upsert(moved.clone())),
+        pods(Delta::Upsert(bob2.clone())),
+    ]);
+    batches.push(vec![
+        pods(Delta::Replace(vec![v[2].clone(), bob.clone()])),
+        pods(Delta::Upsert(v[3].clone())),
+    ]);
+    batches.push(vec![pods(Delta::Upsert(bob2.clone()))]);
+    let mut seen = Vec::new();
+    tap.after_apply(&live, at(0));
+    for (i, b) in batches.into_iter().enumerate() {
+        let now = at(1 + i as i64);
+        tap.batch(&live, &b, now);
+        live.apply_all(b, now);
+        tap.after_apply(&live, now);
+        seen.push((now, shown(&live, now)));
+    }
+    drop(tap);
+    assert_eq!(recorder.finish(), None);
+    let rec = Recording::open(&path).unwrap();
+    let patches = rec
+        .entries()
+        .iter()
+        .filter(|e| e.header.kind == format::Kind::Deltas)
+        .flat_map(|e| rec.groups(e).unwrap())
+        .flat_map(|g| g.items)
+        .filter(|i| matches!(i, format::Rec::Patch { .. }))
+        .count();
+    assert!(patches >= 4, "pod updates went as patches: {patches}");
+    for (t, view) in &seen {
+        assert_eq!(&shown(&rec.state_at(*t).unwrap().fleet, *t), view, "at {t}");
+    }
+    let rows = replay::changes(&rec, at(2), at(6)).unwrap();
+    let pod_rows: Vec<String> = rows
+        .iter()
+        .filter(|r| r.kind == "pod")
+        .map(|r| format!("{} {} {}", r.op, r.object, r.detail))
+        .collect();
+    assert!(
+        pod_rows
+            .iter()
+            .any(|r| r.contains("prod/jupyter-ada") && r.contains("restarts 3")),
+        "{pod_rows:#?}"
+    );
+    assert!(
+        pod_rows
+            .iter()
+            .any(|r| r.contains("jupyter-bob") && r.contains("restarts 9")),
+        "{pod_rows:#?}"
+    );
 }

@@ -15,7 +15,9 @@ use hubdeck_core::fleet::{ClusterId, FleetUpdate, SourceState};
 use jiff::Timestamp;
 
 use super::audit_tail::AuditTail;
+use super::encode::{self, Out};
 use super::format::{self, FLAG_ALERTS, Kind};
+use super::pod_ids::Numbering;
 use super::rotate::{self, Budget};
 use super::tap::Item;
 
@@ -51,6 +53,8 @@ pub(super) struct Writer {
     block_time: Option<Timestamp>,
     block_started: Instant,
     block_flags: u8,
+    /// Pod numbers of the current segment (since the last snapshot).
+    ids: Numbering,
     alerts_seen: HashMap<ClusterId, Vec<Arc<str>>>,
     audit: Option<AuditTail>,
     audit_polled: Instant,
@@ -76,6 +80,7 @@ impl Writer {
             block_time: None,
             block_started: Instant::now(),
             block_flags: 0,
+            ids: Numbering::default(),
             alerts_seen: HashMap::new(),
             audit: audit_log.map(AuditTail::from_end),
             audit_polled: Instant::now(),
@@ -130,8 +135,14 @@ impl Writer {
                     self.block_time = Some(time);
                     self.block_started = Instant::now();
                 }
-                self.note_alerts(&updates, true);
-                format::push_group(&mut self.block, time, &updates);
+                self.note_alerts(
+                    updates.iter().map(|o| match o {
+                        Out::Whole(u) => u,
+                        Out::Patch { update, .. } => update,
+                    }),
+                    true,
+                );
+                encode::push_group(&mut self.block, time, &updates, &mut self.ids);
                 if self.block.len() >= BLOCK_BYTES {
                     self.flush_block()?;
                 }
@@ -151,10 +162,10 @@ impl Writer {
                     self.open_next(time)?;
                 }
                 self.alerts_seen.clear();
-                self.note_alerts(&updates, false);
+                self.note_alerts(updates.iter(), false);
                 let mut raw = Vec::new();
                 format::push_limits(&mut raw, &limits);
-                format::push_group(&mut raw, time, &updates);
+                encode::push_snapshot(&mut raw, time, updates, &mut self.ids);
                 let packed = format::compress(&raw)?;
                 self.write(Kind::Snapshot, 0, time, &packed)?;
                 self.sync()
@@ -164,7 +175,7 @@ impl Writer {
 
     /// Remembers each cluster's firing alerts; flags the block when a set changed, so a
     /// replay jumps to the next alert without decoding every record.
-    fn note_alerts(&mut self, updates: &[FleetUpdate], flag: bool) {
+    fn note_alerts<'u>(&mut self, updates: impl Iterator<Item = &'u FleetUpdate>, flag: bool) {
         for u in updates {
             if let FleetUpdate::Alerts {
                 cluster,

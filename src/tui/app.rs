@@ -234,7 +234,7 @@ impl App {
         let before = self.fleet.version();
         self.now = now;
         if let Some(r) = &mut self.recorder {
-            r.batch(&updates, now);
+            r.batch(&self.fleet, &updates, now);
         }
         self.fleet.apply_all(updates, now);
         if let Some(r) = &mut self.recorder {

@@ -23,7 +23,7 @@ fn recording(dir: &std::path::Path) -> std::path::PathBuf {
     let mut live = Fleet::new(Thresholds::default());
     tap.after_apply(&live, at(0));
     let first = fleet_updates();
-    tap.batch(&first, at(0));
+    tap.batch(&live, &first, at(0));
     live.apply_all(first, at(0));
     let mut hub = workload("prod", "prod", Component::Hub, "hub", 1);
     hub.ready = 1;
@@ -32,7 +32,7 @@ fn recording(dir: &std::path::Path) -> std::path::PathBuf {
         kind: crate::fleet::WorkloadKind::Deployment,
         delta: Delta::Upsert(hub),
     }];
-    tap.batch(&fixed, at(60));
+    tap.batch(&live, &fixed, at(60));
     live.apply_all(fixed, at(60));
     let record = AuditRecord {
         time: at(30),

@@ -1,0 +1,187 @@
+//! Turning batches of updates into what a deltas record holds: each pod update as a patch
+//! against the version the fleet held, when one can say it (`patch`), numbered by
+//! `pod_ids`; everything else whole.
+//!
+//! `diff_batch` runs where the fleet is (the console's task, before it applies the batch) and
+//! only compares fields; the writer thread numbers and encodes. A reader undoes it with
+//! `Overlay` over its own fleet, which holds what the console's held at the same moment.
+
+use std::collections::HashMap;
+
+use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, HubKey, ObjectKey, PodInfo};
+use jiff::Timestamp;
+
+use super::format;
+use super::patch::{PodPatch, put_varint};
+use super::pod_ids::Numbering;
+
+/// Entry tags inside a group (format version 2).
+pub const TAG_WHOLE: u8 = 0;
+/// A pod patch: `id varint | PodPatch`.
+pub const TAG_PATCH: u8 = 1;
+
+/// One update of a batch, ready for the writer.
+#[derive(Debug, Clone)]
+pub enum Out {
+    /// Written as it is.
+    Whole(FleetUpdate),
+    /// A pod upsert that `patch` turns the previous version into; `update` is kept for when
+    /// the writer has no number for the pod (then it is written whole).
+    Patch {
+        /// The whole upsert.
+        update: FleetUpdate,
+        /// What changed.
+        patch: PodPatch,
+    },
+}
+
+/// The pods a batch has touched so far, over the fleet as it was before the batch: a pod
+/// upserted twice in one batch is diffed against its first upsert, not against the fleet.
+pub struct Overlay<'a> {
+    base: &'a dyn Fn(&ClusterId, &ObjectKey, &str) -> Option<PodInfo>,
+    touched: HashMap<(ClusterId, ObjectKey), Option<PodInfo>>,
+    /// Clusters whose pods were re-listed (or re-scoped) in this batch: their pods go whole.
+    relisted: Vec<ClusterId>,
+}
+
+impl<'a> Overlay<'a> {
+    /// Over `base`, which finds a pod by cluster, key and release.
+    pub fn new(base: &'a dyn Fn(&ClusterId, &ObjectKey, &str) -> Option<PodInfo>) -> Self {
+        Self {
+            base,
+            touched: HashMap::new(),
+            relisted: Vec::new(),
+        }
+    }
+
+    /// The version of the pod a patch in this batch applies to (`release` "" when unknown).
+    pub fn current(&self, cluster: &ClusterId, key: &ObjectKey, release: &str) -> Option<PodInfo> {
+        if self.relisted.contains(cluster) {
+            return None;
+        }
+        match self.touched.get(&(cluster.clone(), key.clone())) {
+            Some(seen) => seen.clone(),
+            None => (self.base)(cluster, key, release),
+        }
+    }
+
+    /// Takes `u` into account for the updates after it.
+    pub fn note(&mut self, u: &FleetUpdate) {
+        match u {
+            FleetUpdate::Pods { cluster, delta } => match delta {
+                Delta::Upsert(p) => {
+                    self.touched
+                        .insert((cluster.clone(), p.key.clone()), Some(p.clone()));
+                }
+                Delta::Remove(p) => {
+                    self.touched.insert((cluster.clone(), p.key.clone()), None);
+                }
+                Delta::Replace(_) | Delta::ReplaceIn(..) => self.relisted.push(cluster.clone()),
+            },
+            FleetUpdate::Scope { cluster, .. } | FleetUpdate::ClusterAdded { cluster, .. } => {
+                self.relisted.push(cluster.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A pod as `fleet` holds it, found through its hub.
+pub fn fleet_pod(
+    fleet: &Fleet,
+    cluster: &ClusterId,
+    key: &ObjectKey,
+    release: &str,
+) -> Option<PodInfo> {
+    let hub = HubKey {
+        namespace: key.namespace.clone(),
+        release: release.into(),
+    };
+    fleet
+        .cluster(cluster.as_str())?
+        .hubs
+        .get(&hub)?
+        .pods
+        .get(&key.name)
+        .filter(|p| p.key == *key)
+        .cloned()
+}
+
+/// The batch `updates`, about to be applied to `fleet`, as the writer takes it. Upserts that
+/// change nothing the fleet keeps are left out: the fleet ignores them too.
+pub fn diff_batch(fleet: &Fleet, updates: &[FleetUpdate]) -> Vec<Out> {
+    let base = |c: &ClusterId, k: &ObjectKey, r: &str| fleet_pod(fleet, c, k, r);
+    let mut overlay = Overlay::new(&base);
+    let mut out = Vec::with_capacity(updates.len());
+    for u in updates {
+        if let FleetUpdate::Pods {
+            cluster,
+            delta: Delta::Upsert(p),
+        } = u
+            && let Some(old) = overlay.current(cluster, &p.key, &p.release)
+            && let Some(patch) = PodPatch::diff(&old, p)
+        {
+            if patch != PodPatch::default() {
+                out.push(Out::Patch {
+                    update: u.clone(),
+                    patch,
+                });
+            }
+        } else {
+            out.push(Out::Whole(u.clone()));
+        }
+        overlay.note(u);
+    }
+    out
+}
+
+/// Appends one group: `time i64 | n varint | n × (tag u8 | len varint | body)`. A patch whose
+/// pod has no number yet is written whole.
+pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, items: &[Out], ids: &mut Numbering) {
+    buf.extend_from_slice(&format::nanos(time).to_le_bytes());
+    put_varint(buf, items.len() as u64);
+    let mut body = Vec::new();
+    for item in items {
+        body.clear();
+        let numbered = match item {
+            Out::Patch {
+                update:
+                    FleetUpdate::Pods {
+                        cluster,
+                        delta: Delta::Upsert(p),
+                    },
+                patch,
+            } => ids.get(cluster, &p.key).map(|id| (id, patch)),
+            _ => None,
+        };
+        let tag = match (numbered, item) {
+            (Some((id, patch)), _) => {
+                put_varint(&mut body, u64::from(id));
+                patch.encode(&mut body);
+                TAG_PATCH
+            }
+            (None, Out::Whole(u) | Out::Patch { update: u, .. }) => {
+                ids.note(u);
+                // Encoding an owned model value into memory cannot fail; an empty body is
+                // counted as unknown by a reader.
+                let _ = rmp_serde::encode::write(&mut body, u);
+                TAG_WHOLE
+            }
+        };
+        buf.push(tag);
+        put_varint(buf, body.len() as u64);
+        buf.extend_from_slice(&body);
+    }
+}
+
+/// Appends a group of whole updates (a snapshot's), numbering its pods from a fresh start.
+pub fn push_snapshot(
+    buf: &mut Vec<u8>,
+    time: Timestamp,
+    updates: Vec<FleetUpdate>,
+    ids: &mut Numbering,
+) {
+    ids.reset();
+    let items: Vec<Out> = updates.into_iter().map(Out::Whole).collect();
+    push_group(buf, time, &items, ids);
+}

@@ -1,0 +1,245 @@
+//! A pod update as the fields that changed. Churn is mostly the same pods flipping ready,
+//! restarting or changing phase; writing each as its whole `PodInfo` (names, owner, image,
+//! times) made an hour of 2,000 updates a second cost ~300 MB. A patch names the pod by a
+//! number (`pod_ids`) and carries only what differs from the version the fleet held.
+//!
+//! Encoding: `mask varint | the masked fields in bit order, each as MessagePack`. A pod that
+//! differs in any field a patch cannot carry (its key, release, component, owner, or a field
+//! added to `PodInfo` later) is written whole instead: `diff` checks that applying the patch
+//! gives the new pod back exactly.
+
+use std::sync::Arc;
+
+use hubdeck_core::fleet::{PodInfo, PodPhase, Requests, Termination};
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+
+/// The fields that changed, `None` where a field kept its value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodPatch {
+    phase: Option<PodPhase>,
+    ready: Option<bool>,
+    restarts: Option<u32>,
+    reason: Option<Option<Arc<str>>>,
+    node: Option<Option<Arc<str>>>,
+    started: Option<Option<Timestamp>>,
+    created: Option<Option<Timestamp>>,
+    image: Option<Option<Arc<str>>>,
+    requests: Option<Requests>,
+    last_termination: Option<Option<Box<Termination>>>,
+}
+
+fn changed<T: PartialEq + Clone>(old: &T, new: &T) -> Option<T> {
+    (old != new).then(|| new.clone())
+}
+
+impl PodPatch {
+    /// What turns `old` into `new`; `None` when it cannot (the pod is then written whole).
+    pub fn diff(old: &PodInfo, new: &PodInfo) -> Option<PodPatch> {
+        let patch = PodPatch {
+            phase: changed(&old.phase, &new.phase),
+            ready: changed(&old.ready, &new.ready),
+            restarts: changed(&old.restarts, &new.restarts),
+            reason: changed(&old.reason, &new.reason),
+            node: changed(&old.node, &new.node),
+            started: changed(&old.started, &new.started),
+            created: changed(&old.created, &new.created),
+            image: changed(&old.image, &new.image),
+            requests: changed(&old.requests, &new.requests),
+            last_termination: changed(&old.last_termination, &new.last_termination),
+        };
+        let mut back = old.clone();
+        patch.apply(&mut back);
+        (back == *new).then_some(patch)
+    }
+
+    /// Applies the patch to the pod it was made against.
+    pub fn apply(&self, p: &mut PodInfo) {
+        fn set<T: Clone>(field: &mut T, v: &Option<T>) {
+            if let Some(v) = v {
+                *field = v.clone();
+            }
+        }
+        set(&mut p.phase, &self.phase);
+        set(&mut p.ready, &self.ready);
+        set(&mut p.restarts, &self.restarts);
+        set(&mut p.reason, &self.reason);
+        set(&mut p.node, &self.node);
+        set(&mut p.started, &self.started);
+        set(&mut p.created, &self.created);
+        set(&mut p.image, &self.image);
+        set(&mut p.requests, &self.requests);
+        set(&mut p.last_termination, &self.last_termination);
+    }
+
+    /// Appends the encoding (see the module's doc).
+    pub fn encode(&self, buf: &mut Vec<u8>) {
+        let present = [
+            self.phase.is_some(),
+            self.ready.is_some(),
+            self.restarts.is_some(),
+            self.reason.is_some(),
+            self.node.is_some(),
+            self.started.is_some(),
+            self.created.is_some(),
+            self.image.is_some(),
+            self.requests.is_some(),
+            self.last_termination.is_some(),
+        ];
+        let mask = present
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (i, p)| if *p { m | 1 << i } else { m });
+        put_varint(buf, mask);
+        // Encoding owned model values into memory cannot fail.
+        macro_rules! put {
+            ($($f:ident),*) => {$(
+                if let Some(v) = &self.$f {
+                    let _ = rmp_serde::encode::write(buf, v);
+                }
+            )*};
+        }
+        put!(
+            phase,
+            ready,
+            restarts,
+            reason,
+            node,
+            started,
+            created,
+            image,
+            requests,
+            last_termination
+        );
+    }
+
+    /// Reads an encoding; the error says what is wrong with it.
+    pub fn decode(mut bytes: &[u8]) -> Result<PodPatch, String> {
+        let mask = take_varint(&mut bytes)?;
+        if mask >> 10 != 0 {
+            return Err(format!("pod patch with unknown fields (mask {mask:#x})"));
+        }
+        let mut p = PodPatch::default();
+        let mut bit = 0;
+        fn field<T: DeserializeOwned>(
+            bytes: &mut &[u8],
+            mask: u64,
+            bit: &mut u32,
+        ) -> Result<Option<T>, String> {
+            let here = mask & (1 << *bit) != 0;
+            *bit += 1;
+            if !here {
+                return Ok(None);
+            }
+            rmp_serde::from_read(&mut *bytes)
+                .map(Some)
+                .map_err(|e| format!("pod patch: {e}"))
+        }
+        p.phase = field(&mut bytes, mask, &mut bit)?;
+        p.ready = field(&mut bytes, mask, &mut bit)?;
+        p.restarts = field(&mut bytes, mask, &mut bit)?;
+        p.reason = field(&mut bytes, mask, &mut bit)?;
+        p.node = field(&mut bytes, mask, &mut bit)?;
+        p.started = field(&mut bytes, mask, &mut bit)?;
+        p.created = field(&mut bytes, mask, &mut bit)?;
+        p.image = field(&mut bytes, mask, &mut bit)?;
+        p.requests = field(&mut bytes, mask, &mut bit)?;
+        p.last_termination = field(&mut bytes, mask, &mut bit)?;
+        Ok(p)
+    }
+}
+
+/// Appends `v` as LEB128.
+pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a LEB128 number from the front of `bytes`.
+pub fn take_varint(bytes: &mut &[u8]) -> Result<u64, String> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let Some((&b, rest)) = bytes.split_first() else {
+            return Err("payload ends inside a number".into());
+        };
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err("number longer than 64 bits".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use hubdeck_core::fleet::fixtures::server;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_ready_flip_is_a_few_bytes_and_restores_the_pod() {
+        let old = server("prod", "prod", "ada");
+        let mut new = old.clone();
+        new.ready = !old.ready;
+        new.restarts = old.restarts + 1;
+        let patch = PodPatch::diff(&old, &new).unwrap();
+        let mut buf = Vec::new();
+        patch.encode(&mut buf);
+        assert!(buf.len() <= 4, "{} bytes", buf.len());
+        let mut back = old.clone();
+        PodPatch::decode(&buf).unwrap().apply(&mut back);
+        assert_eq!(back, new);
+    }
+
+    #[test]
+    fn fields_a_patch_does_not_carry_make_the_pod_go_whole() {
+        let old = server("prod", "prod", "ada");
+        let mut new = old.clone();
+        new.release = "other".into();
+        assert_eq!(PodPatch::diff(&old, &new), None);
+    }
+
+    #[test]
+    fn every_carried_field_round_trips() {
+        let old = server("prod", "prod", "ada");
+        let mut new = old.clone();
+        new.phase = PodPhase::Failed;
+        new.reason = Some("OOMKilled".into());
+        new.node = None;
+        new.started = None;
+        new.created = Some(Timestamp::UNIX_EPOCH);
+        new.image = Some("quay.io/x:2".into());
+        new.requests.memory_bytes += 1;
+        new.last_termination = Some(Box::new(Termination {
+            reason: "OOMKilled".into(),
+            exit_code: 137,
+            finished_at: None,
+        }));
+        let mut buf = Vec::new();
+        PodPatch::diff(&old, &new).unwrap().encode(&mut buf);
+        let mut back = old;
+        PodPatch::decode(&buf).unwrap().apply(&mut back);
+        assert_eq!(back, new);
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = PodPatch::decode(&bytes);
+        }
+
+        #[test]
+        fn varints_round_trip(v in any::<u64>()) {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            let mut s = &buf[..];
+            prop_assert_eq!(take_varint(&mut s).unwrap(), v);
+            prop_assert!(s.is_empty());
+        }
+    }
+}
