@@ -103,7 +103,9 @@ impl Session {
 
     /// Stops recording; the writer finishes what it was handed.
     pub fn stop_recording(&mut self) {
-        self.recorder = None;
+        if let Some(tap) = self.recorder.take() {
+            tap.close(&self.fleet, Timestamp::now());
+        }
     }
 
     /// Applies every update already waiting; returns how many.

@@ -106,4 +106,17 @@ impl Tap {
             self.gap = 0;
         }
     }
+
+    /// Sends a last snapshot, waiting for room in the channel (the writer drains it).
+    pub fn close(self, fleet: &Fleet, now: Timestamp) {
+        if self.last_snapshot.is_none_or(|t| t == now) {
+            return;
+        }
+        let _ = self.tx.send(Item::Snapshot {
+            time: now,
+            limits: *fleet.limits(),
+            updates: fleet.snapshot(),
+            gap: self.gap,
+        });
+    }
 }

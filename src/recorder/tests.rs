@@ -280,3 +280,34 @@ fn patches_replay_exactly_through_tricky_batches() {
         "{pod_rows:#?}"
     );
 }
+
+/// Closing the tap ends the recording with a snapshot of the last state, which is what a
+/// warm start then reads without any deltas.
+#[test]
+fn a_closed_recording_ends_with_the_last_state_as_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let (mut tap, recorder) = Recorder::start(RecorderConfig {
+        target: Target::File(path.clone()),
+        snapshot_every: SignedDuration::from_secs(3600),
+        audit_log: None,
+    })
+    .unwrap();
+    let mut live = Fleet::new(Thresholds::default());
+    tap.after_apply(&live, at(0));
+    let b = healthy_hub("leap", "prod", &["ada", "bob"]);
+    tap.batch(&live, &b, at(1));
+    live.apply_all(b, at(1));
+    tap.after_apply(&live, at(1));
+    tap.close(&live, at(2));
+    assert_eq!(recorder.finish(), None);
+    let rec = Recording::open(&path).unwrap();
+    let last = rec.entries().last().unwrap();
+    assert_eq!(last.header.kind, format::Kind::Snapshot);
+    let warm = warm::fleet(&rec, &["leap"], Thresholds::default(), at(2)).unwrap();
+    assert_eq!(warm.server_count(), 2);
+    assert!(matches!(
+        warm.cluster("leap").unwrap().status,
+        hubdeck_core::fleet::ClusterStatus::Recorded { .. }
+    ));
+}

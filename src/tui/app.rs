@@ -132,6 +132,14 @@ impl App {
         self
     }
 
+    /// Ends the recording with a snapshot of the fleet as it is, so a warm start decodes that
+    /// one record instead of a snapshot and the minutes of changes after it.
+    pub fn close_recording(&mut self, now: Timestamp) {
+        if let Some(tap) = self.recorder.take() {
+            tap.close(&self.fleet, now);
+        }
+    }
+
     /// Uses `services` for logs and descriptions.
     pub fn with_services(mut self, services: Arc<dyn Services>) -> Self {
         self.services = services;

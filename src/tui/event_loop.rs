@@ -164,5 +164,7 @@ pub async fn run(
         }
     }
     drop(tui);
+    // After the terminal is back: the last state is what the next console's warm start reads.
+    app.close_recording(Timestamp::now());
     Ok(code)
 }
