@@ -234,17 +234,12 @@ fn main() {
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let secs = o.secs as f64;
         // One snapshot per 10 minutes, deltas all the time: an hour holds six snapshots.
-        let snap: u64 = Recording::open(&path)
+        let (snap, deltas) = Recording::open(&path)
             .map(|r| {
-                r.entries()
-                    .iter()
-                    .filter(|e| e.header.kind == Kind::Snapshot)
-                    .map(|e| u64::from(e.header.len))
-                    .max()
-                    .unwrap_or(0)
+                let size = |k: Kind| r.entries().iter().filter(move |e| e.header.kind == k).map(|e| u64::from(e.header.len));
+                (size(Kind::Snapshot).max().unwrap_or(0), size(Kind::Deltas).sum::<u64>())
             })
-            .unwrap_or(0);
-        let deltas = bytes.saturating_sub(snap);
+            .unwrap_or((0, 0));
         println!("recorder at {c}/{h}/{s}, sim churn {}/s, {} s each phase", o.rate, o.secs);
         println!("  updates applied/s        without {:>8.0}   with {:>8.0}", (n1 - n0) as f64 / secs, (n2 - n1) as f64 / secs);
         println!("  process CPU (% of a core) without {:>7.1}   with {:>7.1}", (cpu1 - cpu0) / secs * 100.0, (cpu2 - cpu1) / secs * 100.0);
