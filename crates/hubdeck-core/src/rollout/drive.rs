@@ -260,7 +260,11 @@ impl Progress {
                         let wave = self.wave_name();
                         return self.finish(Ending::Cancelled { wave });
                     }
-                    let state = gate.observe(fleet, now);
+                    let state = if gate.is_empty() {
+                        GateState::Passed
+                    } else {
+                        gate.observe(fleet, now)
+                    };
                     self.last_gate = Some(state.clone());
                     match state {
                         GateState::Passed => {

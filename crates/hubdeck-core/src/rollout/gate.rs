@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::action::{Action, effect_visible};
 use crate::duration::humanize;
-use crate::fleet::{Component, Fleet, HealthLevel, HubId};
+use crate::fleet::{Component, Fleet, HealthLevel, HubId, PodPhase};
 
 /// A hub as it was before its wave touched it: what "healthy again" is measured against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,11 @@ impl Gate {
         self.watched.iter().map(|w| &w.hub)
     }
 
+    /// Whether it watches no hub (its wave changed nothing, so there is nothing to wait for).
+    pub fn is_empty(&self) -> bool {
+        self.watched.is_empty()
+    }
+
     /// Looks at the fleet at `now` (the first look opens the gate and starts its timeout).
     pub fn observe(&mut self, fleet: &Fleet, now: Timestamp) -> GateState {
         let opened = *self.opened.get_or_insert(now);
@@ -209,12 +214,30 @@ fn trouble(fleet: &Fleet, w: &Watched) -> Option<String> {
     }
     if let Some((component, name)) = rolled_component(&w.action)
         && let Some(wl) = h.workload(component)
-        && !(wl.observed && wl.ready == wl.desired && wl.updated == wl.desired)
     {
-        return Some(format!(
-            "{name} Deployment rolling out ({}/{} ready, {}/{} updated)",
-            wl.ready, wl.desired, wl.updated, wl.desired
-        ));
+        if !(wl.observed && wl.ready == wl.desired && wl.updated == wl.desired) {
+            return Some(format!(
+                "{name} Deployment rolling out ({}/{} ready, {}/{} updated)",
+                wl.ready, wl.desired, wl.updated, wl.desired
+            ));
+        }
+        // Its counts include an old pod still terminating: the rollout is not over until
+        // only ready pods of the new template are left.
+        if let Some(p) = h
+            .pods
+            .values()
+            .find(|p| p.component == component && (p.phase == PodPhase::Terminating || !p.ready))
+        {
+            return Some(format!(
+                "{name} Deployment rolling out (pod {} {})",
+                p.key.name,
+                if p.phase == PodPhase::Terminating {
+                    "terminating"
+                } else {
+                    "not ready"
+                }
+            ));
+        }
     }
     hub_alerts(fleet, &w.hub)
         .find(|a| !w.baseline.alerts.contains(&a.fingerprint))

@@ -558,6 +558,17 @@ fn a_passing_rollout_acts_on_every_hub_wave_by_wave() {
 }
 
 #[test]
+fn a_wave_that_changes_nothing_passes_without_waiting_out_the_settle_time() {
+    let f = fleet_of(&[("leap", &["prod"])]);
+    let mut p = Progress::new(restart_rollout(&f, &all(&f), &pace(600, 900)));
+    // The staging wave has no hub: the prod hub's action comes at once.
+    let Next::Run { hub, .. } = p.next(&f, at(1)) else {
+        panic!("{:?}", p.status())
+    };
+    assert_eq!(hub.to_string(), "leap/prod");
+}
+
+#[test]
 fn a_failed_action_stops_at_once_and_cancel_waits_for_the_hub_out() {
     let f = fleet_of(&[("leap", &["staging", "prod"]), ("nasa", &["staging"])]);
     let mut p = Progress::new(restart_rollout(&f, &all(&f), &pace(30, 120)));
