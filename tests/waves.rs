@@ -284,3 +284,73 @@ async fn a_hub_whose_values_changed_since_the_plan_fails_as_a_conflict() {
         "{untouched:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_step_over_many_hubs_stops_at_the_failing_wave_too() {
+    let fleet = TestFleet::small().await;
+    let (staging, prod) = hubs_by_wave(&fleet);
+    let (broken, ns) = staging[0].clone();
+    broken.crash_new_pods(&ns, "hub", true);
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("rb.yaml");
+    std::fs::write(
+        &book,
+        "steps:\n  - restart: {hubs: {selector: \"health!=missing\", settle: 1s, timeout: 15s}}\n  \
+         - assert: {get: hubs, count: 0}\n",
+    )
+    .unwrap();
+    for c in fleet.sim.clusters() {
+        c.clear_requests();
+    }
+    let out = cli(&fleet, &["run", book.to_str().unwrap(), "--yes"]).await;
+    let so = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{so}\n{}", stderr(&out));
+    assert!(
+        so.contains(&format!(
+            "FAILED at step 1/2 (restart hub -l health!=missing in waves staging, prod): wave staging failed: {}/{ns}: ",
+            broken.name()
+        )),
+        "{so}"
+    );
+    for (c, ns) in &prod {
+        assert!(
+            mutations_in(c, ns).is_empty(),
+            "{}/{ns} was touched",
+            c.name()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_plan_lists_each_wave_and_hub_with_its_plan() {
+    let fleet = TestFleet::small().await;
+    let out = cli(
+        &fleet,
+        &[
+            "restart",
+            "proxy",
+            "-l",
+            "health!=missing",
+            "--dry-run",
+            "-o",
+            "json",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "Rollout");
+    assert_eq!(doc["outcome"], "dry-run");
+    assert_eq!(doc["waves"][0]["name"], "staging");
+    assert_eq!(doc["waves"][1]["name"], "prod");
+    let hub = &doc["waves"][0]["hubs"][0];
+    assert_eq!(hub["outcome"], "ok");
+    assert_eq!(hub["plan"]["confirm"], "explicit");
+    assert!(
+        hub["plan"]["steps"][0]["what"]
+            .as_str()
+            .unwrap()
+            .starts_with("rollout restart Deployment proxy"),
+        "{hub}"
+    );
+}

@@ -15,6 +15,29 @@ use crate::headless::selector::Selector;
 use crate::headless::session::Session;
 use hubdeck_core::rollout::{self as core, HubAction, RolloutError, WaveRules};
 
+/// Progress as it comes (a rollout takes minutes), indented under its step.
+struct Indented<'a, W: Write> {
+    out: &'a mut W,
+    fresh: bool,
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for line in buf.split_inclusive(|b| *b == b'\n') {
+            if self.fresh {
+                self.out.write_all(b"  ")?;
+            }
+            self.out.write_all(line)?;
+            self.fresh = line.ends_with(b"\n");
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// Why a rollout step cannot run, with its exit code.
 type Failure = (String, i32);
 
@@ -108,7 +131,7 @@ pub(super) async fn run(
         writeln!(out, "  nothing to do: every hub is already as asked")?;
         return Ok(Some(Ok(())));
     }
-    let mut log = Vec::new();
+    let mut log = Indented { out, fresh: true };
     let report = match mode {
         Mode::Unconfirmed => {
             let e = crate::action::ActionError::NotConfirmed;
@@ -117,9 +140,6 @@ pub(super) async fn run(
         Mode::DryRun => rollout::dry_run(runner, &plan, &mut log).await?,
         Mode::Run => rollout::drive(session, runner, plan, &mut log).await?,
     };
-    for line in String::from_utf8_lossy(&log).lines() {
-        writeln!(out, "  {line}")?;
-    }
     Ok(Some(match report.failure() {
         None => Ok(()),
         Some(line) => Err((line, report.code())),
