@@ -230,14 +230,15 @@ impl RolloutDialog {
                 out.push(Line::default());
                 continue;
             }
+            // The plan's nesting is its indentation: kept on every wrapped line.
             let indent = text.len() - text.trim_start().len();
-            for (i, l) in wrap(&text, width).into_iter().enumerate() {
-                let l = if i == 0 {
-                    l
-                } else {
-                    format!("{}{l}", " ".repeat(indent + 2))
-                };
-                out.push(Line::styled(l, theme.style(*role)));
+            let lines = wrap(text.trim_start(), width.saturating_sub(indent + 2));
+            for (i, l) in lines.into_iter().enumerate() {
+                let pad = if i == 0 { indent } else { indent + 2 };
+                out.push(Line::styled(
+                    format!("{}{l}", " ".repeat(pad)),
+                    theme.style(*role),
+                ));
             }
         }
         out

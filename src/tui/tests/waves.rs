@@ -62,6 +62,14 @@ fn restarting_marked_hubs_shows_the_wave_plan_staging_first() {
     assert!(row_of(&s, "restart hub leap/staging") < prod, "{s}");
     assert!(prod < row_of(&s, "restart hub leap/prod"), "{s}");
     assert!(prod < row_of(&s, "restart hub nasa/science"), "{s}");
+    assert!(
+        line_with(&s, "restart hub leap/staging").contains("│   restart hub leap/staging"),
+        "each hub indented under its wave: {s}"
+    );
+    assert!(
+        s.contains("│       rollout restart Deployment hub"),
+        "its steps under it: {s}"
+    );
     assert!(s.contains("type \"yes\""), "{s}");
     press(&mut app, "y<enter>");
     let s = screen(&mut app);
