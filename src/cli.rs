@@ -75,26 +75,32 @@ pub enum Command {
     Get(GetArgs),
     /// Run the demo fleet alone, in the foreground, for other clients (kubectl, hubdeck).
     Sim(SimArgs),
-    /// Rollout-restart a hub's hub or proxy Deployment.
+    /// Rollout-restart a hub's hub or proxy Deployment (or, with -l, of many hubs in waves).
     Restart {
         /// hub or proxy.
         #[arg(value_enum)]
         what: RestartWhat,
-        /// CLUSTER/HUB.
-        hub: crate::fleet::HubRef,
+        /// CLUSTER/HUB (or -l for many).
+        #[arg(required_unless_present = "selector")]
+        hub: Option<crate::fleet::HubRef>,
+        #[command(flatten)]
+        waves: WaveArgs,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
-    /// Scale a hub (0 = maintenance, 1) or its user placeholders.
+    /// Scale a hub (0 = maintenance, 1) or its user placeholders (or, with -l, many hubs').
     Scale {
         /// hub or placeholders.
         #[arg(value_enum)]
         what: ScaleWhat,
-        /// CLUSTER/HUB.
-        hub: crate::fleet::HubRef,
+        /// CLUSTER/HUB (or -l for many).
+        #[arg(required_unless_present = "selector")]
+        hub: Option<crate::fleet::HubRef>,
         /// New replica count.
         #[arg(long)]
         replicas: u32,
+        #[command(flatten)]
+        waves: WaveArgs,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
@@ -208,6 +214,29 @@ pub struct ConfirmArgs {
     pub dry_run: bool,
 }
 
+/// Many hubs at once: which (a selector over `get hubs` fields) and the waves they go in.
+#[derive(Debug, Clone, Args)]
+pub struct WaveArgs {
+    /// Act on every hub whose `get hubs` fields match (`cluster=leap`, `chart=daskhub`), in
+    /// waves: staging hubs first, each wave gated on its hubs settling healthy.
+    #[arg(short = 'l', long, value_name = "SELECTOR", value_parser = parse_selector, conflicts_with = "hub")]
+    pub selector: Option<Selector>,
+    /// The waves to run, in order (default: fleet.toml's `[waves] order`, else staging,prod).
+    #[arg(
+        long,
+        value_name = "W1,W2",
+        value_delimiter = ',',
+        requires = "selector"
+    )]
+    pub waves: Option<Vec<String>>,
+    /// How long a wave's hubs must stay healthy, with no new derived alert, before the next.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = hubdeck_core::duration::parse)]
+    pub settle: std::time::Duration,
+    /// How long after its last action a wave may take to settle before the rollout stops.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = hubdeck_core::duration::parse)]
+    pub wave_timeout: std::time::Duration,
+}
+
 /// What `restart` restarts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RestartWhat {
@@ -270,6 +299,21 @@ pub enum ConfigCommand {
         /// Apply a file that records no version, over whatever the Secret holds now.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Apply a JSON merge patch (RFC 7386, JSON or YAML) to the values.yaml of a hub, or of many
+    /// hubs (-l) in waves; each hub's diff is shown, and each write guarded by the version read.
+    Patch {
+        /// CLUSTER/HUB (or -l for many).
+        #[arg(required_unless_present = "selector")]
+        hub: Option<crate::fleet::HubRef>,
+        /// The patch file, `-` for standard input (`{singleuser: {memory: {limit: 8G}}}`;
+        /// null removes a key).
+        #[arg(long, value_name = "FILE")]
+        merge_patch: PathBuf,
+        #[command(flatten)]
+        waves: WaveArgs,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },

@@ -32,6 +32,9 @@ pub async fn config(
         ConfigCommand::Show { hub, .. }
         | ConfigCommand::Edit { hub, .. }
         | ConfigCommand::Apply { hub, .. } => hub,
+        ConfigCommand::Patch { .. } => {
+            return Err(eyre!("config patch is run by the rollout command"));
+        }
     };
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
@@ -81,6 +84,7 @@ pub async fn config(
                 }
             }
         }
+        ConfigCommand::Patch { .. } => return Ok(exit::USAGE),
         ConfigCommand::Edit { confirm, .. } => {
             // The file the editor opens holds placeholders, never the credentials.
             let values = edit_in_editor(&config_edit::for_disk(&current.values), paths, &hub)?;

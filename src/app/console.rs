@@ -113,6 +113,7 @@ pub async fn replay(
         tui::Extras {
             recorder: None,
             replay: Some(control),
+            waves: Default::default(),
         },
     )
     .await
@@ -205,6 +206,7 @@ pub async fn run(
         tui::Extras {
             recorder: tap,
             replay: None,
+            waves: super::rollout_cmd::wave_rules(global, paths)?,
         },
     )
     .await;

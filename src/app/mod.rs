@@ -7,6 +7,7 @@ mod console;
 mod logs_cmd;
 mod record_cmd;
 mod replay_cmd;
+pub mod rollout_cmd;
 
 use std::io::Write;
 use std::time::Duration;
@@ -146,6 +147,50 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Some(Command::Sim(args)) => sim(args).await,
         Some(Command::Get(args)) => get_cmd(&cli.global, &paths, &settings, args).await,
+        Some(Command::Restart {
+            what,
+            hub,
+            waves,
+            confirm,
+        }) if waves.selector.is_some() => {
+            let what = hubdeck_core::rollout::HubAction::Restart {
+                proxy: what == RestartWhat::Proxy,
+            };
+            rollout_cmd::run(&cli.global, &paths, &settings, what, hub, waves, confirm).await
+        }
+        Some(Command::Scale {
+            what,
+            hub,
+            replicas,
+            waves,
+            confirm,
+        }) if waves.selector.is_some() => {
+            let what = hubdeck_core::rollout::HubAction::Scale {
+                placeholders: what == ScaleWhat::Placeholders,
+                replicas,
+            };
+            rollout_cmd::run(&cli.global, &paths, &settings, what, hub, waves, confirm).await
+        }
+        Some(Command::Config {
+            command:
+                crate::cli::ConfigCommand::Patch {
+                    hub,
+                    merge_patch,
+                    waves,
+                    confirm,
+                },
+        }) => {
+            rollout_cmd::patch(
+                &cli.global,
+                &paths,
+                &settings,
+                hub,
+                &merge_patch,
+                waves,
+                confirm,
+            )
+            .await
+        }
         Some(
             cmd @ (Command::Restart { .. }
             | Command::Scale { .. }
@@ -174,6 +219,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }) => commands::wait(&cli.global, &paths, &settings, hub, no_pending, wait_for).await,
         Some(Command::Run { runbook, confirm }) => {
             let book = crate::headless::runbook::load(&runbook).map_err(|e| eyre!(e))?;
+            let rules = rollout_cmd::wave_rules(&cli.global, &paths)?;
             let (mut session, _fleetwide) =
                 commands::session(&cli.global, &paths, &settings, Needs::ALL).await?;
             let runner = commands::runner(&session, &cli.global, &paths, &settings);
@@ -182,6 +228,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 &mut session,
                 &runner,
                 &book,
+                &rules,
                 commands::runbook_mode(confirm),
                 &mut stdout.lock(),
             )
@@ -316,7 +363,12 @@ async fn get_cmd(
 /// that make none. The CLI's parser in front of the one resolver, as the console's keys are.
 pub fn request(command: &Command) -> Result<Option<(Request, ConfirmArgs)>> {
     Ok(Some(match command {
-        Command::Restart { what, hub, confirm } => (
+        Command::Restart {
+            what,
+            hub: Some(hub),
+            confirm,
+            ..
+        } => (
             Request::Restart {
                 hub: hub.clone(),
                 proxy: *what == RestartWhat::Proxy,
@@ -325,9 +377,10 @@ pub fn request(command: &Command) -> Result<Option<(Request, ConfirmArgs)>> {
         ),
         Command::Scale {
             what,
-            hub,
+            hub: Some(hub),
             replicas,
             confirm,
+            ..
         } => (
             Request::Scale {
                 hub: hub.clone(),

@@ -18,6 +18,12 @@
 //! [cluster.hubs.prod]              # per hub (namespace) settings
 //! api_url = "https://leap.2i2c.cloud/hub/api"  # default: port-forward to the hub pod
 //! token_env = "LEAP_PROD_TOKEN"    # default: the hub Secret's hub.services.*.apiToken
+//!
+//! [waves]                          # rollouts over many hubs (`restart hub -l ...`)
+//! order = ["staging", "prod"]      # the waves, in the order they run (this is the default)
+//! staging = ["staging", "staging-*", "*-staging"]  # hub names each wave takes (`*` globs;
+//!                                  # `cluster/hub` names match too); the default for staging.
+//!                                  # The one wave without patterns takes the rest.
 //! ```
 
 use std::collections::BTreeMap;
@@ -35,6 +41,18 @@ pub struct FleetFile {
     /// Clusters, in the order given.
     #[serde(default, rename = "cluster")]
     pub clusters: Vec<ClusterEntry>,
+    /// How rollouts group hubs into waves.
+    pub waves: Option<WavesEntry>,
+}
+
+/// `[waves]`: the order of the waves and the hub-name patterns of each.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct WavesEntry {
+    /// Wave names in run order (default `["staging", "prod"]`).
+    pub order: Option<Vec<String>>,
+    /// Every other key: a wave's patterns.
+    #[serde(flatten)]
+    pub patterns: BTreeMap<String, Vec<String>>,
 }
 
 /// One cluster of the fleet file.
@@ -140,6 +158,39 @@ impl FleetFile {
     }
 }
 
+impl FleetFile {
+    /// The wave rules: the defaults, with `[waves]` over them (its patterns replace a wave's
+    /// default ones). Errors name the file and the `[waves]` line.
+    pub fn wave_rules(
+        &self,
+        path: &Path,
+    ) -> Result<hubdeck_core::rollout::WaveRules, FleetFileError> {
+        let mut rules = hubdeck_core::rollout::WaveRules::default();
+        let Some(w) = &self.waves else {
+            return Ok(rules);
+        };
+        if let Some(order) = &w.order {
+            rules.order = order.clone();
+        }
+        let order = rules.order.clone();
+        rules.patterns.retain(|k, _| order.contains(k));
+        rules.patterns.extend(w.patterns.clone());
+        rules.check().map_err(|message| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("[waves]"))
+                .map_or(1, |n| n + 1);
+            FleetFileError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            }
+        })?;
+        Ok(rules)
+    }
+}
+
 impl ClusterEntry {
     /// The name hubdeck shows.
     pub fn display_name(&self) -> Option<&str> {
@@ -193,6 +244,35 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn waves_default_to_staging_then_prod_and_can_be_configured() {
+        let p = Path::new("fleet.toml");
+        let none = FleetFile::parse("", p).unwrap().wave_rules(p).unwrap();
+        assert_eq!(none, hubdeck_core::rollout::WaveRules::default());
+        let f = FleetFile::parse(
+            "[waves]\norder = [\"staging\", \"canary\", \"prod\"]\ncanary = [\"leap/*\"]\n",
+            p,
+        )
+        .unwrap();
+        let rules = f.wave_rules(p).unwrap();
+        assert_eq!(rules.order, ["staging", "canary", "prod"]);
+        assert_eq!(rules.patterns["canary"], ["leap/*"]);
+        assert_eq!(
+            rules.patterns["staging"],
+            ["staging", "staging-*", "*-staging"]
+        );
+        let typo = FleetFile::parse("[[cluster]]\nname = \"a\"\n[waves]\nstagng = [\"x\"]\n", p)
+            .unwrap()
+            .wave_rules(p)
+            .unwrap_err()
+            .to_string();
+        assert!(typo.starts_with("fleet.toml:"), "{typo}");
+        assert!(
+            typo.contains("\"stagng\" has patterns but is not in `order`"),
+            "{typo}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod act;
 pub mod get;
 pub mod output;
+pub mod rollout;
 pub mod rows;
 pub mod runbook;
 pub mod selector;

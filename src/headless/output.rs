@@ -30,6 +30,26 @@ pub trait TableRow: Serialize {
     fn cells(&self, now: Timestamp) -> Vec<String>;
 }
 
+/// Writes one document as JSON (pretty) or YAML; a table has no document form.
+pub fn write_document(
+    out: &mut dyn Write,
+    format: Format,
+    doc: &serde_json::Value,
+) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, doc)?;
+            writeln!(out)
+        }
+        Format::Yaml => out.write_all(
+            serde_yaml_ng::to_string(doc)
+                .map_err(io::Error::other)?
+                .as_bytes(),
+        ),
+        Format::Table => Ok(()),
+    }
+}
+
 /// Writes rows in the chosen format.
 pub fn write_rows<R: TableRow>(
     out: &mut impl Write,

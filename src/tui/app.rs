@@ -154,6 +154,12 @@ impl App {
         self
     }
 
+    /// Groups marked hubs into these waves for rollouts (fleet.toml's `[waves]`).
+    pub fn with_wave_rules(mut self, rules: hubdeck_core::rollout::WaveRules) -> Self {
+        self.actions = std::mem::take(&mut self.actions).with_wave_rules(rules);
+        self
+    }
+
     /// Starts the action a mutation intent asks for: builds it from the fleet model, then a
     /// prompt or the confirm dialog. Nothing is sent before the person confirms.
     pub fn begin_action(&mut self, command: Command, target: Target) {
@@ -280,6 +286,10 @@ impl App {
         }
         changed |= self.freshness() != self.fresh_shown;
         changed |= self.actions.busy(); // the spinner turns
+        if self.actions.tick(&self.fleet, now) {
+            self.take_action_notices();
+            changed = true;
+        }
         changed
     }
 

@@ -97,6 +97,7 @@ impl App {
             Command::Palette => {
                 self.overlay = Overlay::Palette(Box::new(Palette::new(&self.fleet)))
             }
+            Command::Back if self.actions.cancel_rollout() => self.take_action_notices(),
             Command::Back => {
                 if !self.top().clear_filter() && self.stack.len() > 1 {
                     self.stack.pop();

@@ -99,7 +99,8 @@ pub async fn run(
     let mut feeds = Feeds::new(updates);
     let mut app = App::new(opts, fleet)
         .with_services(services)
-        .with_actions(runner, feeds.action_sender());
+        .with_actions(runner, feeds.action_sender())
+        .with_wave_rules(extras.waves.clone());
     if let Some(tap) = extras.recorder {
         app = app.with_recorder(tap);
     }

@@ -44,6 +44,8 @@ pub enum Target {
     },
     /// Several user servers (the marked rows), as (server, pod).
     Servers(Vec<(ServerId, ObjectKey)>),
+    /// Several hubs (the marked rows): a hub action on them is a rollout in waves.
+    Hubs(Vec<HubId>),
     /// The servers of a hub idle for longer than a duration (the palette's `stop-idle 8h`).
     IdleServers {
         /// Their hub.
@@ -72,6 +74,7 @@ impl Target {
             Target::Hub(h) => Some(h),
             Target::Server { server, .. } => Some(&server.hub),
             Target::Servers(list) => list.first().map(|(s, _)| &s.hub),
+            Target::Hubs(list) => list.first(),
             Target::IdleServers { hub, .. } => Some(hub),
             Target::Alert { hub, .. } => hub.as_ref(),
         }
@@ -92,6 +95,7 @@ impl Target {
                 _ => Err(format!("{name}: select an alert")),
             },
             _ => match self {
+                Target::Hubs(list) if !list.is_empty() => Ok(self.clone()),
                 Target::Hub(_) | Target::Server { .. } => self
                     .hub()
                     .cloned()
@@ -110,6 +114,7 @@ impl fmt::Display for Target {
             Target::Hub(h) => write!(f, "hub {h}"),
             Target::Server { server, .. } => write!(f, "server {server}"),
             Target::Servers(list) => write!(f, "{} marked servers", list.len()),
+            Target::Hubs(list) => write!(f, "{} marked hubs", list.len()),
             Target::IdleServers { hub, idle_for } => write!(
                 f,
                 "servers of hub {hub} idle for more than {}",

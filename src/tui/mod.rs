@@ -65,6 +65,8 @@ pub struct Extras {
     pub recorder: Option<crate::recorder::Tap>,
     /// A recording to show instead of a live fleet (every action refused).
     pub replay: Option<replay::ReplayControl>,
+    /// How marked hubs are grouped into waves for a rollout.
+    pub waves: hubdeck_core::rollout::WaveRules,
 }
 
 /// I/O the console asks for; implemented over kube by the runtime, by fakes in tests.

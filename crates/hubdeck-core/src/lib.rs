@@ -4,6 +4,8 @@
 //!   applies `FleetUpdate`s, derived health and alerts, the change log.
 //! - [`action`]: the action model, its plans, the one resolver every front end calls, and the
 //!   traits (ports) the application implements to run actions against clusters.
+//! - [`rollout`]: one hub action over many hubs in waves (`staging` first), each wave gated
+//!   on its hubs settling healthy; the plan, the gate and the state machine the front ends run.
 //! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
 //!   clusters, the one age formatter.
 //! - [`secrets`]: a hub's values.yaml with its credentials replaced by placeholders that put
@@ -21,5 +23,6 @@
 pub mod action;
 pub mod duration;
 pub mod fleet;
+pub mod rollout;
 pub mod secrets;
 pub mod text;

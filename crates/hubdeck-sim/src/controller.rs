@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::patch::merge;
-use super::podstatus::{pod_ready, set_pod_pending, set_pod_running, set_pod_waiting};
+use super::podstatus::{
+    pod_ready, set_pod_crash_looping, set_pod_pending, set_pod_running, set_pod_waiting,
+};
 use super::resources::Kind;
 use super::store::{Store, ensure_object, now_rfc3339};
 
@@ -25,6 +27,8 @@ pub(crate) enum Timed {
     NodeJoins { ns: String, name: String },
     /// A terminating pod disappears.
     PodGone { ns: String, name: String },
+    /// A new pod of a broken workload starts and crash-loops (see `crash_new_pods`).
+    PodCrashes { ns: String, name: String },
 }
 
 /// All mutable state of one simulated cluster.
@@ -53,6 +57,9 @@ pub(crate) struct State {
     pub events: std::collections::VecDeque<(i64, Box<str>, Box<str>)>,
     /// Pods waiting for good, with the events that repeat while they wait.
     pub stuck: Vec<(String, String, Vec<String>)>,
+    /// (namespace, component) whose pods created from now on crash-loop: a broken image or
+    /// config a rollout brings in.
+    pub crash_new: std::collections::BTreeSet<(String, String)>,
 }
 
 impl State {
@@ -121,6 +128,29 @@ impl State {
                 if let (false, Some(d)) = (fail, pulled_in) {
                     super::pending::started(self, &ns, &name, d);
                 }
+                self.refresh_owner(&ns, &name);
+            }
+            Timed::PodCrashes { ns, name } => {
+                let Some(obj) = self.store.get(Kind::Pod, &ns, &name) else {
+                    return;
+                };
+                let mut pod = obj.value();
+                if !pod["metadata"]["deletionTimestamp"].is_null() {
+                    return;
+                }
+                set_pod_crash_looping(&mut pod, 4);
+                self.store.put(Kind::Pod, pod);
+                let msg = format!("Back-off restarting failed container in pod {name}");
+                super::generate::warning(
+                    self,
+                    &ns,
+                    "Pod",
+                    &name,
+                    "BackOff",
+                    &msg,
+                    4,
+                    jiff::Timestamp::now(),
+                );
                 self.refresh_owner(&ns, &name);
             }
             Timed::PodGone { ns, name } => {
@@ -284,22 +314,29 @@ impl State {
                 "ownerReferences": [{"apiVersion": api, "kind": owner_kind, "name": owner_name,
                     "uid": wl["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}]}),
         );
-        let user = meta["labels"]["component"].as_str() == Some("user-placeholder");
+        let component = meta["labels"]["component"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let user = component == "user-placeholder";
+        let crashes = self.crash_new.contains(&(ns.clone(), component));
         let mut spec = template["spec"].clone();
         spec["nodeName"] = json!(self.pick_node(user));
         let mut pod = json!({"metadata": meta, "spec": spec});
         set_pod_pending(&mut pod);
         self.store.put(Kind::Pod, pod);
         let delay = Duration::from_millis(2000 + self.rng.u64(..3000));
-        self.after(
-            delay,
+        let what = if crashes {
+            Timed::PodCrashes { ns, name: pod_name }
+        } else {
             Timed::PodStarts {
                 ns,
                 name: pod_name,
                 fail: false,
                 pulled_in: None,
-            },
-        );
+            }
+        };
+        self.after(delay, what);
     }
 
     /// The pods a workload owns (its pod names start with the workload's name).

@@ -88,6 +88,7 @@ fn build_cluster(
         oom: Vec::new(),
         events: Default::default(),
         stuck: Vec::new(),
+        crash_new: Default::default(),
     };
     nodes::add_all(&mut st);
     // Hub weights: prod-like hubs busy, staging quiet.

@@ -171,6 +171,19 @@ impl SimCluster {
         true
     }
 
+    /// Breaks a hub component of `namespace` (`hub`, `proxy`, ...): its pods created from now
+    /// on (by a rollout restart, say) crash-loop, as after a bad image or config; `on = false`
+    /// mends it for pods created afterwards.
+    pub fn crash_new_pods(&self, namespace: &str, component: &str, on: bool) {
+        let key = (namespace.to_string(), component.to_string());
+        let mut st = self.inner.state();
+        if on {
+            st.crash_new.insert(key);
+        } else {
+            st.crash_new.remove(&key);
+        }
+    }
+
     /// Overrides a Deployment's ready/available replicas (until its pods next change).
     pub fn set_ready_replicas(&self, namespace: &str, deployment: &str, ready: u32) -> bool {
         let mut st = self.inner.state();

@@ -10,10 +10,14 @@
 //!   - stop: {hub: leap/prod, idle_for: 8h}
 //!   - scale: {hub: leap/prod, placeholders: true, replicas: 3}
 //!   - silence: {cluster: leap, alert: KubePodCrashLooping, for: 2h, comment: "maintenance"}
+//!   # Many hubs in waves (staging first), each wave settling 2m before the next:
+//!   - restart: {hubs: {selector: "chart=daskhub", waves: [staging, prod], settle: 2m}}
+//!   - patch-values: {hubs: {selector: "cluster=leap"}, merge_patch: {singleuser: {memory: {limit: 8G}}}}
 //! ```
 
 mod steps;
 mod validate;
+mod waves;
 
 use std::io::Write;
 use std::time::Duration;
@@ -21,7 +25,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use steps::hub_ref;
-pub use steps::{Runbook, Step, load};
+pub use steps::{HubsSpec, Runbook, Step, load};
 
 use super::get::{Filter, Kind, get};
 use super::output::Format;
@@ -149,11 +153,13 @@ fn check_assert(fleet: &Fleet, step: &Step) -> Result<String, String> {
     }
 }
 
-/// Runs a runbook; returns the exit code (the first failed step's).
+/// Runs a runbook; returns the exit code (the first failed step's). `rules` group the hubs of
+/// steps over many hubs into waves.
 pub async fn run(
     session: &mut Session,
     runner: &Runner,
     book: &Runbook,
+    rules: &hubdeck_core::rollout::WaveRules,
     mode: Mode,
     out: &mut impl Write,
 ) -> std::io::Result<i32> {
@@ -163,7 +169,7 @@ pub async fn run(
     }
     // Whole before the first step, in both modes: a runbook must not restart a hub in step 1
     // and then find that step 2 names no hub.
-    let problems = validate::problems(&session.fleet, book, Timestamp::now());
+    let problems = validate::problems(&session.fleet, book, rules, Timestamp::now());
     if let Some(first) = problems.first() {
         writeln!(out, "runbook not run: {} invalid step(s)", problems.len())?;
         for p in &problems {
@@ -183,6 +189,11 @@ pub async fn run(
             Ok(code)
         };
         session.drain();
+        match waves::run(session, runner, rules, step, mode, out).await? {
+            Some(Ok(())) => continue,
+            Some(Err((msg, code))) => return fail(out, &msg, code),
+            None => {}
+        }
         match step.request() {
             Err(e) => return fail(out, &e, super::exit::USAGE),
             Ok(Some(request)) => {

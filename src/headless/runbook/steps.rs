@@ -32,22 +32,67 @@ fn default_silence() -> Duration {
     Duration::from_secs(2 * 3600)
 }
 
+fn default_settle() -> Duration {
+    Duration::from_secs(120)
+}
+
+fn default_wave_timeout() -> Duration {
+    Duration::from_secs(600)
+}
+
+/// Many hubs for one step, in waves, as `-l` on the command line.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HubsSpec {
+    /// Conditions on `get hubs` fields (`chart=daskhub`).
+    pub selector: String,
+    /// The waves to run, in order (default: fleet.toml's, else staging, prod).
+    pub waves: Option<Vec<String>>,
+    /// How long each wave's hubs must stay healthy before the next (2m).
+    #[serde(
+        default = "default_settle",
+        deserialize_with = "hubdeck_core::duration::deserialize"
+    )]
+    pub settle: Duration,
+    /// How long a wave may take to settle after its last action (10m).
+    #[serde(
+        default = "default_wave_timeout",
+        deserialize_with = "hubdeck_core::duration::deserialize"
+    )]
+    pub timeout: Duration,
+}
+
+impl HubsSpec {
+    /// The pace of the rollout.
+    pub fn pace(&self) -> hubdeck_core::rollout::Pace {
+        hubdeck_core::rollout::Pace {
+            waves: self.waves.clone(),
+            settle: self.settle,
+            timeout: self.timeout,
+        }
+    }
+}
+
 /// One step.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Step {
-    /// Restart the hub (or proxy).
+    /// Restart the hub (or proxy) of one hub, or of many in waves.
     Restart {
         /// CLUSTER/HUB.
-        hub: String,
+        hub: Option<String>,
+        /// Or many hubs, in waves.
+        hubs: Option<HubsSpec>,
         /// The proxy instead.
         #[serde(default)]
         proxy: bool,
     },
-    /// Scale the hub (or placeholders).
+    /// Scale the hub (or placeholders) of one hub, or of many in waves.
     Scale {
         /// CLUSTER/HUB.
-        hub: String,
+        hub: Option<String>,
+        /// Or many hubs, in waves.
+        hubs: Option<HubsSpec>,
         /// The placeholders instead.
         #[serde(default)]
         placeholders: bool,
@@ -100,6 +145,13 @@ pub enum Step {
         )]
         timeout: Duration,
     },
+    /// Apply a JSON merge patch to the values.yaml of many hubs, in waves.
+    PatchValues {
+        /// The hubs and waves.
+        hubs: HubsSpec,
+        /// The patch (a mapping; null removes a key).
+        merge_patch: serde_json::Value,
+    },
     /// Check a `get` listing: how many rows match.
     Assert {
         /// clusters, hubs, servers, alerts, events.
@@ -135,6 +187,29 @@ pub fn load(path: &Path) -> Result<Runbook, String> {
     })
 }
 
+/// `hub` or `hubs`, not both.
+fn one_of<'a>(hub: &Option<String>, spec: &'a HubsSpec) -> Result<&'a HubsSpec, String> {
+    match hub {
+        Some(_) => Err("give either `hub` (one hub) or `hubs` (many, in waves), not both".into()),
+        None => Ok(spec),
+    }
+}
+
+/// What a hub step names, for its description.
+fn target(hub: &Option<String>, hubs: &Option<HubsSpec>) -> String {
+    match (hub, hubs) {
+        (Some(h), _) => h.clone(),
+        (None, Some(s)) => format!(
+            "-l {} in waves {}",
+            s.selector,
+            s.waves
+                .as_ref()
+                .map_or_else(|| "staging, prod".to_string(), |w| w.join(", "))
+        ),
+        (None, None) => "?".into(),
+    }
+}
+
 pub(super) fn hub_ref(s: &str) -> Result<HubRef, String> {
     s.parse::<HubRef>().map_err(|e| e.to_string())
 }
@@ -143,17 +218,27 @@ impl Step {
     /// One line for the log.
     pub fn describe(&self) -> String {
         match self {
-            Step::Restart { hub, proxy } => {
-                format!("restart {} {hub}", if *proxy { "proxy" } else { "hub" })
-            }
+            Step::Restart { hub, hubs, proxy } => format!(
+                "restart {} {}",
+                if *proxy { "proxy" } else { "hub" },
+                target(hub, hubs)
+            ),
             Step::Scale {
                 hub,
+                hubs,
                 placeholders,
                 replicas,
             } => format!(
-                "scale {} {hub} to {replicas}",
-                if *placeholders { "placeholders" } else { "hub" }
+                "scale {} {} to {replicas}",
+                if *placeholders { "placeholders" } else { "hub" },
+                target(hub, hubs)
             ),
+            Step::PatchValues { hubs, .. } => {
+                format!(
+                    "patch values.yaml of {}",
+                    target(&None, &Some(hubs.clone()))
+                )
+            }
             Step::Stop {
                 hub,
                 user: Some(u),
@@ -212,18 +297,67 @@ impl Step {
         }
     }
 
+    /// A step over many hubs: the action each gets and which hubs, in what waves.
+    pub(super) fn rollout(
+        &self,
+    ) -> Option<Result<(hubdeck_core::rollout::HubAction, &HubsSpec), String>> {
+        use hubdeck_core::rollout::HubAction;
+        match self {
+            Step::Restart {
+                hubs: Some(spec),
+                hub,
+                proxy,
+            } => Some(one_of(hub, spec).map(|s| (HubAction::Restart { proxy: *proxy }, s))),
+            Step::Scale {
+                hubs: Some(spec),
+                hub,
+                placeholders,
+                replicas,
+            } => Some(one_of(hub, spec).map(|s| {
+                (
+                    HubAction::Scale {
+                        placeholders: *placeholders,
+                        replicas: *replicas,
+                    },
+                    s,
+                )
+            })),
+            Step::PatchValues { hubs, merge_patch } => Some(if merge_patch.is_object() {
+                Ok((
+                    HubAction::MergeValues {
+                        patch: merge_patch.clone(),
+                    },
+                    hubs,
+                ))
+            } else {
+                Err("merge_patch must be a mapping (null removes a key)".into())
+            }),
+            _ => None,
+        }
+    }
+
     pub(super) fn request(&self) -> Result<Option<Request>, String> {
+        let one = |hub: &Option<String>, what: &str| match hub {
+            Some(h) => hub_ref(h),
+            None => Err(format!(
+                "{what} needs `hub` (one hub) or `hubs` (many, in waves)"
+            )),
+        };
         Ok(Some(match self {
-            Step::Restart { hub, proxy } => Request::Restart {
-                hub: hub_ref(hub)?,
+            Step::Restart { hubs: Some(_), .. }
+            | Step::Scale { hubs: Some(_), .. }
+            | Step::PatchValues { .. } => return Ok(None),
+            Step::Restart { hub, proxy, .. } => Request::Restart {
+                hub: one(hub, "restart")?,
                 proxy: *proxy,
             },
             Step::Scale {
                 hub,
                 placeholders,
                 replicas,
+                ..
             } => Request::Scale {
-                hub: hub_ref(hub)?,
+                hub: one(hub, "scale")?,
                 placeholders: *placeholders,
                 replicas: *replicas,
             },
@@ -279,7 +413,8 @@ mod tests {
         assert_eq!(
             book.steps[0],
             Step::Restart {
-                hub: "leap/prod".into(),
+                hub: Some("leap/prod".into()),
+                hubs: None,
                 proxy: false
             }
         );
@@ -287,6 +422,35 @@ mod tests {
             book.steps[3].describe(),
             "stop servers of leap/prod idle for 8h"
         );
+    }
+
+    #[test]
+    fn a_step_over_many_hubs_takes_a_selector_waves_and_a_settle_time() {
+        let book: Runbook = serde_yaml_ng::from_str(
+            "steps:\n  - restart: {hubs: {selector: chart=daskhub, waves: [staging, prod], settle: 30s}}\n  \
+             - patch-values: {hubs: {selector: cluster=leap}, merge_patch: {singleuser: {memory: {limit: 8G}}}}\n",
+        )
+        .unwrap();
+        let Some(Ok((what, spec))) = book.steps[0].rollout() else {
+            panic!("{:?}", book.steps[0])
+        };
+        assert_eq!(
+            what,
+            hubdeck_core::rollout::HubAction::Restart { proxy: false }
+        );
+        assert_eq!(spec.settle, Duration::from_secs(30));
+        assert_eq!(spec.timeout, Duration::from_secs(600));
+        assert_eq!(
+            book.steps[0].describe(),
+            "restart hub -l chart=daskhub in waves staging, prod"
+        );
+        let Some(Ok((hubdeck_core::rollout::HubAction::MergeValues { patch }, _))) =
+            book.steps[1].rollout()
+        else {
+            panic!("{:?}", book.steps[1])
+        };
+        assert_eq!(patch["singleuser"]["memory"]["limit"], "8G");
+        assert_eq!(book.steps[1].request(), Ok(None));
     }
 
     #[test]

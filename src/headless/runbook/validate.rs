@@ -39,13 +39,19 @@ impl fmt::Display for Problem {
 }
 
 /// Every problem of the runbook, in step order; empty when it may run.
-pub fn problems(fleet: &Fleet, book: &Runbook, now: Timestamp) -> Vec<Problem> {
+pub fn problems(
+    fleet: &Fleet,
+    book: &Runbook,
+    rules: &hubdeck_core::rollout::WaveRules,
+    now: Timestamp,
+) -> Vec<Problem> {
     let total = book.steps.len();
     book.steps
         .iter()
         .enumerate()
         .filter_map(|(i, step)| {
-            check(fleet, step, now)
+            super::waves::check(fleet, rules, step)
+                .unwrap_or_else(|| check(fleet, step, now))
                 .err()
                 .map(|(message, code)| Problem {
                     step: i + 1,
@@ -118,7 +124,7 @@ mod tests {
     }
 
     fn found(steps: &str) -> Vec<String> {
-        problems(&fleet(), &book(steps), t0())
+        problems(&fleet(), &book(steps), &Default::default(), t0())
             .iter()
             .map(ToString::to_string)
             .collect()
@@ -141,7 +147,7 @@ mod tests {
                      - stop: {hub: leap/prod}\n  \
                      - silence: {cluster: leap, alert: X, comment: \" \"}\n  \
                      - assert: {get: nodez, count: 0}\n";
-        let p = problems(&fleet(), &book(steps), t0());
+        let p = problems(&fleet(), &book(steps), &Default::default(), t0());
         let steps: Vec<usize> = p.iter().map(|p| p.step).collect();
         assert_eq!(steps, [2, 3, 4, 5, 6, 7], "{p:#?}");
         assert!(
@@ -164,6 +170,44 @@ mod tests {
         assert!(p[5].message.contains("unknown listing"), "{}", p[5]);
         assert_eq!(p[0].code, exit::CONFLICT, "a hub that is not there");
         assert_eq!(p[2].code, exit::USAGE, "a selector that cannot match");
+    }
+
+    #[test]
+    fn steps_over_many_hubs_are_checked_whole_before_step_one() {
+        let steps = "  - restart: {hubs: {selector: \"cluster=leap\", settle: 1m}}\n  \
+                     - restart: {hubs: {selector: \"clustr=leap\"}}\n  \
+                     - scale: {hubs: {selector: \"cluster=leap\", waves: [canary]}, replicas: 1}\n  \
+                     - restart: {hubs: {selector: \"cluster=mars\"}}\n  \
+                     - scale: {hubs: {selector: \"cluster=leap\"}, replicas: 2}\n  \
+                     - restart: {hub: leap/prod, hubs: {selector: \"cluster=leap\"}}\n  \
+                     - patch-values: {hubs: {selector: \"cluster=leap\", settle: 20m, timeout: 10m}, merge_patch: {a: 1}}\n  \
+                     - patch-values: {hubs: {selector: \"cluster=leap\"}, merge_patch: [1]}\n";
+        let p = problems(&fleet(), &book(steps), &Default::default(), t0());
+        let found: Vec<(usize, i32)> = p.iter().map(|p| (p.step, p.code)).collect();
+        assert_eq!(
+            found,
+            [(2, 2), (3, 2), (4, 5), (5, 2), (6, 2), (7, 2), (8, 2)],
+            "{p:#?}"
+        );
+        assert!(
+            p[0].message.contains("\"clustr\" is not a field of hubs"),
+            "{}",
+            p[0]
+        );
+        assert!(p[1].message.contains("unknown wave \"canary\""), "{}", p[1]);
+        assert_eq!(p[2].message, "the selector matches no hub");
+        assert!(
+            p[3].message.contains("leap/prod: the hub runs 0"),
+            "{}",
+            p[3]
+        );
+        assert!(p[4].message.contains("not both"), "{}", p[4]);
+        assert!(
+            p[5].message.contains("longer than the wave timeout"),
+            "{}",
+            p[5]
+        );
+        assert!(p[6].message.contains("must be a mapping"), "{}", p[6]);
     }
 
     #[test]

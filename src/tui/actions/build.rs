@@ -46,6 +46,13 @@ pub enum Begin {
     },
     /// The hub's values.yaml must be read first.
     ReadConfig(HubId),
+    /// An action on several marked hubs: a rollout in waves, after a prompt.
+    Rollout {
+        /// The marked hubs.
+        hubs: Vec<HubId>,
+        /// What they get.
+        kind: super::rollout::RolloutKind,
+    },
 }
 
 /// Why a command cannot go on, and whether that is an error or just nothing to do.
@@ -99,6 +106,28 @@ pub fn begin(
         }
         Ok(id)
     };
+    if let Target::Hubs(hubs) = target {
+        use super::rollout::RolloutKind;
+        let kind = match command {
+            Command::RestartHub => RolloutKind::Restart { proxy: false },
+            Command::RestartProxy => RolloutKind::Restart { proxy: true },
+            Command::ScaleHub => RolloutKind::Scale {
+                placeholders: false,
+            },
+            Command::ScalePlaceholders => RolloutKind::Scale { placeholders: true },
+            Command::EditConfig => RolloutKind::Patch,
+            other => {
+                return Err(NotNow::error(format!(
+                    "{} does not apply to marked hubs",
+                    other.name()
+                )));
+            }
+        };
+        return Ok(Begin::Rollout {
+            hubs: hubs.clone(),
+            kind,
+        });
+    }
     match command {
         Command::RestartHub | Command::RestartProxy => {
             let request = Request::Restart {
@@ -246,5 +275,6 @@ pub fn from_prompt(
         }
         Begin::Ready(a) => Ok(a.clone()),
         Begin::ReadConfig(hub) => Err(NotNow::error(format!("edit-config {hub} needs the editor"))),
+        Begin::Rollout { .. } => Err(NotNow::error("a rollout is planned, not one action")),
     }
 }

@@ -97,6 +97,7 @@ impl ActionFlow {
                 let p = Prompt::new(title, &fields, begin);
                 self.modal = Modal::Prompt(Box::new(p));
             }
+            Begin::Rollout { hubs, kind } => self.rollout_prompt(hubs.clone(), *kind),
             Begin::ReadConfig(hub) => {
                 if self.editor.is_some() {
                     return self.notify("an edit of values.yaml is already open", true);
@@ -126,6 +127,16 @@ impl ActionFlow {
                 PromptOutcome::Stay => self.modal = Modal::Prompt(p),
                 PromptOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
                 PromptOutcome::Submit(values) => {
+                    if let Begin::Rollout { hubs, kind } = &p.begin {
+                        match kind.read_prompt(&values) {
+                            Ok((what, pace)) => self.rollout_asked(hubs.clone(), what, pace, fleet),
+                            Err(e) => {
+                                p.error = Some(e);
+                                self.modal = Modal::Prompt(p);
+                            }
+                        }
+                        return;
+                    }
                     match build::from_prompt(&p.begin, &values, fleet, Timestamp::now()) {
                         Ok(action) => self.confirm(action, Purpose::Plain, None),
                         Err(e) => {
@@ -139,6 +150,11 @@ impl ActionFlow {
                 DialogOutcome::Stay => self.modal = Modal::Confirm(d),
                 DialogOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
                 DialogOutcome::Confirm => self.run(*d),
+            },
+            Modal::Rollout(mut d) => match d.handle(keymap, &key) {
+                DialogOutcome::Stay => self.modal = Modal::Rollout(d),
+                DialogOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
+                DialogOutcome::Confirm => self.start_rollout(d.rollout, fleet),
             },
             Modal::Discard => match keymap.lookup_in(Context::Dialog, k) {
                 Some(Command::Confirm) => {
@@ -178,7 +194,7 @@ impl ActionFlow {
         }
     }
 
-    fn next_id(&mut self) -> u64 {
+    pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -248,13 +264,21 @@ impl ActionFlow {
     /// Applies a task's answer; returns whether anything visible changed.
     pub fn on_event(&mut self, event: ActionEvent, fleet: &Fleet) -> bool {
         let id = match &event {
-            ActionEvent::Finished { id, .. } | ActionEvent::ConfigRead { id, .. } => *id,
+            ActionEvent::Finished { id, .. }
+            | ActionEvent::ConfigRead { id, .. }
+            | ActionEvent::ConfigsRead { id, .. } => *id,
         };
         let Some(pos) = self.running.iter().position(|r| r.id == id) else {
             return false;
         };
         let running = self.running.remove(pos);
         match (running.task, event) {
+            (Task::RolloutHub { hub }, ActionEvent::Finished { outcome, .. }) => {
+                self.rollout_hub_answered(&hub, outcome.result, fleet)
+            }
+            (Task::ReadConfigs { hubs, what, pace }, ActionEvent::ConfigsRead { configs, .. }) => {
+                self.show_rollout(fleet, &hubs, &what, &pace, &configs)
+            }
             (Task::Run { action, purpose }, ActionEvent::Finished { outcome, .. }) => match purpose
             {
                 Purpose::Plain => self.report(&outcome),
@@ -372,6 +396,7 @@ impl ActionFlow {
             Modal::None => {}
             Modal::Prompt(p) => p.draw(frame, area, theme),
             Modal::Confirm(d) => d.draw(frame, area, keymap, theme),
+            Modal::Rollout(d) => d.draw(frame, area, theme),
             Modal::Discard => dialog::draw_discard(frame, area, theme),
         }
     }

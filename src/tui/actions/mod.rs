@@ -12,6 +12,8 @@ pub mod dialog;
 pub mod editor;
 mod flow;
 pub mod prompt;
+pub mod rollout;
+mod rollout_flow;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,6 +39,13 @@ pub enum ActionEvent {
         /// What happened (the runner audited it).
         outcome: Outcome,
     },
+    /// The values.yaml of the marked hubs were read, for a rollout's merge patch.
+    ConfigsRead {
+        /// Which task.
+        id: u64,
+        /// Each hub's, or why not.
+        configs: std::collections::BTreeMap<HubId, Result<HubConfig, ActionError>>,
+    },
     /// The hub's values.yaml was read (to edit it, or to show the current version).
     ConfigRead {
         /// Which task.
@@ -58,6 +67,8 @@ pub(crate) enum Modal {
     None,
     Prompt(Box<Prompt>),
     Confirm(Box<ConfirmDialog>),
+    /// The wave plan of a rollout over marked hubs.
+    Rollout(Box<rollout::RolloutDialog>),
     /// "Discard your changes to values.yaml?"
     Discard,
 }
@@ -74,6 +85,20 @@ enum Task {
     OpenEditor,
     /// Reading values.yaml to show beside the edit.
     LoadCurrent,
+    /// Reading the marked hubs' values.yaml to plan a merge patch over them.
+    ReadConfigs {
+        hubs: Vec<HubId>,
+        what: hubdeck_core::rollout::HubAction,
+        pace: hubdeck_core::rollout::Pace,
+    },
+    /// One hub's action of the running rollout.
+    RolloutHub { hub: HubId },
+}
+
+/// A rollout being run: the core's progress, and when it started.
+struct RolloutRun {
+    progress: hubdeck_core::rollout::Progress,
+    since: Instant,
 }
 
 /// A task that has not answered yet.
@@ -106,6 +131,8 @@ pub struct ActionFlow {
     notices: Vec<Notice>,
     clear_marks: bool,
     started: bool,
+    rules: hubdeck_core::rollout::WaveRules,
+    rollout: Option<RolloutRun>,
 }
 
 impl ActionFlow {
@@ -127,7 +154,15 @@ impl ActionFlow {
             notices: Vec::new(),
             clear_marks: false,
             started: false,
+            rules: Default::default(),
+            rollout: None,
         }
+    }
+
+    /// Groups marked hubs into these waves (fleet.toml's `[waves]`).
+    pub fn with_wave_rules(mut self, rules: hubdeck_core::rollout::WaveRules) -> Self {
+        self.rules = rules;
+        self
     }
 
     /// Where failed edits and applied diffs go.
@@ -149,7 +184,7 @@ impl ActionFlow {
     pub fn actions_in_flight(&self) -> usize {
         self.running
             .iter()
-            .filter(|r| matches!(r.task, Task::Run { .. }))
+            .filter(|r| matches!(r.task, Task::Run { .. } | Task::RolloutHub { .. }))
             .count()
     }
 
@@ -171,6 +206,21 @@ impl ActionFlow {
     /// The progress line while tasks run: a spinner, what runs, for how long.
     pub fn progress(&self) -> Option<String> {
         const SPIN: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
+        if let Some(run) = &self.rollout {
+            let elapsed = run.since.elapsed();
+            let frame = SPIN[(elapsed.as_millis() / 100) as usize % SPIN.len()];
+            let hub_for = self
+                .running
+                .iter()
+                .find(|r| matches!(r.task, Task::RolloutHub { .. }))
+                .map(|r| r.since.elapsed())
+                .unwrap_or_default();
+            let status = run.progress.status();
+            return Some(format!(
+                "{frame} {}",
+                rollout::progress_line(&run.progress.rollout().what, &status, hub_for)
+            ));
+        }
         let last = self.running.last()?;
         let elapsed = last.since.elapsed();
         let frame = SPIN[(elapsed.as_millis() / 100) as usize % SPIN.len()];

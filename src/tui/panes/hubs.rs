@@ -193,6 +193,19 @@ impl RowSource for Hubs {
         Some(Target::Hub(row.clone()))
     }
 
+    fn markable(&self) -> bool {
+        true
+    }
+
+    fn marked_target(&self, rows: &[HubId], ctx: &Ctx) -> Option<Target> {
+        let list: Vec<HubId> = rows
+            .iter()
+            .filter(|h| ctx.fleet.hub(h).is_some())
+            .cloned()
+            .collect();
+        (!list.is_empty()).then_some(Target::Hubs(list))
+    }
+
     fn open(&self, row: &HubId, _ctx: &Ctx) -> Result<Open, String> {
         Ok(Open::Servers(row.clone()))
     }

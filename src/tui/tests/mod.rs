@@ -7,6 +7,7 @@ mod overlays;
 mod panes;
 mod replay;
 mod warm;
+mod waves;
 
 use std::sync::{Arc, Mutex};
 

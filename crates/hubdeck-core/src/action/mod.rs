@@ -5,6 +5,7 @@
 mod effect;
 mod error;
 mod logs;
+pub mod merge;
 mod model;
 mod plan;
 pub mod ports;

@@ -90,6 +90,10 @@ pub enum Action {
         diff: String,
         /// Paths of the credentials the edit sets anew, adds or removes (values never shown).
         secrets_changed: Vec<String>,
+        /// The text is written back in canonical form (a merge patch's result): the Secret's
+        /// comments and layout are not kept, and the diff compares values, not lines.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        rewritten: bool,
     },
     /// Create an Alertmanager silence.
     SilenceAlert {

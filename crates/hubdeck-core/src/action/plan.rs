@@ -244,8 +244,16 @@ impl Action {
                 secret,
                 resource_version,
                 secrets_changed,
+                rewritten,
                 ..
             } => {
+                if *rewritten {
+                    warnings.push(
+                        "values.yaml is written back with keys sorted, as helm writes it: its \
+                         comments and layout are not kept (the diff compares the values)"
+                            .into(),
+                    );
+                }
                 for path in secrets_changed {
                     warnings.push(format!(
                         "secret {path} changed (set anew, added or removed; its value is not shown)"

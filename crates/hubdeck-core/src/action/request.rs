@@ -77,6 +77,15 @@ pub enum Request {
         /// The edited text.
         values: String,
     },
+    /// Apply a JSON merge patch (RFC 7386) to the hub's values.yaml as read in `base`.
+    MergeValues {
+        /// Which hub.
+        hub: HubRef,
+        /// The config the patch applies to (its resourceVersion guards the write).
+        base: HubConfig,
+        /// The patch: a mapping; `null` removes a key.
+        patch: serde_json::Value,
+    },
 }
 
 impl From<&HubId> for HubRef {

@@ -68,6 +68,9 @@ pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, R
             })
         }
         Request::EditConfig { hub, base, values } => edit_config(fleet, hub, base, values),
+        Request::MergeValues { hub, base, patch } => {
+            super::merge::merge_values(fleet, hub, base, patch)
+        }
     }
 }
 
@@ -100,6 +103,7 @@ fn edit_config(
         resource_version: base.resource_version.clone(),
         diff: values::diff(&h.id, &before.text, &after.text),
         secrets_changed: restored.changed,
+        rewritten: false,
         values: crate::secrets::Secret::new(restored.text),
     })
 }

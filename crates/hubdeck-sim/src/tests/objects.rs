@@ -208,6 +208,44 @@ async fn rollout_restart_replaces_the_hub_pod() {
 }
 
 #[tokio::test]
+async fn a_broken_component_crash_loops_after_its_rollout_restart() {
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    c.crash_new_pods(&ns, "hub", true);
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), &ns);
+    let patch = json!({"spec": {"template": {"metadata": {"annotations":
+        {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}});
+    deploys
+        .patch("hub", &PatchParams::default(), &Patch::Strategic(patch))
+        .await
+        .unwrap();
+    let pods: Api<Pod> = Api::namespaced(client, &ns);
+    let hub = pods
+        .list(&ListParams::default().labels("component=hub"))
+        .await
+        .unwrap();
+    let status = hub.items[0].status.as_ref().unwrap();
+    let container = &status.container_statuses.as_ref().unwrap()[0];
+    let waiting = container.state.as_ref().unwrap().waiting.as_ref().unwrap();
+    assert_eq!(waiting.reason.as_deref(), Some("CrashLoopBackOff"));
+    let d = deploys.get("hub").await.unwrap();
+    assert_eq!(d.status.unwrap().ready_replicas, Some(0));
+    let other = &c.hub_namespaces()[1];
+    assert!(
+        c.pods()
+            .iter()
+            .filter(|p| p.metadata.namespace.as_deref() == Some(other.as_str()))
+            .all(|p| p
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.as_ref())
+                .is_none_or(|cs| cs.iter().all(|c| c.ready))),
+        "only the broken namespace crashes"
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
 async fn warning_events_are_selectable_by_involved_object() {
     let (fleet, c, client) = small().await;
     let ns = c.hub_namespaces()[0].clone();

@@ -232,11 +232,29 @@ impl<S: RowSource> Pane for TablePane<S> {
                 }
                 self.select_index(self.selected + 1);
             }
-            Command::StopServer if !self.marks.is_empty() => {
-                return match self.source.marked_target(&self.marks, ctx) {
-                    Some(target) => Outcome::Mutation(cmd, target),
-                    None => Outcome::Toast("the marked servers are gone".into()),
-                };
+            Command::ClearMarks => {
+                if self.marks.is_empty() {
+                    return Outcome::Toast("no row is marked".into());
+                }
+                self.marks.clear();
+            }
+            // Marked rows are the target of the mutations they can take (stop-server for
+            // servers; every hub action for hubs, as a rollout); others act on the row.
+            c if c.is_mutation() && !self.marks.is_empty() => {
+                match self.source.marked_target(&self.marks, ctx) {
+                    Some(target) if target.for_mutation(c).is_ok() => {
+                        return Outcome::Mutation(c, target);
+                    }
+                    None if c == Command::StopServer => {
+                        return Outcome::Toast("the marked servers are gone".into());
+                    }
+                    _ => {
+                        return match self.current().and_then(|r| self.source.target(r, ctx)) {
+                            Some(target) => Outcome::Mutation(c, target),
+                            None => Outcome::Toast(format!("{}: nothing selected", c.name())),
+                        };
+                    }
+                }
             }
             Command::Open | Command::Logs | Command::LogsProxy | Command::Describe => {
                 let Some(row) = self.current() else {

@@ -160,7 +160,8 @@ pub trait RowSource {
     }
     /// Detail of the row.
     fn describe(&self, row: &Self::Row, ctx: &Ctx) -> Result<Open, String>;
-    /// Whether rows can be marked (several user servers for one stop-server).
+    /// Whether rows can be marked (several user servers for one stop-server, several hubs
+    /// for a rollout).
     fn markable(&self) -> bool {
         false
     }
