@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::fleet::{HubId, HubRef};
 
+use super::pod_ref::PodSource;
 use super::ports::HubConfig;
 
 /// One user server, as a person names it.
@@ -76,6 +77,15 @@ pub enum Request {
         base: HubConfig,
         /// The edited text.
         values: String,
+    },
+    /// A shell (or one command) in a user's server or a hub component's pod.
+    Exec {
+        /// Which pod.
+        pod: PodSource,
+        /// Which container; None for the pod's default one.
+        container: Option<String>,
+        /// The command; empty for the container's shell (bash, else sh).
+        command: Vec<String>,
     },
 }
 

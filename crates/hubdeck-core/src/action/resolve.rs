@@ -68,6 +68,11 @@ pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, R
             })
         }
         Request::EditConfig { hub, base, values } => edit_config(fleet, hub, base, values),
+        Request::Exec {
+            pod,
+            container,
+            command,
+        } => super::exec::resolve_exec(fleet, pod, container.as_deref(), command),
     }
 }
 
