@@ -91,6 +91,11 @@ impl Target {
                 Target::Alert { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select an alert")),
             },
+            // A server's own pod, or a hub's hub pod.
+            Command::Shell => match self {
+                Target::Server { .. } | Target::Hub(_) => Ok(self.clone()),
+                _ => Err(format!("{name}: select a user server or a hub")),
+            },
             _ => match self {
                 Target::Hub(_) | Target::Server { .. } => self
                     .hub()

@@ -20,6 +20,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::action::HubConfig;
+use crate::action::exec::ExecSession;
 use crate::action::{Action, ActionError, Outcome, Runner};
 use crate::fleet::HubId;
 
@@ -45,6 +46,13 @@ pub enum ActionEvent {
         hub: HubId,
         /// What was read.
         result: Result<HubConfig, ActionError>,
+    },
+    /// An exec session passed its checks and opened (or did not: the outcome says why).
+    ExecOpened {
+        /// Which task.
+        id: u64,
+        /// The session, for the console to hand the terminal to.
+        result: Result<ExecSession, Box<Outcome>>,
     },
 }
 
@@ -74,6 +82,8 @@ enum Task {
     OpenEditor,
     /// Reading values.yaml to show beside the edit.
     LoadCurrent,
+    /// Checking and opening an exec session.
+    OpenShell,
 }
 
 /// A task that has not answered yet.
@@ -106,6 +116,8 @@ pub struct ActionFlow {
     notices: Vec<Notice>,
     clear_marks: bool,
     started: bool,
+    /// A session that opened, for the event loop to hand the terminal to.
+    shell: Option<ExecSession>,
 }
 
 impl ActionFlow {
@@ -127,6 +139,7 @@ impl ActionFlow {
             notices: Vec::new(),
             clear_marks: false,
             started: false,
+            shell: None,
         }
     }
 
@@ -149,8 +162,13 @@ impl ActionFlow {
     pub fn actions_in_flight(&self) -> usize {
         self.running
             .iter()
-            .filter(|r| matches!(r.task, Task::Run { .. }))
+            .filter(|r| matches!(r.task, Task::Run { .. } | Task::OpenShell))
             .count()
+    }
+
+    /// The exec session that opened since the last call: the terminal is its now.
+    pub fn take_shell(&mut self) -> Option<ExecSession> {
+        self.shell.take()
     }
 
     /// Messages for the status line since the last call.
