@@ -188,6 +188,10 @@ pub enum Command {
     /// Print a pod's log: a user's server (CLUSTER/HUB/USER[/SERVER]) or, with --component, a
     /// hub component's running pod (CLUSTER/HUB).
     Logs(LogsArgs),
+    /// Open a shell (bash, else sh) in a user's server (CLUSTER/HUB/USER[/SERVER]) or, with
+    /// --component, a hub component's running pod (CLUSTER/HUB); or run the command after `--`.
+    /// Exits with the remote command's status. Checked (read-only, RBAC) and audited.
+    Exec(ExecArgs),
     /// Show the audit log.
     Audit {
         /// Only the last N records.
@@ -372,7 +376,7 @@ pub struct LogsArgs {
     pub target: String,
     /// The hub component whose running pod to read.
     #[arg(long, value_enum, value_name = "COMPONENT")]
-    pub component: Option<LogComponent>,
+    pub component: Option<HubComponent>,
     /// Container (default: the pod's first).
     #[arg(short = 'c', long)]
     pub container: Option<String>,
@@ -390,9 +394,28 @@ pub struct LogsArgs {
     pub tail: u32,
 }
 
-/// Hub components `logs --component` reads.
+/// `hubdeck exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --component.
+    pub target: String,
+    /// The hub component whose running pod to open.
+    #[arg(long, value_enum, value_name = "COMPONENT")]
+    pub component: Option<HubComponent>,
+    /// Container (default: the pod's default container, as kubectl picks it).
+    #[arg(short = 'c', long)]
+    pub container: Option<String>,
+    /// Plan and check (read-only, RBAC, the pod and container running) but open nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The command and its arguments, after `--` (default: the container's shell).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// Hub components `logs --component` and `exec --component` reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogComponent {
+pub enum HubComponent {
     /// The JupyterHub process.
     Hub,
     /// configurable-http-proxy.

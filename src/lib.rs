@@ -10,6 +10,7 @@ pub mod backoff;
 pub mod cli;
 pub mod config;
 pub mod errors;
+pub mod exec_io;
 pub use hubdeck_core::fleet;
 pub mod headless;
 pub mod http;

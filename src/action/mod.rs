@@ -5,14 +5,15 @@
 
 pub mod audit;
 pub mod config_edit;
+pub mod exec;
 mod runner;
 
 pub use audit::{AuditLog, AuditRecord, os_user};
-pub use hubdeck_core::action::ports::{HubStopper, KubeExecutor, Pending, Silencer};
+pub use hubdeck_core::action::ports::{HubStopper, KubeExecutor, Pending, PodExec, Silencer};
 pub use hubdeck_core::action::{
-    Action, ActionError, ApiCall, Confirm, HubConfig, LogPod, LogSource, Matcher, Plan, Request,
-    ResolveError, ServerRef, ServerTarget, Step, Via, component_pod, effect_visible, escape_path,
-    find_hub, idle_servers, log_pod, resolve, silence_matchers, stop_path,
+    Action, ActionError, ApiCall, BoundPod, Confirm, HubConfig, Matcher, Plan, PodSource, Request,
+    ResolveError, ServerRef, ServerTarget, Step, Via, bind_pod, component_pod, effect_visible,
+    escape_path, find_hub, idle_servers, resolve, silence_matchers, stop_path,
 };
 pub use hubdeck_core::duration::humanize;
 pub use runner::{ClusterAccess, Mode, Outcome, Runner};

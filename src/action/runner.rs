@@ -1,17 +1,27 @@
 //! Running an action: plan, check (read-only, RBAC, preconditions), run, audit. The only path
-//! by which hubdeck changes a cluster.
+//! by which hubdeck changes a cluster. Exec sessions are opened here too (`exec`): checked and
+//! audited the same way, then handed to the front end.
+
+mod attempt;
+mod exec;
+#[cfg(test)]
+mod exec_tests;
+mod in_flight;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
-use jiff::Timestamp;
-
-use super::audit::{AuditLog, AuditRecord, Phase, os_user};
+use super::audit::{AuditLog, Phase, os_user};
+use super::exec::ExecChannels;
 use super::{
-    Action, ActionError, HubConfig, HubStopper, KubeExecutor, Plan, ServerTarget, Silencer, Via,
+    Action, ActionError, HubConfig, HubStopper, KubeExecutor, Plan, PodExec, ServerTarget,
+    Silencer, Via,
 };
 use crate::fleet::{ClusterId, HubId, WorkloadKind};
+
+use attempt::Attempt;
+use in_flight::{InFlight, Running};
 
 /// What a cluster allows and who hubdeck is there.
 #[derive(Debug, Clone)]
@@ -53,32 +63,8 @@ pub struct Runner {
     audit: AuditLog,
     hub_api: Option<Arc<dyn HubStopper>>,
     silencer: Option<Arc<dyn Silencer>>,
+    exec: Option<Arc<dyn PodExec<Session = ExecChannels>>>,
     in_flight: Arc<InFlight>,
-}
-
-/// Actions under way, so a shutdown can let them finish and record their outcomes.
-#[derive(Default)]
-struct InFlight {
-    count: std::sync::atomic::AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-/// Counts one action while it runs.
-struct Running<'a>(&'a InFlight);
-
-impl<'a> Running<'a> {
-    fn enter(f: &'a InFlight) -> Self {
-        f.count.fetch_add(1, Ordering::SeqCst);
-        Self(f)
-    }
-}
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
 }
 
 impl Runner {
@@ -96,6 +82,7 @@ impl Runner {
             audit,
             hub_api: None,
             silencer: None,
+            exec: None,
             in_flight: Arc::default(),
         }
     }
@@ -109,6 +96,12 @@ impl Runner {
     /// Uses an Alertmanager client for silences.
     pub fn with_silencer(mut self, silencer: Arc<dyn Silencer>) -> Self {
         self.silencer = Some(silencer);
+        self
+    }
+
+    /// Opens exec sessions through `exec`.
+    pub fn with_exec(mut self, exec: Arc<dyn PodExec<Session = ExecChannels>>) -> Self {
+        self.exec = Some(exec);
         self
     }
 
@@ -179,6 +172,12 @@ impl Runner {
             };
         }
         let mut result = self.checked_run(action, &plan, mode, &audit).await;
+        if matches!(action, Action::Exec { .. }) && result.is_ok() && mode == Mode::Run {
+            // A session needs a front end to carry it: `open_exec` is the way in.
+            result = Err(ActionError::Precondition(
+                "an exec session is opened with Runner::open_exec, not run as a step".into(),
+            ));
+        }
         if !audit.per_target() {
             let outcome = match (&result, mode) {
                 (Ok(_), Mode::DryRun) => Ok(Vec::new()),
@@ -204,6 +203,18 @@ impl Runner {
         mode: Mode,
         audit: &Attempt,
     ) -> Result<Vec<String>, ActionError> {
+        self.check(action, plan).await?;
+        match mode {
+            Mode::DryRun => return Ok(vec!["dry run: checks passed, nothing changed".into()]),
+            Mode::Unconfirmed => return Err(ActionError::NotConfirmed),
+            Mode::Run => {}
+        }
+        self.run(action, audit).await
+    }
+
+    /// The checks before anything is sent: read-only (flag, settings, fleet.toml), a
+    /// SelfSubjectAccessReview per Kubernetes call of the plan, the action's preconditions.
+    async fn check(&self, action: &Action, plan: &Plan) -> Result<(), ActionError> {
         let cluster = action.cluster();
         let access = self
             .clusters
@@ -220,19 +231,16 @@ impl Runner {
             )));
         }
         for step in &plan.steps {
-            if let Via::Kubernetes { call } = &step.via
-                && let Some(missing) = self.kube.access_review(&cluster, call).await?
-            {
-                return Err(ActionError::Refused(missing));
+            let Via::Kubernetes { call } = &step.via else {
+                continue;
+            };
+            for call in call.authorized_as() {
+                if let Some(missing) = self.kube.access_review(&cluster, &call).await? {
+                    return Err(ActionError::Refused(missing));
+                }
             }
         }
-        self.kube.precondition(action).await?;
-        match mode {
-            Mode::DryRun => return Ok(vec!["dry run: checks passed, nothing changed".into()]),
-            Mode::Unconfirmed => return Err(ActionError::NotConfirmed),
-            Mode::Run => {}
-        }
-        self.run(action, audit).await
+        self.kube.precondition(action).await
     }
 
     async fn run(&self, action: &Action, audit: &Attempt) -> Result<Vec<String>, ActionError> {
@@ -312,6 +320,8 @@ impl Runner {
                 silencer.expire(cluster, id).await?;
                 Ok(vec![format!("silence {id} expired")])
             }
+            // Refused by `execute` before it gets here.
+            Action::Exec { .. } => Ok(Vec::new()),
         }
     }
 
@@ -376,71 +386,5 @@ fn with_message(e: &ActionError, message: String) -> ActionError {
         ActionError::Precondition(_) => ActionError::Precondition(message),
         ActionError::Unreachable(_) => ActionError::Unreachable(message),
         ActionError::Failed(_) => ActionError::Failed(message),
-    }
-}
-
-/// The audit records of one attempt: who, where, what, under one id.
-struct Attempt {
-    base: AuditRecord,
-    /// Set once outcome lines were written per target.
-    per_target: AtomicBool,
-}
-
-impl Attempt {
-    fn new(runner: &Runner, action: &Action, plan: &Plan) -> Self {
-        let access = runner.clusters.get(&action.cluster());
-        let mut lines = vec![plan.summary.clone()];
-        lines.extend(plan.steps.iter().map(|s| s.what.clone()));
-        let now = Timestamp::now();
-        Self {
-            base: AuditRecord {
-                time: now,
-                id: format!(
-                    "{}-{}-{:08x}",
-                    now.as_millisecond(),
-                    std::process::id(),
-                    fastrand::u32(..)
-                ),
-                phase: Phase::Intent,
-                os_user: os_user(),
-                identity: access.map(|a| a.identity.clone()).unwrap_or_default(),
-                cluster: action.cluster().to_string(),
-                context: access.map(|a| a.context.clone()).unwrap_or_default(),
-                action: action.name().to_string(),
-                target: action.target(),
-                plan: lines,
-                outcome: "pending".into(),
-                detail: String::new(),
-            },
-            per_target: AtomicBool::new(false),
-        }
-    }
-
-    /// A record of this attempt: the intent (`outcome` None), or an outcome for `target`.
-    fn record(
-        &self,
-        phase: Phase,
-        target: String,
-        outcome: Option<&Result<Vec<String>, ActionError>>,
-    ) -> AuditRecord {
-        let (outcome, detail) = match outcome {
-            None => ("pending".to_string(), String::new()),
-            Some(Ok(msgs)) if msgs.is_empty() => ("dry-run".to_string(), String::new()),
-            Some(Ok(msgs)) => ("ok".to_string(), msgs.join("; ")),
-            Some(Err(e)) => (e.kind().to_string(), e.to_string()),
-        };
-        AuditRecord {
-            time: Timestamp::now(),
-            phase,
-            target,
-            outcome,
-            detail,
-            ..self.base.clone()
-        }
-    }
-
-    /// Whether the outcome was recorded per target already (a multi-server stop that ran).
-    fn per_target(&self) -> bool {
-        self.per_target.load(Ordering::Relaxed)
     }
 }

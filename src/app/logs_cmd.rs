@@ -5,8 +5,8 @@ use std::io::Write;
 
 use color_eyre::eyre::{Result, eyre};
 
-use crate::action::{LogSource, ServerRef, log_pod};
-use crate::cli::{Global, LogComponent, LogsArgs};
+use crate::action::{PodSource, ServerRef, bind_pod};
+use crate::cli::{Global, HubComponent, LogsArgs};
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::fleet::{Component, HubRef};
@@ -21,7 +21,7 @@ pub async fn logs(
     settings: &Settings,
     args: LogsArgs,
 ) -> Result<i32> {
-    let source = match source(&args) {
+    let source = match pod_source(&args.target, args.component) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hubdeck: {e}");
@@ -30,7 +30,7 @@ pub async fn logs(
     };
     let (session, _fleetwide) =
         super::commands::session(global, paths, settings, Needs::LISTS).await?;
-    let pod = match log_pod(&session.fleet, &source) {
+    let pod = match bind_pod(&session.fleet, &source) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("hubdeck: {e}");
@@ -76,17 +76,20 @@ pub async fn logs(
     }
 }
 
-/// `C/H/USER[/SERVER]`, or `C/H` (also `C/NAMESPACE/RELEASE`) with `--component`.
-fn source(args: &LogsArgs) -> Result<LogSource, String> {
-    let target = args.target.as_str();
-    if let Some(c) = args.component {
+/// `C/H/USER[/SERVER]`, or `C/H` (also `C/NAMESPACE/RELEASE`) with `--component`: the pod
+/// `hubdeck logs` and `hubdeck exec` reach.
+pub(super) fn pod_source(
+    target: &str,
+    component: Option<HubComponent>,
+) -> Result<PodSource, String> {
+    if let Some(c) = component {
         let hub: HubRef = target.parse().map_err(|e| format!("{target:?}: {e}"))?;
         let c = match c {
-            LogComponent::Hub => Component::Hub,
-            LogComponent::Proxy => Component::Proxy,
-            LogComponent::UserScheduler => Component::UserScheduler,
+            HubComponent::Hub => Component::Hub,
+            HubComponent::Proxy => Component::Proxy,
+            HubComponent::UserScheduler => Component::UserScheduler,
         };
-        return Ok(LogSource::Component(hub, c));
+        return Ok(PodSource::Component(hub, c));
     }
     let parts: Vec<&str> = target.split('/').collect();
     let hub = |c: &str, h: &str| HubRef {
@@ -95,12 +98,12 @@ fn source(args: &LogsArgs) -> Result<LogSource, String> {
         release: None,
     };
     match parts.as_slice() {
-        [c, h, u] => Ok(LogSource::Server(ServerRef {
+        [c, h, u] => Ok(PodSource::Server(ServerRef {
             hub: hub(c, h),
             user: u.to_string(),
             server: String::new(),
         })),
-        [c, h, u, s] => Ok(LogSource::Server(ServerRef {
+        [c, h, u, s] => Ok(PodSource::Server(ServerRef {
             hub: hub(c, h),
             user: u.to_string(),
             server: s.to_string(),

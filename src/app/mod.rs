@@ -4,6 +4,7 @@
 mod commands;
 mod config_cmd;
 mod console;
+mod exec_cmd;
 mod logs_cmd;
 mod record_cmd;
 mod replay_cmd;
@@ -243,6 +244,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Replay(args)) => console::replay(&cli.global, &paths, &settings, &args).await,
         Some(Command::Logs(args)) => logs_cmd::logs(&cli.global, &paths, &settings, args).await,
+        Some(Command::Exec(args)) => exec_cmd::exec(&cli.global, &paths, &settings, args).await,
         Some(Command::Audit { last }) => commands::audit(&paths, &cli.global, last),
         Some(Command::Completions { shell }) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

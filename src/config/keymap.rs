@@ -85,6 +85,7 @@ commands! {
     "stop-server" => StopServer: "Stop the selected user server",
     "edit-config" => EditConfig: "Edit the hub's chart values",
     "silence-alert" => SilenceAlert: "Silence the selected alert",
+    "shell" => Shell: "Open a shell in the selected pod (server, or hub pod)",
 }
 
 impl Command {
@@ -99,6 +100,7 @@ impl Command {
                 | Command::StopServer
                 | Command::EditConfig
                 | Command::SilenceAlert
+                | Command::Shell
         )
     }
 }

@@ -1,6 +1,7 @@
 //! The Kubernetes side of the action layer: [`KubeActions`] implements the core's
 //! `KubeExecutor` (access reviews, precondition reads, the mutations, reading a hub's config)
-//! over the fleet's clients, and [`runner`] wires it into an action `Runner`.
+//! over the fleet's clients (and, in `exec`, the `PodExec` port), and [`runner`] wires it into
+//! an action `Runner`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ impl KubeActions {
         Self { clients }
     }
 
-    async fn client(&self, cluster: &ClusterId) -> Result<Client, ActionError> {
+    pub(super) async fn client(&self, cluster: &ClusterId) -> Result<Client, ActionError> {
         self.clients
             .client(cluster)
             .await
@@ -55,7 +56,8 @@ pub fn runner(clients: Arc<ClientCache>, readonly: bool, audit: AuditLog) -> Run
             (ClusterId::new(t.name.as_str()), access)
         })
         .collect();
-    Runner::new(access, Arc::new(KubeActions::new(clients)), readonly, audit)
+    let actions = Arc::new(KubeActions::new(clients));
+    Runner::new(access, actions.clone(), readonly, audit).with_exec(actions)
 }
 
 impl KubeExecutor for KubeActions {
@@ -129,7 +131,7 @@ impl KubeExecutor for KubeActions {
     }
 }
 
-fn failed(e: kube::Error) -> ActionError {
+pub(super) fn failed(e: kube::Error) -> ActionError {
     match &e {
         kube::Error::Api(s) if s.code == 409 => ActionError::Conflict(s.message.clone()),
         kube::Error::Api(s) if s.code == 403 => ActionError::Refused(s.message.clone()),
@@ -274,6 +276,12 @@ async fn precondition(client: &Client, action: &Action) -> Result<(), ActionErro
             }
             Ok(())
         }
+        Action::Exec {
+            namespace,
+            pod,
+            container,
+            ..
+        } => super::exec::exec_precondition(client, namespace, pod, container.as_deref()).await,
         Action::SilenceAlert { .. } | Action::ExpireSilence { .. } => Ok(()),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod clients;
 pub mod describe;
+pub mod exec;
 pub mod exec_auth;
 pub mod executor;
 pub mod logs;

@@ -174,6 +174,28 @@ impl App {
         changed
     }
 
+    /// The exec session a confirmed `shell` opened, once: the event loop hands it the terminal
+    /// and calls [`App::shell_ended`] when it is back.
+    pub fn take_shell(&mut self) -> Option<crate::action::exec::ExecSession> {
+        self.actions.take_shell()
+    }
+
+    /// The terminal is back from a shell: says how the session ended (an error when it could
+    /// not start or the connection was lost).
+    pub fn shell_ended(&mut self, summary: &str, end: &crate::action::exec::ExecEnd) {
+        use crate::action::exec::ExecEnd;
+        let error = !matches!(end, ExecEnd::Exited(_));
+        let text = match end {
+            ExecEnd::Exited(code) => format!("✔ {summary}: closed, exit status {code}"),
+            other => format!("✖ {summary}: {other}"),
+        };
+        self.toast = Some(Toast {
+            text,
+            error,
+            until: self.now + OUTCOME_FOR,
+        });
+    }
+
     /// Quit asked: at once when no action is in flight. Otherwise the first quit waits for the
     /// actions to answer, so their outcomes show and are recorded (the event loop leaves when
     /// [`App::quit_ready`]); a second quit leaves at once, and the runner still writes the
@@ -328,7 +350,13 @@ impl App {
                 Command::Wrap,
                 Command::Back,
             ],
-            Context::Detail => &[Command::Help, Command::Logs, Command::Back, Command::Quit],
+            Context::Detail => &[
+                Command::Help,
+                Command::Logs,
+                Command::Shell,
+                Command::Back,
+                Command::Quit,
+            ],
             _ => &[
                 Command::Help,
                 Command::Palette,

@@ -195,6 +195,7 @@ impl App {
                 title,
                 sections,
                 describe,
+                target,
             } => {
                 let logs = describe
                     .as_ref()
@@ -207,7 +208,7 @@ impl App {
                         log_request(&d.cluster, &key)
                     });
                 let rx = describe.map(|d| self.services.describe(d));
-                Box::new(DetailPane::new(title, sections, rx, logs))
+                Box::new(DetailPane::new(title, sections, rx, logs).with_target(target))
             }
             Open::Logs(req) => {
                 let rx = self.services.logs(req.clone());

@@ -1,6 +1,11 @@
 //! The console's loop: `select!`s over terminal events, the [`Feeds`] (fleet updates drained and
 //! applied as one batch, answers of action tasks), a tick, SIGTERM/SIGHUP and the shutdown token.
 //! It never awaits network I/O and redraws only when something changed, at most once per `FRAME`.
+//!
+//! While a shell has the terminal ([`HandOver`]) the loop is in another state: it reads no keys
+//! (stdin is the shell's) and draws nothing, carries the session's output and the terminal's
+//! resizes instead, and keeps applying updates; when the session ends it takes the terminal
+//! back and redraws.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +23,7 @@ use crate::fleet::{Fleet, FleetUpdate};
 
 use super::actions::{ActionEvent, ActionSender};
 use super::app::{App, Intent};
+use super::shell::HandOver;
 use super::terminal::Tui;
 use super::{ConsoleOptions, Services};
 
@@ -94,6 +100,7 @@ pub async fn run(
     let mut sighup = signal(SignalKind::hangup())?;
     // In raw mode ctrl-c is a key; a SIGINT still comes from `kill -INT` or a job control.
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut winch = signal(SignalKind::window_change())?;
     let mut code = 0;
     let mut tui = Tui::enter()?;
     let mut feeds = Feeds::new(updates);
@@ -107,13 +114,16 @@ pub async fn run(
     if let Some(r) = extras.replay {
         app = app.with_replay(r);
     }
-    let mut keys = EventStream::new();
+    // None while a shell holds the terminal: keys are its, not the console's.
+    let mut keys = Some(EventStream::new());
+    let mut shell: Option<HandOver> = None;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     loop {
-        if dirty && last_draw.elapsed() >= FRAME {
+        let drawing = shell.is_none();
+        if drawing && dirty && last_draw.elapsed() >= FRAME {
             tui.terminal.draw(|f| app.draw(f))?;
             last_draw = Instant::now();
             dirty = false;
@@ -133,7 +143,7 @@ pub async fn run(
                 code = 130;
                 break;
             }
-            event = keys.next() => match event {
+            event = next_key(&mut keys) => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     match app.handle_key(key) {
                         Intent::None => {}
@@ -159,13 +169,62 @@ pub async fn run(
                 if app.quit_ready() {
                     break;
                 }
+                if shell.is_none() && let Some(session) = app.take_shell() {
+                    // Keys stop being read before the shell reads stdin.
+                    keys = None;
+                    match HandOver::begin(&mut tui, session) {
+                        Ok(h) => shell = Some(h),
+                        Err(e) => {
+                            tui.resume()?;
+                            keys = Some(EventStream::new());
+                            let why = format!("shell: the terminal could not be handed over: {e}");
+                            app.notify(why, true);
+                        }
+                    }
+                }
+            }
+            end = shell_step(&mut shell) => {
+                if let Some(end) = end
+                    && let Some(h) = shell.take()
+                {
+                    let summary = h.summary().to_string();
+                    let end = h.finish(&mut tui, Some(end)).await?;
+                    keys = Some(EventStream::new());
+                    app.shell_ended(&summary, &end);
+                    dirty = true;
+                }
+            }
+            _ = winch.recv(), if shell.is_some() => {
+                if let Some(h) = shell.as_mut() {
+                    h.resize();
+                }
             }
             _ = tick.tick() => dirty |= app.tick(Timestamp::now()),
-            () = next_frame, if dirty => {}
+            () = next_frame, if dirty && drawing => {}
         }
+    }
+    if let Some(h) = shell.take() {
+        // Left during a shell (a signal, the shutdown): close it, so its closing is audited.
+        let _ = h.finish(&mut tui, None).await;
     }
     drop(tui);
     // After the terminal is back: the last state is what the next console's warm start reads.
     app.close_recording(Timestamp::now());
     Ok(code)
+}
+
+/// The next terminal event, or never while a shell holds the terminal.
+async fn next_key(keys: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match keys {
+        Some(k) => k.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next step of the shell holding the terminal (its end, once), or never without one.
+async fn shell_step(shell: &mut Option<HandOver>) -> Option<crate::action::exec::ExecEnd> {
+    match shell {
+        Some(h) => h.step().await,
+        None => std::future::pending().await,
+    }
 }

@@ -94,6 +94,11 @@ impl Target {
                 Target::Alert { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select an alert")),
             },
+            // A server's own pod, or a hub's hub pod.
+            Command::Shell => match self {
+                Target::Server { .. } | Target::Hub(_) => Ok(self.clone()),
+                _ => Err(format!("{name}: select a user server or a hub")),
+            },
             _ => match self {
                 Target::Hubs(list) if !list.is_empty() => Ok(self.clone()),
                 Target::Hub(_) | Target::Server { .. } => self

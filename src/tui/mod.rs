@@ -12,6 +12,7 @@
 //!   the confirm dialog showing the plan, the values.yaml editor, and the tasks running them.
 //! - `widgets/`: the shared table (cached, filtered, sorted, windowed), header and status line,
 //!   help overlay, command palette, line input.
+//! - `shell`: the terminal lent to an exec session (`s`), a state of the event loop.
 //! - [`text`]: sanitising cluster strings and fitting them to a display width.
 //! - [`trends`]: per-hub samples for sparklines.
 //!
@@ -26,6 +27,7 @@ pub mod event_loop;
 mod intent;
 mod panes;
 pub mod replay;
+mod shell;
 pub mod terminal;
 pub mod text;
 pub mod trends;

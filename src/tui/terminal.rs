@@ -1,6 +1,8 @@
 //! The terminal: raw mode, alternate screen and hidden cursor while the console runs, and a
 //! restore on every exit path — normal return, error, panic (a panic hook that restores before
 //! the report is printed) and signals (handled by the event loop, which returns normally).
+//! A shell borrows it in between: [`Tui::suspend`] leaves the alternate screen (raw mode stays:
+//! the remote tty wants the keys as typed), [`Tui::resume`] takes it back and redraws.
 
 use std::io::{Stdout, stdout};
 use std::sync::Once;
@@ -43,6 +45,26 @@ impl Tui {
                 Err(e)
             }
         }
+    }
+}
+
+impl Tui {
+    /// Hands the terminal to a remote tty: the main screen and the cursor back, raw mode kept.
+    pub fn suspend(&mut self) -> std::io::Result<()> {
+        execute!(stdout(), LeaveAlternateScreen, Show)
+    }
+
+    /// Takes the terminal back after a shell, however it ended: modes a remote program may
+    /// have left behind reset (colours, application cursor keys and keypad), raw mode (again),
+    /// the alternate screen, and a full redraw at the terminal's size now.
+    pub fn resume(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = stdout();
+        out.write_all(b"\x1b[0m\x1b[?1l\x1b>")?;
+        enable_raw_mode()?;
+        execute!(out, EnterAlternateScreen, Hide)?;
+        self.terminal.autoresize()?;
+        self.terminal.clear()
     }
 }
 

@@ -60,6 +60,38 @@ impl Tmux {
             .to_string()
     }
 
+    /// Resizes the window (the program in it gets SIGWINCH).
+    pub fn resize(&self, width: u16, height: u16) {
+        let ok = Command::new("tmux")
+            .args([
+                "resize-window",
+                "-t",
+                &self.session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Whether the pane shows the alternate screen (a full-screen program's), as tmux knows it.
+    pub fn alternate_on(&self) -> bool {
+        let out = Command::new("tmux")
+            .args([
+                "display-message",
+                "-p",
+                "-t",
+                &self.session,
+                "#{alternate_on}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
     pub fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["capture-pane", "-p", "-t", &self.session])

@@ -52,6 +52,8 @@ pub(crate) struct ClusterInner {
     pub conn_cancel: Mutex<CancellationToken>,
     /// Cancelled by `restart_expiring`: ends every watch (a child of `conn_cancel`).
     pub watch_cancel: Mutex<CancellationToken>,
+    /// Cancelled by `drop_exec_sessions`: cuts every exec session off (a child of `conn_cancel`).
+    pub exec_cancel: Mutex<CancellationToken>,
     /// Cancelled at fleet shutdown.
     pub shutdown: CancellationToken,
     pub up: AtomicBool,
@@ -91,6 +93,11 @@ impl ClusterInner {
     /// The token that ends the current watches.
     pub fn watch_token(&self) -> CancellationToken {
         lock(&self.watch_cancel).clone()
+    }
+
+    /// The token that cuts the current exec sessions off.
+    pub fn exec_token(&self) -> CancellationToken {
+        lock(&self.exec_cancel).clone()
     }
 
     /// The token that ends the current connections.
@@ -149,6 +156,7 @@ impl SimCluster {
             garbage: AtomicBool::new(false),
             requests: Mutex::new(VecDeque::new()),
             watch_cancel: Mutex::new(conn.child_token()),
+            exec_cancel: Mutex::new(conn.child_token()),
             conn_cancel: Mutex::new(conn.clone()),
             shutdown,
             up: AtomicBool::new(true),
@@ -220,6 +228,7 @@ impl SimCluster {
         };
         let conn = self.inner.shutdown.child_token();
         *lock(&self.inner.watch_cancel) = conn.child_token();
+        *lock(&self.inner.exec_cancel) = conn.child_token();
         *lock(&self.inner.conn_cancel) = conn.clone();
         self.inner.up.store(true, Ordering::SeqCst);
         tokio::spawn(serve(listener, self.clone(), conn));
@@ -230,6 +239,15 @@ impl SimCluster {
         self.inner.state().store.forget_history();
         let conn = self.inner.conn_token();
         let old = std::mem::replace(&mut *lock(&self.inner.watch_cancel), conn.child_token());
+        old.cancel();
+    }
+
+    /// Cuts every open exec session off at once: the connection closes without kubelet's final
+    /// Status or a close frame, as when the node dies or a proxy drops an idle connection.
+    /// Sessions opened afterwards work.
+    pub fn drop_exec_sessions(&self) {
+        let conn = self.inner.conn_token();
+        let old = std::mem::replace(&mut *lock(&self.inner.exec_cancel), conn.child_token());
         old.cancel();
     }
 

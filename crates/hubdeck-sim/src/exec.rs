@@ -3,7 +3,10 @@
 //! stdout 1, stderr 2, error 3 (the final `Status`, as kubelet writes it: `Success`, or
 //! `Failure` with reason `NonZeroExitCode` and the exit code as cause), resize 4 (JSON
 //! `{"Width":..,"Height":..}`), and in v5 frame `[255, channel]` closing a stream. Behind it
-//! runs the fake shell of `shell`.
+//! runs the fake shell of `shell`, with the programs the container's image has: a command it
+//! lacks fails as runc fails it, with a Status on the error channel and nothing run.
+//! `SimCluster::drop_exec_sessions` cuts every open session off (no Status, no close frame), as
+//! a dying node or a load balancer's idle timeout does.
 
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -16,7 +19,7 @@ use super::access::{self, Identity};
 use super::cluster::SimCluster;
 use super::portforward::frame;
 use super::resources::Kind;
-use super::shell::{self, Shell};
+use super::shell::{self, Shell, Userland};
 use super::status::ApiError;
 
 const V5: &str = "v5.channel.k8s.io";
@@ -70,38 +73,42 @@ pub(crate) async fn exec(
     pod: String,
     mut parts: Parts,
 ) -> Result<Response, ApiError> {
-    access::authorize(
-        &identity,
-        "create",
-        "",
-        "pods/exec",
-        Some(&pod),
-        Some(&namespace),
-    )?;
+    // The upgrade is a GET, authorized as `get`; since 1.35 (KEP-4006,
+    // AuthorizePodWebsocketUpgradeCreatePermission) also as `create`, as a SPDY POST always was.
+    for verb in ["get", "create"] {
+        access::authorize(
+            &identity,
+            verb,
+            "",
+            "pods/exec",
+            Some(&pod),
+            Some(&namespace),
+        )?;
+    }
     let opts = options(&parts);
     if opts.command.is_empty() {
         return Err(ApiError::bad_request("you must specify at least 1 command"));
     }
-    {
+    let userland = {
         let st = cluster.inner.state();
         let obj = st
             .store
             .get(Kind::Pod, &namespace, &pod)
             .ok_or_else(|| ApiError::not_found("pods", &pod))?;
-        check_pod(&obj.value(), &pod, opts.container.as_deref())?;
-    }
+        check_pod(&obj.value(), &pod, opts.container.as_deref())?
+    };
     let ws = WebSocketUpgrade::from_request_parts(&mut parts, &())
         .await
         .map_err(|e| ApiError::bad_request(format!("unable to upgrade connection: {e}")))?;
-    let cancel = cluster.inner.conn_token();
+    let cancel = cluster.inner.exec_token();
     Ok(ws
         .protocols([V5, V4])
-        .on_upgrade(move |socket| session(socket, pod, opts, cancel))
+        .on_upgrade(move |socket| session(socket, pod, userland, opts, cancel))
         .into_response())
 }
 
-/// The container to run in, with the API server's and kubelet's refusals.
-fn check_pod(pod: &Value, name: &str, asked: Option<&str>) -> Result<(), ApiError> {
+/// The userland of the container to run in, with the API server's and kubelet's refusals.
+fn check_pod(pod: &Value, name: &str, asked: Option<&str>) -> Result<Userland, ApiError> {
     let containers: Vec<&str> = pod["spec"]["containers"]
         .as_array()
         .into_iter()
@@ -144,7 +151,14 @@ fn check_pod(pod: &Value, name: &str, asked: Option<&str>) -> Result<(), ApiErro
             "unable to upgrade connection: container not found (\"{container}\")"
         )));
     }
-    Ok(())
+    let image = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == container.as_str())
+        .and_then(|c| c["image"].as_str())
+        .unwrap_or("");
+    Ok(Userland::of(image))
 }
 
 /// The final Status on the error channel.
@@ -187,15 +201,22 @@ async fn finish(mut socket: WebSocket, code: i32, command: &[String]) {
     let _ = socket.send(normal_close()).await;
 }
 
-async fn session(mut socket: WebSocket, pod: String, opts: Options, cancel: CancellationToken) {
+async fn session(
+    mut socket: WebSocket,
+    pod: String,
+    userland: Userland,
+    opts: Options,
+    cancel: CancellationToken,
+) {
     let mut sh = Shell {
         pod,
+        userland,
         tty: opts.tty,
         size: (80, 24),
         last_status: 0,
     };
     let argv: Vec<&str> = opts.command.iter().map(String::as_str).collect();
-    if !shell::known_program(argv[0]) {
+    if !userland.has(argv[0]) {
         let msg = format!(
             "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown",
             argv[0]

@@ -1,6 +1,82 @@
 //! The small shell behind pod exec: `echo`, `ls`, `df -h`, `pwd`, `whoami`, `hostname`,
 //! `stty size` and `exit [N]`, with `sh: X: not found` (127) for anything else. With a tty it
 //! prompts, echoes what is typed and ends lines with CR LF, as a pty does.
+//!
+//! What a container has depends on its image, as on a real cluster: the notebook and hub
+//! images are Debian-based (bash and sh), configurable-http-proxy's is node on alpine (busybox
+//! sh, no bash), kube-scheduler's and pause are distroless (no shell at all).
+
+/// The userland of a container image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Userland {
+    /// A jupyter notebook image: bash in a conda env, home /home/jovyan.
+    Notebook,
+    /// JupyterHub's k8s-hub image: Debian, bash, /srv/jupyterhub.
+    Hub,
+    /// Alpine with busybox: sh and its applets, no bash.
+    Busybox,
+    /// Distroless: the binary and nothing else.
+    Distroless,
+}
+
+impl Userland {
+    /// The userland of an image reference.
+    pub fn of(image: &str) -> Userland {
+        let name = image.rsplit('/').next().unwrap_or(image);
+        let name = name.split([':', '@']).next().unwrap_or(name);
+        match name {
+            "configurable-http-proxy" | "traefik" => Userland::Busybox,
+            "kube-scheduler" | "pause" => Userland::Distroless,
+            "k8s-hub" => Userland::Hub,
+            _ => Userland::Notebook,
+        }
+    }
+
+    /// Whether `argv[0]` is a program the container has (a shell, or one of its commands).
+    pub fn has(self, program: &str) -> bool {
+        let base = program.rsplit('/').next().unwrap_or(program);
+        match self {
+            Userland::Distroless => false,
+            Userland::Busybox if base == "bash" => false,
+            _ => matches!(
+                base,
+                "sh" | "bash"
+                    | "echo"
+                    | "ls"
+                    | "df"
+                    | "pwd"
+                    | "whoami"
+                    | "hostname"
+                    | "stty"
+                    | "true"
+                    | "false"
+            ),
+        }
+    }
+
+    fn home(self) -> &'static str {
+        match self {
+            Userland::Notebook | Userland::Distroless => "/home/jovyan",
+            Userland::Hub => "/srv/jupyterhub",
+            Userland::Busybox => "/srv/configurable-http-proxy",
+        }
+    }
+
+    fn user(self) -> &'static str {
+        match self {
+            Userland::Busybox => "nobody",
+            _ => "jovyan",
+        }
+    }
+
+    fn listing(self) -> &'static [&'static str] {
+        match self {
+            Userland::Notebook | Userland::Distroless => HOME_LS,
+            Userland::Hub => &["jupyterhub_config.py", "jupyterhub.sqlite", "z2jh.py"],
+            Userland::Busybox => &["bin", "index.js", "lib", "node_modules", "package.json"],
+        }
+    }
+}
 
 /// What a command line did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -16,6 +92,7 @@ pub(crate) struct Ran {
 #[derive(Debug)]
 pub(crate) struct Shell {
     pub pod: String,
+    pub userland: Userland,
     pub tty: bool,
     pub size: (u16, u16),
     pub last_status: i32,
@@ -50,33 +127,19 @@ fn unquote(w: &str) -> &str {
         .unwrap_or(w)
 }
 
-/// Whether `argv[0]` is a program the container has (the shell, or one of its commands).
-pub(crate) fn known_program(program: &str) -> bool {
-    let base = program.rsplit('/').next().unwrap_or(program);
-    matches!(
-        base,
-        "sh" | "bash"
-            | "echo"
-            | "ls"
-            | "df"
-            | "pwd"
-            | "whoami"
-            | "hostname"
-            | "stty"
-            | "true"
-            | "false"
-    )
-}
-
 /// Whether `argv[0]` is a shell.
 pub(crate) fn is_shell(program: &str) -> bool {
     matches!(program.rsplit('/').next(), Some("sh" | "bash"))
 }
 
 impl Shell {
-    /// The prompt of jupyter's images (bash in a conda env).
+    /// The prompt: bash's in jupyter's images (a conda env) and the hub's, busybox's `\w \$`.
     pub fn prompt(&self) -> String {
-        format!("(base) jovyan@{}:~$ ", self.pod)
+        match self.userland {
+            Userland::Notebook | Userland::Distroless => format!("(base) jovyan@{}:~$ ", self.pod),
+            Userland::Hub => format!("jovyan@{}:/srv/jupyterhub$ ", self.pod),
+            Userland::Busybox => "/srv/configurable-http-proxy $ ".to_string(),
+        }
     }
 
     /// Runs a line (`;`-separated commands).
@@ -112,13 +175,13 @@ impl Shell {
             "echo" => ok(format!("{}\n", args.join(" "))),
             "ls" => {
                 let sep = if self.tty { "  " } else { "\n" };
-                ok(format!("{}\n", HOME_LS.join(sep)))
+                ok(format!("{}\n", self.userland.listing().join(sep)))
             }
             "df" => ok(df(args
                 .iter()
                 .any(|a| a.starts_with('-') && a.contains('h')))),
-            "pwd" => ok("/home/jovyan\n".into()),
-            "whoami" => ok("jovyan\n".into()),
+            "pwd" => ok(format!("{}\n", self.userland.home())),
+            "whoami" => ok(format!("{}\n", self.userland.user())),
             "hostname" => ok(format!("{}\n", self.pod)),
             "stty" if args.first() == Some(&"size") => {
                 ok(format!("{} {}\n", self.size.1, self.size.0))
@@ -170,6 +233,7 @@ mod tests {
     fn shell() -> Shell {
         Shell {
             pod: "jupyter-ada".into(),
+            userland: Userland::Notebook,
             tty: false,
             size: (80, 24),
             last_status: 0,
@@ -197,5 +261,16 @@ mod tests {
         let r = sh.line("echo a; exit 3; echo b");
         assert_eq!((r.stdout.as_str(), r.status, r.exit), ("a\n", 3, true));
         assert_eq!(sh.command(&["sh", "-c", "echo", "x"]).stdout, "x\n");
+    }
+
+    #[test]
+    fn images_have_the_shells_their_base_has() {
+        let chp = Userland::of("quay.io/jupyterhub/configurable-http-proxy:4.6.3");
+        assert!(chp.has("sh") && chp.has("/bin/sh") && !chp.has("bash"));
+        let sched = Userland::of("registry.k8s.io/kube-scheduler:v1.30.8");
+        assert!(!sched.has("sh") && !sched.has("bash"));
+        let hub = Userland::of("quay.io/jupyterhub/k8s-hub:4.1.0");
+        assert!(hub.has("bash") && hub.has("sh"));
+        assert!(Userland::of("pangeo/pangeo-notebook:2024.11.11").has("bash"));
     }
 }

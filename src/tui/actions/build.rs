@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use crate::action::{Action, Request, ResolveError, ServerRef, resolve};
+use crate::action::{Action, PodSource, Request, ResolveError, ServerRef, resolve};
 use crate::config::keymap::Command;
 use crate::fleet::{
     AlertOrigin, ClusterId, Component, Fleet, HubId, HubRef, ServerId, WorkloadKind,
@@ -185,6 +185,19 @@ pub fn begin(
             bind(fleet, &Request::StopServers { servers }, now).map(Begin::Ready)
         }
         Command::SilenceAlert => silence(target, fleet),
+        Command::Shell => {
+            let pod = match target {
+                Target::Server { server, .. } => PodSource::Server(server_ref(server)),
+                Target::Hub(hub) => PodSource::Component(HubRef::from(hub), Component::Hub),
+                _ => return Err(NotNow::error("shell: select a user server or a hub")),
+            };
+            let request = Request::Exec {
+                pod,
+                container: None,
+                command: Vec::new(),
+            };
+            bind(fleet, &request, now).map(Begin::Ready)
+        }
         other => Err(NotNow::error(format!(
             "{} is not a cluster action",
             other.name()

@@ -287,7 +287,8 @@ fn hub_name(action: &Action) -> Option<String> {
         | Action::RestartProxy { hub, .. }
         | Action::ScaleHub { hub, .. }
         | Action::ScalePlaceholders { hub, .. }
-        | Action::EditHubConfig { hub, .. } => Some(hub.key.release.to_string()),
+        | Action::EditHubConfig { hub, .. }
+        | Action::Exec { hub, .. } => Some(hub.key.release.to_string()),
         Action::StopServers { servers } => {
             let first = &servers.first()?.id.hub;
             servers

@@ -211,6 +211,9 @@ impl ActionFlow {
             purpose,
             ..
         } = dialog;
+        if matches!(action, Action::Exec { .. }) {
+            return self.open_shell(id, action, plan.summary, runner, tx);
+        }
         if matches!(action, Action::StopServers { .. }) {
             self.clear_marks = true;
         }
@@ -234,6 +237,29 @@ impl ActionFlow {
                 action: Box::new(action),
                 purpose,
             },
+        });
+    }
+
+    /// Checks and opens the session on a task; the answer comes back as
+    /// [`ActionEvent::ExecOpened`], and the event loop then hands it the terminal.
+    fn open_shell(
+        &mut self,
+        id: u64,
+        action: Action,
+        summary: String,
+        runner: Arc<Runner>,
+        tx: super::ActionSender,
+    ) {
+        tokio::spawn(async move {
+            let result = runner.open_exec(&action, Mode::Run, true).await;
+            let _ = tx.send(ActionEvent::ExecOpened { id, result });
+        });
+        self.started = true;
+        self.running.push(Running {
+            id,
+            label: format!("opening: {summary}"),
+            since: Instant::now(),
+            task: Task::OpenShell,
         });
     }
 
@@ -266,7 +292,8 @@ impl ActionFlow {
         let id = match &event {
             ActionEvent::Finished { id, .. }
             | ActionEvent::ConfigRead { id, .. }
-            | ActionEvent::ConfigsRead { id, .. } => *id,
+            | ActionEvent::ConfigsRead { id, .. }
+            | ActionEvent::ExecOpened { id, .. } => *id,
         };
         let Some(pos) = self.running.iter().position(|r| r.id == id) else {
             return false;
@@ -288,6 +315,10 @@ impl ActionFlow {
                 Ok(read) if self.editor.is_none() => self.editor = Some(Editor::new(hub, read)),
                 Ok(_) => self.notify("an edit of values.yaml is already open", true),
                 Err(e) => self.notify(format!("edit-config {hub}: {}", error_line(&e)), true),
+            },
+            (Task::OpenShell, ActionEvent::ExecOpened { result, .. }) => match result {
+                Ok(session) => self.shell = Some(session),
+                Err(outcome) => self.report(&outcome),
             },
             (Task::LoadCurrent, ActionEvent::ConfigRead { hub, result, .. }) => {
                 let Some(ed) = self.editor.as_mut().filter(|e| e.hub == hub) else {

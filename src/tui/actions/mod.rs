@@ -22,6 +22,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use crate::action::HubConfig;
+use crate::action::exec::ExecSession;
 use crate::action::{Action, ActionError, Outcome, Runner};
 use crate::fleet::HubId;
 
@@ -54,6 +55,13 @@ pub enum ActionEvent {
         hub: HubId,
         /// What was read.
         result: Result<HubConfig, ActionError>,
+    },
+    /// An exec session passed its checks and opened (or did not: the outcome says why).
+    ExecOpened {
+        /// Which task.
+        id: u64,
+        /// The session, for the console to hand the terminal to.
+        result: Result<ExecSession, Box<Outcome>>,
     },
 }
 
@@ -93,6 +101,8 @@ enum Task {
     },
     /// One hub's action of the running rollout.
     RolloutHub { hub: HubId },
+    /// Checking and opening an exec session.
+    OpenShell,
 }
 
 /// A rollout being run: the core's progress, and when it started.
@@ -133,6 +143,8 @@ pub struct ActionFlow {
     started: bool,
     rules: hubdeck_core::rollout::WaveRules,
     rollout: Option<RolloutRun>,
+    /// A session that opened, for the event loop to hand the terminal to.
+    shell: Option<ExecSession>,
 }
 
 impl ActionFlow {
@@ -156,6 +168,7 @@ impl ActionFlow {
             started: false,
             rules: Default::default(),
             rollout: None,
+            shell: None,
         }
     }
 
@@ -184,8 +197,13 @@ impl ActionFlow {
     pub fn actions_in_flight(&self) -> usize {
         self.running
             .iter()
-            .filter(|r| matches!(r.task, Task::Run { .. } | Task::RolloutHub { .. }))
+            .filter(|r| matches!(r.task, Task::Run { .. } | Task::RolloutHub { .. } | Task::OpenShell))
             .count()
+    }
+
+    /// The exec session that opened since the last call: the terminal is its now.
+    pub fn take_shell(&mut self) -> Option<ExecSession> {
+        self.shell.take()
     }
 
     /// Messages for the status line since the last call.

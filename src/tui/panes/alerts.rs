@@ -211,6 +211,7 @@ impl RowSource for Alerts {
                     namespace: pod.key.namespace.to_string(),
                     name: pod.key.name.to_string(),
                 }),
+                target: None,
             }),
             (None, Some(hub)) => Ok(Open::HubDetail(hub)),
             (None, None) => Ok(Open::Hubs(row.0.clone())),
@@ -226,6 +227,7 @@ impl RowSource for Alerts {
                 ("Labels".into(), a.labels.clone()),
             ],
             describe: None,
+            target: None,
         })
     }
 }

@@ -15,7 +15,7 @@ use crate::fleet::{Component, HubId, HubState};
 use super::super::text::{fit, sanitize, width};
 use super::super::widgets::{health_badge, health_role};
 use super::super::{Description, LogRequest};
-use super::{Ctx, Outcome, Pane, hubs};
+use super::{Ctx, Outcome, Pane, Target, hubs};
 
 type Section = (String, Vec<(String, String)>);
 
@@ -29,6 +29,8 @@ pub struct DetailPane {
     error: Option<String>,
     hub: Option<HubId>,
     logs: Option<LogRequest>,
+    /// What `shell` opens from here: the described server, or the hub's hub pod.
+    target: Option<Target>,
     scroll: usize,
     page: usize,
     spin: usize,
@@ -49,6 +51,7 @@ impl DetailPane {
             error: None,
             hub: None,
             logs,
+            target: None,
             scroll: 0,
             page: 10,
             spin: 0,
@@ -62,8 +65,15 @@ impl DetailPane {
         logs: Option<LogRequest>,
     ) -> Self {
         let mut d = Self::new(format!("{id} › Detail"), Vec::new(), pending, logs);
+        d.target = Some(Target::Hub(id.clone()));
         d.hub = Some(id);
         d
+    }
+
+    /// What a shell opened from this detail goes into.
+    pub fn with_target(mut self, target: Option<Target>) -> Self {
+        self.target = target;
+        self
     }
 
     fn hub_sections(hub: &HubState) -> Vec<Section> {
@@ -188,6 +198,12 @@ impl Pane for DetailPane {
                 return match &self.logs {
                     Some(req) => Outcome::Open(super::Open::Logs(req.clone())),
                     None => Outcome::Toast("no pod log here".into()),
+                };
+            }
+            Command::Shell => {
+                return match &self.target {
+                    Some(t) => Outcome::Mutation(cmd, t.clone()),
+                    None => Outcome::Toast("shell: describe a user server or a hub".into()),
                 };
             }
             _ => return Outcome::Ignored,

@@ -53,6 +53,8 @@ pub enum Open {
         sections: Vec<(String, Vec<(String, String)>)>,
         /// Object to describe through the services.
         describe: Option<DescribeRequest>,
+        /// What a shell opened from the detail goes into (a user server), if anything.
+        target: Option<Target>,
     },
     /// A pod log.
     Logs(LogRequest),

@@ -140,6 +140,14 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             summary.push(("Pending action".into(), p.as_str().to_string()));
         }
     }
+    let target = pod.owner.as_ref().map(|o| Target::Server {
+        server: ServerId {
+            hub: hub.id.clone(),
+            user: o.user.clone(),
+            server: o.server.clone(),
+        },
+        pod: pod.key.clone(),
+    });
     Open::Detail {
         title: format!("{} › Detail", user(pod)),
         sections: vec![("User server".into(), summary)],
@@ -149,6 +157,7 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             namespace: pod.key.namespace.to_string(),
             name: pod.key.name.to_string(),
         }),
+        target,
     }
 }
 

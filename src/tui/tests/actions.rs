@@ -17,7 +17,7 @@ use super::super::event_loop::Feeds;
 use super::*;
 
 /// A console whose runner knows no clusters, and the feeds its tasks answer on.
-fn acting_app(readonly: bool) -> (App, Feeds, tempfile::TempDir) {
+pub(super) fn acting_app(readonly: bool) -> (App, Feeds, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let runner = crate::kube::executor::runner(
         ClientCache::new(&[]),

@@ -90,7 +90,7 @@ fn an_oom_killed_server_not_ready_says_how_it_ended_in_the_table_and_detail() {
 #[test]
 fn a_server_whose_phase_changes_moves_when_sorted_by_phase() {
     let mut app = app();
-    press(&mut app, "3ssss");
+    press(&mut app, "3SSSS");
     assert!(screen(&mut app).contains("sort:phase▲"));
     let mut carl = server("science", "science", "carl");
     carl.phase = PodPhase::Pending;

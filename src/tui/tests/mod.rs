@@ -6,6 +6,7 @@ mod navigation;
 mod overlays;
 mod panes;
 mod replay;
+mod shell;
 mod warm;
 mod waves;
 

@@ -116,9 +116,9 @@ fn filter_narrows_rows_as_you_type_and_esc_clears_it() {
 }
 
 #[test]
-fn s_sorts_by_the_next_column_and_capital_s_reverses() {
+fn capital_s_sorts_by_the_next_column_and_capital_i_inverts() {
     let mut app = app();
-    press(&mut app, "3ss");
+    press(&mut app, "3SS");
     let s = screen(&mut app);
     assert!(s.contains("sort:user▲"), "{s}");
     let order: Vec<usize> = ["ada", "carl", "dora", "eve", "grace"]
@@ -126,7 +126,7 @@ fn s_sorts_by_the_next_column_and_capital_s_reverses() {
         .map(|u| row_of(&s, &format!(" {u} ")))
         .collect();
     assert!(order.is_sorted(), "{order:?}\n{s}");
-    press(&mut app, "S");
+    press(&mut app, "I");
     let s = screen(&mut app);
     assert!(row_of(&s, " grace ") < row_of(&s, " ada "), "{s}");
 }

@@ -44,6 +44,7 @@ pub fn effect_visible(fleet: &Fleet, action: &Action, since: Timestamp) -> bool 
         }),
         Action::EditHubConfig { .. }
         | Action::SilenceAlert { .. }
-        | Action::ExpireSilence { .. } => true,
+        | Action::ExpireSilence { .. }
+        | Action::Exec { .. } => true,
     }
 }

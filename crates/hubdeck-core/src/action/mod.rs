@@ -4,10 +4,11 @@
 
 mod effect;
 mod error;
-mod logs;
+mod exec;
 pub mod merge;
 mod model;
 mod plan;
+mod pod_ref;
 pub mod ports;
 mod request;
 mod resolve;
@@ -15,12 +16,15 @@ pub mod values;
 
 pub use effect::effect_visible;
 pub use error::{ActionError, ResolveError};
-pub use logs::{LogPod, LogSource, component_pod, log_pod};
+pub use exec::{SHELLS, quote_command};
 pub use model::{Action, ApiCall, Confirm, Matcher, Plan, ServerTarget, Step, Via};
 pub use plan::{escape_path, stop_path};
-pub use ports::HubConfig;
+pub use pod_ref::{BoundPod, PodSource, bind_pod, component_name, component_pod};
+pub use ports::{ExecEnd, ExecSpec, HubConfig};
 pub use request::{Request, ServerRef};
 pub use resolve::{find_hub, idle_servers, resolve, silence_matchers};
 
+#[cfg(test)]
+mod exec_tests;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::fleet::{ClusterId, HubId, ServerId};
+use crate::fleet::{ClusterId, Component, HubId, ServerId};
 use crate::secrets::Secret;
 
 /// A user server to stop, with the pod that runs it (for the pod-delete fallback).
@@ -116,6 +116,24 @@ pub enum Action {
         /// Silence id.
         id: String,
     },
+    /// Open a shell, or run one command, in a pod (the exec subresource): a session whose
+    /// opening and closing are audited, never what is typed.
+    Exec {
+        /// The pod's hub.
+        hub: HubId,
+        /// The user server whose pod it is; None for a hub component's pod.
+        server: Option<ServerId>,
+        /// The pod's component.
+        component: Component,
+        /// Namespace of the pod.
+        namespace: String,
+        /// The pod.
+        pod: String,
+        /// The container; None for the pod's default one.
+        container: Option<String>,
+        /// The command; empty for the container's shell (bash, else sh).
+        command: Vec<String>,
+    },
 }
 
 mod secs {
@@ -169,6 +187,20 @@ impl ApiCall {
             "{} {group}{}{sub} {}/{}",
             self.verb, self.resource, self.namespace, self.name
         )
+    }
+
+    /// Every verb the API server authorizes this call as, the call's own first. An exec
+    /// session is a WebSocket upgrade, a GET: servers before 1.35 authorize it as `get
+    /// pods/exec`, 1.35 and later as `get` and `create` (KEP-4006), so both are reviewed.
+    pub fn authorized_as(&self) -> Vec<ApiCall> {
+        let mut calls = vec![self.clone()];
+        if self.verb == "create" && self.resource == "pods" && self.subresource == Some("exec") {
+            calls.push(ApiCall {
+                verb: "get",
+                ..self.clone()
+            });
+        }
+        calls
     }
 }
 

@@ -63,7 +63,8 @@ impl Action {
             | Action::RestartProxy { hub, .. }
             | Action::ScaleHub { hub, .. }
             | Action::ScalePlaceholders { hub, .. }
-            | Action::EditHubConfig { hub, .. } => hub.cluster.clone(),
+            | Action::EditHubConfig { hub, .. }
+            | Action::Exec { hub, .. } => hub.cluster.clone(),
             Action::StopServers { servers } => servers
                 .first()
                 .map(|s| s.id.hub.cluster.clone())
@@ -85,6 +86,7 @@ impl Action {
             Action::EditHubConfig { .. } => "edit-config",
             Action::SilenceAlert { .. } => "silence-alert",
             Action::ExpireSilence { .. } => "expire-silence",
+            Action::Exec { .. } => "exec",
         }
     }
 
@@ -102,6 +104,15 @@ impl Action {
             },
             Action::SilenceAlert { cluster, alert, .. } => format!("{cluster}/{alert}"),
             Action::ExpireSilence { cluster, id } => format!("{cluster}/silence {id}"),
+            Action::Exec {
+                server: Some(s), ..
+            } => s.to_string(),
+            Action::Exec {
+                hub,
+                component,
+                pod,
+                ..
+            } => format!("{hub}/{}/{pod}", super::component_name(*component)),
         }
     }
 
@@ -308,6 +319,49 @@ impl Action {
                 }],
                 Confirm::Simple,
             ),
+            Action::Exec {
+                hub,
+                server,
+                component,
+                namespace,
+                pod,
+                container,
+                command,
+            } => {
+                let subject = super::exec::exec_subject(hub, server.as_ref(), *component);
+                let container = container.as_deref().map_or_else(
+                    || "its default container".to_string(),
+                    |c| format!("container {c}"),
+                );
+                let (summary, what) = if command.is_empty() {
+                    (
+                        format!("shell in {subject}"),
+                        format!(
+                            "open a shell ({}, else {}) in pod {namespace}/{pod}, {container}",
+                            super::SHELLS[0],
+                            super::SHELLS[1]
+                        ),
+                    )
+                } else {
+                    let cmd = super::quote_command(command);
+                    (
+                        format!("run `{cmd}` in {subject}"),
+                        format!("run `{cmd}` in pod {namespace}/{pod}, {container}"),
+                    )
+                };
+                warnings.push(
+                    "the audit log records when the session opens and closes, never what is typed"
+                        .into(),
+                );
+                (
+                    summary,
+                    vec![k8s(
+                        what,
+                        call("create", "", "pods", Some("exec"), namespace, pod),
+                    )],
+                    Confirm::Simple,
+                )
+            }
         };
         Plan {
             summary,

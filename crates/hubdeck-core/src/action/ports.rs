@@ -109,3 +109,55 @@ pub trait Silencer: Send + Sync {
     /// Ends a silence now.
     fn expire<'a>(&'a self, cluster: &'a ClusterId, id: &'a str) -> Pending<'a, ()>;
 }
+
+/// One exec the runner asks for: a command in a container of a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecSpec {
+    /// Cluster.
+    pub cluster: ClusterId,
+    /// Namespace.
+    pub namespace: String,
+    /// Pod.
+    pub pod: String,
+    /// Container; None for the pod's default one (its `kubectl.kubernetes.io/default-container`
+    /// annotation, else its first container, as kubectl chooses).
+    pub container: Option<String>,
+    /// The command (argv; no shell around it).
+    pub command: Vec<String>,
+    /// Whether the remote side gets a terminal (a pty; stdout and stderr then share it).
+    pub tty: bool,
+}
+
+/// How an exec session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecEnd {
+    /// The command ran and exited with this status (kubelet's final Status on channel 3).
+    Exited(i32),
+    /// The container could not start the command (no such executable): the runtime's message.
+    /// Nothing ran, so another command may be tried.
+    NotStarted(String),
+    /// The session broke off without an exit status: the connection dropped, the API server
+    /// or the kubelet ended it, or hubdeck stopped.
+    Lost(String),
+}
+
+impl std::fmt::Display for ExecEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecEnd::Exited(code) => write!(f, "exit status {code}"),
+            ExecEnd::NotStarted(why) => write!(f, "could not start: {why}"),
+            ExecEnd::Lost(why) => write!(f, "connection lost: {why}"),
+        }
+    }
+}
+
+/// Opens exec sessions. `Session` is how the application carries a session's bytes (channels
+/// of its runtime), which the core does not know: it only needs one opened per command.
+pub trait PodExec: Send + Sync {
+    /// An open session, handed to the front end through the runner.
+    type Session: Send + 'static;
+    /// Opens `spec`; Ok once the API server upgraded the connection (a command the container
+    /// cannot start then ends the session with [`ExecEnd::NotStarted`]). The container the
+    /// session runs in is returned with it.
+    fn open<'a>(&'a self, spec: &'a ExecSpec) -> Pending<'a, (String, Self::Session)>;
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::fleet::{HubId, HubRef};
 
+use super::pod_ref::PodSource;
 use super::ports::HubConfig;
 
 /// One user server, as a person names it.
@@ -85,6 +86,15 @@ pub enum Request {
         base: HubConfig,
         /// The patch: a mapping; `null` removes a key.
         patch: serde_json::Value,
+    },
+    /// A shell (or one command) in a user's server or a hub component's pod.
+    Exec {
+        /// Which pod.
+        pod: PodSource,
+        /// Which container; None for the pod's default one.
+        container: Option<String>,
+        /// The command; empty for the container's shell (bash, else sh).
+        command: Vec<String>,
     },
 }
 

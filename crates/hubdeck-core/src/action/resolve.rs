@@ -71,6 +71,11 @@ pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, R
         Request::MergeValues { hub, base, patch } => {
             super::merge::merge_values(fleet, hub, base, patch)
         }
+        Request::Exec {
+            pod,
+            container,
+            command,
+        } => super::exec::resolve_exec(fleet, pod, container.as_deref(), command),
     }
 }
 

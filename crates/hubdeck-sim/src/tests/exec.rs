@@ -209,3 +209,102 @@ async fn kubectl_exec_runs_commands_and_reads_piped_stdin() {
     );
     fleet.shutdown().await;
 }
+
+fn component_pod(c: &SimCluster, ns: &str, component: &str) -> String {
+    c.pods()
+        .into_iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .find(|p| {
+            p.metadata
+                .labels
+                .as_ref()
+                .is_some_and(|l| l.get("component").map(String::as_str) == Some(component))
+        })
+        .and_then(|p| p.metadata.name)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_container_without_bash_fails_it_as_runc_does_and_runs_sh() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (fleet, c, client) = small().await;
+        let ns = c.hub_namespaces()[0].clone();
+        let proxy = component_pod(&c, &ns, "proxy");
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+        let ap = AttachParams::default().stdin(true);
+        let mut p = pods.exec(&proxy, vec!["bash"], &ap).await.unwrap();
+        let status = p.take_status().unwrap();
+        let st = status.await.unwrap();
+        assert_eq!(st.status.as_deref(), Some("Failure"));
+        assert!(
+            st.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("exec: \"bash\": executable file not found in $PATH"),
+            "{st:?}"
+        );
+        let mut p = pods
+            .exec(&proxy, vec!["sh", "-c", "pwd; whoami"], &ap)
+            .await
+            .unwrap();
+        let status = p.take_status().unwrap();
+        let out = read_all(p.stdout()).await;
+        assert_eq!(out, "/srv/configurable-http-proxy\nnobody\n");
+        assert_eq!(status.await.unwrap().status.as_deref(), Some("Success"));
+        // A distroless container has no shell at all.
+        let sched = component_pod(&c, &ns, "user-scheduler");
+        let mut p = pods.exec(&sched, vec!["sh"], &ap).await.unwrap();
+        let st = p.take_status().unwrap().await.unwrap();
+        assert!(
+            st.message
+                .unwrap_or_default()
+                .contains("\"sh\": executable file not found")
+        );
+        fleet.shutdown().await;
+    })
+    .await
+    .expect("the sessions finished within 60 s");
+}
+
+#[tokio::test]
+async fn dropped_exec_sessions_end_without_a_status_and_new_ones_work() {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let (fleet, c, client) = small().await;
+        let ns = c.hub_namespaces()[0].clone();
+        let pod = running_user_pod(&c, &ns);
+        let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
+        let mut p = pods
+            .exec(&pod, vec!["bash"], &AttachParams::interactive_tty())
+            .await
+            .unwrap();
+        let status = p.take_status().unwrap();
+        let mut stdout = p.stdout().unwrap();
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(10), stdout.read(&mut buf))
+            .await
+            .expect("a prompt")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).contains("$ "));
+        c.drop_exec_sessions();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(10), status)
+                .await
+                .expect("the session ends")
+                .is_none(),
+            "a cut-off session has no exit status"
+        );
+        let err = p
+            .join()
+            .await
+            .expect_err("kube reports the broken connection");
+        assert!(format!("{err}").contains("WebSocket"), "{err}");
+        let mut p = pods
+            .exec(&pod, vec!["echo", "again"], &AttachParams::default())
+            .await
+            .unwrap();
+        assert_eq!(read_all(p.stdout()).await, "again\n");
+        fleet.shutdown().await;
+    })
+    .await
+    .expect("the sessions finished within 60 s");
+}
