@@ -195,6 +195,7 @@ impl RowSource for Clusters {
                 ("Hubs".into(), hubs),
             ],
             describe: None,
+            link: None,
         })
     }
 }

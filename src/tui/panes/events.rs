@@ -139,6 +139,7 @@ impl RowSource for Events {
             title: format!("{} › Detail", e.object),
             sections: vec![("Event".into(), fields)],
             describe,
+            link: None,
         })
     }
 

@@ -20,6 +20,7 @@ pub const TABS: &[(Command, &str, &str)] = &[
     (Command::PaneServers, "Servers", "Srv"),
     (Command::PaneAlerts, "Alerts", "Alr"),
     (Command::PaneEvents, "Events", "Evt"),
+    (Command::PaneNodes, "Nodes", "Nod"),
 ];
 
 /// What the strip shows besides the tabs.

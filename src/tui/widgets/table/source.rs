@@ -148,6 +148,10 @@ pub trait RowSource {
     }
     /// Cells of a row, one per column (None when the row vanished).
     fn cells(&self, row: &Self::Row, ctx: &Ctx) -> Option<Vec<Cell>>;
+    /// Text a filter matches besides the cells (what a row belongs to but does not show).
+    fn search_text(&self, _row: &Self::Row, _ctx: &Ctx) -> Option<String> {
+        None
+    }
     /// Sort key of a row in a column.
     fn sort_key(&self, row: &Self::Row, col: usize, ctx: &Ctx) -> SortKey;
     /// What actions on this row act on.
