@@ -120,11 +120,13 @@ pub fn age(now: Timestamp, then: Option<Timestamp>) -> String {
 }
 
 /// Requested against allocatable, as the Nodes pane and `get nodes` show it: CPU in cores
-/// (`3.2/16 20%`), memory in GiB (`12/64Gi 19%`). Figures below 10 keep one decimal; the
-/// percentage is left out when nothing is allocatable.
+/// (`3.2/16 20%`), memory in GiB (`12/64Gi 19%`, TiB from 1000 GiB allocatable: a big pool's
+/// `10/20Ti 50%`). Figures below 10 keep one decimal; the percentage is left out when nothing
+/// is allocatable.
 pub fn share(requested: u64, allocatable: u64, unit: Unit) -> String {
     let (scale, suffix) = match unit {
         Unit::MilliCores => (1000.0, ""),
+        Unit::Bytes if allocatable >= 1000 << 30 => ((1u64 << 40) as f64, "Ti"),
         Unit::Bytes => ((1u64 << 30) as f64, "Gi"),
     };
     let short = |v: u64| {
@@ -207,6 +209,7 @@ mod tests {
         assert_eq!(share(0, 3_920, Unit::MilliCores), "0/3.9 0%");
         assert_eq!(share(12 << 30, 64 << 30, Unit::Bytes), "12/64Gi 19%");
         assert_eq!(share(3 << 29, 0, Unit::Bytes), "1.5/0Gi");
+        assert_eq!(share(10 << 40, 20 << 40, Unit::Bytes), "10/20Ti 50%");
     }
 
     #[test]

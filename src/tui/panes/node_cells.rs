@@ -1,6 +1,6 @@
-//! What a row of the Nodes pane shows: a pool's summary or a node, and the selected row in full
-//! under the table. Trouble is said in words (`NotReady`, `cordoned`, `MemoryPressure`) and in
-//! the warning and error styles, so NO_COLOR loses nothing.
+//! What a row of the Nodes pane shows: a cluster's or a pool's summary, or a node, and the
+//! selected row in full under the table. Trouble is said in words (`NotReady`, `cordoned`,
+//! `MemoryPressure`) as well as in the warning and error styles, so NO_COLOR loses nothing.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,13 +16,14 @@ use super::super::widgets::table::Cell;
 use super::node_loads::{Load, NodeLoads};
 use super::nodes::NodeRow;
 
-/// A pool's figures, summed over its nodes.
+/// Figures of a group of nodes (a pool, a cluster), summed over them.
 #[derive(Debug, Default)]
-pub struct PoolFigures {
+pub struct Figures {
     nodes: u32,
     ready: u32,
     cordoned: u32,
     pressure: u32,
+    pools: BTreeSet<Arc<str>>,
     /// User servers on its nodes.
     pub servers: u32,
     /// What the hubs' pods there request.
@@ -39,9 +40,14 @@ fn add(to: &mut Requests, r: Requests) {
     to.memory_bytes = to.memory_bytes.saturating_add(r.memory_bytes);
 }
 
-pub fn pool_figures(c: &ClusterState, pool: &str, loads: &NodeLoads) -> PoolFigures {
-    let mut f = PoolFigures::default();
-    for n in c.nodes.values().filter(|n| &*n.pool == pool) {
+/// The figures of a cluster's nodes in `pool` (every pool: `None`).
+pub fn figures(c: &ClusterState, pool: Option<&str>, loads: &NodeLoads) -> Figures {
+    let mut f = Figures::default();
+    for n in c
+        .nodes
+        .values()
+        .filter(|n| pool.is_none_or(|p| *n.pool == *p))
+    {
         f.nodes += 1;
         f.ready += u32::from(n.ready);
         f.cordoned += u32::from(n.cordoned);
@@ -51,14 +57,25 @@ pub fn pool_figures(c: &ClusterState, pool: &str, loads: &NodeLoads) -> PoolFigu
             f.servers += l.servers;
             add(&mut f.requested, l.requested);
         }
+        f.pools.insert(n.pool.clone());
         f.types.insert(n.instance_type.clone());
         f.purposes.insert(n.purpose.clone());
     }
     f
 }
 
+/// A pool's name as shown ("" is the unlabelled nodes').
 pub fn pool_name(pool: &str) -> &str {
     if pool.is_empty() { "(no pool)" } else { pool }
+}
+
+/// A node's name as its row shows it: a DNS name (EKS's `ip-10-0-3-41.us-west-2.compute.internal`)
+/// without the domain every node of the region shares. The footer shows it whole.
+pub fn short_name(name: &str) -> &str {
+    match name.split_once('.') {
+        Some((host, _)) if !host.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => name,
+    }
 }
 
 /// One word for a set: its only member, `mixed`, or `-`.
@@ -74,7 +91,7 @@ fn or_dash(s: &str) -> &str {
     if s.is_empty() { "-" } else { s }
 }
 
-/// Cordon and pressure of a node, in words (readable without colour).
+/// Cordon and pressure of a node, in words.
 fn conditions(n: &NodeInfo) -> String {
     let mut words: Vec<&str> = Vec::new();
     if n.cordoned {
@@ -101,13 +118,14 @@ fn share_cell(requested: u64, allocatable: u64, unit: Unit) -> Cell {
     )
 }
 
+/// What the hubs request on a node (nothing when none of their pods runs there).
 pub fn load_requested(load: Option<&Load>) -> Requests {
     load.map_or_else(Requests::default, |l| l.requested)
 }
 
-/// Cells of a pool's summary row (None when no node is left in it).
-pub fn pool_cells(c: &ClusterState, pool: &str, loads: &NodeLoads) -> Option<Vec<Cell>> {
-    let f = pool_figures(c, pool, loads);
+/// Cells of a cluster's (`pool` None) or a pool's summary row; None when no node is left.
+pub fn group_cells(c: &ClusterState, pool: Option<&str>, loads: &NodeLoads) -> Option<Vec<Cell>> {
+    let f = figures(c, pool, loads);
     if f.nodes == 0 {
         return None;
     }
@@ -123,8 +141,20 @@ pub fn pool_cells(c: &ClusterState, pool: &str, loads: &NodeLoads) -> Option<Vec
     if f.pressure > 0 {
         trouble.push(format!("{} pressure", f.pressure));
     }
+    let (name, kind, purpose) = match pool {
+        None => (
+            Cell::new(c.id.to_string(), Role::Title),
+            Cell::new(c.meta.provider.clone().unwrap_or_default(), Role::Dim),
+            Cell::new("", Role::Dim),
+        ),
+        Some(p) => (
+            Cell::new(format!(" {}", pool_name(p)), Role::Title),
+            Cell::new(one_of(&f.types), Role::Dim),
+            Cell::new(one_of(&f.purposes), Role::Dim),
+        ),
+    };
     Some(vec![
-        Cell::new(format!("{} › {}", c.id, pool_name(pool)), Role::Title),
+        name,
         Cell::new(format!("{}/{} ready", f.ready, f.nodes), status_role),
         if trouble.is_empty() {
             Cell::new("-", Role::Dim)
@@ -143,8 +173,8 @@ pub fn pool_cells(c: &ClusterState, pool: &str, loads: &NodeLoads) -> Option<Vec
             Unit::Bytes,
         ),
         Cell::new("", Role::Dim),
-        Cell::new(one_of(&f.types), Role::Dim),
-        Cell::new(one_of(&f.purposes), Role::Dim),
+        kind,
+        purpose,
     ])
 }
 
@@ -154,7 +184,8 @@ pub fn node_cells(c: &ClusterState, n: &NodeInfo, loads: &NodeLoads, now: Timest
     let requested = load_requested(load);
     let conditions = conditions(n);
     vec![
-        Cell::text(format!("  {}", n.name)),
+        // Node names of a pool share a long prefix: their end tells them apart.
+        Cell::text(format!("   {}", short_name(&n.name))).keep_end(),
         if n.ready {
             Cell::new("Ready", Role::HealthOk)
         } else {
@@ -182,6 +213,22 @@ pub fn node_cells(c: &ClusterState, n: &NodeInfo, loads: &NodeLoads, now: Timest
     ]
 }
 
+fn shares(f: &Figures) -> String {
+    format!(
+        "requested of allocatable: cpu {} · memory {}",
+        share(
+            u64::from(f.requested.cpu_milli),
+            u64::from(f.allocatable.cpu_milli),
+            Unit::MilliCores
+        ),
+        share(
+            f.requested.memory_bytes,
+            f.allocatable.memory_bytes,
+            Unit::Bytes
+        ),
+    )
+}
+
 /// The two lines under the table: the selected row in full, so that a narrow terminal loses no
 /// figure.
 pub fn footer_lines(
@@ -190,34 +237,27 @@ pub fn footer_lines(
     loads: &NodeLoads,
     now: Timestamp,
 ) -> Option<[String; 2]> {
+    let counts = |f: &Figures| {
+        format!(
+            "{} nodes, {} ready, {} cordoned, {} under pressure · {} user servers",
+            f.nodes, f.ready, f.cordoned, f.pressure, f.servers
+        )
+    };
     match row {
+        NodeRow::Cluster(c) => {
+            let c = fleet.cluster(c.as_str())?;
+            let f = figures(c, None, loads);
+            Some([
+                format!("{}: {} pools, {}", c.id, f.pools.len(), counts(&f)),
+                format!("{} · enter: its hubs", shares(&f)),
+            ])
+        }
         NodeRow::Pool(c, pool) => {
             let c = fleet.cluster(c.as_str())?;
-            let f = pool_figures(c, pool, loads);
+            let f = figures(c, Some(pool), loads);
             Some([
-                format!(
-                    "{} › {}: {} nodes, {} ready, {} cordoned, {} under pressure · {} user servers",
-                    c.id,
-                    pool_name(pool),
-                    f.nodes,
-                    f.ready,
-                    f.cordoned,
-                    f.pressure,
-                    f.servers
-                ),
-                format!(
-                    "requested of allocatable: cpu {} · memory {} · enter: the servers there",
-                    share(
-                        u64::from(f.requested.cpu_milli),
-                        u64::from(f.allocatable.cpu_milli),
-                        Unit::MilliCores
-                    ),
-                    share(
-                        f.requested.memory_bytes,
-                        f.allocatable.memory_bytes,
-                        Unit::Bytes
-                    ),
-                ),
+                format!("{} › {}: {}", c.id, pool_name(pool), counts(&f)),
+                format!("{} · enter: the servers there", shares(&f)),
             ])
         }
         NodeRow::Node(c, name) => {
@@ -236,7 +276,7 @@ pub fn footer_lines(
             let requested = load_requested(load);
             Some([
                 format!(
-                    "{} · {} {} · {} · {}{} · {} old",
+                    "{} · {} › {} · {} · {}{} · {} old",
                     n.name,
                     c.id,
                     pool_name(&n.pool),
@@ -270,5 +310,23 @@ pub fn footer_lines(
                 ),
             ])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_node_names_lose_their_shared_domain_but_addresses_stay_whole() {
+        assert_eq!(
+            short_name("ip-192-168-3-41.us-west-2.compute.internal"),
+            "ip-192-168-3-41"
+        );
+        assert_eq!(short_name("10.0.1.5"), "10.0.1.5");
+        assert_eq!(
+            short_name("gke-leap-nb-1a2b3c4d-x9z2"),
+            "gke-leap-nb-1a2b3c4d-x9z2"
+        );
     }
 }

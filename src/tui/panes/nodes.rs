@@ -1,6 +1,6 @@
-//! Nodes: per cluster, each pool's summary row followed by its nodes — readiness, cordon,
-//! pressure, what the hubs request against what is allocatable, the user servers there. Enter
-//! on a node (or a pool) shows the user servers running there.
+//! Nodes: each cluster's summary row, then each of its pools' followed by the pool's nodes —
+//! readiness, cordon, pressure, what the hubs request of what is allocatable, the user servers
+//! there. Enter on a node (or a pool) shows the user servers running there.
 
 use std::cell::{Ref, RefCell};
 use std::collections::BTreeSet;
@@ -18,7 +18,7 @@ use super::super::app::Target;
 use super::super::text::fit;
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
 use super::node_cells::{
-    footer_lines, load_requested, node_cells, pool_cells, pool_figures, pool_name,
+    figures, footer_lines, group_cells, load_requested, node_cells, pool_name,
 };
 use super::node_loads::NodeLoads;
 use super::{Ctx, Open};
@@ -28,16 +28,18 @@ const COLUMNS: &[Column] = &[
     col("STATUS", 11, 0),
     col("CONDITIONS", 14, 0),
     col("SRV", 3, 1),
-    col("CPU REQ/ALL", 11, 1),
-    col("MEM REQ/ALLOC", 13, 2),
+    col("CPU REQ/ALL", 12, 1),
+    col("MEM REQ/ALL", 13, 2),
     col("AGE", 4, 3),
     col("TYPE", 16, 4),
     col("PURPOSE", 7, 5),
 ];
 
-/// A row: a pool's summary, or one node, each by cluster and name.
+/// A row: a cluster's or a pool's summary, or one node.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeRow {
+    /// A cluster, over all its nodes.
+    Cluster(ClusterId),
     /// A pool of a cluster ("" for unlabelled nodes).
     Pool(ClusterId, Arc<str>),
     /// A node of a cluster.
@@ -86,8 +88,8 @@ impl Nodes {
 
 impl RowSource for Nodes {
     type Row = NodeRow;
-    /// Cluster, pool, then node name ("" for the pool's own row, which comes first).
-    type Order = (ClusterId, Arc<str>, Arc<str>);
+    /// Cluster (its own row first), pool, then node name ("" for the pool's own row).
+    type Order = (ClusterId, Option<(Arc<str>, Arc<str>)>);
 
     fn crumb(&self) -> String {
         match &self.scope {
@@ -107,19 +109,23 @@ impl RowSource for Nodes {
     fn collect(&self, ctx: &Ctx, out: &mut Vec<(NodeRow, Self::Order)>) {
         let empty: Arc<str> = Arc::from("");
         for c in ctx.fleet.clusters().filter(|c| self.in_scope(&c.id)) {
+            if c.nodes.is_empty() {
+                continue;
+            }
             let start = out.len();
+            out.push((NodeRow::Cluster(c.id.clone()), (c.id.clone(), None)));
             let mut pools: BTreeSet<&Arc<str>> = BTreeSet::new();
             for n in c.nodes.values() {
                 pools.insert(&n.pool);
                 out.push((
                     NodeRow::Node(c.id.clone(), n.name.clone()),
-                    (c.id.clone(), n.pool.clone(), n.name.clone()),
+                    (c.id.clone(), Some((n.pool.clone(), n.name.clone()))),
                 ));
             }
             out.extend(pools.into_iter().map(|p| {
                 (
                     NodeRow::Pool(c.id.clone(), p.clone()),
-                    (c.id.clone(), p.clone(), empty.clone()),
+                    (c.id.clone(), Some((p.clone(), empty.clone()))),
                 )
             }));
             out[start..].sort_unstable_by(|a, b| a.1.cmp(&b.1));
@@ -128,17 +134,21 @@ impl RowSource for Nodes {
 
     fn order(&self, row: &NodeRow, ctx: &Ctx) -> Option<Self::Order> {
         match row {
+            NodeRow::Cluster(c) if self.in_scope(c) => {
+                let cluster = ctx.fleet.cluster(c.as_str())?;
+                (!cluster.nodes.is_empty()).then(|| (c.clone(), None))
+            }
             NodeRow::Pool(c, pool) if self.in_scope(c) => {
                 let cluster = ctx.fleet.cluster(c.as_str())?;
                 cluster
                     .nodes
                     .values()
                     .any(|n| n.pool == *pool)
-                    .then(|| (c.clone(), pool.clone(), Arc::from("")))
+                    .then(|| (c.clone(), Some((pool.clone(), Arc::from("")))))
             }
             NodeRow::Node(c, name) if self.in_scope(c) => {
                 let n = ctx.fleet.cluster(c.as_str())?.nodes.get(name)?;
-                Some((c.clone(), n.pool.clone(), name.clone()))
+                Some((c.clone(), Some((n.pool.clone(), name.clone()))))
             }
             _ => None,
         }
@@ -169,6 +179,7 @@ impl RowSource for Nodes {
             {
                 out.push(NodeRow::Pool(c.clone(), n.pool.clone()));
             }
+            out.push(NodeRow::Cluster(c.clone()));
             out.push(NodeRow::Node(c, name));
         }
         true
@@ -176,8 +187,11 @@ impl RowSource for Nodes {
 
     fn cells(&self, row: &NodeRow, ctx: &Ctx) -> Option<Vec<Cell>> {
         match row {
+            NodeRow::Cluster(c) => {
+                group_cells(ctx.fleet.cluster(c.as_str())?, None, &self.loads(ctx))
+            }
             NodeRow::Pool(c, pool) => {
-                pool_cells(ctx.fleet.cluster(c.as_str())?, pool, &self.loads(ctx))
+                group_cells(ctx.fleet.cluster(c.as_str())?, Some(pool), &self.loads(ctx))
             }
             NodeRow::Node(c, name) => {
                 let cluster = ctx.fleet.cluster(c.as_str())?;
@@ -188,12 +202,16 @@ impl RowSource for Nodes {
     }
 
     fn search_text(&self, row: &NodeRow, ctx: &Ctx) -> Option<String> {
-        // A node row shows neither its cluster nor its pool: a filter on either keeps it.
-        let NodeRow::Node(c, name) = row else {
-            return None;
-        };
-        let n = ctx.fleet.cluster(c.as_str())?.nodes.get(name)?;
-        Some(format!("{c} › {}", pool_name(&n.pool)))
+        // What a row belongs to but does not show: a filter on a cluster or a pool keeps its
+        // rows, and one on a node's whole name keeps it.
+        match row {
+            NodeRow::Cluster(_) => None,
+            NodeRow::Pool(c, _) => Some(c.to_string()),
+            NodeRow::Node(c, name) => {
+                let n = ctx.fleet.cluster(c.as_str())?.nodes.get(name)?;
+                Some(format!("{c} › {} › {name}", pool_name(&n.pool)))
+            }
+        }
     }
 
     fn sort_key(&self, row: &NodeRow, col: usize, ctx: &Ctx) -> SortKey {
@@ -201,15 +219,17 @@ impl RowSource for Nodes {
             return SortKey::Num(i64::MAX);
         };
         let loads = self.loads(ctx);
+        let group = |c: &ClusterId, pool: Option<&str>| {
+            let f = ctx
+                .fleet
+                .cluster(c.as_str())
+                .map(|c| figures(c, pool, &loads))
+                .unwrap_or_default();
+            (f.servers, f.requested, f.allocatable)
+        };
         let (servers, requested, allocatable) = match row {
-            NodeRow::Pool(c, pool) => {
-                let f = ctx
-                    .fleet
-                    .cluster(c.as_str())
-                    .map(|c| pool_figures(c, pool, &loads))
-                    .unwrap_or_default();
-                (f.servers, f.requested, f.allocatable)
-            }
+            NodeRow::Cluster(c) => group(c, None),
+            NodeRow::Pool(c, pool) => group(c, Some(pool)),
             NodeRow::Node(c, name) => {
                 let n = ctx
                     .fleet
@@ -242,13 +262,14 @@ impl RowSource for Nodes {
     }
 
     fn target(&self, row: &NodeRow, _ctx: &Ctx) -> Option<Target> {
-        let (NodeRow::Pool(c, _) | NodeRow::Node(c, _)) = row;
+        let (NodeRow::Cluster(c) | NodeRow::Pool(c, _) | NodeRow::Node(c, _)) = row;
         Some(Target::Cluster(c.clone()))
     }
 
     fn open(&self, row: &NodeRow, ctx: &Ctx) -> Result<Open, String> {
         self.order(row, ctx).ok_or("node is gone")?;
         Ok(match row {
+            NodeRow::Cluster(c) => Open::Hubs(c.clone()),
             NodeRow::Pool(c, pool) => Open::PoolServers(c.clone(), pool.clone()),
             NodeRow::Node(c, name) => Open::NodeServers(c.clone(), name.clone()),
         })
@@ -258,6 +279,7 @@ impl RowSource for Nodes {
         let [first, second] =
             footer_lines(row, ctx.fleet, &self.loads(ctx), ctx.now).ok_or("node is gone")?;
         let title = match row {
+            NodeRow::Cluster(c) => format!("{c} › nodes › Detail"),
             NodeRow::Pool(c, pool) => format!("{c} › {} › Detail", pool_name(pool)),
             NodeRow::Node(_, name) => format!("{name} › Detail"),
         };

@@ -32,6 +32,18 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             "Node".into(),
             pod.node.as_deref().unwrap_or("-").to_string(),
         ),
+    ];
+    let node = pod.node.as_ref().map(|name| {
+        let info = ctx
+            .fleet
+            .cluster(hub.id.cluster.as_str())
+            .and_then(|c| c.nodes.get(name));
+        (name, info)
+    });
+    if let Some((_, info)) = &node {
+        summary.push(("Node status".into(), node_status(*info)));
+    }
+    summary.extend([
         ("Age".into(), age(ctx.now, pod.started.or(pod.created))),
         (
             "Requests".into(),
@@ -45,7 +57,7 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             "Image".into(),
             pod.image.as_deref().unwrap_or("-").to_string(),
         ),
-    ];
+    ]);
     if let Some(a) = hub.activity_of(pod) {
         summary.push(("Hub says ready".into(), a.ready.to_string()));
         summary.push((
@@ -56,17 +68,7 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             summary.push(("Pending action".into(), p.as_str().to_string()));
         }
     }
-    let node = pod.node.as_ref().map(|name| {
-        let info = ctx
-            .fleet
-            .cluster(hub.id.cluster.as_str())
-            .and_then(|c| c.nodes.get(name));
-        (name, info)
-    });
-    let mut sections = vec![("User server".to_string(), summary)];
-    if let Some((name, info)) = &node {
-        sections.push(("Node".into(), node_fields(name, *info)));
-    }
+    let sections = vec![("User server".to_string(), summary)];
     Open::Detail {
         title: format!("{} › Detail", user(pod)),
         sections,
@@ -80,15 +82,11 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
     }
 }
 
-/// The node a server runs on, as its detail shows it; Enter there opens it in the Nodes pane.
-fn node_fields(name: &str, info: Option<&NodeInfo>) -> Vec<(String, String)> {
-    let mut fields = vec![("Name".to_string(), name.to_string())];
+/// The state of the node a server runs on, next to its name (a narrow terminal shows both), and
+/// that Enter opens it in the Nodes pane.
+fn node_status(info: Option<&NodeInfo>) -> String {
     let Some(n) = info else {
-        fields.push((
-            "Status".into(),
-            "not listed (nodes not watched here)".into(),
-        ));
-        return fields;
+        return "not listed (nodes are not watched here)".into();
     };
     let mut status = vec![if n.ready { "Ready" } else { "NotReady" }];
     if n.cordoned {
@@ -97,16 +95,17 @@ fn node_fields(name: &str, info: Option<&NodeInfo>) -> Vec<(String, String)> {
     if n.pressure.any() {
         status.push(n.pressure.names());
     }
-    let dash = |s: &str| {
+    let or_dash = |s: &str| {
         if s.is_empty() {
             "-".to_string()
         } else {
             s.to_string()
         }
     };
-    fields.push(("Pool".into(), dash(&n.pool)));
-    fields.push(("Status".into(), status.join(", ")));
-    fields.push(("Instance type".into(), dash(&n.instance_type)));
-    fields.push(("Open".into(), "enter: this node in the Nodes pane".into()));
-    fields
+    format!(
+        "{} · pool {} ({}) · enter: open it",
+        status.join(", "),
+        or_dash(&n.pool),
+        or_dash(&n.instance_type)
+    )
 }

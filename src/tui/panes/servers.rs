@@ -146,7 +146,7 @@ impl RowSource for Servers {
     fn crumb(&self) -> String {
         match &self.scope {
             Scope::Hub(h) => format!("{h} › Servers"),
-            Scope::Node(_, n) => format!("{n} › Servers"),
+            Scope::Node(_, n) => format!("{} › Servers", super::node_cells::short_name(n)),
             Scope::Pool(c, p) => format!("{c} › {p} › Servers"),
             Scope::Fleet => "Servers".into(),
         }

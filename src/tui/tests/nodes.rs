@@ -1,5 +1,5 @@
-//! The Nodes pane: pools and their nodes, trouble marked in words and colour, drill-down to the
-//! servers on a node, and a server's detail linking back to its node.
+//! The Nodes pane: clusters, their pools and the pools' nodes, trouble marked in words and
+//! colour, drill-down to the servers on a node, and a server's detail linking back to its node.
 
 use super::*;
 use crate::config::theme::Role;
@@ -55,30 +55,35 @@ fn pools_are_listed_per_cluster_each_followed_by_its_nodes() {
     assert_eq!(app.breadcrumb(), "Nodes");
     let s = screen(&mut app);
     assert!(
-        s.contains("Nodes (7)"),
-        "3 leap nodes, 2 pools; 1 nasa node, 1 pool:\n{s}"
+        s.contains("Nodes (9)"),
+        "leap: itself, 2 pools, 3 nodes; nasa: itself, 1 pool, 1 node:\n{s}"
     );
     let order = [
-        "leap › core-pool",
+        "│leap ",
+        "│ core-pool ",
         "core-1",
-        "leap › nb-user",
+        "│ nb-user ",
         "node-a",
         "node-b",
-        "nasa › user",
+        "│nasa ",
+        "│ user ",
     ];
     let rows: Vec<usize> = order.iter().map(|n| row_of(&s, n)).collect();
     assert!(
         rows.windows(2).all(|w| w[0] < w[1]),
         "{order:?} at {rows:?}:\n{s}"
     );
-    assert!(line_with(&s, "leap › nb-user").contains("1/2 ready"), "{s}");
+    assert!(line_with(&s, "│ nb-user ").contains("1/2 ready"), "{s}");
     assert_eq!(
-        column(&s, "leap › nb-user", "SRV"),
+        column(&s, "│ nb-user ", "SRV"),
         "4",
         "ada, grace, dora, eve"
     );
     assert_eq!(column(&s, "node-b", "SRV"), "1", "eve runs on node-b");
-    assert_eq!(column(&s, "leap › core-pool", "SRV"), "0");
+    assert_eq!(column(&s, "│ core-pool ", "SRV"), "0");
+    let leap = line_with(&s, "│leap ");
+    assert!(leap.contains("2/3 ready") && leap.contains("gcp"), "{leap}");
+    assert_eq!(column(&s, "│leap ", "SRV"), "4");
     // Eve's 500m of node-b's 3.92 allocatable cores.
     assert_eq!(column(&s, "node-b", "CPU REQ/ALL"), "0.5/3.9");
     assert!(
@@ -132,13 +137,12 @@ fn cordoned_and_pressured_nodes_are_named_in_words_and_counted_on_their_pool() {
     let s = screen(&mut app);
     assert_eq!(column(&s, "node-a", "CONDITIONS"), "cordoned", "{s}");
     assert_eq!(column(&s, "core-1", "CONDITIONS"), "MemoryPressure", "{s}");
+    assert!(line_with(&s, "│ nb-user ").contains("1 cordoned"), "{s}");
+    assert!(line_with(&s, "│ core-pool ").contains("1 pressure"), "{s}");
+    assert!(line_with(&s, "│leap ").contains("1 cordoned,"), "{s}");
     assert!(
-        line_with(&s, "leap › nb-user").contains("1 cordoned"),
-        "{s}"
-    );
-    assert!(
-        line_with(&s, "leap › core-pool").contains("1 pressure"),
-        "{s}"
+        s.contains("leap: 2 pools, 3 nodes, 2 ready, 1 cordoned, 1 under pressure"),
+        "the selected cluster row in full below the table:\n{s}"
     );
 }
 
@@ -163,7 +167,7 @@ fn enter_on_a_node_shows_only_its_servers() {
 #[test]
 fn enter_on_a_pool_shows_the_servers_on_its_nodes() {
     let mut app = nodes_app();
-    press(&mut app, "6<down><down><enter>");
+    press(&mut app, "6<down><down><down><enter>");
     assert_eq!(app.breadcrumb(), "Nodes › leap › nb-user › Servers");
     let s = screen(&mut app);
     assert!(s.contains("Servers (4)"), "{s}");
@@ -179,12 +183,12 @@ fn a_servers_detail_shows_its_node_and_enter_opens_that_node() {
     press(&mut app, "6/node-b<enter><enter><enter>");
     assert_eq!(app.breadcrumb(), "Nodes › node-b › Servers › eve › Detail");
     let s = screen(&mut app);
-    assert!(line_with(&s, "Pool").contains("nb-user"), "{s}");
-    assert!(line_with(&s, "Status").contains("NotReady"), "{s}");
+    let status = line_with(&s, "Node status");
     assert!(
-        line_with(&s, "Instance type").contains("n2-standard-4"),
+        status.contains("NotReady") && status.contains("pool nb-user (n2-standard-4)"),
         "{s}"
     );
+    assert!(line_with(&s, "Node ").contains("node-b"), "{s}");
     press(&mut app, "<enter>");
     assert!(
         app.breadcrumb().ends_with("Detail › leap › Nodes"),
@@ -235,7 +239,8 @@ fn a_stopped_server_leaves_its_node_and_pool_counts_at_once() {
     );
     let s = screen(&mut app);
     assert_eq!(column(&s, "node-b", "SRV"), "0", "{s}");
-    assert_eq!(column(&s, "leap › nb-user", "SRV"), "3", "{s}");
+    assert_eq!(column(&s, "│ nb-user ", "SRV"), "3", "{s}");
+    assert_eq!(column(&s, "│leap ", "SRV"), "3", "{s}");
     assert_eq!(column(&s, "node-b", "CPU REQ/ALL"), "0/3.9", "{s}");
 }
 
@@ -250,7 +255,43 @@ fn at_80x24_the_nodes_pane_keeps_names_status_and_conditions() {
         assert!(s.contains(heading), "{heading}:\n{s}");
     }
     assert!(line_with(&s, "node-b").contains("NotReady"), "{s}");
-    assert!(line_with(&s, "leap › nb-user").contains("1/2 ready"), "{s}");
+    assert!(line_with(&s, "│ nb-user ").contains("1/2 ready"), "{s}");
     // The selected row in full below the table.
     assert!(s.contains("requested of allocatable"), "{s}");
+}
+
+#[test]
+fn long_node_names_keep_the_end_that_tells_them_apart() {
+    let mut app = nodes_app();
+    let names = [
+        "gke-leap-nb-n2-highmem-4-1a2b3c4d-x9z2",
+        "gke-leap-nb-n2-highmem-4-1a2b3c4d-q7k1",
+        "ip-192-168-3-41.us-west-2.compute.internal",
+    ];
+    app.apply_updates(
+        names
+            .iter()
+            .map(|n| FleetUpdate::Nodes {
+                cluster: ClusterId::new("nasa"),
+                delta: Delta::Upsert(node(n, "user")),
+            })
+            .collect(),
+        now(),
+    );
+    press(&mut app, "6");
+    let s = text_of(&buffer(&mut app, 80, 24));
+    assert!(
+        line_with(&s, "1a2b3c4d-x9z2").contains("…") && s.contains("1a2b3c4d-q7k1"),
+        "{s}"
+    );
+    assert!(
+        s.contains("   ip-192-168-3-41 "),
+        "the region's domain is left out:\n{s}"
+    );
+    press(&mut app, "/compute.internal");
+    let s = text_of(&buffer(&mut app, 80, 24));
+    assert!(
+        s.contains("Nodes (1)"),
+        "a filter still matches the whole name:\n{s}"
+    );
 }

@@ -79,6 +79,8 @@ pub struct Cell {
     pub text: String,
     /// Its style role.
     pub role: Role,
+    /// Too long, it loses its start rather than its end.
+    pub keep_end: bool,
 }
 
 impl Cell {
@@ -87,7 +89,14 @@ impl Cell {
         Self {
             text: text.into(),
             role,
+            keep_end: false,
         }
+    }
+
+    /// Cut from the start when too long (names that share a long prefix).
+    pub fn keep_end(mut self) -> Self {
+        self.keep_end = true;
+        self
     }
 
     /// A plain text cell.
