@@ -1,6 +1,7 @@
 //! Frame times of the console at 120x40 over an in-process fleet (no simulator, no network):
 //! cached frames, the first frame after the fleet changed, and frames under churn, for every
-//! pane. Prints a table; asserts nothing. Takes well under a minute.
+//! pane (the nodes pane over 20 user servers a node: ~5,000 nodes at 100,000 servers). Prints a
+//! table; asserts nothing. Takes well under a minute.
 //!
 //! `cargo bench --bench frames -- [--clusters 30] [--hubs-per-cluster 20] [--servers 100000]
 //! [--frames 200] [--changes 1,25]`
@@ -16,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use hubdeck::config::keymap::{Command, Keymap};
 use hubdeck::config::theme::Theme;
-use hubdeck::fleet::fixtures::{pod, server, t0, workload};
+use hubdeck::fleet::fixtures::{node, pod, server, t0, workload};
 use hubdeck::fleet::{
     ClusterId, ClusterMeta, ClusterStatus, Component, Delta, EVENTS_PER_CLUSTER, EventInfo, Fleet,
-    FleetUpdate, ObjectKey, PodInfo, Thresholds, WorkloadKind,
+    FleetUpdate, NodeInfo, ObjectKey, PodInfo, Thresholds, WorkloadKind,
 };
 use hubdeck::tui::{App, ConsoleOptions};
 use ratatui::Terminal;
@@ -67,17 +68,27 @@ fn fleet_updates(o: &Opts) -> (Vec<FleetUpdate>, Vec<(ClusterId, PodInfo)>) {
         });
         let mut workloads = Vec::new();
         let mut pods = Vec::new();
+        let user_nodes = (per_hub * o.hubs).div_ceil(SERVERS_PER_NODE).max(1);
+        let nodes = cluster_nodes(c, user_nodes);
         for h in 0..o.hubs {
             let ns = format!("hub-{h:03}");
             workloads.push(workload(&ns, &ns, Component::Hub, "hub", 1));
             workloads.push(workload(&ns, &ns, Component::Proxy, "proxy", 1));
-            pods.push(pod(&ns, &ns, Component::Hub, "hub-0"));
+            let mut hub = pod(&ns, &ns, Component::Hub, "hub-0");
+            hub.node = Some(nodes[h % CORE_NODES].name.clone());
+            pods.push(hub);
             for u in 0..per_hub {
-                let p = server(&ns, &ns, &format!("user{u:05}"));
+                let mut p = server(&ns, &ns, &format!("user{u:05}"));
+                let i = (h * per_hub + u) / SERVERS_PER_NODE;
+                p.node = Some(nodes[CORE_NODES + i % user_nodes].name.clone());
                 servers.push((cluster.clone(), p.clone()));
                 pods.push(p);
             }
         }
+        updates.push(FleetUpdate::Nodes {
+            cluster: cluster.clone(),
+            delta: Delta::Replace(nodes),
+        });
         updates.push(FleetUpdate::Workloads {
             cluster: cluster.clone(),
             kind: WorkloadKind::Deployment,
@@ -107,6 +118,32 @@ fn fleet_updates(o: &Opts) -> (Vec<FleetUpdate>, Vec<(ClusterId, PodInfo)>) {
         });
     }
     (updates, servers)
+}
+
+/// User servers a user node holds, as a highmem node of 16 cores does.
+const SERVERS_PER_NODE: usize = 20;
+/// Nodes of each cluster's core pool.
+const CORE_NODES: usize = 3;
+
+/// A cluster's nodes: a core pool, then a user pool of `user` nodes, one of them NotReady and
+/// one cordoned, as a troubled fleet has.
+fn cluster_nodes(c: usize, user: usize) -> Vec<NodeInfo> {
+    (0..CORE_NODES + user)
+        .map(|i| {
+            let (pool, purpose) = if i < CORE_NODES {
+                ("core-pool", "core")
+            } else {
+                ("nb-n2-highmem-16", "user")
+            };
+            let mut n = node(&format!("gke-cluster-{c:02}-{pool}-{i:04}"), pool);
+            n.purpose = purpose.into();
+            n.allocatable.cpu_milli = 15_890;
+            n.allocatable.memory_bytes = 120 << 30;
+            n.ready = i != CORE_NODES;
+            n.cordoned = i == CORE_NODES + 1;
+            n
+        })
+        .collect()
 }
 
 /// `n` pod updates on random hubs: mostly restarts bumped, some servers stopped or started.
@@ -203,7 +240,7 @@ fn main() {
         "{:<44} {:>9} {:>9} {:>9} {:>9}",
         "", "p50", "p95", "p99", "max"
     );
-    let panes: [(&str, &[Command]); 7] = [
+    let panes: [(&str, &[Command]); 9] = [
         ("hubs", &[Command::PaneHubs]),
         ("hubs by servers", &[Command::PaneHubs, Command::SortNext]),
         ("servers", &[Command::PaneServers]),
@@ -214,6 +251,8 @@ fn main() {
         ("clusters", &[Command::PaneClusters]),
         ("alerts", &[Command::PaneAlerts]),
         ("events", &[Command::PaneEvents]),
+        ("nodes", &[Command::PaneNodes]),
+        ("nodes by servers", &[Command::PaneNodes, Command::SortNext]),
     ];
     for (name, keys) in panes {
         app.run_command(Command::PaneClusters);
@@ -222,11 +261,14 @@ fn main() {
         for k in keys {
             app.run_command(*k);
         }
-        // "hubs by servers": the sixth column.
-        if name == "hubs by servers" {
-            for _ in 0..5 {
-                app.run_command(Command::SortNext);
-            }
+        // "hubs by servers": the sixth column; "nodes by servers": the fourth.
+        let more = match name {
+            "hubs by servers" => 5,
+            "nodes by servers" => 3,
+            _ => 0,
+        };
+        for _ in 0..more {
+            app.run_command(Command::SortNext);
         }
         let mut open = vec![timer.frame(&mut app)];
         let held = heap::live().saturating_sub(heap_before);

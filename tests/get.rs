@@ -279,6 +279,7 @@ async fn selector_fields_are_the_json_keys_and_an_unknown_one_is_a_usage_error()
         Kind::Servers,
         Kind::Alerts,
         Kind::Events,
+        Kind::Nodes,
     ] {
         let out = common::fleet::hubdeck_with(
             &home.path().join("none"),

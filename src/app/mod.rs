@@ -324,7 +324,7 @@ async fn get_cmd(
             alerts: false,
             activity: true,
         },
-        Kind::Hubs | Kind::Events => Needs::LISTS,
+        Kind::Hubs | Kind::Events | Kind::Nodes => Needs::LISTS,
     };
     session.settle_for(timeout, needs).await;
     let filter = Filter {
@@ -349,7 +349,10 @@ async fn get_cmd(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(exit::OK),
         other => other.wrap_err("writing output")?,
     }
-    let unread = session.unread();
+    let mut unread = session.unread();
+    if args.kind == Kind::Nodes {
+        unread.extend(session.unread_nodes());
+    }
     for (cluster, reason) in &unread {
         eprintln!("hubdeck: cluster {cluster}: {reason}");
     }

@@ -53,6 +53,7 @@ commands! {
     "pane-servers" => PaneServers: "Show all user servers",
     "pane-alerts" => PaneAlerts: "Show firing alerts",
     "pane-events" => PaneEvents: "Show warning events",
+    "pane-nodes" => PaneNodes: "Show nodes by pool",
     "up" => Up: "Move up",
     "down" => Down: "Move down",
     "page-up" => PageUp: "Move up one page",
@@ -110,7 +111,7 @@ impl Command {
 pub enum Context {
     /// Everywhere, unless the focused context binds the key.
     Global,
-    /// Table panes (clusters, hubs, servers, alerts, events).
+    /// Table panes (clusters, hubs, servers, alerts, events, nodes).
     Table,
     /// The detail (describe) pane.
     Detail,

@@ -52,7 +52,7 @@ pub fn report(
                 )?;
             }
         }
-        Format::Table => {
+        Format::Table | Format::Wide => {
             let p = &outcome.plan;
             writeln!(out, "plan: {} (cluster {})", p.summary, p.cluster)?;
             for (i, step) in p.steps.iter().enumerate() {

@@ -1,11 +1,11 @@
-//! `hubdeck get clusters|hubs|servers|alerts|events`.
+//! `hubdeck get clusters|hubs|servers|alerts|events|nodes`.
 
 use std::io::Write;
 
 use jiff::Timestamp;
 
 use super::output::{Format, write_rows};
-use super::rows::{alert_row, cluster_row, event_row, hub_row, server_row};
+use super::rows::{alert_row, cluster_node_rows, cluster_row, event_row, hub_row, server_row};
 use super::selector::Selector;
 use crate::fleet::{Fleet, HubRef, HubState};
 
@@ -22,6 +22,8 @@ pub enum Kind {
     Alerts,
     /// Warning events of hub namespaces.
     Events,
+    /// Nodes by pool, with what the hubs run on them.
+    Nodes,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Self::Servers => "servers",
             Self::Alerts => "alerts",
             Self::Events => "events",
+            Self::Nodes => "nodes",
         }
     }
 
@@ -46,6 +49,7 @@ impl Kind {
             Self::Servers => fields::SERVER,
             Self::Alerts => fields::ALERT,
             Self::Events => fields::EVENT,
+            Self::Nodes => fields::NODE,
         }
     }
 
@@ -147,6 +151,13 @@ pub fn get(
                     .filter(|e| filter.namespace_ok(c.id.as_str(), Some(&e.key.namespace)))
                     .map(move |e| event_row(c, e))
             });
+            write_rows(out, format, rows.filter(|r| sel.matches(r)), now)
+        }
+        Kind::Nodes => {
+            let rows = fleet
+                .clusters()
+                .filter(|c| filter.cluster_ok(c.id.as_str()))
+                .flat_map(|c| cluster_node_rows(c, filter.hub.as_ref()));
             write_rows(out, format, rows.filter(|r| sel.matches(r)), now)
         }
     }

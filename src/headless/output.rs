@@ -14,6 +14,8 @@ use super::rows::{AlertRow, ClusterRow, EventRow, HubRow, ServerRow};
 pub enum Format {
     /// Aligned columns for people.
     Table,
+    /// The table with more columns, where a listing has more (as kubectl's `-o wide`).
+    Wide,
     /// `{"kind": "...List", "items": [...]}`, stable and documented.
     Json,
     /// The same structure as YAML.
@@ -28,6 +30,14 @@ pub trait TableRow: Serialize {
     fn header() -> &'static [&'static str];
     /// Cells, in header order.
     fn cells(&self, now: Timestamp) -> Vec<String>;
+    /// Columns `-o wide` adds after the others.
+    fn wide_header() -> &'static [&'static str] {
+        &[]
+    }
+    /// Cells of those columns.
+    fn wide_cells(&self, _now: Timestamp) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Writes one document as JSON (pretty) or YAML; a table has no document form.
@@ -46,7 +56,7 @@ pub fn write_document(
                 .map_err(io::Error::other)?
                 .as_bytes(),
         ),
-        Format::Table => Ok(()),
+        Format::Table | Format::Wide => Ok(()),
     }
 }
 
@@ -85,9 +95,22 @@ pub fn write_rows<R: TableRow>(
             out.write_all(text.as_bytes())?;
             Ok(n)
         }
-        Format::Table => {
-            let cells: Vec<Vec<String>> = rows.map(|r| r.cells(now)).collect();
-            let header = R::header();
+        Format::Table | Format::Wide => {
+            let wide = format == Format::Wide;
+            let cells: Vec<Vec<String>> = rows
+                .map(|r| {
+                    let mut c = r.cells(now);
+                    if wide {
+                        c.extend(r.wide_cells(now));
+                    }
+                    c
+                })
+                .collect();
+            let mut header = R::header().to_vec();
+            if wide {
+                header.extend_from_slice(R::wide_header());
+            }
+            let header = &header[..];
             let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
             for row in &cells {
                 for (w, c) in widths.iter_mut().zip(row) {

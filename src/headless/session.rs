@@ -233,6 +233,19 @@ impl Session {
             })
             .collect()
     }
+
+    /// Ready clusters whose nodes could not be listed (the identity may not), with the reason.
+    pub fn unread_nodes(&self) -> Vec<(String, String)> {
+        self.fleet
+            .clusters()
+            .filter(|c| c.status == ClusterStatus::Ready)
+            .filter_map(|c| match &c.node_source {
+                SourceState::Absent { note } => Some((c.id.to_string(), note.clone())),
+                SourceState::Failing { error } => Some((c.id.to_string(), error.clone())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 impl Drop for Session {

@@ -15,6 +15,7 @@ use super::panes::detail::{DetailPane, hub_log};
 use super::panes::events::Events;
 use super::panes::hubs::Hubs;
 use super::panes::logs::LogsPane;
+use super::panes::nodes::{NodeRow, Nodes};
 use super::panes::servers::Servers;
 use super::panes::{Ctx, Open, Outcome, Pane, TablePane, log_request};
 use super::widgets::help::Help;
@@ -116,6 +117,7 @@ impl App {
             Command::PaneServers => self.reset(Box::new(TablePane::new(Servers::fleet()))),
             Command::PaneAlerts => self.reset(Box::new(TablePane::new(Alerts))),
             Command::PaneEvents => self.reset(Box::new(TablePane::new(Events))),
+            Command::PaneNodes => self.reset(Box::new(TablePane::new(Nodes::fleet()))),
             _ => {
                 let ctx = Ctx {
                     fleet: &self.fleet,
@@ -177,6 +179,13 @@ impl App {
         let pane: Box<dyn Pane + Send> = match open {
             Open::Hubs(c) => Box::new(TablePane::new(Hubs::of(c))),
             Open::Servers(h) => Box::new(TablePane::new(Servers::of(h))),
+            Open::NodeServers(c, node) => Box::new(TablePane::new(Servers::on_node(c, node))),
+            Open::PoolServers(c, pool) => Box::new(TablePane::new(Servers::in_pool(c, pool))),
+            Open::Node(c, node) => {
+                let mut nodes = TablePane::new(Nodes::of(c.clone()));
+                nodes.select(NodeRow::Node(c, node));
+                Box::new(nodes)
+            }
             Open::HubDetail(id) => {
                 let hub = self.fleet.hub(&id);
                 let describe =
@@ -196,6 +205,7 @@ impl App {
                 sections,
                 describe,
                 target,
+                link,
             } => {
                 let logs = describe
                     .as_ref()
@@ -208,7 +218,11 @@ impl App {
                         log_request(&d.cluster, &key)
                     });
                 let rx = describe.map(|d| self.services.describe(d));
-                Box::new(DetailPane::new(title, sections, rx, logs).with_target(target))
+                Box::new(
+                    DetailPane::new(title, sections, rx, logs)
+                        .with_target(target)
+                        .with_link(link.map(|l| *l)),
+                )
             }
             Open::Logs(req) => {
                 let rx = self.services.logs(req.clone());

@@ -36,6 +36,34 @@ pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like [`fit`], but keeps the end of `s` (and its leading indentation), marking the cut with
+/// `…` after the indentation: for names told apart by their end, and paths whose deepest part
+/// says where a person is.
+pub fn fit_end(s: &str, max: usize) -> Cow<'_, str> {
+    let clean = sanitize(s);
+    if width(&clean) <= max {
+        return clean;
+    }
+    let body = clean.trim_start_matches(' ');
+    let indent = clean.len() - body.len();
+    if max <= indent + 1 {
+        return Cow::Owned(fit(&clean, max).into_owned());
+    }
+    let room = max - indent - 1;
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in body.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let kept: String = tail.iter().rev().collect();
+    Cow::Owned(format!("{}…{kept}", " ".repeat(indent)))
+}
+
 /// Memory for tables: `512Mi`, `2.0Gi`.
 pub fn bytes(b: u64) -> String {
     const MI: u64 = 1 << 20;
@@ -79,6 +107,17 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cutting_from_the_start_keeps_the_end_and_the_indentation() {
+        assert_eq!(
+            fit_end("    gke-leap-nb-1a2b3c4d-x9z2", 14),
+            "    …3c4d-x9z2"
+        );
+        assert_eq!(fit_end("short", 14), "short");
+        assert_eq!(fit_end("│ leap/prod › Servers", 10), "…› Servers");
+        assert_eq!(fit_end("漢字漢字漢字", 6), "…漢字");
+    }
 
     #[test]
     fn long_and_wide_strings_fit_their_column() {

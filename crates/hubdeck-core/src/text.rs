@@ -119,6 +119,42 @@ pub fn age(now: Timestamp, then: Option<Timestamp>) -> String {
     }
 }
 
+/// Requested against allocatable, as the Nodes pane and `get nodes` show it: CPU in cores
+/// (`3.2/16 20%`), memory in GiB (`12/64Gi 19%`, TiB from 1000 GiB allocatable: a big pool's
+/// `10/20Ti 50%`). Figures below 10 keep one decimal; the percentage is left out when nothing
+/// is allocatable.
+pub fn share(requested: u64, allocatable: u64, unit: Unit) -> String {
+    let (scale, suffix) = match unit {
+        Unit::MilliCores => (1000.0, ""),
+        Unit::Bytes if allocatable >= 1000 << 30 => ((1u64 << 40) as f64, "Ti"),
+        Unit::Bytes => ((1u64 << 30) as f64, "Gi"),
+    };
+    let short = |v: u64| {
+        let x = v as f64 / scale;
+        if x >= 9.95 {
+            format!("{x:.0}")
+        } else {
+            let s = format!("{x:.1}");
+            s.strip_suffix(".0").map_or(s.clone(), str::to_string)
+        }
+    };
+    let (r, a) = (short(requested), short(allocatable));
+    if allocatable == 0 {
+        return format!("{r}/{a}{suffix}");
+    }
+    let pct = (requested as f64 * 100.0 / allocatable as f64).round();
+    format!("{r}/{a}{suffix} {pct:.0}%")
+}
+
+/// What a [`share`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Millicores, shown as cores.
+    MilliCores,
+    /// Bytes, shown as GiB.
+    Bytes,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +200,16 @@ mod tests {
         assert_eq!(long.chars().count(), 40);
         assert!(long.ends_with('…'));
         assert_eq!(clip("\u{1b}[31mred", 10), "red");
+    }
+
+    #[test]
+    fn shares_read_as_cores_and_gib_with_a_percentage() {
+        assert_eq!(share(3_200, 16_000, Unit::MilliCores), "3.2/16 20%");
+        assert_eq!(share(500, 3_920, Unit::MilliCores), "0.5/3.9 13%");
+        assert_eq!(share(0, 3_920, Unit::MilliCores), "0/3.9 0%");
+        assert_eq!(share(12 << 30, 64 << 30, Unit::Bytes), "12/64Gi 19%");
+        assert_eq!(share(3 << 29, 0, Unit::Bytes), "1.5/0Gi");
+        assert_eq!(share(10 << 40, 20 << 40, Unit::Bytes), "10/20Ti 50%");
     }
 
     #[test]

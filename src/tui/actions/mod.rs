@@ -197,7 +197,12 @@ impl ActionFlow {
     pub fn actions_in_flight(&self) -> usize {
         self.running
             .iter()
-            .filter(|r| matches!(r.task, Task::Run { .. } | Task::RolloutHub { .. } | Task::OpenShell))
+            .filter(|r| {
+                matches!(
+                    r.task,
+                    Task::Run { .. } | Task::RolloutHub { .. } | Task::OpenShell
+                )
+            })
             .count()
     }
 

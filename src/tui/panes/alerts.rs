@@ -200,7 +200,7 @@ impl RowSource for Alerts {
         });
         match (pod, hub) {
             (Some((hub, pod)), _) if pod.component == Component::SingleuserServer => {
-                Ok(super::servers::server_detail(hub, pod, ctx))
+                Ok(super::server_detail::server_detail(hub, pod, ctx))
             }
             (Some((hub, pod)), _) => Ok(Open::Detail {
                 title: format!("{} › {}", hub.id, pod.key.name),
@@ -212,9 +212,14 @@ impl RowSource for Alerts {
                     name: pod.key.name.to_string(),
                 }),
                 target: None,
+                link: None,
             }),
-            (None, Some(hub)) => Ok(Open::HubDetail(hub)),
-            (None, None) => Ok(Open::Hubs(row.0.clone())),
+            (None, hub) => Ok(match (node_of(a), hub) {
+                // A node alert: the node, whose servers are one Enter away.
+                (Some(node), _) => Open::Node(row.0.clone(), node.into()),
+                (None, Some(hub)) => Open::HubDetail(hub),
+                (None, None) => Open::Hubs(row.0.clone()),
+            }),
         }
     }
 
@@ -228,8 +233,17 @@ impl RowSource for Alerts {
             ],
             describe: None,
             target: None,
+            link: None,
         })
     }
+}
+
+/// The node an alert names (derived node alerts, and Alertmanager's with a `node` label).
+fn node_of(a: &AlertInfo) -> Option<&str> {
+    a.labels
+        .iter()
+        .find(|(k, _)| k == "node")
+        .map(|(_, v)| v.as_str())
 }
 
 fn alert_fields(a: &AlertInfo) -> Vec<(String, String)> {

@@ -196,6 +196,7 @@ impl RowSource for Clusters {
             ],
             describe: None,
             target: None,
+            link: None,
         })
     }
 }

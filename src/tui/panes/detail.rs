@@ -31,6 +31,8 @@ pub struct DetailPane {
     logs: Option<LogRequest>,
     /// What `shell` opens from here: the described server, or the hub's hub pod.
     target: Option<Target>,
+    /// What Enter opens (a server's node).
+    link: Option<super::Open>,
     scroll: usize,
     page: usize,
     spin: usize,
@@ -52,10 +54,17 @@ impl DetailPane {
             hub: None,
             logs,
             target: None,
+            link: None,
             scroll: 0,
             page: 10,
             spin: 0,
         }
+    }
+
+    /// Enter opens `link` from here.
+    pub fn with_link(mut self, link: Option<super::Open>) -> Self {
+        self.link = link;
+        self
     }
 
     /// A hub's detail: live summary and trend (from the fleet), then the description.
@@ -194,6 +203,12 @@ impl Pane for DetailPane {
             Command::PageDown => self.scroll += page,
             Command::Top => self.scroll = 0,
             Command::Bottom => self.scroll = usize::MAX / 2,
+            Command::Open => {
+                return match &self.link {
+                    Some(open) => Outcome::Open(open.clone()),
+                    None => Outcome::Ignored,
+                };
+            }
             Command::Logs => {
                 return match &self.logs {
                     Some(req) => Outcome::Open(super::Open::Logs(req.clone())),

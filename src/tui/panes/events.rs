@@ -140,6 +140,7 @@ impl RowSource for Events {
             sections: vec![("Event".into(), fields)],
             describe,
             target: None,
+            link: None,
         })
     }
 

@@ -7,7 +7,13 @@ pub mod detail;
 pub mod events;
 pub mod hubs;
 pub mod logs;
+pub mod node_cells;
+pub mod node_loads;
+pub mod nodes;
+pub mod server_detail;
 pub mod servers;
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use ratatui::Frame;
@@ -43,6 +49,12 @@ pub enum Open {
     Hubs(ClusterId),
     /// Servers of one hub.
     Servers(HubId),
+    /// Servers on one node of a cluster.
+    NodeServers(ClusterId, Arc<str>),
+    /// Servers on the nodes of one pool of a cluster.
+    PoolServers(ClusterId, Arc<str>),
+    /// The nodes of a cluster, this one selected.
+    Node(ClusterId, Arc<str>),
     /// A hub's summary plus its hub Deployment's description.
     HubDetail(HubId),
     /// Local sections (cluster, alert, event) plus, optionally, a remote description.
@@ -55,6 +67,8 @@ pub enum Open {
         describe: Option<DescribeRequest>,
         /// What a shell opened from the detail goes into (a user server), if anything.
         target: Option<Target>,
+        /// What Enter opens from the detail (a server's node).
+        link: Option<Box<Open>>,
     },
     /// A pod log.
     Logs(LogRequest),

@@ -1,14 +1,13 @@
-//! User servers: of one hub after a drill-down, or of the whole fleet.
+//! User servers: of one hub, one node or one pool after a drill-down, or of the whole fleet.
 
 use std::sync::Arc;
 
 use crate::config::theme::Role;
-use crate::fleet::{Change, Component, HubId, HubState, PodInfo, PodPhase, ServerId};
+use crate::fleet::{Change, ClusterId, Component, HubId, HubState, PodInfo, PodPhase, ServerId};
 
 use super::super::app::Target;
 use super::super::text::{age, bytes, cpu};
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
-use super::super::{DescribeKind, DescribeRequest};
 use super::{Ctx, Open, log_request};
 
 const COLUMNS: &[Column] = &[
@@ -29,24 +28,72 @@ const COLUMNS: &[Column] = &[
 /// A server row: its hub and pod name.
 pub type ServerRow = (HubId, Arc<str>);
 
+/// Which servers a servers table shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Scope {
+    Fleet,
+    Hub(HubId),
+    /// On one node of a cluster.
+    Node(ClusterId, Arc<str>),
+    /// On the nodes of one pool of a cluster.
+    Pool(ClusterId, Arc<str>),
+}
+
 /// Rows of the servers table.
 pub struct Servers {
-    scope: Option<HubId>,
+    scope: Scope,
 }
 
 impl Servers {
+    /// Whether the hub's servers may be in scope (all of them, for a hub or the fleet).
     fn in_scope(&self, hub: &HubId) -> bool {
-        self.scope.as_ref().is_none_or(|h| h == hub)
+        match &self.scope {
+            Scope::Fleet => true,
+            Scope::Hub(h) => h == hub,
+            Scope::Node(c, _) | Scope::Pool(c, _) => *c == hub.cluster,
+        }
+    }
+
+    /// Whether this server is in scope, by where it runs.
+    fn placed(&self, hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> bool {
+        match &self.scope {
+            Scope::Node(_, node) => pod.node.as_ref() == Some(node),
+            Scope::Pool(c, pool) => pod.node.as_ref().is_some_and(|n| {
+                ctx.fleet
+                    .cluster(c.as_str())
+                    .and_then(|c| c.nodes.get(n))
+                    .is_some_and(|n| n.pool == *pool)
+            }),
+            _ => self.in_scope(&hub.id),
+        }
     }
 
     /// Every server of the fleet.
     pub fn fleet() -> Self {
-        Self { scope: None }
+        Self {
+            scope: Scope::Fleet,
+        }
     }
 
     /// Servers of one hub.
     pub fn of(hub: HubId) -> Self {
-        Self { scope: Some(hub) }
+        Self {
+            scope: Scope::Hub(hub),
+        }
+    }
+
+    /// Servers on one node.
+    pub fn on_node(cluster: ClusterId, node: Arc<str>) -> Self {
+        Self {
+            scope: Scope::Node(cluster, node),
+        }
+    }
+
+    /// Servers on the nodes of one pool.
+    pub fn in_pool(cluster: ClusterId, pool: Arc<str>) -> Self {
+        Self {
+            scope: Scope::Pool(cluster, pool),
+        }
     }
 }
 
@@ -55,7 +102,7 @@ fn lookup<'a>(row: &ServerRow, ctx: &Ctx<'a>) -> Option<(&'a HubState, &'a PodIn
     Some((hub, hub.pods.get(&row.1)?))
 }
 
-fn user(pod: &PodInfo) -> &Arc<str> {
+pub(super) fn user(pod: &PodInfo) -> &Arc<str> {
     pod.owner.as_ref().map_or(&pod.key.name, |o| &o.user)
 }
 
@@ -66,7 +113,7 @@ fn order(hub: &HubState, pod: &PodInfo) -> (HubId, SortKey) {
 
 /// The phase, or why the pod is not what it should be; a pod not ready after its container
 /// ended says how it ended (`OOMKilled 137, 4m ago`), the one thing a person asks first.
-fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
+pub(super) fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
     let role = match pod.phase {
         PodPhase::Running if pod.ready => Role::HealthOk,
         PodPhase::Running | PodPhase::Pending => Role::HealthDegraded,
@@ -92,83 +139,16 @@ fn last_activity(hub: &HubState, pod: &PodInfo) -> Option<jiff::Timestamp> {
     hub.activity_of(pod).and_then(|a| a.last_activity)
 }
 
-/// Local sections and the describe request of a user server.
-pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
-    let (phase, _) = phase(pod, ctx.now);
-    let mut summary = vec![
-        ("Hub".to_string(), hub.id.to_string()),
-        ("User".into(), user(pod).to_string()),
-        (
-            "Server".into(),
-            pod.owner.as_ref().map_or("", |o| &o.server).to_string(),
-        ),
-        ("Pod".into(), pod.key.name.to_string()),
-        ("Phase".into(), phase),
-        ("Ready".into(), pod.ready.to_string()),
-        ("Restarts".into(), pod.restarts.to_string()),
-        (
-            "Last termination".into(),
-            pod.last_termination
-                .as_ref()
-                .map_or_else(|| "-".to_string(), |t| t.describe(ctx.now)),
-        ),
-        (
-            "Node".into(),
-            pod.node.as_deref().unwrap_or("-").to_string(),
-        ),
-        ("Age".into(), age(ctx.now, pod.started.or(pod.created))),
-        (
-            "Requests".into(),
-            format!(
-                "cpu {} mem {}",
-                cpu(pod.requests.cpu_milli),
-                bytes(pod.requests.memory_bytes)
-            ),
-        ),
-        (
-            "Image".into(),
-            pod.image.as_deref().unwrap_or("-").to_string(),
-        ),
-    ];
-    if let Some(a) = hub.activity_of(pod) {
-        summary.push(("Hub says ready".into(), a.ready.to_string()));
-        summary.push((
-            "Last activity".into(),
-            format!("{} ago", age(ctx.now, a.last_activity)),
-        ));
-        if let Some(p) = a.pending {
-            summary.push(("Pending action".into(), p.as_str().to_string()));
-        }
-    }
-    let target = pod.owner.as_ref().map(|o| Target::Server {
-        server: ServerId {
-            hub: hub.id.clone(),
-            user: o.user.clone(),
-            server: o.server.clone(),
-        },
-        pod: pod.key.clone(),
-    });
-    Open::Detail {
-        title: format!("{} › Detail", user(pod)),
-        sections: vec![("User server".into(), summary)],
-        describe: Some(DescribeRequest {
-            cluster: hub.id.cluster.clone(),
-            kind: DescribeKind::Pod,
-            namespace: pod.key.namespace.to_string(),
-            name: pod.key.name.to_string(),
-        }),
-        target,
-    }
-}
-
 impl RowSource for Servers {
     type Row = ServerRow;
     type Order = (HubId, SortKey);
 
     fn crumb(&self) -> String {
         match &self.scope {
-            Some(h) => format!("{h} › Servers"),
-            None => "Servers".into(),
+            Scope::Hub(h) => format!("{h} › Servers"),
+            Scope::Node(_, n) => format!("{} › Servers", super::node_cells::short_name(n)),
+            Scope::Pool(c, p) => format!("{c} › {p} › Servers"),
+            Scope::Fleet => "Servers".into(),
         }
     }
 
@@ -186,19 +166,27 @@ impl RowSource for Servers {
             let start = out.len();
             out.extend(
                 hub.servers()
+                    .filter(|p| self.placed(hub, p, ctx))
                     .map(|p| ((hub.id.clone(), p.key.name.clone()), order(hub, p))),
             );
             out[start..].sort_unstable_by(|a, b| (&a.1.1, &a.0.1).cmp(&(&b.1.1, &b.0.1)));
         };
         match &self.scope {
-            Some(id) => ctx.fleet.hub(id).into_iter().for_each(&mut push),
-            None => ctx.fleet.hubs().for_each(push),
+            Scope::Hub(id) => ctx.fleet.hub(id).into_iter().for_each(&mut push),
+            Scope::Node(c, _) | Scope::Pool(c, _) => ctx
+                .fleet
+                .cluster(c.as_str())
+                .into_iter()
+                .flat_map(|c| c.hubs.values())
+                .for_each(push),
+            Scope::Fleet => ctx.fleet.hubs().for_each(push),
         }
     }
 
     fn order(&self, row: &ServerRow, ctx: &Ctx) -> Option<(HubId, SortKey)> {
         let (hub, pod) = lookup(row, ctx).filter(|_| self.in_scope(&row.0))?;
-        (pod.component == Component::SingleuserServer).then(|| order(hub, pod))
+        (pod.component == Component::SingleuserServer && self.placed(hub, pod, ctx))
+            .then(|| order(hub, pod))
     }
 
     fn changed_since(&self, ctx: &Ctx, since: u64, out: &mut Vec<ServerRow>) -> bool {
@@ -213,6 +201,10 @@ impl RowSource for Servers {
                     if let Some(h) = ctx.fleet.hub(hub) {
                         out.extend(h.servers().map(|p| (hub.clone(), p.key.name.clone())));
                     }
+                }
+                // A node joining or leaving its pool moves its servers in or out of view.
+                Change::Nodes(c) if matches!(&self.scope, Scope::Pool(p, _) if p == c) => {
+                    return false;
                 }
                 _ => {}
             }
@@ -311,7 +303,7 @@ impl RowSource for Servers {
 
     fn open(&self, row: &ServerRow, ctx: &Ctx) -> Result<Open, String> {
         let (hub, pod) = lookup(row, ctx).ok_or("server is gone")?;
-        Ok(server_detail(hub, pod, ctx))
+        Ok(super::server_detail::server_detail(hub, pod, ctx))
     }
 
     fn logs(&self, row: &ServerRow, ctx: &Ctx, proxy: bool) -> Result<Open, String> {

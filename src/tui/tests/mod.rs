@@ -3,6 +3,7 @@
 mod actions;
 mod live;
 mod navigation;
+mod nodes;
 mod overlays;
 mod panes;
 mod replay;

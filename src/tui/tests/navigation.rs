@@ -204,7 +204,14 @@ fn the_first_screen_names_every_pane_with_its_key_and_marks_the_current_one() {
         let buf = buffer(&mut app, w, h);
         let s = text_of(&buf);
         let strip = s.lines().nth(1).unwrap();
-        for tab in ["1 Hubs", "2 Clusters", "3 Servers", "4 Alerts", "5 Events"] {
+        for tab in [
+            "1 Hubs",
+            "2 Clusters",
+            "3 Servers",
+            "4 Alerts",
+            "5 Events",
+            "6 Nodes",
+        ] {
             assert!(strip.contains(tab), "{w}x{h}: {tab} missing from {strip:?}");
         }
         let current = app.theme().style(crate::config::theme::Role::Selection);
@@ -228,7 +235,7 @@ fn the_first_screen_names_every_pane_with_its_key_and_marks_the_current_one() {
     let s = screen(&mut app);
     let strip = s.lines().nth(1).unwrap();
     assert!(
-        strip.contains("5 Events │ leap › Hubs") && strip.trim_end().ends_with("leap › Hubs"),
+        strip.contains("6 Nodes │ leap › Hubs") && strip.trim_end().ends_with("leap › Hubs"),
         "the path below the tabs follows them: {strip:?}"
     );
 }

@@ -57,6 +57,7 @@ impl Palette {
             ("servers", Command::PaneServers),
             ("alerts", Command::PaneAlerts),
             ("events", Command::PaneEvents),
+            ("nodes", Command::PaneNodes),
         ]
         .into_iter()
         .map(|(n, c)| (format!("pane {n}"), PaletteAction::Pane(c)))

@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
 
-use super::super::text::{fit, width};
+use super::super::text::{fit, fit_end, width};
 
 /// The top-level panes in key order: the command opening each, its title (the crumb of its
 /// root pane) and a short title for narrow terminals.
@@ -20,6 +20,7 @@ pub const TABS: &[(Command, &str, &str)] = &[
     (Command::PaneServers, "Servers", "Srv"),
     (Command::PaneAlerts, "Alerts", "Alr"),
     (Command::PaneEvents, "Events", "Evt"),
+    (Command::PaneNodes, "Nodes", "Nod"),
 ];
 
 /// What the strip shows besides the tabs.
@@ -80,38 +81,8 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, at: &Where, keymap: &Keymap, the
     }
     let room = max.saturating_sub(used);
     if !tail.is_empty() && room > 1 {
-        spans.push(Span::styled(cut_left(&tail, room), base));
+        // The deepest crumb is the one that says where the person is.
+        spans.push(Span::styled(fit_end(&tail, room).into_owned(), base));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
-}
-
-/// Keeps the end of `text` within `max` columns, marking the cut with `…`: the deepest crumb
-/// is the one that says where the person is.
-fn cut_left(text: &str, max: usize) -> String {
-    if width(text) <= max {
-        return text.to_string();
-    }
-    let mut tail: Vec<char> = Vec::new();
-    for c in text.chars().rev() {
-        let candidate: String = std::iter::once(c)
-            .chain(tail.iter().rev().copied())
-            .collect();
-        if width(&candidate) + 1 > max {
-            break;
-        }
-        tail.push(c);
-    }
-    let kept: String = tail.iter().rev().collect();
-    fit(&format!("…{kept}"), max).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cutting_keeps_the_deepest_crumb() {
-        assert_eq!(cut_left("│ leap › Hubs", 30), "│ leap › Hubs");
-        assert_eq!(cut_left("│ leap/prod › Servers", 10), "…› Servers");
-    }
 }

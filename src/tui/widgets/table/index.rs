@@ -49,12 +49,16 @@ fn sort_key<S: RowSource>(source: &S, row: &S::Row, ctx: &Ctx, sort: Option<usiz
     sort.map_or(SortKey::Num(0), |c| source.sort_key(row, c, ctx))
 }
 
-/// Whether any cell of the row contains `needle` (lower-cased), as a person reads it.
+/// Whether any cell of the row contains `needle` (lower-cased), as a person reads it, or the
+/// text the source adds for filtering.
 pub fn matches<S: RowSource>(source: &S, row: &S::Row, ctx: &Ctx, needle: &str) -> bool {
     needle.is_empty()
         || source
             .cells(row, ctx)
             .is_some_and(|cells| cells.iter().any(|c| c.text.to_lowercase().contains(needle)))
+        || source
+            .search_text(row, ctx)
+            .is_some_and(|t| t.to_lowercase().contains(needle))
 }
 
 impl<R: Clone + Ord + Hash, O: Clone + Ord> RowIndex<R, O> {

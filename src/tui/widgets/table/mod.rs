@@ -20,7 +20,7 @@ use crate::config::theme::Role;
 
 use super::super::app::Target;
 use super::super::panes::{Ctx, Outcome, Pane};
-use super::super::text::fit;
+use super::super::text::{fit, fit_end};
 use super::input::LineInput;
 use index::{RowIndex, View};
 
@@ -349,14 +349,16 @@ impl<S: RowSource> Pane for TablePane<S> {
                     first.text.insert_str(0, "* ");
                     first.role = Role::SearchMatch;
                 }
-                Row::new(layout.iter().map(|&(i, w)| {
-                    match cells.get(i) {
-                        Some(c) => {
-                            ratatui::widgets::Cell::from(fit(&c.text, usize::from(w)).into_owned())
-                                .style(t.style(c.role))
-                        }
-                        None => ratatui::widgets::Cell::from(""),
+                Row::new(layout.iter().map(|&(i, w)| match cells.get(i) {
+                    Some(c) => {
+                        let text = if c.keep_end {
+                            fit_end(&c.text, usize::from(w))
+                        } else {
+                            fit(&c.text, usize::from(w))
+                        };
+                        ratatui::widgets::Cell::from(text.into_owned()).style(t.style(c.role))
                     }
+                    None => ratatui::widgets::Cell::from(""),
                 }))
             })
             .collect();

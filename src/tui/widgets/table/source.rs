@@ -79,6 +79,8 @@ pub struct Cell {
     pub text: String,
     /// Its style role.
     pub role: Role,
+    /// Too long, it loses its start rather than its end.
+    pub keep_end: bool,
 }
 
 impl Cell {
@@ -87,7 +89,14 @@ impl Cell {
         Self {
             text: text.into(),
             role,
+            keep_end: false,
         }
+    }
+
+    /// Cut from the start when too long (names that share a long prefix).
+    pub fn keep_end(mut self) -> Self {
+        self.keep_end = true;
+        self
     }
 
     /// A plain text cell.
@@ -148,6 +157,10 @@ pub trait RowSource {
     }
     /// Cells of a row, one per column (None when the row vanished).
     fn cells(&self, row: &Self::Row, ctx: &Ctx) -> Option<Vec<Cell>>;
+    /// Text a filter matches besides the cells (what a row belongs to but does not show).
+    fn search_text(&self, _row: &Self::Row, _ctx: &Ctx) -> Option<String> {
+        None
+    }
     /// Sort key of a row in a column.
     fn sort_key(&self, row: &Self::Row, col: usize, ctx: &Ctx) -> SortKey;
     /// What actions on this row act on.

@@ -1,6 +1,10 @@
 //! The rows `hubdeck get` prints: one flat, serializable struct per kind. Their JSON form is the
 //! documented, stable output (README "JSON output").
 
+mod nodes;
+
+pub use nodes::{NodeRow, cluster_node_rows, node_row, status_word};
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -231,6 +235,25 @@ pub mod fields {
         "message",
         "count",
         "last_seen",
+    ];
+    /// [`super::NodeRow`].
+    pub const NODE: &[&str] = &[
+        "cluster",
+        "pool",
+        "name",
+        "instance_type",
+        "purpose",
+        "status",
+        "ready",
+        "cordoned",
+        "pressure",
+        "created",
+        "cpu_allocatable_m",
+        "memory_allocatable_bytes",
+        "cpu_requested_m",
+        "memory_requested_bytes",
+        "servers",
+        "hubs",
     ];
 }
 
