@@ -126,7 +126,7 @@ pub fn get(
                         .map(|o| (&o.user, &o.server))
                         .cmp(&b.owner.as_ref().map(|o| (&o.user, &o.server)))
                 });
-                pods.into_iter().map(move |p| server_row(h, p))
+                pods.into_iter().map(move |p| server_row(h, p, now))
             });
             write_rows(out, format, rows.filter(|r| sel.matches(r)), now)
         }

@@ -246,7 +246,8 @@ impl TableRow for ServerRow {
         ]
     }
     fn cells(&self, now: Timestamp) -> Vec<String> {
-        let phase = match &self.reason {
+        // Why it waits, as its events tell it, else the pod's own reason.
+        let phase = match self.why.as_ref().or(self.reason.as_ref()) {
             Some(r) => format!("{} ({})", self.phase, clean(r)),
             None => self.phase.into(),
         };

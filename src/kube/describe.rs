@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::ListParams;
 use kube::{Api, Client};
 
+use super::mapping::EventTimes;
 use super::watch::one_line;
 
 /// A section title and its rows.
@@ -91,19 +92,23 @@ async fn events(client: &Client, namespace: &str, name: &str) -> Section {
     let params = ListParams::default().fields(&format!("involvedObject.name={name}"));
     let rows = match api.list(&params).await {
         Ok(list) => {
-            let mut items = list.items;
-            items.sort_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0));
+            // Newest first, whether the reporter wrote `lastTimestamp` or a `series`.
+            let mut items: Vec<(EventTimes, Event)> = list
+                .items
+                .into_iter()
+                .map(|e| (EventTimes::of(&e), e))
+                .collect();
+            items.sort_by_key(|(t, _)| std::cmp::Reverse(t.last));
             items
                 .iter()
-                .rev()
                 .take(15)
-                .map(|e| {
+                .map(|(t, e)| {
                     (
                         format!(
                             "{} {} (x{})",
                             e.type_.clone().unwrap_or_default(),
                             e.reason.clone().unwrap_or_default(),
-                            e.count.unwrap_or(1)
+                            t.count
                         ),
                         e.message.clone().unwrap_or_default(),
                     )

@@ -63,7 +63,8 @@ impl Mapper {
         self.strings.sweep();
     }
 
-    fn key(&mut self, meta: &ObjectMeta) -> ObjectKey {
+    /// Namespace (shared) and name of an object.
+    pub(crate) fn key(&mut self, meta: &ObjectMeta) -> ObjectKey {
         ObjectKey {
             namespace: self.strings.get(meta.namespace.as_deref().unwrap_or("")),
             name: Arc::from(meta.name.as_deref().unwrap_or("")),
@@ -271,12 +272,7 @@ impl Mapper {
     /// A Warning event.
     pub fn event(&mut self, e: &Event) -> EventInfo {
         let obj = &e.involved_object;
-        let last_seen: Option<Timestamp> = e
-            .last_timestamp
-            .as_ref()
-            .map(|t| t.0)
-            .or_else(|| e.event_time.as_ref().map(|t| t.0))
-            .or_else(|| e.metadata.creation_timestamp.as_ref().map(|t| t.0));
+        let seen = EventTimes::of(e);
         EventInfo {
             key: self.key(&e.metadata),
             object: Arc::from(format!(
@@ -286,9 +282,49 @@ impl Mapper {
             )),
             reason: self.strings.get(e.reason.as_deref().unwrap_or("")),
             message: Arc::from(e.message.as_deref().unwrap_or("").trim()),
-            count: e.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
-            last_seen,
+            count: seen.count,
+            last_seen: seen.last,
         }
+    }
+}
+
+/// When and how often an Event happened, whichever way it was recorded. Reporters on
+/// events.k8s.io (the scheduler, since 1.19) set `eventTime` and, once it repeats, `series`,
+/// leaving `firstTimestamp`/`lastTimestamp` null and `count` unset; the older recorder (kubelet,
+/// cluster-autoscaler, most controllers) sets `firstTimestamp`, `lastTimestamp` and `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventTimes {
+    /// When it first happened.
+    pub first: Option<Timestamp>,
+    /// When it last happened.
+    pub last: Option<Timestamp>,
+    /// How often (at least 1).
+    pub count: u32,
+}
+
+impl EventTimes {
+    /// Reads both styles; the object's creation is the last resort.
+    pub fn of(e: &Event) -> Self {
+        let created = e.metadata.creation_timestamp.as_ref().map(|t| t.0);
+        let first = e
+            .event_time
+            .as_ref()
+            .map(|t| t.0)
+            .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
+            .or(created);
+        let series = e.series.as_ref();
+        let last = series
+            .and_then(|s| s.last_observed_time.as_ref())
+            .map(|t| t.0)
+            .or_else(|| e.last_timestamp.as_ref().map(|t| t.0))
+            .or(first);
+        let count = series
+            .and_then(|s| s.count)
+            .or(e.count)
+            .and_then(|c| u32::try_from(c).ok())
+            .filter(|c| *c > 0)
+            .unwrap_or(1);
+        Self { first, last, count }
     }
 }
 

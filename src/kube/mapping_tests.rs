@@ -264,3 +264,35 @@ fn a_node_keeps_its_pool_type_conditions_and_allocatable_and_drops_the_rest() {
     assert_eq!(n.allocatable.cpu_milli, 3_920);
     assert_eq!(n.allocatable.memory_bytes, 15_896 << 20);
 }
+
+#[test]
+fn a_warning_the_scheduler_repeats_counts_its_series_and_last_observation() {
+    let e: k8s_openapi::api::core::v1::Event = serde_json::from_value(json!({
+        "metadata": {"name": "jupyter-ada.18a1", "namespace": "prod",
+                     "creationTimestamp": "2026-03-01T10:00:00Z"},
+        "involvedObject": {"kind": "Pod", "namespace": "prod", "name": "jupyter-ada"},
+        "reason": "FailedScheduling", "type": "Warning", "message": "0/3 nodes are available",
+        "source": {}, "firstTimestamp": null, "lastTimestamp": null,
+        "eventTime": "2026-03-01T10:00:00.250000Z",
+        "series": {"count": 7, "lastObservedTime": "2026-03-01T10:09:30.000000Z"},
+        "reportingComponent": "default-scheduler", "reportingInstance": "default-scheduler-cp-1"
+    }))
+    .expect("a core/v1 Event");
+    let info = Mapper::default().event(&e);
+    assert_eq!(info.count, 7);
+    assert_eq!(info.last_seen, "2026-03-01T10:09:30Z".parse().ok());
+    // The older recorder's shape reads as before.
+    let legacy: k8s_openapi::api::core::v1::Event = serde_json::from_value(json!({
+        "metadata": {"name": "proxy.1", "namespace": "prod"},
+        "involvedObject": {"kind": "Pod", "namespace": "prod", "name": "proxy-1"},
+        "reason": "BackOff", "type": "Warning", "message": "Back-off restarting failed container",
+        "source": {"component": "kubelet", "host": "n1"}, "count": 14,
+        "firstTimestamp": "2026-03-01T09:00:00Z", "lastTimestamp": "2026-03-01T10:00:00Z"
+    }))
+    .expect("a core/v1 Event");
+    let info = Mapper::default().event(&legacy);
+    assert_eq!(
+        (info.count, info.last_seen),
+        (14, "2026-03-01T10:00:00Z".parse().ok())
+    );
+}

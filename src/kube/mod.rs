@@ -10,6 +10,7 @@ pub mod logs;
 pub mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+pub mod pod_events;
 pub mod repo_targets;
 pub mod scope;
 pub mod slim;

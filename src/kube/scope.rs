@@ -157,16 +157,17 @@ pub fn decide(
 /// watch of one namespace.
 pub fn failure_line(kind: WatchKind, namespace: Option<&str>, error: &str) -> String {
     match namespace {
-        None => format!("{}: {error}", kind.resource()),
-        Some(ns) => format!("{} in namespace \"{ns}\": {error}", kind.resource()),
+        None => format!("{}: {error}", kind.label()),
+        Some(ns) => format!("{} in namespace \"{ns}\": {error}", kind.label()),
     }
 }
 
-const ALL_KINDS: [WatchKind; 4] = [
+const ALL_KINDS: [WatchKind; 5] = [
     WatchKind::Deployments,
     WatchKind::StatefulSets,
     WatchKind::Pods,
     WatchKind::Events,
+    WatchKind::PodEvents,
 ];
 
 /// Whether the rules grant both `list` and `watch` of the kind (by one rule or two).
@@ -175,7 +176,7 @@ fn may_watch(rules: &[ResourceRule], kind: WatchKind) -> bool {
         WatchKind::Deployments => ("apps", "deployments"),
         WatchKind::StatefulSets => ("apps", "statefulsets"),
         WatchKind::Pods => ("", "pods"),
-        WatchKind::Events => ("", "events"),
+        WatchKind::Events | WatchKind::PodEvents => ("", "events"),
         WatchKind::Nodes => ("", "nodes"),
     };
     let matches =

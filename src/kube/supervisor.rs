@@ -39,17 +39,27 @@ const FAILURE_FRESH: Duration = Duration::from_secs(2 * watch::MAX_RETRY_DELAY.a
 /// How long a probe may take before the cluster counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Every watch a cluster runs.
-const KINDS: [WatchKind; 4] = [
+const KINDS: [WatchKind; 5] = [
     WatchKind::Deployments,
     WatchKind::StatefulSets,
     WatchKind::Pods,
     WatchKind::Events,
+    WatchKind::PodEvents,
 ];
 /// How long after finding no readable namespace the supervisor asks again (a RoleBinding may
 /// be added meanwhile).
 const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 /// Failing watches named in a degraded cluster's reason.
 const MAX_REASONS: usize = 3;
+/// The order stalled watches are named in.
+const SHOWN_FIRST: [WatchKind; 6] = [
+    WatchKind::Pods,
+    WatchKind::Deployments,
+    WatchKind::StatefulSets,
+    WatchKind::Events,
+    WatchKind::PodEvents,
+    WatchKind::Nodes,
+];
 
 /// Announces a cluster to the store, before anything is known of it.
 pub fn added(target: &ClusterTarget) -> FleetUpdate {
@@ -327,6 +337,14 @@ fn spawn_watch(kind: WatchKind, client: &Client, ctx: WatchCtx, pod_lists: &Arc<
             |cluster, delta: Delta<_>| FleetUpdate::Events { cluster, delta },
             ctx,
         )),
+        WatchKind::PodEvents => tokio::spawn(watch::run(
+            kind,
+            api::<Event>(client, ns),
+            watcher::Config::default().fields(super::pod_events::FIELD_SELECTOR),
+            |m: &mut Mapper, e: &Event| m.pod_event(e),
+            |cluster, delta| FleetUpdate::PodEvents { cluster, delta },
+            ctx,
+        )),
         WatchKind::Nodes => tokio::spawn(watch::run(
             kind,
             Api::<SlimNode>::all(client.clone()),
@@ -428,13 +446,17 @@ impl Status {
             .map(|((k, ns), e, _)| scope::failure_line(*k, ns.as_deref(), e))
             .collect();
         // A stall counts until the restarted watch hears something (it reports Synced then).
-        // The hubs' watches first: only a few lines are shown, and nodes are optional.
-        let mut stalled: Vec<(bool, String)> = self
+        // The hubs' own objects first (pods, which hold the servers, before all), then events,
+        // nodes last: only a few lines are shown, and nodes are optional.
+        let mut stalled: Vec<(usize, String)> = self
             .watches
             .iter()
             .filter_map(|((k, ns), (state, _))| match state {
                 WatchState::Stalled { idle } => Some((
-                    k.optional(),
+                    SHOWN_FIRST
+                        .iter()
+                        .position(|x| x == k)
+                        .unwrap_or(usize::MAX),
                     scope::failure_line(
                         *k,
                         ns.as_deref(),

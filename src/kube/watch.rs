@@ -31,6 +31,8 @@ pub enum WatchKind {
     Pods,
     /// Warning events.
     Events,
+    /// Events about pods that tell why one is pending (see `pod_events`).
+    PodEvents,
     /// Nodes (cluster-scoped, watched only cluster-wide).
     Nodes,
 }
@@ -42,8 +44,16 @@ impl WatchKind {
             Self::Deployments => "deployments",
             Self::StatefulSets => "statefulsets",
             Self::Pods => "pods",
-            Self::Events => "events",
+            Self::Events | Self::PodEvents => "events",
             Self::Nodes => "nodes",
+        }
+    }
+
+    /// What the watch is called in a cluster's reason: its resource, or what of it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PodEvents => "pod events",
+            other => other.resource(),
         }
     }
 

@@ -187,6 +187,17 @@ pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
             };
             row(cluster.as_str(), "event", op(delta), object, detail)
         }
+        FleetUpdate::PodEvents { cluster, delta } => {
+            let (object, detail) = match delta {
+                Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),
+                Delta::ReplaceIn(ns, all) => (ns.to_string(), format!("{} listed", all.len())),
+                Delta::Upsert(e) | Delta::Remove(e) => (
+                    format!("{}/{}", e.key.namespace, e.pod),
+                    format!("{}: {}", e.step.as_str(), e.summary()),
+                ),
+            };
+            row(cluster.as_str(), "pod-event", op(delta), object, detail)
+        }
         FleetUpdate::Alerts {
             cluster,
             source: s,

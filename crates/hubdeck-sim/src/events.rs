@@ -41,25 +41,74 @@ pub(crate) struct Occurrence<'a> {
     pub last: jiff::Timestamp,
 }
 
+/// A duration as Go's `time.Duration.String` prints it, as the kubelet's messages carry it:
+/// `850ms`, `12.3s`, `1m5.25s`, `1h0m0s` (to the millisecond, which is all the sim times).
+pub(crate) fn go_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (h, m, s, frac) = (ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000);
+    let mut secs = s.to_string();
+    if frac > 0 {
+        secs.push('.');
+        secs.push_str(format!("{frac:03}").trim_end_matches('0'));
+    }
+    match (h, m) {
+        (0, 0) => format!("{secs}s"),
+        (0, m) => format!("{m}m{secs}s"),
+        (h, m) => format!("{h}h{m}m{secs}s"),
+    }
+}
+
 /// A `MicroTime`, as events.k8s.io writes `eventTime`.
 fn micro(ts: jiff::Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// The scheduler's `action` for a reason (events.k8s.io requires one): it binds the pods it
+/// places, preempts victims, and is scheduling otherwise.
+fn scheduler_action(reason: &str) -> &'static str {
+    match reason {
+        "Scheduled" => "Binding",
+        "Preempted" => "Preempting",
+        _ => "Scheduling",
+    }
+}
+
+/// Reasons the kubelet reports about one container, naming it in `involvedObject.fieldPath`.
+const CONTAINER_REASONS: [&str; 7] = [
+    "Pulling", "Pulled", "Created", "Started", "Failed", "BackOff", "Killing",
+];
+
 /// Stores the event and returns its name.
 pub(crate) fn record(st: &mut State, o: &Occurrence<'_>) -> String {
-    let uid = st
+    let pod = st
         .store
         .get(Kind::Pod, o.namespace, o.pod)
-        .map(|p| p.value()["metadata"]["uid"].clone())
-        .unwrap_or(Value::Null);
+        .map(|p| p.value());
+    let meta = |k: &str| {
+        pod.as_ref()
+            .map_or(Value::Null, |p| p["metadata"][k].clone())
+    };
     let name = format!("{}.{:016x}", o.pod, st.rng.u64(..) >> 4);
     let ty = if o.warning { "Warning" } else { "Normal" };
+    let mut involved = json!({"kind": "Pod", "namespace": o.namespace, "name": o.pod,
+        "uid": meta("uid"), "apiVersion": "v1", "resourceVersion": meta("resourceVersion")});
+    let container = pod.as_ref().and_then(|p| {
+        p["spec"]["containers"][0]["name"]
+            .as_str()
+            .map(str::to_string)
+    });
+    if let (Reporter::Kubelet(_), Some(c)) = (o.reporter, container)
+        && CONTAINER_REASONS.contains(&o.reason)
+    {
+        involved["fieldPath"] = json!(format!("spec.containers{{{c}}}"));
+    }
     let mut ev = json!({
         "metadata": {"name": name, "namespace": o.namespace,
             "creationTimestamp": rfc3339(o.first)},
-        "involvedObject": {"kind": "Pod", "namespace": o.namespace, "name": o.pod, "uid": uid,
-            "apiVersion": "v1"},
+        "involvedObject": involved,
         "reason": o.reason, "message": o.message, "type": ty,
     });
     let legacy = |component: &str, host: Option<&str>| {
@@ -74,7 +123,7 @@ pub(crate) fn record(st: &mut State, o: &Occurrence<'_>) -> String {
     let extra = match o.reporter {
         Reporter::Scheduler(profile) => {
             let mut e = json!({"source": {}, "firstTimestamp": null, "lastTimestamp": null,
-                "eventTime": micro(o.first), "action": "Scheduling",
+                "eventTime": micro(o.first), "action": scheduler_action(o.reason),
                 "reportingComponent": profile,
                 "reportingInstance": format!("{profile}-7d9c8f6b54-x2kqp")});
             if o.count > 1 {

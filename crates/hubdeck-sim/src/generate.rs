@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::controller::State;
+use super::events::{Occurrence, Reporter};
 use super::names;
 use super::podstatus::{set_pod_pending, set_pod_running};
 use super::resources::Kind;
@@ -245,7 +246,9 @@ pub(crate) fn user_pod(
     pod
 }
 
-/// A Warning event about an object.
+/// A Warning event about an object, seen `count` times since `first`, in the shape its
+/// reporter writes: the scheduler's (events.k8s.io) for FailedScheduling, the kubelet of the
+/// pod's node for the rest of a pod's, the deployment controller's for a Deployment's.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn warning(
     st: &mut State,
@@ -256,39 +259,50 @@ pub(crate) fn warning(
     message: &str,
     count: u32,
     first: jiff::Timestamp,
-) -> Value {
-    let uid = st
-        .store
-        .get(
-            if kind == "Pod" {
-                Kind::Pod
-            } else {
-                Kind::Deployment
-            },
-            ns,
-            name,
-        )
-        .map(|o| o.value()["metadata"]["uid"].clone())
-        .unwrap_or(Value::Null);
-    let source = if reason == "FailedScheduling" {
-        "default-scheduler"
-    } else {
-        "kubelet"
-    };
-    let ev_name = format!("{name}.{:016x}", st.rng.u64(..));
-    let now = rfc3339(jiff::Timestamp::now());
+) {
+    let now = jiff::Timestamp::now();
+    if kind == "Pod" {
+        let pod = st.store.get(Kind::Pod, ns, name).map(|o| o.value());
+        let field = |k: &str| {
+            pod.as_ref()
+                .and_then(|p| p["spec"][k].as_str().map(str::to_string))
+        };
+        let scheduler = field("schedulerName").unwrap_or_else(|| "default-scheduler".into());
+        let node = field("nodeName").unwrap_or_default();
+        let reporter = match reason {
+            "FailedScheduling" => Reporter::Scheduler(&scheduler),
+            _ => Reporter::Kubelet(&node),
+        };
+        let o = Occurrence {
+            namespace: ns,
+            pod: name,
+            reason,
+            message,
+            warning: true,
+            reporter,
+            count,
+            first,
+            last: now,
+        };
+        super::events::record(st, &o);
+        return;
+    }
+    let ev_name = format!("{name}.{:016x}", st.rng.u64(..) >> 4);
+    let source = "deployment-controller";
     let ev = json!({
-        "metadata": {"name": ev_name, "namespace": ns},
-        "involvedObject": {"kind": kind, "namespace": ns, "name": name, "uid": uid,
-            "apiVersion": if kind == "Pod" { "v1" } else { "apps/v1" }},
+        "metadata": {"name": ev_name, "namespace": ns, "creationTimestamp": rfc3339(first)},
+        "involvedObject": {"kind": kind, "namespace": ns, "name": name,
+            "uid": st.store.get(Kind::Deployment, ns, name)
+                .map(|o| o.value()["metadata"]["uid"].clone()).unwrap_or(Value::Null),
+            "apiVersion": "apps/v1"},
         "reason": reason, "message": message, "count": count, "type": "Warning",
-        "source": {"component": source}, "firstTimestamp": rfc3339(first), "lastTimestamp": now,
+        "source": {"component": source}, "firstTimestamp": rfc3339(first),
+        "lastTimestamp": rfc3339(now), "eventTime": null,
         "reportingComponent": source, "reportingInstance": "",
     });
-    st.store.put(Kind::Event, ev.clone());
+    st.store.put(Kind::Event, ev);
     st.events
         .push_back((first.as_second(), ns.into(), ev_name.into()));
-    ev
 }
 
 /// The `support` namespace with Alertmanager and Prometheus services.

@@ -51,6 +51,13 @@ impl SimCluster {
         super::pending::start(&mut st, &hub, user, server_name, image, how)
     }
 
+    /// Whether what happens by itself takes its time on this cluster (a scale-up's node joins
+    /// in a minute or so, an image pulls in seconds, a deleted pod terminates), as outside the
+    /// quiet scenario, or happens at once, as in it.
+    pub fn set_timed(&self, on: bool) {
+        self.inner.state().quiet = !on;
+    }
+
     /// Stops a user server (graceful pod delete); false when it was not running.
     pub fn stop_server(&self, namespace: &str, user: &str, server_name: &str) -> bool {
         let pod_name = names::server_pod_name(user, server_name);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::controller::{State, Timed};
-use super::events::{self, Reporter};
+use super::events::{self, Occurrence, Reporter};
 use super::generate::{self, Hub};
 use super::podstatus::{set_pod_pending, set_pod_unschedulable};
 use super::pools::Scaler;
@@ -25,6 +25,9 @@ pub enum Pending {
     PoolAtMax,
     /// Its home volume does not attach: the server stays ContainerCreating.
     VolumeAttach,
+    /// Its image is pulled, then its container cannot be created: a Secret its environment
+    /// names does not exist (CreateContainerConfigError). The server stays Pending.
+    MissingSecret,
 }
 
 fn scheduler_of(pod: &serde_json::Value) -> String {
@@ -144,8 +147,67 @@ pub(crate) fn start(
             st.stuck.push((ns.clone(), name.clone(), vec![a, m]));
             return name;
         }
+        Some(Pending::MissingSecret) => {
+            let failed = missing_secret(st, hub, pod, &name, &scheduler, image);
+            st.stuck.push((ns.clone(), name.clone(), vec![failed]));
+            return name;
+        }
     }
     name
+}
+
+/// A server placed and its image pulled (Scheduled and Pulling when the pull began, Pulled
+/// now, with the figure), whose container the kubelet cannot create: its `Failed` event, which
+/// the kubelet repeats at every retry, is returned.
+fn missing_secret(
+    st: &mut State,
+    hub: &Hub,
+    mut pod: serde_json::Value,
+    name: &str,
+    scheduler: &str,
+    image: &str,
+) -> String {
+    let ns = hub.namespace.as_str();
+    let node = st.pick_node(true);
+    let took = Duration::from_millis(3000 + st.rng.u64(..17_000));
+    let now = jiff::Timestamp::now();
+    let began = now - jiff::SignedDuration::from_millis(took.as_millis() as i64);
+    pod["spec"]["nodeName"] = json!(node);
+    pod["metadata"]["creationTimestamp"] = json!(super::store::rfc3339(began));
+    let secret = hub.object("user-env");
+    pod["spec"]["containers"][0]["envFrom"] = json!([{"secretRef": {"name": secret}}]);
+    let why = format!("secret \"{secret}\" not found");
+    super::podstatus::set_pod_waiting(&mut pod, "CreateContainerConfigError", &why);
+    st.store.put(Kind::Pod, pod);
+    let assigned = format!("Successfully assigned {ns}/{name} to {node}");
+    let pulling = format!("Pulling image \"{image}\"");
+    let done = pulled(image, took);
+    let kubelet = Reporter::Kubelet(&node);
+    for (reporter, reason, message, when) in [
+        (
+            Reporter::Scheduler(scheduler),
+            "Scheduled",
+            &assigned,
+            began,
+        ),
+        (kubelet, "Pulling", &pulling, began),
+        (kubelet, "Pulled", &done, now),
+    ] {
+        let o = Occurrence {
+            namespace: ns,
+            pod: name,
+            reason,
+            message,
+            warning: false,
+            reporter,
+            count: 1,
+            first: when,
+            last: when,
+        };
+        events::record(st, &o);
+    }
+    let error = format!("Error: {why}");
+    events::now_event(st, ns, name, kubelet, "Failed", &error, true)
 }
 
 /// The pod is on `node`: Scheduled and Pulling now, the image pulled after 3 to 20 s, one start
@@ -225,16 +287,28 @@ pub(crate) fn started(st: &mut State, ns: &str, name: &str, pulled_in: Duration)
     let kubelet = Reporter::Kubelet(&node);
     let image = pod["spec"]["containers"][0]["image"].as_str().unwrap_or("");
     let container = pod["spec"]["containers"][0]["name"].as_str().unwrap_or("");
-    let secs = pulled_in.as_secs_f64();
-    let size = 1_200_000_000 + (secs * 97_000_000.0) as u64;
-    let msg = format!(
-        "Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting). Image size: {size} bytes."
+    events::now_event(
+        st,
+        ns,
+        name,
+        kubelet,
+        "Pulled",
+        &pulled(image, pulled_in),
+        false,
     );
-    events::now_event(st, ns, name, kubelet, "Pulled", &msg, false);
     let msg = format!("Created container {container}");
     events::now_event(st, ns, name, kubelet, "Created", &msg, false);
     let msg = format!("Started container {container}");
     events::now_event(st, ns, name, kubelet, "Started", &msg, false);
+}
+
+/// The kubelet's message for an image pulled in `took` (its figures are Go durations).
+fn pulled(image: &str, took: Duration) -> String {
+    let size = 1_200_000_000 + (took.as_secs_f64() * 97_000_000.0) as u64;
+    let took = events::go_duration(took);
+    format!(
+        "Successfully pulled image \"{image}\" in {took} ({took} including waiting). Image size: {size} bytes."
+    )
 }
 
 /// Waiting pods get their events again, as the scheduler retries and the autoscaler re-checks.

@@ -172,16 +172,15 @@ impl Driver {
             st.store.new_uid(),
             st.pick_node(true)
         );
-        let now = jiff::Timestamp::now();
-        super::generate::warning(
+        // The scheduler tells the victim, as a Normal event (its own doing, not a failure).
+        super::events::now_event(
             &mut st,
             &victim.namespace,
-            "Pod",
             &victim.name,
+            super::events::Reporter::Scheduler("default-scheduler"),
             "Preempted",
             &msg,
-            1,
-            now,
+            false,
         );
         st.delete_pod(&victim.namespace, &victim.name, Some(0));
     }

@@ -19,7 +19,7 @@ fn field_supported(kind: Kind, field: &str) -> bool {
         "metadata.name" | "metadata.namespace" => true,
         "status.phase" | "spec.nodeName" => kind == Kind::Pod,
         "spec.unschedulable" => kind == Kind::Node,
-        "type" | "reason" | "source" => kind == Kind::Event,
+        "type" | "reason" | "source" | "reportingComponent" => kind == Kind::Event,
         f if f.starts_with("involvedObject.") => kind == Kind::Event,
         _ => false,
     }
@@ -113,6 +113,8 @@ struct View {
     #[serde(default)]
     source: Option<ViewSource>,
     #[serde(default)]
+    reporting_component: Option<String>,
+    #[serde(default)]
     involved_object: Option<ViewInvolved>,
 }
 
@@ -131,7 +133,15 @@ impl View {
             "spec.nodeName" => self.spec.as_ref()?.node_name.as_deref(),
             "type" => self.type_.as_deref(),
             "reason" => self.reason.as_deref(),
-            "source" => self.source.as_ref()?.component.as_deref(),
+            // The event registry's field set: `source` is the reporting controller when the
+            // reporter (an events.k8s.io one) left `source` empty.
+            "source" => self
+                .source
+                .as_ref()
+                .and_then(|s| s.component.as_deref())
+                .filter(|c| !c.is_empty())
+                .or(self.reporting_component.as_deref()),
+            "reportingComponent" => self.reporting_component.as_deref(),
             "involvedObject.kind" => io?.kind.as_deref(),
             "involvedObject.name" => io?.name.as_deref(),
             "involvedObject.namespace" => io?.namespace.as_deref(),
@@ -177,6 +187,9 @@ mod tests {
         assert!(FieldSelector::parse(Kind::Pod, "status.phase=Running").is_ok());
         assert!(FieldSelector::parse(Kind::Pod, "spec.bogus=x").is_err());
         assert!(FieldSelector::parse(Kind::Event, "involvedObject.name=hub,type=Warning").is_ok());
+        assert!(
+            FieldSelector::parse(Kind::Event, "reportingComponent=kubelet,reason!=Started").is_ok()
+        );
         assert!(FieldSelector::parse(Kind::Secret, "type=Opaque").is_err());
     }
 }

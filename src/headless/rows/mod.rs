@@ -113,6 +113,33 @@ pub struct ServerRow {
     pub last_activity: Option<Timestamp>,
     /// How the main container's previous run ended (reason, exit_code, finished_at).
     pub last_termination: Option<Termination>,
+    /// Why a pending server waits: the steps its events tell, newest first (empty once it
+    /// runs).
+    pub scheduling: Vec<StoryRow>,
+    /// The newest step as of now, for the table (`pulling image 40s`); not in JSON, it ages.
+    #[serde(skip)]
+    pub why: Option<String>,
+}
+
+/// A step of a pending server's story.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryRow {
+    /// The Event's reason: FailedScheduling, TriggeredScaleUp, NotTriggerScaleUp, Nominated,
+    /// Scheduled, FailedAttachVolume, FailedMount, FailedCreatePodSandBox, Pulling, Pulled,
+    /// Failed, BackOff.
+    pub reason: &'static str,
+    /// In a few words (`0/12 nodes: 3 Insufficient memory`).
+    pub summary: String,
+    /// What its reporter said.
+    pub message: String,
+    /// How often it happened.
+    pub count: u32,
+    /// When it first happened.
+    pub first_seen: Option<Timestamp>,
+    /// When it last happened.
+    pub last_seen: Option<Timestamp>,
+    /// For Pulled: how long the pull took, in seconds.
+    pub pull_seconds: Option<f64>,
 }
 
 /// A firing alert.
@@ -212,6 +239,7 @@ pub mod fields {
         "memory_bytes",
         "last_activity",
         "last_termination",
+        "scheduling",
     ];
     /// [`super::AlertRow`].
     pub const ALERT: &[&str] = &[
@@ -329,9 +357,23 @@ pub fn hub_row(c: &ClusterState, h: &HubState) -> HubRow {
     }
 }
 
-/// Row of a user server pod.
-pub fn server_row(h: &HubState, p: &PodInfo) -> ServerRow {
+/// Row of a user server pod, its story told as of `now`.
+pub fn server_row(h: &HubState, p: &PodInfo, now: Timestamp) -> ServerRow {
     let owner = p.owner.as_ref();
+    let story = h.story(&p.key.name);
+    let scheduling = story.map_or_else(Vec::new, |s| {
+        s.iter()
+            .map(|e| StoryRow {
+                reason: e.step.as_str(),
+                summary: e.summary(),
+                message: e.message.to_string(),
+                count: e.count,
+                first_seen: e.first,
+                last_seen: e.last,
+                pull_seconds: s.pull_time(e).map(|d| d.as_secs_f64()),
+            })
+            .collect()
+    });
     ServerRow {
         cluster: h.id.cluster.to_string(),
         hub: h.id.key.name(),
@@ -348,6 +390,8 @@ pub fn server_row(h: &HubState, p: &PodInfo) -> ServerRow {
         memory_bytes: p.requests.memory_bytes,
         last_activity: h.activity_of(p).and_then(|a| a.last_activity),
         last_termination: p.last_termination.as_deref().cloned(),
+        scheduling,
+        why: story.and_then(|s| s.newest()).map(|e| e.summary_at(now)),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::config::keymap::{Command, Context};
 use crate::config::theme::Role;
 use crate::fleet::{Component, HubId, HubState};
 
-use super::super::text::{fit, sanitize, width};
+use super::super::text::{fit, sanitize, width, wrap};
 use super::super::widgets::{health_badge, health_role};
 use super::super::{Description, LogRequest};
 use super::{Ctx, Outcome, Pane, Target, hubs};
@@ -20,6 +20,9 @@ use super::{Ctx, Outcome, Pane, Target, hubs};
 type Section = (String, Vec<(String, String)>);
 
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
+
+/// Lines a value may take before it is cut.
+const VALUE_LINES: usize = 4;
 
 /// A detail pane.
 pub struct DetailPane {
@@ -161,10 +164,24 @@ impl DetailPane {
                 let key = fit(k, keyw);
                 let pad = " ".repeat(keyw.saturating_sub(width(&key)));
                 let room = avail.saturating_sub(keyw + 4);
-                out.push(Line::from(vec![
-                    Span::styled(format!("  {key}{pad}  "), t.style(Role::Dim)),
-                    Span::styled(fit(v, room).into_owned(), t.style(Role::Text)),
-                ]));
+                // A long value (a scheduler's message) goes on a few lines under itself.
+                let mut parts = wrap(&sanitize(v), room);
+                if parts.len() > VALUE_LINES {
+                    parts.truncate(VALUE_LINES);
+                    if let Some(last) = parts.last_mut() {
+                        *last = fit(&format!("{last} …"), room).into_owned();
+                    }
+                }
+                for (i, part) in parts.into_iter().enumerate() {
+                    let lead = match i {
+                        0 => format!("  {key}{pad}  "),
+                        _ => " ".repeat(keyw + 4),
+                    };
+                    out.push(Line::from(vec![
+                        Span::styled(lead, t.style(Role::Dim)),
+                        Span::styled(part, t.style(Role::Text)),
+                    ]));
+                }
             }
         }
         if self.pending.is_some() {

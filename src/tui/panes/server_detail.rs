@@ -7,12 +7,12 @@ use super::super::app::Target;
 
 use super::super::text::{age, bytes, cpu};
 use super::super::{DescribeKind, DescribeRequest};
-use super::servers::{phase, user};
+use super::servers::{phase, story_rows, user};
 use super::{Ctx, Open};
 
 /// Local sections and the describe request of a user server.
 pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
-    let (phase, _) = phase(pod, ctx.now);
+    let (phase, _) = phase(hub, pod, ctx.now);
     let mut summary = vec![
         ("Hub".to_string(), hub.id.to_string()),
         ("User".into(), user(pod).to_string()),
@@ -70,7 +70,10 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             summary.push(("Pending action".into(), p.as_str().to_string()));
         }
     }
-    let sections = vec![("User server".to_string(), summary)];
+    let mut sections = vec![("User server".to_string(), summary)];
+    if let Some(story) = hub.story(&pod.key.name) {
+        sections.push(("Why it is pending".into(), story_rows(story, ctx.now)));
+    }
     let target = pod.owner.as_ref().map(|o| Target::Server {
         server: ServerId {
             hub: hub.id.clone(),

@@ -14,11 +14,12 @@ const COLUMNS: &[Column] = &[
     col("HUB", 16, 3),
     col("USER", 16, 0),
     col("SERVER", 8, 4),
-    // Wide enough for `OOMKilled 137, 4m ago`.
-    col("PHASE", 21, 0),
+    // Wide enough for `OOMKilled 137, 4m ago`; what is left of the width goes to it, for why a
+    // pending server waits (`0/12 nodes: 3 Insufficient memory`).
+    flex("PHASE", 21, 0),
     col("READY", 5, 1),
     col("RST", 3, 2),
-    flex("NODE", 12, 5),
+    col("NODE", 12, 5),
     col("AGE", 4, 1),
     col("CPU", 5, 6),
     col("MEM", 6, 6),
@@ -112,8 +113,9 @@ fn order(hub: &HubState, pod: &PodInfo) -> (HubId, SortKey) {
 }
 
 /// The phase, or why the pod is not what it should be; a pod not ready after its container
-/// ended says how it ended (`OOMKilled 137, 4m ago`), the one thing a person asks first.
-pub(super) fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
+/// ended says how it ended (`OOMKilled 137, 4m ago`), the one thing a person asks first, and a
+/// pending one the newest step of its story (`scale-up triggered: nb-pool 2->3`).
+pub(super) fn phase(hub: &HubState, pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
     let role = match pod.phase {
         PodPhase::Running if pod.ready => Role::HealthOk,
         PodPhase::Running | PodPhase::Pending => Role::HealthDegraded,
@@ -125,11 +127,16 @@ pub(super) fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
         .as_ref()
         .filter(|_| !pod.ready && pod.phase != PodPhase::Terminating)
         .map(|t| t.describe(now));
-    let text = match (&pod.reason, ended) {
+    let why = hub
+        .story(&pod.key.name)
+        .and_then(|s| s.newest())
+        .map(|e| e.summary_at(now))
+        .or_else(|| pod.reason.as_deref().map(str::to_string));
+    let text = match (why, ended) {
         // How it ended first: a narrow cell keeps the part a person acts on.
         (Some(r), Some(e)) => format!("{e}; {r}"),
         (None, Some(e)) => e,
-        (Some(r), None) => r.to_string(),
+        (Some(r), None) => r,
         (None, None) => pod.phase.as_str().to_string(),
     };
     (text, role)
@@ -137,6 +144,28 @@ pub(super) fn phase(pod: &PodInfo, now: jiff::Timestamp) -> (String, Role) {
 
 fn last_activity(hub: &HubState, pod: &PodInfo) -> Option<jiff::Timestamp> {
     hub.activity_of(pod).and_then(|a| a.last_activity)
+}
+
+/// A pending server's story for its detail, newest first: each step with when it began, how
+/// often it happened, and all its reporter said (a pull with how long it took).
+pub(super) fn story_rows(
+    story: &crate::fleet::Story,
+    now: jiff::Timestamp,
+) -> Vec<(String, String)> {
+    story
+        .iter()
+        .map(|e| {
+            let mut key = e.step.as_str().to_string();
+            if e.count > 1 {
+                key.push_str(&format!(" ×{}", e.count));
+            }
+            let mut said = format!("{} ago: {}", age(now, e.first), e.message);
+            if let Some(d) = story.pull_time(e).filter(|_| e.pull_time().is_none()) {
+                said.push_str(&format!(" (pulled in {}s)", d.as_secs()));
+            }
+            (key, said)
+        })
+        .collect()
 }
 
 impl RowSource for Servers {
@@ -214,7 +243,7 @@ impl RowSource for Servers {
 
     fn cells(&self, row: &ServerRow, ctx: &Ctx) -> Option<Vec<Cell>> {
         let (hub, pod) = lookup(row, ctx)?;
-        let (phase, role) = phase(pod, ctx.now);
+        let (phase, role) = phase(hub, pod, ctx.now);
         let server = pod.owner.as_ref().map_or("", |o| &o.server);
         Some(vec![
             Cell::text(row.0.to_string()),
@@ -262,7 +291,7 @@ impl RowSource for Servers {
                 .owner
                 .as_ref()
                 .map_or(SortKey::text(""), |o| SortKey::lower(&o.server)),
-            3 => SortKey::text(phase(pod, ctx.now).0),
+            3 => SortKey::text(phase(hub, pod, ctx.now).0),
             4 => SortKey::Num(i64::from(pod.ready)),
             5 => SortKey::Num(i64::from(pod.restarts)),
             6 => pod.node.clone().map_or(SortKey::text(""), SortKey::Text),

@@ -88,6 +88,96 @@ fn an_oom_killed_server_not_ready_says_how_it_ended_in_the_table_and_detail() {
 }
 
 #[test]
+fn a_pending_server_says_why_in_the_table_and_tells_its_story_in_the_detail() {
+    use crate::fleet::Step;
+    use crate::fleet::fixtures::{pending_server, pod_event};
+    let mut app = app();
+    press(&mut app, "3");
+    pods(
+        &mut app,
+        "nasa",
+        Delta::Upsert(pending_server("science", "science", "carl")),
+    );
+    let story = |steps: &[(&str, Step, &str, i64)]| {
+        steps
+            .iter()
+            .map(|(name, step, said, at)| FleetUpdate::PodEvents {
+                cluster: ClusterId::new("nasa"),
+                delta: Delta::Upsert(pod_event("science", "jupyter-carl", name, *step, said, *at)),
+            })
+            .collect::<Vec<_>>()
+    };
+    let fit = "0/12 nodes are available: 3 Insufficient memory, 9 node(s) didn't match Pod's node affinity/selector. preemption: 0/12 nodes are available: 3 No preemption victims found for incoming pod, 9 Preemption is not helpful for scheduling.";
+    let up = "pod triggered scale-up: [{nb-pool 2->3 (max: 10)}]";
+    app.apply_updates(
+        story(&[
+            ("c.1", Step::FailedScheduling, fit, -100),
+            ("c.2", Step::TriggeredScaleUp, up, -98),
+        ]),
+        now(),
+    );
+    // The phase column takes the width left over: on a wide terminal the whole reason.
+    let wide = |app: &mut App| text_of(&buffer(app, 160, 40));
+    let s = wide(&mut app);
+    assert!(
+        line_with(&s, "carl").contains("scale-up triggered: nb-pool 2->3"),
+        "{s}"
+    );
+    assert!(!line_with(&s, "dora").contains("scale-up"), "{s}");
+    let s = screen(&mut app);
+    assert!(
+        line_with(&s, "carl").contains("scale-up triggered: nb"),
+        "{s}"
+    );
+    // The node joined; the image has been pulling for 40 seconds.
+    let on = "Successfully assigned science/jupyter-carl to nb-pool-3";
+    let pulling = "Pulling image \"quay.io/2i2c/pangeo:2024.10\"";
+    app.apply_updates(
+        story(&[
+            ("c.3", Step::Scheduled, on, -41),
+            ("c.4", Step::Pulling, pulling, -40),
+        ]),
+        now(),
+    );
+    let s = wide(&mut app);
+    assert!(line_with(&s, "carl").contains("pulling image 40s"), "{s}");
+    while !selected_row(&mut app).contains("carl") {
+        press(&mut app, "<down>");
+    }
+    press(&mut app, "<enter>");
+    let s = screen(&mut app);
+    assert!(s.contains("Why it is pending"), "{s}");
+    let rows: Vec<&str> = [
+        "Pulling",
+        "Scheduled",
+        "TriggeredScaleUp",
+        "FailedScheduling",
+    ]
+    .iter()
+    .map(|step| line_with(&s, &format!(" {step} ")))
+    .collect();
+    assert!(rows[0].contains("40s ago: Pulling image"), "{s}");
+    assert!(rows[2].contains("98s ago: pod triggered scale-up"), "{s}");
+    // All the scheduler said, over a few lines, not clipped to one.
+    assert!(
+        rows[3].contains("100s ago: 0/12 nodes are available"),
+        "{s}"
+    );
+    assert!(s.contains("scheduling."), "{s}");
+    let order: Vec<usize> = rows.iter().map(|r| row_of(&s, r)).collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "newest first: {s}");
+    // Running: the table shows its phase again, with no story.
+    press(&mut app, "<esc>");
+    pods(
+        &mut app,
+        "nasa",
+        Delta::Upsert(server("science", "science", "carl")),
+    );
+    let s = screen(&mut app);
+    assert!(!line_with(&s, "carl").contains("pulling"), "{s}");
+}
+
+#[test]
 fn a_server_whose_phase_changes_moves_when_sorted_by_phase() {
     let mut app = app();
     press(&mut app, "3SSSS");

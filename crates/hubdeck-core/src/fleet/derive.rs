@@ -130,11 +130,18 @@ pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
             ));
         }
         if s.servers_stuck > 0 {
+            let why = s
+                .stuck_reason
+                .as_ref()
+                .map_or_else(String::new, |r| format!(" (newest: {r})"));
             out.push(alert(
                 c,
                 "UserServersPendingTooLong",
                 Severity::Warning,
-                format!("{name}: {} user servers pending too long", s.servers_stuck),
+                format!(
+                    "{name}: {} user servers pending too long{why}",
+                    s.servers_stuck
+                ),
                 (target.0, target.1, None),
                 None,
             ));

@@ -8,6 +8,7 @@ use super::ids::ClusterId;
 use super::objects::{
     Component, ObjectKey, Owner, PodInfo, PodPhase, Requests, Workload, WorkloadKind,
 };
+use super::story::{PodEvent, Step};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate};
 
 /// The id of the hub in namespace `ns` of `cluster` (release named like the namespace, as
@@ -162,5 +163,30 @@ pub fn node(name: &str, pool: &str) -> super::nodes::NodeInfo {
             cpu_milli: 3_920,
             memory_bytes: 16 << 30,
         },
+    }
+}
+
+/// A user server of `user` waiting to be scheduled, created at [`t0`].
+pub fn pending_server(ns: &str, release: &str, user: &str) -> PodInfo {
+    let mut p = server(ns, release, user);
+    p.phase = PodPhase::Pending;
+    p.ready = false;
+    p.node = None;
+    p.started = None;
+    p.reason = Some("Unschedulable".into());
+    p
+}
+
+/// An Event `event` of `step` about `pod`, seen once, `at` seconds after [`t0`].
+pub fn pod_event(ns: &str, pod: &str, event: &str, step: Step, message: &str, at: i64) -> PodEvent {
+    let when = t0() + jiff::SignedDuration::from_secs(at);
+    PodEvent {
+        key: key(ns, event),
+        pod: pod.into(),
+        step,
+        message: message.into(),
+        count: 1,
+        first: Some(when),
+        last: Some(when),
     }
 }

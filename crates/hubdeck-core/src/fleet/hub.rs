@@ -1,6 +1,6 @@
 //! One hub's state (its workloads, pods and hub-API activity) and the health derived from it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::ids::HubId;
 use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
 use super::pods::PodMap;
+use super::story::{PodEvent, Story};
 use super::update::SourceState;
 
 /// Limits above which hubdeck derives trouble.
@@ -98,6 +99,8 @@ pub struct HubSummary {
     pub hub_image: Option<Arc<str>>,
     /// Pods (any component) in CrashLoopBackOff.
     pub crashlooping: Vec<Arc<str>>,
+    /// The newest step of the stories of the servers pending too long, in a few words.
+    pub stuck_reason: Option<String>,
     /// Derived health.
     pub health: Health,
 }
@@ -137,6 +140,8 @@ pub struct HubState {
     pub summary: HubSummary,
     /// Its entry in the deployment repository, when the cluster comes from one and declares it.
     pub declared: Option<super::declared::DeclaredHub>,
+    /// Why its pending servers wait, by pod name (see [`HubState::story`]).
+    pub(crate) stories: BTreeMap<Arc<str>, Story>,
     pub(crate) dirty: bool,
 }
 
@@ -148,6 +153,7 @@ impl HubState {
             pods: PodMap::default(),
             activity: Activity::default(),
             declared: None,
+            stories: BTreeMap::new(),
             summary: HubSummary {
                 hub: None,
                 proxy: None,
@@ -158,6 +164,7 @@ impl HubState {
                 servers_total: 0,
                 hub_image: None,
                 crashlooping: Vec::new(),
+                stuck_reason: None,
                 health: Health {
                     level: HealthLevel::Unknown,
                     reason: "not listed yet".into(),
@@ -242,11 +249,13 @@ impl HubState {
                 .workload(Component::Hub)
                 .and_then(|w| w.images.first().cloned()),
             crashlooping: Vec::new(),
+            stuck_reason: None,
             health: Health {
                 level: HealthLevel::Ok,
                 reason: String::new(),
             },
         };
+        let mut newest_stuck: Option<&PodEvent> = None;
         let pending_after =
             jiff::SignedDuration::try_from(limits.pending_after).unwrap_or_default();
         for pod in self.pods.values() {
@@ -264,9 +273,16 @@ impl HubState {
                 let since = pod.created.or(pod.started);
                 if since.is_some_and(|t| now.duration_since(t) > pending_after) {
                     s.servers_stuck += 1;
+                    let newest = self.stories.get(&pod.key.name).and_then(Story::newest);
+                    if let Some(e) = newest
+                        && newest_stuck.is_none_or(|n| e.newest_first(n).is_lt())
+                    {
+                        newest_stuck = Some(e);
+                    }
                 }
             }
         }
+        s.stuck_reason = newest_stuck.map(PodEvent::summary);
         s.crashlooping.sort();
         s.health = if self.is_empty() && self.declared.is_some() {
             match seen {

@@ -14,6 +14,7 @@ mod objects;
 mod pods;
 mod snapshot;
 mod store;
+mod story;
 mod update;
 
 pub use changes::{CHANGES_KEPT, Change};
@@ -34,7 +35,8 @@ pub use objects::{
 };
 pub use pods::PodMap;
 pub use snapshot::cluster_snapshot;
-pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
+pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet, UNCLAIMED_MAX, Unclaimed, tells_story};
+pub use story::{MESSAGE_MAX, PodEvent, STORY_LEN, Step, Story};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 
 #[cfg(test)]
@@ -43,5 +45,7 @@ mod declared_tests;
 mod nodes_tests;
 #[cfg(test)]
 mod scope_tests;
+#[cfg(test)]
+mod story_tests;
 #[cfg(test)]
 mod tests;

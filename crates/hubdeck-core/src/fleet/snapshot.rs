@@ -70,6 +70,18 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
                 .collect(),
         ),
     });
+    // After the pods: an event finds the story of its pod, or waits for it as it did.
+    let stories = c.hubs.values().flat_map(|h| {
+        h.servers()
+            .filter_map(|p| h.story(&p.key.name))
+            .flat_map(|s| s.iter())
+    });
+    for e in stories.chain(c.unclaimed.iter()) {
+        out.push(FleetUpdate::PodEvents {
+            cluster: cluster.clone(),
+            delta: Delta::Upsert(e.clone()),
+        });
+    }
     // Upserts, not a replace: a replace sorts by last-seen, the live ring is in arrival order.
     for e in &c.events {
         out.push(FleetUpdate::Events {
@@ -122,10 +134,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::fleet::fixtures::{healthy_hub, server, t0};
+    use crate::fleet::fixtures::{healthy_hub, pod_event, server, t0};
     use crate::fleet::{
         AlertInfo, AlertOrigin, ClusterId, ClusterStatus, EventInfo, ObjectKey, ServerActivity,
-        Severity, Thresholds,
+        Severity, Step, Thresholds,
     };
 
     fn event(name: &str, seen: i64) -> EventInfo {
@@ -200,6 +212,18 @@ mod tests {
             cluster: leap.clone(),
             delta: Delta::Upsert(pending),
         });
+        // Its story, and an event of a pod not known yet.
+        let fit = "0/3 nodes are available: 3 Insufficient cpu.";
+        for (pod, name, step) in [
+            ("jupyter-cy", "cy.1", Step::FailedScheduling),
+            ("jupyter-cy", "cy.2", Step::TriggeredScaleUp),
+            ("jupyter-dee", "dee.1", Step::FailedScheduling),
+        ] {
+            updates.push(FleetUpdate::PodEvents {
+                cluster: leap.clone(),
+                delta: Delta::Upsert(pod_event("prod", pod, name, step, fit, 590)),
+            });
+        }
         updates.push(FleetUpdate::Activity {
             hub: crate::fleet::fixtures::hub_id("leap", "prod"),
             source: SourceState::Ok,
@@ -231,6 +255,13 @@ mod tests {
         rebuilt.apply_all(live.snapshot(), later);
         assert_eq!(seen(&rebuilt), seen(&live));
         assert!(seen(&live).contains("servers_stuck: 1"), "{}", seen(&live));
+        let c = live.cluster("leap").unwrap();
+        assert_eq!(c.unclaimed.len(), 1);
+        assert!(
+            c.hubs
+                .values()
+                .any(|h| h.story("jupyter-cy").map(|s| s.len()) == Some(2))
+        );
     }
 
     #[test]

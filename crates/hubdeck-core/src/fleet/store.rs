@@ -17,6 +17,9 @@ use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 
 mod apply;
+mod stories;
+
+pub use stories::{UNCLAIMED_MAX, Unclaimed, tells_story};
 
 /// How many Warning events a cluster keeps.
 pub const EVENTS_PER_CLUSTER: usize = 500;
@@ -52,6 +55,8 @@ pub struct ClusterState {
     pub nodes: NodeMap,
     /// Whether nodes can be listed (Unknown until the watch says otherwise).
     pub node_source: SourceState,
+    /// Events about pods not known (yet), waiting for their pod a little while.
+    pub unclaimed: Unclaimed,
     dirty: bool,
     /// Nodes changed since derived alerts were last computed.
     nodes_dirty: bool,
@@ -74,6 +79,7 @@ impl ClusterState {
             declared: None,
             nodes: NodeMap::default(),
             node_source: SourceState::Unknown,
+            unclaimed: Unclaimed::default(),
             dirty: true,
             nodes_dirty: false,
         }
@@ -191,6 +197,9 @@ impl ClusterState {
             self.reconcile_declared(log);
         }
         let seen = self.seen();
+        if seen == Seen::Listed {
+            self.expire_unclaimed(now);
+        }
         let recorded = match self.status {
             ClusterStatus::Recorded { at } => Some(at),
             _ => None,
@@ -324,6 +333,7 @@ impl Fleet {
             | FleetUpdate::Workloads { cluster, .. }
             | FleetUpdate::Pods { cluster, .. }
             | FleetUpdate::Events { cluster, .. }
+            | FleetUpdate::PodEvents { cluster, .. }
             | FleetUpdate::Nodes { cluster, .. }
             | FleetUpdate::NodeSource { cluster, .. }
             | FleetUpdate::Alerts { cluster, .. }
@@ -337,6 +347,7 @@ impl Fleet {
             FleetUpdate::Workloads { delta, .. } => c.admits(delta, |w| &w.key.namespace),
             FleetUpdate::Pods { delta, .. } => c.admits(delta, |p| &p.key.namespace),
             FleetUpdate::Events { delta, .. } => c.admits(delta, |e| &e.key.namespace),
+            FleetUpdate::PodEvents { delta, .. } => c.admits(delta, |e| &e.key.namespace),
             _ => true,
         };
         if !admitted {
@@ -398,6 +409,11 @@ impl Fleet {
             FleetUpdate::Events { delta, .. } => {
                 c.apply_events(delta);
                 log.record(Change::Events(id));
+            }
+            FleetUpdate::PodEvents { delta, .. } => {
+                if !c.apply_pod_events(delta, log) {
+                    return false;
+                }
             }
             FleetUpdate::Alerts { source, alerts, .. } => {
                 if matches!(source, SourceState::Ok | SourceState::Absent { .. }) {

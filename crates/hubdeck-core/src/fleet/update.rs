@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::{ClusterId, HubId};
 use super::nodes::NodeInfo;
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
+use super::story::PodEvent;
 
 /// What is known about a cluster before connecting to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -218,6 +219,14 @@ pub enum FleetUpdate {
         cluster: ClusterId,
         /// The change.
         delta: Delta<EventInfo>,
+    },
+    /// Events about pods that tell why one is pending (its story); the store keeps those of
+    /// pending user servers only.
+    PodEvents {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: Delta<PodEvent>,
     },
     /// The complete set of firing Alertmanager alerts of a cluster.
     Alerts {

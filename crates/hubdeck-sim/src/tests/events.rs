@@ -81,7 +81,8 @@ async fn a_server_that_waits_for_a_scale_up_tells_the_whole_story() {
         Some(node.as_str())
     );
     let pulled = find(&evs, "Pulled").message.clone().unwrap();
-    let re = regex::Regex::new(r#"^Successfully pulled image "[^"]+" in (\d+\.\d+)s \((\d+\.\d+)s including waiting\)\. Image size: \d+ bytes\.$"#).unwrap();
+    // Go's time.Duration text, as the kubelet prints it: "12.345s", "12.3s", "12s".
+    let re = regex::Regex::new(r#"^Successfully pulled image "[^"]+" in (\d+(?:\.\d+)?)s \((\d+(?:\.\d+)?)s including waiting\)\. Image size: \d+ bytes\.$"#).unwrap();
     let caps = re.captures(&pulled).expect(&pulled);
     let secs: f64 = caps[1].parse().unwrap();
     assert!((3.0..=20.0).contains(&secs), "{pulled}");
@@ -95,6 +96,111 @@ async fn a_server_that_waits_for_a_scale_up_tells_the_whole_story() {
         assert!(io.uid.is_some());
     }
     find(&evs, "Started");
+    // The scheduler binds what it places; the kubelet names the container it pulls for.
+    assert_eq!(scheduled.action.as_deref(), Some("Binding"));
+    assert_eq!(failed.action.as_deref(), Some("Scheduling"));
+    assert_eq!(
+        pulling.involved_object.field_path.as_deref(),
+        Some("spec.containers{notebook}")
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_secret_leaves_a_server_pending_after_its_image_pulled() {
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    let pod = c.start_server_pending(&ns, "dee", "", Some(Pending::MissingSecret));
+    let evs = pod_events(&client, &ns, &pod).await;
+    let reasons: Vec<_> = evs.iter().filter_map(|e| e.reason.as_deref()).collect();
+    for r in ["Scheduled", "Pulling", "Pulled", "Failed"] {
+        assert!(reasons.contains(&r), "{reasons:?}");
+    }
+    let pulling = find(&evs, "Pulling").first_timestamp.clone().unwrap().0;
+    let pulled = find(&evs, "Pulled");
+    let said = pulled.message.as_deref().unwrap();
+    let figure: f64 = said
+        .split(" in ")
+        .nth(1)
+        .and_then(|r| r.split('s').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    let between = pulled
+        .first_timestamp
+        .clone()
+        .unwrap()
+        .0
+        .duration_since(pulling);
+    assert!(
+        (between.as_secs_f64() - figure).abs() < 1.0,
+        "{said} vs {between:?}"
+    );
+    let failed = find(&evs, "Failed");
+    assert_eq!(failed.type_.as_deref(), Some("Warning"));
+    assert!(
+        failed
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("Error: secret \""),
+        "{failed:?}"
+    );
+    let p: Pod = Api::namespaced(client.clone(), &ns)
+        .get(&pod)
+        .await
+        .unwrap();
+    let status = p.status.unwrap();
+    assert_eq!(status.phase.as_deref(), Some("Pending"));
+    let waiting = status.container_statuses.unwrap()[0]
+        .state
+        .clone()
+        .unwrap()
+        .waiting
+        .unwrap();
+    assert_eq!(
+        waiting.reason.as_deref(),
+        Some("CreateContainerConfigError")
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn pod_events_are_selected_as_kube_apiserver_selects_them() {
+    let (fleet, c, client) = small().await;
+    let ns = c.hub_namespaces()[0].clone();
+    c.start_server_pending(&ns, "eve", "", Some(Pending::ScaleUp));
+    let events: Api<Event> = Api::all(client.clone());
+    let select = |s: &str| ListParams::default().fields(s);
+    let story = events
+        .list(&select(
+            "involvedObject.kind=Pod,reason!=Created,reason!=Started",
+        ))
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        story
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Scheduled"))
+    );
+    assert!(
+        story
+            .iter()
+            .all(|e| !matches!(e.reason.as_deref(), Some("Created" | "Started")))
+    );
+    // The scheduler leaves `source` empty: the field is its reporting controller then.
+    for field in ["source", "reportingComponent"] {
+        let by = events
+            .list(&select(&format!("{field}=user-scheduler")))
+            .await
+            .unwrap()
+            .items;
+        assert!(
+            by.iter()
+                .any(|e| e.reason.as_deref() == Some("FailedScheduling")),
+            "{field}"
+        );
+    }
     fleet.shutdown().await;
 }
 

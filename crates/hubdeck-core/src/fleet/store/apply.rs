@@ -30,6 +30,7 @@ impl ClusterState {
         let before = (self.hubs.len(), self.events.len());
         self.hubs.retain(|k, _| scope.covers(&k.namespace));
         self.events.retain(|e| scope.covers(&e.key.namespace));
+        self.unclaimed.narrow_to(scope);
         if (self.hubs.len(), self.events.len()) != before {
             log.everything();
             self.dirty = true;
@@ -103,6 +104,7 @@ impl ClusterState {
                 let key = hub_key(&p.key.namespace, &p.release);
                 if let Some(hub) = self.hubs.get_mut(&key) {
                     if let Some(gone) = hub.pods.remove(&p.key.name) {
+                        hub.stories.remove(&gone.key.name);
                         log.record(Change::Pod(hub.id.clone(), gone.key.name));
                     }
                     hub.dirty = true;
@@ -143,6 +145,7 @@ impl ClusterState {
                 .replace_all(pods);
         }
         self.drop_empty_hubs(log);
+        self.settle_stories(namespace, log);
     }
 
     pub(super) fn known_pod(&self, p: &PodInfo) -> bool {
@@ -160,9 +163,11 @@ impl ClusterState {
 
     pub(super) fn upsert_pod(&mut self, p: PodInfo, log: &mut ChangeLog) {
         let hub = self.hub_mut(&p.key.namespace, &p.release, log);
-        log.record(Change::Pod(hub.id.clone(), p.key.name.clone()));
+        let (key, name) = (hub.id.key.clone(), p.key.name.clone());
+        log.record(Change::Pod(hub.id.clone(), name.clone()));
         hub.dirty = true;
         hub.pods.insert(p);
+        self.settle_story(&key, &name, log);
     }
 
     /// Returns whether the nodes changed.
