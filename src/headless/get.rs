@@ -109,7 +109,7 @@ pub fn get(
                 .clusters()
                 .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
                 .filter(|(_, h)| filter.hub_ok(h))
-                .map(|(c, h)| hub_row(c, h))
+                .map(|(c, h)| hub_row(c, h, now))
                 .filter(|r| sel.matches(r)),
             now,
         ),
@@ -122,7 +122,7 @@ pub fn get(
                         .map(|o| (&o.user, &o.server))
                         .cmp(&b.owner.as_ref().map(|o| (&o.user, &o.server)))
                 });
-                pods.into_iter().map(move |p| server_row(h, p))
+                pods.into_iter().map(move |p| server_row(h, p, now))
             });
             write_rows(out, format, rows.filter(|r| sel.matches(r)), now)
         }

@@ -4,8 +4,8 @@
 //!   applies `FleetUpdate`s, derived health and alerts, the change log.
 //! - [`action`]: the action model, its plans, the one resolver every front end calls, and the
 //!   traits (ports) the application implements to run actions against clusters.
-//! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
-//!   clusters, the one age formatter.
+//! - [`duration`], [`text`], [`quantity`]: the one duration grammar, the one sanitizer for
+//!   text from clusters, the one age formatter, the one reader of resource quantities.
 //! - [`secrets`]: a hub's values.yaml with its credentials replaced by placeholders that put
 //!   back byte for byte, credentials masked in URLs, and a [`secrets::Secret`] that never
 //!   prints its value.
@@ -21,5 +21,6 @@
 pub mod action;
 pub mod duration;
 pub mod fleet;
+pub mod quantity;
 pub mod secrets;
 pub mod text;

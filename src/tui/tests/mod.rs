@@ -6,6 +6,7 @@ mod navigation;
 mod overlays;
 mod panes;
 mod replay;
+mod usage;
 mod warm;
 
 use std::sync::{Arc, Mutex};

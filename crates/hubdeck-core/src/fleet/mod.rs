@@ -15,6 +15,7 @@ mod pods;
 mod snapshot;
 mod store;
 mod update;
+mod usage;
 
 pub use changes::{CHANGES_KEPT, Change};
 pub use declared::{Chart, Declaration, DeclaredHub};
@@ -36,6 +37,10 @@ pub use pods::PodMap;
 pub use snapshot::cluster_snapshot;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
+pub use usage::{
+    HubUsage, MemoryShare, MetricsSource, MetricsState, NodeUsage, NodeUsageMap, PodUsage, Sampled,
+    Usage, UsageSample, UsageScope, memory_share,
+};
 
 #[cfg(test)]
 mod declared_tests;
@@ -45,3 +50,5 @@ mod nodes_tests;
 mod scope_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod usage_tests;

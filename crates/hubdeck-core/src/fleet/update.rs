@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::{ClusterId, HubId};
 use super::nodes::NodeInfo;
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
+use super::usage::{MetricsSource, UsageSample};
 
 /// What is known about a cluster before connecting to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -235,6 +236,20 @@ pub enum FleetUpdate {
         cluster: ClusterId,
         /// Its `hubs:` list.
         hubs: Vec<super::declared::DeclaredHub>,
+    },
+    /// A metrics.k8s.io list's answer: what pods or nodes use.
+    Usage {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The figures, with when they were taken.
+        sample: UsageSample,
+    },
+    /// Whether the cluster serves metrics.k8s.io to this identity (sent when it changes).
+    Metrics {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The pods and nodes lists' states.
+        source: MetricsSource,
     },
     /// What a hub's API says about its servers.
     Activity {
