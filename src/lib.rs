@@ -17,6 +17,7 @@ pub mod http;
 pub mod hubapi;
 pub mod kube;
 pub mod logging;
+pub mod metrics;
 pub mod private_files;
 pub mod recorder;
 pub mod sources;

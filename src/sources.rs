@@ -1,9 +1,10 @@
-//! The data sources beside the kube watchers: per cluster an Alertmanager poller, per hub a
-//! hub-API activity poller (`hub_pods` tells each where its hub pod is), and the action layer's
-//! adapters over the same endpoints (`adapters`).
+//! The data sources beside the kube watchers: per cluster an Alertmanager poller and a
+//! metrics.k8s.io poller, per hub a hub-API activity poller (`hub_pods` tells each where its hub
+//! pod is), and the action layer's adapters over the same endpoints (`adapters`).
 //!
 //! The kube updates flow through a tap on their way to the store. The tap starts a cluster's
-//! alert poller once the cluster has been announced, and runs one activity poller per hub
+//! alert poller once the cluster has been announced, its metrics poller once its first lists
+//! are in (told the cluster's scope as the supervisor finds it), and runs one activity poller per hub
 //! Deployment the watchers report (started when it appears, stopped when it goes), so the
 //! pollers follow exactly the hubs the console shows and a poller's first answer never
 //! reaches the store before the object it is about. Endpoints and tokens come from
@@ -17,13 +18,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::action::HubStopper;
 use crate::alerts::{self, AlertSource};
 use crate::fleet::{
-    ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, Workload, WorkloadKind,
+    ClusterId, Component, Delta, FleetUpdate, HubId, HubKey, Scope, Workload, WorkloadKind,
 };
 use crate::hubapi::{HubEndpoint, HubSource, HubToken, RunningPod, TokenSource, poll_activity};
 use crate::kube::{ClientCache, ClusterTarget, UPDATE_CHANNEL};
@@ -47,6 +48,8 @@ pub struct Polls {
     pub alerts: Duration,
     /// Each hub's REST API.
     pub activity: Duration,
+    /// Each cluster's metrics.k8s.io; `None`: not polled.
+    pub metrics: Option<Duration>,
 }
 
 impl Polls {
@@ -55,6 +58,8 @@ impl Polls {
         Self {
             alerts: Duration::from_secs(settings.poll_secs),
             activity: Duration::from_secs(settings.activity_poll_secs),
+            metrics: (settings.metrics_interval_secs > 0)
+                .then(|| Duration::from_secs(settings.metrics_interval_secs)),
         }
     }
 }
@@ -85,6 +90,7 @@ pub fn start(
         pollers: HashMap::new(),
         listed: std::collections::HashSet::new(),
         hub_pods: HubPods::default(),
+        scopes: HashMap::new(),
     };
     tokio::spawn(tap.run(kube_updates, poll_rx));
     let sources = Sources {
@@ -117,6 +123,8 @@ struct Tap {
     listed: std::collections::HashSet<ClusterId>,
     /// Each hub's running hub pod, for its poller's port-forwards.
     hub_pods: HubPods,
+    /// Each cluster's scope, as its metrics poller follows it.
+    scopes: HashMap<ClusterId, watch::Sender<Scope>>,
 }
 
 impl Tap {
@@ -142,6 +150,10 @@ impl Tap {
                 After::Nothing => {}
                 After::ClusterAdded(cluster) => self.start_alerts(cluster),
                 After::HubsChanged(cluster) => self.reconcile_hubs(&cluster),
+                After::Listed(cluster) => {
+                    self.start_metrics(&cluster);
+                    self.reconcile_hubs(&cluster);
+                }
             }
         }
         // The store is gone or the supervisors ended: nothing to feed any more.
@@ -190,10 +202,14 @@ impl Tap {
                         | crate::fleet::ClusterStatus::Degraded { .. }
                 );
                 if listed && self.listed.insert(cluster.clone()) {
-                    After::HubsChanged(cluster.clone())
+                    After::Listed(cluster.clone())
                 } else {
                     After::Nothing
                 }
+            }
+            FleetUpdate::Scope { cluster, scope } => {
+                self.scope_of(cluster).send_replace(scope.clone());
+                After::Nothing
             }
             FleetUpdate::Pods { cluster, delta } => {
                 self.hub_pods.observe(cluster, delta);
@@ -226,6 +242,39 @@ impl Tap {
                 },
             };
             alerts::poll_alerts(cluster, source, tx, poll.alerts, nudge, shutdown).await;
+        });
+    }
+
+    /// The scope channel of a cluster (cluster-wide until the supervisor says otherwise).
+    fn scope_of(&mut self, cluster: &ClusterId) -> &watch::Sender<Scope> {
+        self.scopes
+            .entry(cluster.clone())
+            .or_insert_with(|| watch::channel(Scope::ClusterWide).0)
+    }
+
+    /// Starts the cluster's metrics poller, after its first lists: on a big fleet the model is
+    /// complete before the metrics lists compete with the watches' lists.
+    fn start_metrics(&mut self, cluster: &ClusterId) {
+        let Some(every) = self.poll.metrics else {
+            return;
+        };
+        let scope = self.scope_of(cluster).subscribe();
+        let (clients, tx) = (self.clients.clone(), self.poll_tx.clone());
+        let (cluster, shutdown) = (cluster.clone(), self.shutdown.child_token());
+        tokio::spawn(async move {
+            // No client: the supervisor reports the cluster unreachable; nothing to poll.
+            let Ok(client) = clients.client(&cluster).await else {
+                return;
+            };
+            crate::metrics::poll_metrics(crate::metrics::MetricsPoll {
+                cluster,
+                client,
+                every,
+                scope,
+                tx,
+                shutdown,
+            })
+            .await;
         });
     }
 
@@ -281,6 +330,8 @@ enum After {
     Nothing,
     ClusterAdded(ClusterId),
     HubsChanged(ClusterId),
+    /// The cluster's first lists are in.
+    Listed(ClusterId),
 }
 
 /// The hub and Deployment name of a hub Deployment.

@@ -267,6 +267,7 @@ async fn a_hub_api_refusal_is_a_refusal_and_no_pod_is_deleted() {
     let poll = Polls {
         alerts: Duration::from_secs(60),
         activity: Duration::from_millis(300),
+        metrics: None,
     };
     let mut s = Session::start_polling(list, hubdeck::fleet::Thresholds::default(), poll);
     s.settle(Duration::from_secs(20)).await;

@@ -17,6 +17,7 @@ use hubdeck::sources::Polls;
 const POLL: Polls = Polls {
     alerts: Duration::from_millis(300),
     activity: Duration::from_millis(300),
+    metrics: Some(Duration::from_secs(30)),
 };
 const WAIT: Duration = Duration::from_secs(20);
 

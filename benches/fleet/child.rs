@@ -64,10 +64,7 @@ pub async fn quiet(job: &Job<'_>) {
     emit("rss_start_kb", status_kb("VmRSS").unwrap_or(0));
     let started = Instant::now();
     let mut session = Session::start(targets(job.kubeconfig), Thresholds::default());
-    let objects = Needs {
-        alerts: false,
-        activity: false,
-    };
+    let objects = Needs::LISTS;
     if !complete(&mut session, job.expect, objects).await {
         emit("error", "objects not listed within 600 s");
         return;
@@ -108,6 +105,52 @@ pub async fn quiet(job: &Job<'_>) {
         "console_idle",
     )
     .await;
+}
+
+/// A whole number of metrics intervals, at least `window`: each measuring window then holds
+/// the same number of polls, with or without metrics.
+fn usage_window(window: Duration, every: Duration) -> Duration {
+    let n = window.as_secs().div_ceil(every.as_secs()).max(1);
+    every * u32::try_from(n).unwrap_or(1)
+}
+
+/// Quiet fleet, metrics.k8s.io polled every 30 s (`polled`) or not at all: steady RSS and the
+/// live heap after an interval, idle CPU over whole intervals. The difference between the two
+/// runs is what the metrics polls cost.
+pub async fn usage(job: &Job<'_>, polled: bool) {
+    let every = Duration::from_secs(30);
+    let tag = if polled { "on" } else { "off" };
+    let settings = hubdeck::config::settings::Settings::defaults();
+    let poll = hubdeck::sources::Polls {
+        metrics: polled.then_some(every),
+        ..hubdeck::sources::Polls::from_settings(&settings)
+    };
+    let mut session = Session::start_polling(targets(job.kubeconfig), Thresholds::default(), poll);
+    if !complete(&mut session, job.expect, Needs::ALL).await {
+        emit("error", "model not complete within 600 s");
+        return;
+    }
+    let measured = session
+        .fleet
+        .hubs()
+        .filter(|h| h.usage.total(Timestamp::now()).is_some())
+        .count();
+    emit(&format!("usage_{tag}_hubs_measured"), measured);
+    // Past the first poll's burst, as a console left running is.
+    pump_for(&mut session, every).await;
+    let window = usage_window(job.window, every);
+    let cpu = CpuMeter::start();
+    pump_for(&mut session, window).await;
+    emit(
+        &format!("usage_{tag}_idle_cpu"),
+        format!("{:.2}", cpu.percent()),
+    );
+    emit(
+        &format!("usage_{tag}_steady_kb"),
+        status_kb("VmRSS").unwrap_or(0),
+    );
+    emit(&format!("usage_{tag}_heap_kb"), crate::heap::live() / 1024);
+    emit("usage_window_s", window.as_secs());
 }
 
 /// Churning fleet: time to a complete model, updates applied per second and CPU, latency.

@@ -10,6 +10,7 @@
 //! Map: `procs` (sim, timed commands, /proc) · `child` (the measured process) · `console` (the
 //! TUI draw loop) · `tty` (the console binary in tmux) · `exec` (the same with exec credential
 //! plugins) · `table` (printing) · `faults` (fault recovery, in-process, printed after the table).
+//! The `usage-off`/`usage-on` children measure what polling metrics.k8s.io adds.
 
 mod child;
 mod console;
@@ -163,6 +164,10 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
     let expect = plain_list(&sim.kubeconfig, Some(&mut f));
     eprintln!("bench:   {expect} user servers listed; measuring hubdeck (quiet)");
     child(&sim.kubeconfig, "quiet", expect, opts, &mut f);
+
+    eprintln!("bench:   hubdeck without and with metrics.k8s.io polls (quiet)");
+    child(&sim.kubeconfig, "usage-off", expect, opts, &mut f);
+    child(&sim.kubeconfig, "usage-on", expect, opts, &mut f);
 
     eprintln!("bench:   the console binary in tmux");
     tty::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
@@ -343,6 +348,8 @@ fn child_main(args: &[String]) {
         match mode.as_str() {
             "quiet" => child::quiet(&job).await,
             "churn" => child::churn(&job).await,
+            "usage-off" => child::usage(&job, false).await,
+            "usage-on" => child::usage(&job, true).await,
             other => eprintln!("bench: unknown child mode {other}"),
         }
     });

@@ -20,6 +20,14 @@ fn ms(f: &Figures, key: &str) -> String {
     fmt(v, " ms", digits)
 }
 
+/// `a - b`, scaled, with a sign.
+fn delta(f: &Figures, a: &str, b: &str, scale: f64, unit: &str) -> String {
+    match (num(f, a), num(f, b)) {
+        (Some(a), Some(b)) => format!("{:+.2}{unit}", (a - b) * scale),
+        _ => "-".into(),
+    }
+}
+
 fn pair(f: &Figures, a: &str, b: &str) -> String {
     let short = |k| ms(f, k).trim_end_matches(" ms").to_string();
     if f.contains_key(a) {
@@ -115,6 +123,65 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
                 )
             }),
             "one each",
+        ),
+        ("METRICS.K8S.IO POLLS (every 30 s, quiet fleet)", None, ""),
+        (
+            "RSS steady, polls off / on",
+            Some(|f| {
+                format!(
+                    "{} / {}",
+                    mb(f, "usage_off_steady_kb"),
+                    mb(f, "usage_on_steady_kb")
+                )
+            }),
+            "",
+        ),
+        (
+            "RSS added by the polls",
+            Some(|f| {
+                delta(
+                    f,
+                    "usage_on_steady_kb",
+                    "usage_off_steady_kb",
+                    1.0 / 1024.0,
+                    " MB",
+                )
+            }),
+            "<= 10 MB",
+        ),
+        (
+            "live heap added by the polls",
+            Some(|f| {
+                delta(
+                    f,
+                    "usage_on_heap_kb",
+                    "usage_off_heap_kb",
+                    1.0 / 1024.0,
+                    " MB",
+                )
+            }),
+            "",
+        ),
+        (
+            "CPU idle, polls off / on",
+            Some(|f| {
+                format!(
+                    "{} / {}",
+                    fmt(num(f, "usage_off_idle_cpu"), " %", 2),
+                    fmt(num(f, "usage_on_idle_cpu"), " %", 2)
+                )
+            }),
+            "",
+        ),
+        (
+            "CPU added by the polls",
+            Some(|f| delta(f, "usage_on_idle_cpu", "usage_off_idle_cpu", 1.0, " %")),
+            "<= 1 %",
+        ),
+        (
+            "hubs with usage (polls on)",
+            Some(|f| fmt(num(f, "usage_on_hubs_measured"), "", 0)),
+            "every hub",
         ),
         ("CPU", None, ""),
         (

@@ -63,6 +63,7 @@ pub async fn act(
             request,
             Request::StopIdle { .. } | Request::StopServers { .. }
         ),
+        metrics: false,
     };
     let (mut session, _fleetwide) = session(global, paths, settings, needs).await?;
     if let Request::Silence { .. } = request {

@@ -316,15 +316,25 @@ async fn get_cmd(
     let mut session =
         Session::start_with(wanted, settings.thresholds(), poll, settings.watch_idle());
     let needs = match args.kind {
-        Kind::Clusters | Kind::Alerts => Needs {
+        Kind::Clusters => Needs {
             alerts: true,
             activity: false,
+            metrics: true,
+        },
+        Kind::Alerts => Needs {
+            alerts: true,
+            ..Needs::LISTS
         },
         Kind::Servers => Needs {
             alerts: false,
             activity: true,
+            metrics: true,
         },
-        Kind::Hubs | Kind::Events | Kind::Nodes => Needs::LISTS,
+        Kind::Hubs | Kind::Nodes => Needs {
+            metrics: true,
+            ..Needs::LISTS
+        },
+        Kind::Events => Needs::LISTS,
     };
     session.settle_for(timeout, needs).await;
     let filter = Filter {

@@ -64,6 +64,7 @@ commands! {
     "filter" => Filter: "Filter rows as you type",
     "sort-next" => SortNext: "Sort by the next column",
     "sort-reverse" => SortReverse: "Reverse the sort order",
+    "sort-fullest" => SortFullest: "Sort by memory in use, fullest first (who is about to be OOM-killed)",
     "logs" => Logs: "Logs of the selected pod (server, or hub pod)",
     "logs-proxy" => LogsProxy: "Logs of the selected hub's proxy pod",
     "describe" => Describe: "Describe the selection",

@@ -31,6 +31,8 @@ pub struct Settings {
     pub poll_secs: u64,
     /// Seconds between hub API (server activity) polls.
     pub activity_poll_secs: u64,
+    /// Seconds between metrics.k8s.io polls (0: not polled).
+    pub metrics_interval_secs: u64,
     /// Seconds a watch may go without an event or a bookmark before it counts as stalled.
     pub watch_idle_secs: u64,
     /// Whether the console records the fleet to the state directory.
@@ -55,6 +57,7 @@ struct Partial {
     connect_timeout_secs: Option<u64>,
     poll_secs: Option<u64>,
     activity_poll_secs: Option<u64>,
+    metrics_interval_secs: Option<u64>,
     watch_idle_secs: Option<u64>,
     record: Option<bool>,
     record_max_mb: Option<u64>,
@@ -102,6 +105,7 @@ impl Settings {
             connect_timeout_secs,
             poll_secs,
             activity_poll_secs,
+            metrics_interval_secs,
             watch_idle_secs,
             record,
             record_max_mb,
@@ -121,7 +125,7 @@ impl Settings {
     /// none is zero by mistake; an error names the key's line in `text`.
     fn check(&self, text: &str) -> Result<(), (usize, String)> {
         const DAY: u64 = 86_400;
-        let limits: [(&str, u64, u64, u64); 9] = [
+        let limits: [(&str, u64, u64, u64); 10] = [
             ("record_max_mb", self.record_max_mb, 1, 1 << 20),
             ("record_max_days", self.record_max_days, 1, 3650),
             (
@@ -133,6 +137,8 @@ impl Settings {
             ("connect_timeout_secs", self.connect_timeout_secs, 1, 3600),
             ("poll_secs", self.poll_secs, 1, DAY),
             ("activity_poll_secs", self.activity_poll_secs, 1, DAY),
+            // 0 turns the metrics polls off.
+            ("metrics_interval_secs", self.metrics_interval_secs, 0, DAY),
             ("watch_idle_secs", self.watch_idle_secs, 1, DAY),
             ("pending_after_secs", self.pending_after_secs, 1, 7 * DAY),
             (
@@ -198,7 +204,7 @@ mod tests {
         assert_eq!(s.keymap, "default");
         std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `watch_idle_secs`, `record`, `record_max_mb`, `record_max_days`, `record_snapshot_mins`"), "{err}");
+        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `metrics_interval_secs`, `watch_idle_secs`, `record`, `record_max_mb`, `record_max_days`, `record_snapshot_mins`"), "{err}");
     }
 
     #[test]

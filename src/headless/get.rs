@@ -113,7 +113,7 @@ pub fn get(
                 .clusters()
                 .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
                 .filter(|(_, h)| filter.hub_ok(h))
-                .map(|(c, h)| hub_row(c, h))
+                .map(|(c, h)| hub_row(c, h, now))
                 .filter(|r| sel.matches(r)),
             now,
         ),

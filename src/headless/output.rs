@@ -160,6 +160,29 @@ pub fn mem(bytes: u64) -> String {
     }
 }
 
+/// CPU in use: `250m`, or `-` without fresh metrics.
+fn used_cpu(m: Option<u32>) -> String {
+    m.map_or_else(|| "-".into(), |m| format!("{m}m"))
+}
+
+/// Memory in use, in the units of `mem` (`0Mi` below a mebibyte, not `-`).
+fn used_mem(b: Option<u64>) -> String {
+    match b {
+        None => "-".into(),
+        Some(b) if b < 1 << 20 => "0Mi".into(),
+        Some(b) => mem(b),
+    }
+}
+
+/// `87%` of the limit, `87%r` of the request (no limit).
+pub fn percent(p: Option<f64>, of: Option<&str>) -> String {
+    match (p, of) {
+        (Some(p), Some("request")) => format!("{p:.0}%r"),
+        (Some(p), _) => format!("{p:.0}%"),
+        (None, _) => "-".into(),
+    }
+}
+
 impl TableRow for ClusterRow {
     const KIND: &'static str = "ClusterList";
     fn header() -> &'static [&'static str] {
@@ -172,6 +195,7 @@ impl TableRow for ClusterRow {
             "SERVERS",
             "ALERTS",
             "ALERTMANAGER",
+            "METRICS",
             "SCOPE",
             "REASON",
         ]
@@ -186,6 +210,7 @@ impl TableRow for ClusterRow {
             self.servers.to_string(),
             self.alerts.to_string(),
             self.alert_source.into(),
+            self.metrics.into(),
             clean(&self.scope),
             opt(&self.reason),
         ]
@@ -204,6 +229,8 @@ impl TableRow for HubRow {
             "SERVERS",
             "PENDING",
             "PLACEHOLDERS",
+            "CPU-USED",
+            "MEM-USED",
             "REASON",
         ]
     }
@@ -217,6 +244,8 @@ impl TableRow for HubRow {
             self.servers_ready.to_string(),
             self.servers_pending.to_string(),
             opt(&self.placeholders),
+            used_cpu(self.cpu_used_millis),
+            used_mem(self.memory_used_bytes),
             match (self.declared == Some("undeclared"), self.reason.is_empty()) {
                 (true, true) => "undeclared: not in the deployment repository".into(),
                 (true, false) => format!("undeclared; {}", clean(&self.reason)),
@@ -239,8 +268,11 @@ impl TableRow for ServerRow {
             "READY",
             "RESTARTS",
             "AGE",
-            "CPU",
-            "MEMORY",
+            "CPU-REQ",
+            "MEM-REQ",
+            "CPU-USED",
+            "MEM-USED",
+            "MEM%",
             "NODE",
             "LAST-ACTIVITY",
         ]
@@ -270,6 +302,9 @@ impl TableRow for ServerRow {
             age(now, self.started),
             format!("{}m", self.cpu_m),
             mem(self.memory_bytes),
+            used_cpu(self.cpu_used_millis),
+            used_mem(self.memory_used_bytes),
+            percent(self.memory_percent, self.memory_percent_of),
             opt(&self.node),
             self.last_activity
                 .map_or("-".into(), |t| format!("{} ago", age(now, Some(t)))),

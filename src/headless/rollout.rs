@@ -20,10 +20,12 @@ use hubdeck_core::rollout::{Ending, Event, GateState, Next, Planned, Progress, R
 /// Which hubs a rollout covers: those whose `get hubs` row matches, checked first.
 pub fn select(fleet: &Fleet, selector: &Selector) -> Result<Vec<HubId>, String> {
     selector.check_fields("hubs", fields::HUB)?;
+    // Usage figures in a row age; "now" is when the selection is made.
+    let now = jiff::Timestamp::now();
     Ok(fleet
         .clusters()
         .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
-        .filter(|(c, h)| selector.matches(&hub_row(c, h)))
+        .filter(|(c, h)| selector.matches(&hub_row(c, h, now)))
         .map(|(_, h)| h.id.clone())
         .collect())
 }

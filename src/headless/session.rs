@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::settings::Settings;
-use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, SourceState, Thresholds};
+use crate::fleet::{ClusterStatus, Fleet, FleetUpdate, MetricsState, SourceState, Thresholds};
 use crate::kube::{self, ClusterTarget};
 use crate::sources::{self, Polls, Sources};
 
@@ -21,6 +21,8 @@ pub struct Needs {
     pub alerts: bool,
     /// Hub API activity of every hub.
     pub activity: bool,
+    /// A first metrics.k8s.io answer (or refusal) of every cluster, when metrics are polled.
+    pub metrics: bool,
 }
 
 impl Needs {
@@ -28,11 +30,13 @@ impl Needs {
     pub const ALL: Needs = Needs {
         alerts: true,
         activity: true,
+        metrics: true,
     };
     /// The watchers' lists only.
     pub const LISTS: Needs = Needs {
         alerts: false,
         activity: false,
+        metrics: false,
     };
 }
 
@@ -50,6 +54,8 @@ pub struct Session {
     shutdown: CancellationToken,
     applied: u64,
     recorder: Option<crate::recorder::Tap>,
+    /// Whether metrics.k8s.io is polled (else nothing waits for it).
+    metrics_polled: bool,
 }
 
 impl Session {
@@ -85,6 +91,7 @@ impl Session {
             shutdown,
             applied: 0,
             recorder: None,
+            metrics_polled: poll.metrics.is_some(),
         }
     }
 
@@ -177,6 +184,9 @@ impl Session {
                 ClusterStatus::Unreachable { .. } => true,
                 ClusterStatus::Ready | ClusterStatus::Degraded { .. } => {
                     (!needs.alerts || c.alert_source != SourceState::Unknown)
+                        && (!needs.metrics
+                            || !self.metrics_polled
+                            || c.metrics.pods != MetricsState::Unknown)
                         && (!needs.activity
                             || c.hubs.values().all(|h| {
                                 h.summary.hub.is_none() || h.activity.source != SourceState::Unknown

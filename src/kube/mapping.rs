@@ -201,6 +201,7 @@ impl Mapper {
                 .and_then(|c| c.image.as_deref())
                 .map(|i| self.strings.get(i)),
             requests: spec.map(requests).unwrap_or_default(),
+            limits: spec.map(limits).unwrap_or_default(),
             owner: owner.map(|(user, server)| Owner {
                 user: Arc::from(user.as_str()),
                 server: self.strings.get(&server),
@@ -358,42 +359,40 @@ fn requests(spec: &SlimPodSpec) -> Requests {
         let Some(req) = c.resources.as_ref().and_then(|r| r.requests.as_ref()) else {
             continue;
         };
-        r.cpu_milli += req.cpu.as_ref().map_or(0, cpu_milli);
-        r.memory_bytes += req.memory.as_ref().map_or(0, memory_bytes);
+        r.cpu_milli = r
+            .cpu_milli
+            .saturating_add(req.cpu.as_ref().map_or(0, cpu_milli));
+        r.memory_bytes = r
+            .memory_bytes
+            .saturating_add(req.memory.as_ref().map_or(0, memory_bytes));
     }
     r
 }
 
-/// Parses a CPU quantity ("500m", "2", "0.5") into millicores.
-pub fn cpu_milli(q: &Quantity) -> u32 {
-    let s = q.0.trim();
-    if let Some(m) = s.strip_suffix('m') {
-        return m.parse::<f64>().map_or(0, |v| v.round() as u32);
+/// Limits summed over the containers; a figure stays 0 (no limit) when any container lacks
+/// it, as the kubelet then leaves the pod's cgroup unbounded for that resource.
+fn limits(spec: &SlimPodSpec) -> Requests {
+    let each = |get: &dyn Fn(&super::slim::SlimRequests) -> Option<u64>| -> u64 {
+        let all: Option<Vec<u64>> = spec
+            .containers
+            .iter()
+            .map(|c| c.resources.as_ref()?.limits.as_ref().and_then(get))
+            .collect();
+        all.map_or(0, |v| v.into_iter().fold(0, u64::saturating_add))
+    };
+    Requests {
+        cpu_milli: u32::try_from(each(&|l| l.cpu.as_ref().map(|q| u64::from(cpu_milli(q)))))
+            .unwrap_or(u32::MAX),
+        memory_bytes: each(&|l| l.memory.as_ref().map(memory_bytes)),
     }
-    s.parse::<f64>().map_or(0, |v| (v * 1000.0).round() as u32)
 }
 
-/// Parses a memory quantity ("2Gi", "512M", "1e9", "1073741824") into bytes.
+/// A CPU quantity ("500m", "2", "0.5") in millicores; 0 when malformed.
+pub fn cpu_milli(q: &Quantity) -> u32 {
+    hubdeck_core::quantity::cpu_milli(&q.0).unwrap_or(0)
+}
+
+/// A memory quantity ("2Gi", "512M", "1e9", "1073741824") in bytes; 0 when malformed.
 pub fn memory_bytes(q: &Quantity) -> u64 {
-    const SUFFIXES: [(&str, f64); 12] = [
-        ("Ki", 1024.0),
-        ("Mi", 1_048_576.0),
-        ("Gi", 1_073_741_824.0),
-        ("Ti", 1_099_511_627_776.0),
-        ("Pi", 1_125_899_906_842_624.0),
-        ("Ei", 1_152_921_504_606_846_976.0),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-        ("P", 1e15),
-        ("E", 1e18),
-    ];
-    let s = q.0.trim();
-    for (suffix, factor) in SUFFIXES {
-        if let Some(n) = s.strip_suffix(suffix) {
-            return n.parse::<f64>().map_or(0, |v| (v * factor) as u64);
-        }
-    }
-    s.parse::<f64>().map_or(0, |v| v as u64)
+    hubdeck_core::quantity::bytes(&q.0).unwrap_or(0)
 }

@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::mapping::*;
 use super::slim::SlimPod;
-use crate::fleet::{Component, PodPhase};
+use crate::fleet::{Component, PodPhase, Requests};
 
 /// Slim pods are parsed from the same JSON a full `Pod` is; a full one must parse too, so the
 /// slim type reads nothing the API server would not send.
@@ -155,6 +155,20 @@ fn release_with_name_override_still_counts() {
 }
 
 #[test]
+fn limits_are_summed_when_every_container_sets_them() {
+    let p = pod(json!({
+        "metadata": {"name": "jupyter-ada", "namespace": "prod",
+            "labels": {"component": "singleuser-server", "release": "prod"}},
+        "spec": {"containers": [
+            {"name": "notebook", "resources": {"limits": {"cpu": "2", "memory": "4Gi"}}},
+            {"name": "sidecar", "resources": {"limits": {"memory": "256Mi"}}}]}
+    }));
+    let info = Mapper::default().pod(&p).expect("a z2jh pod");
+    assert_eq!(info.limits.memory_bytes, (4 << 30) + (256 << 20));
+    assert_eq!(info.limits.cpu_milli, 0, "the sidecar's CPU is unbounded");
+}
+
+#[test]
 fn quantities_parse_like_kubernetes() {
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     assert_eq!(cpu_milli(&Quantity("250m".into())), 250);
@@ -162,6 +176,8 @@ fn quantities_parse_like_kubernetes() {
     assert_eq!(memory_bytes(&Quantity("512Mi".into())), 512 << 20);
     assert_eq!(memory_bytes(&Quantity("1G".into())), 1_000_000_000);
     assert_eq!(memory_bytes(&Quantity("1073741824".into())), 1 << 30);
+    assert_eq!(cpu_milli(&Quantity("250000000n".into())), 250);
+    assert_eq!(memory_bytes(&Quantity("nonsense".into())), 0);
 }
 
 #[test]
@@ -198,6 +214,11 @@ fn slim_pods_skip_what_mapping_never_reads() {
     let info = Mapper::default().pod(&p).expect("a z2jh pod");
     assert_eq!(info.requests.cpu_milli, 1250);
     assert_eq!(info.requests.memory_bytes, 1 << 30);
+    assert_eq!(
+        info.limits,
+        Requests::default(),
+        "the sidecar sets no limit: the pod has none"
+    );
     assert_eq!(info.reason.as_deref(), Some("Evicted"));
     assert_eq!(
         info.owner.map(|o| o.user.to_string()).as_deref(),

@@ -73,7 +73,7 @@ pub struct SlimContainer {
     /// Image reference.
     #[serde(default)]
     pub image: Option<String>,
-    /// Requests (limits are not read).
+    /// Requests and limits.
     #[serde(default)]
     pub resources: Option<SlimResources>,
 }
@@ -84,9 +84,12 @@ pub struct SlimResources {
     /// `resources.requests`, cpu and memory only.
     #[serde(default)]
     pub requests: Option<SlimRequests>,
+    /// `resources.limits`, cpu and memory only.
+    #[serde(default)]
+    pub limits: Option<SlimRequests>,
 }
 
-/// CPU and memory requests; extended resources (GPUs) are skipped.
+/// CPU and memory requests or limits; extended resources (GPUs) are skipped.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct SlimRequests {
     /// `cpu`.

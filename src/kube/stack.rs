@@ -1,5 +1,5 @@
 //! The HTTP stack under each cluster's `kube::Client`: kube's own layers (base URI, retries of
-//! server errors, tokens and token files, extra headers such as the User-Agent, impersonation)
+//! server errors but not of an aggregated API's 503, tokens and token files, extra headers such as the User-Agent, impersonation)
 //! and kube's connector settings (connect, read and write timeouts, `tls-server-name`), over TLS
 //! settings shared across clusters (`tls`) and read buffers capped per connection. A context
 //! with an exec plugin gets its token from `exec_auth`, which runs the plugin once per lifetime.
@@ -23,6 +23,41 @@ use super::exec_auth::{ExecAuthLayer, ExecToken};
 /// a dozen long-lived watch connections per cluster that is megabytes per cluster doing nothing.
 /// 64 KB still reads a page of a list in a few large reads.
 pub const MAX_READ_BUF: usize = 64 * 1024;
+
+/// kube's retries of 429, 503 and 504, except a 503 of metrics.k8s.io: there kube-aggregator
+/// says the APIService is unavailable (metrics-server down), a state the metrics poller reports
+/// and asks again about in minutes, which fifteen retries over nearly three minutes would
+/// only hide.
+#[derive(Clone)]
+struct Retry(RetryPolicy);
+
+impl<Res>
+    tower::retry::Policy<http::Request<kube::client::Body>, http::Response<Res>, tower::BoxError>
+    for Retry
+{
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        req: &mut http::Request<kube::client::Body>,
+        result: &mut Result<http::Response<Res>, tower::BoxError>,
+    ) -> Option<Self::Future> {
+        if req.uri().path().contains("/apis/metrics.k8s.io/") {
+            return None;
+        }
+        self.0.retry(req, result)
+    }
+
+    fn clone_request(
+        &mut self,
+        req: &http::Request<kube::client::Body>,
+    ) -> Option<http::Request<kube::client::Body>> {
+        tower::retry::Policy::<_, http::Response<Res>, tower::BoxError>::clone_request(
+            &mut self.0,
+            req,
+        )
+    }
+}
 
 /// Builds a cluster's client from its config, with `exec` (if any) putting the plugin's token on
 /// every request. The config must not hold the exec plugin itself any more, or kube would run it.
@@ -56,7 +91,7 @@ pub fn client(config: Config, exec: Option<Arc<ExecToken>>) -> Result<Client, St
         .option_layer(
             config
                 .default_retry
-                .then(|| RetryLayer::new(RetryPolicy::server_retry())),
+                .then(|| RetryLayer::new(Retry(RetryPolicy::server_retry()))),
         )
         .option_layer(config.auth_layer().map_err(kube_err)?)
         .option_layer(exec.map(ExecAuthLayer))

@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use hubdeck_core::fleet::{ClusterStatus, Delta, FleetUpdate, SourceState, WorkloadKind};
+use hubdeck_core::fleet::{
+    ClusterStatus, Delta, FleetUpdate, MetricsState, SourceState, WorkloadKind,
+};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -22,7 +24,8 @@ pub struct ChangeRow {
     pub time: Timestamp,
     /// Cluster.
     pub cluster: String,
-    /// cluster, status, deployment, statefulset, pod, event, alerts, activity, action, gap.
+    /// cluster, status, deployment, statefulset, pod, event, alerts, activity, metrics, action,
+    /// gap.
     pub kind: &'static str,
     /// added, set, upsert, remove, replace; for actions intent or the outcome.
     pub op: String,
@@ -101,7 +104,21 @@ pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
                 detail,
             )
         }
-        FleetUpdate::Latency { .. } => return None,
+        // Samples of a figure, not changes of state: noise in a list of changes.
+        FleetUpdate::Latency { .. } | FleetUpdate::Usage { .. } => return None,
+        FleetUpdate::Metrics { cluster, source } => {
+            let word = |s: &MetricsState| match s.detail() {
+                Some(d) => format!("{}: {d}", s.word()),
+                None => s.word().to_string(),
+            };
+            row(
+                cluster.as_str(),
+                "metrics",
+                "set",
+                String::new(),
+                format!("pods {}; nodes {}", word(&source.pods), word(&source.nodes)),
+            )
+        }
         FleetUpdate::Nodes { cluster, delta } => {
             let (object, detail) = match delta {
                 Delta::Replace(all) => (String::new(), format!("{} listed", all.len())),

@@ -3,14 +3,19 @@
 //! waiting. When the writer falls behind, batches are dropped and counted, and the next
 //! snapshot the channel takes carries the gap, so a replay knows where it is blind.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 
-use hubdeck_core::fleet::{Fleet, FleetUpdate, Thresholds};
+use hubdeck_core::fleet::{ClusterId, Fleet, FleetUpdate, Sampled, Thresholds, UsageScope};
 use jiff::{SignedDuration, Timestamp};
 
 use super::encode::Out;
+
+/// How often a list's usage is recorded: every pod's figures every poll would be most of a big
+/// fleet's recording. A recorded sample is shown that much longer in a replay, until the next.
+pub const USAGE_EVERY: SignedDuration = SignedDuration::from_mins(5);
 
 /// What the tap sends the writer.
 #[derive(Debug)]
@@ -44,6 +49,8 @@ pub struct Tap {
     /// Updates dropped since the last snapshot the writer took; batches are not sent meanwhile,
     /// as they mean nothing without the state they apply to.
     gap: u64,
+    /// When each metrics list (`None`: nodes) was last recorded.
+    usage_recorded: HashMap<(ClusterId, Option<UsageScope>), Timestamp>,
 }
 
 impl Tap {
@@ -58,7 +65,34 @@ impl Tap {
             every,
             last_snapshot: None,
             gap: 0,
+            usage_recorded: HashMap::new(),
         }
+    }
+
+    /// The update as recorded: a usage sample only every [`USAGE_EVERY`] per list, counting
+    /// that much longer; everything else as it is.
+    fn recorded(&mut self, update: &FleetUpdate, now: Timestamp) -> Option<FleetUpdate> {
+        let FleetUpdate::Usage { cluster, sample } = update else {
+            return Some(update.clone());
+        };
+        let list = match &sample.of {
+            Sampled::Pods { scope, .. } => Some(scope.clone()),
+            Sampled::Nodes(_) => None,
+        };
+        let last = self
+            .usage_recorded
+            .entry((cluster.clone(), list))
+            .or_insert(Timestamp::MIN);
+        if now.duration_since(*last) < USAGE_EVERY {
+            return None;
+        }
+        *last = now;
+        let mut sample = sample.clone();
+        sample.fresh_for += std::time::Duration::try_from(USAGE_EVERY).unwrap_or_default();
+        Some(FleetUpdate::Usage {
+            cluster: cluster.clone(),
+            sample,
+        })
     }
 
     /// Call before applying `updates` to `fleet` at `now` (they are cloned and compared with
@@ -71,12 +105,20 @@ impl Tap {
             self.gap += updates.len() as u64;
             return;
         }
+        let updates: Vec<FleetUpdate> = updates
+            .iter()
+            .filter_map(|u| self.recorded(u, now))
+            .collect();
+        if updates.is_empty() {
+            return;
+        }
+        let n = updates.len() as u64;
         let item = Item::Batch {
             time: now,
-            updates: super::encode::diff_batch(fleet, updates),
+            updates: super::encode::diff_batch(fleet, &updates),
         };
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(item) {
-            self.gap += updates.len() as u64;
+            self.gap += n;
         }
     }
 
@@ -90,10 +132,17 @@ impl Tap {
         if !(due || self.gap > 0 || self.want_snapshot.load(Ordering::Relaxed)) {
             return;
         }
+        let mut updates = fleet.snapshot();
+        // Its usage counts until the next recorded sample too.
+        for u in &mut updates {
+            if let FleetUpdate::Usage { sample, .. } = u {
+                sample.fresh_for += std::time::Duration::try_from(USAGE_EVERY).unwrap_or_default();
+            }
+        }
         let item = Item::Snapshot {
             time: now,
             limits: *fleet.limits(),
-            updates: fleet.snapshot(),
+            updates,
             gap: if self.last_snapshot.is_none() {
                 0
             } else {

@@ -311,3 +311,68 @@ fn a_closed_recording_ends_with_the_last_state_as_a_snapshot() {
         hubdeck_core::fleet::ClusterStatus::Recorded { .. }
     ));
 }
+
+#[test]
+fn usage_is_recorded_every_few_minutes_and_shown_until_the_next_recorded_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let (mut tap, recorder) = Recorder::start(RecorderConfig {
+        target: Target::File(path.to_path_buf()),
+        snapshot_every: SignedDuration::from_hours(1),
+        audit_log: None,
+    })
+    .unwrap();
+    let mut live = Fleet::new(Thresholds::default());
+    tap.after_apply(&live, at(0));
+    let first = healthy_hub("leap", "prod", &["ada"]);
+    tap.batch(&live, &first, at(1));
+    live.apply_all(first, at(1));
+    // A poll every 30 s for ten minutes, ada's memory growing.
+    let mut recorded = 0;
+    for i in 0..20i64 {
+        let t = at(2 + 30 * i);
+        let b = vec![hubdeck_core::fleet::fixtures::usage(
+            "leap",
+            t,
+            &[(
+                "prod",
+                "jupyter-ada",
+                100,
+                (1 << 30) + (i as u64) * (1 << 20),
+            )],
+        )];
+        tap.batch(&live, &b, t);
+        live.apply_all(b, t);
+    }
+    drop(tap);
+    assert_eq!(recorder.finish(), None);
+    let rec = Recording::open(&path).unwrap();
+    for e in rec.entries() {
+        if e.header.kind == format::Kind::Deltas {
+            for g in rec.groups(e).unwrap() {
+                recorded += g
+                    .items
+                    .iter()
+                    .filter(|u| matches!(u, format::Rec::Whole(FleetUpdate::Usage { .. })))
+                    .count();
+            }
+        }
+    }
+    assert_eq!(recorded, 2, "at 0 and 5 minutes, not every 30 s");
+    // Four minutes after the first recorded sample the live console showed a newer figure;
+    // the replay shows the recorded one rather than nothing.
+    let ada = |t: Timestamp| {
+        rec.state_at(t)
+            .unwrap()
+            .fleet
+            .hub(&hubdeck_core::fleet::fixtures::hub_id("leap", "prod"))
+            .and_then(|h| h.usage.pod("jupyter-ada", t))
+            .map(|u| u.memory_bytes)
+    };
+    assert_eq!(ada(at(2 + 240)), Some(1 << 30));
+    assert_eq!(
+        ada(at(2 + 330)),
+        Some((1 << 30) + (10 << 20)),
+        "the next one"
+    );
+}

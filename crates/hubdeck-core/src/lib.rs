@@ -6,8 +6,8 @@
 //!   traits (ports) the application implements to run actions against clusters.
 //! - [`rollout`]: one hub action over many hubs in waves (`staging` first), each wave gated
 //!   on its hubs settling healthy; the plan, the gate and the state machine the front ends run.
-//! - [`duration`], [`text`]: the one duration grammar, the one sanitizer for text from
-//!   clusters, the one age formatter.
+//! - [`duration`], [`text`], [`quantity`]: the one duration grammar, the one sanitizer for
+//!   text from clusters, the one age formatter, the one reader of resource quantities.
 //! - [`secrets`]: a hub's values.yaml with its credentials replaced by placeholders that put
 //!   back byte for byte, credentials masked in URLs, and a [`secrets::Secret`] that never
 //!   prints its value.
@@ -23,6 +23,7 @@
 pub mod action;
 pub mod duration;
 pub mod fleet;
+pub mod quantity;
 pub mod rollout;
 pub mod secrets;
 pub mod text;

@@ -272,7 +272,14 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
             .map(|d| json_response(200, d))
             .ok_or_else(|| ApiError::no_route(path)),
         ["api"] if get => Ok(ok_json(&resources::core_versions())),
-        ["apis"] if get => Ok(ok_json(&resources::group_list())),
+        ["apis"] if get => Ok(ok_json(&resources::group_list(
+            call.cluster.inner.metrics_api() != super::metrics::MetricsApi::NotInstalled,
+        ))),
+        ["apis", "metrics.k8s.io", ..]
+            if call.cluster.inner.metrics_api() != super::metrics::MetricsApi::Served =>
+        {
+            super::metrics::unserved(call.cluster.inner.metrics_api(), path)
+        }
         ["api", v] if get => resources::resource_list(v)
             .map(|r| ok_json(&r))
             .ok_or_else(|| ApiError::no_route(path)),

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use super::access::Tokens;
 use super::controller::State;
 use super::fake_alertmanager::FakeAlertmanager;
 use super::fake_hub::FakeHub;
+use super::metrics::MetricsApi;
 
 /// Requests kept per cluster for tests to inspect.
 const REQUEST_LOG_CAPACITY: usize = 2_000;
@@ -47,6 +48,8 @@ pub(crate) struct ClusterInner {
     /// Milliseconds between two bookmarks of a watch that allows them.
     pub bookmark_ms: AtomicU64,
     pub garbage: AtomicBool,
+    /// Whether metrics.k8s.io is served (a `MetricsApi` as its index).
+    pub metrics_api: AtomicU8,
     pub requests: Mutex<VecDeque<RecordedRequest>>,
     /// Cancelled when the listener goes down: ends every connection, watch and log stream.
     pub conn_cancel: Mutex<CancellationToken>,
@@ -119,6 +122,11 @@ impl ClusterInner {
         lock(&self.hub_apis)
     }
 
+    /// How metrics.k8s.io answers now.
+    pub fn metrics_api(&self) -> MetricsApi {
+        MetricsApi::from_index(self.metrics_api.load(Ordering::Relaxed))
+    }
+
     /// Whether watches should hold their events back.
     pub fn is_stalled(&self) -> bool {
         self.stalled.load(Ordering::Relaxed)
@@ -154,6 +162,7 @@ impl SimCluster {
                 u64::try_from(super::watch::BOOKMARK_EVERY.as_millis()).unwrap_or(u64::MAX),
             ),
             garbage: AtomicBool::new(false),
+            metrics_api: AtomicU8::new(MetricsApi::Served as u8),
             requests: Mutex::new(VecDeque::new()),
             watch_cancel: Mutex::new(conn.child_token()),
             exec_cancel: Mutex::new(conn.child_token()),
@@ -269,6 +278,12 @@ impl SimCluster {
     pub fn set_bookmark_interval(&self, every: Duration) {
         let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX);
         self.inner.bookmark_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Serves metrics.k8s.io, or answers as a cluster without metrics-server (404, the group
+    /// absent from discovery) or with its APIService unavailable (the aggregator's 503).
+    pub fn set_metrics_api(&self, api: MetricsApi) {
+        self.inner.metrics_api.store(api as u8, Ordering::Relaxed);
     }
 
     /// Makes every request answer 200 with a non-JSON body.

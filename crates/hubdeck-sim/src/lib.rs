@@ -92,6 +92,7 @@ use tokio_util::sync::CancellationToken;
 pub use access::Identity;
 pub use cluster::{RecordedRequest, SimCluster};
 pub use kubeconfig::{Credentials, KubeconfigOptions};
+pub use metrics::MetricsApi;
 pub use nodes::NodeCondition;
 pub use pending::Pending;
 

@@ -22,6 +22,42 @@ use super::store::rfc3339;
 /// metrics-server's default scrape interval.
 const SCRAPE_SECS: i64 = 15;
 
+/// How a cluster answers metrics.k8s.io.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum MetricsApi {
+    /// metrics-server is installed and answers.
+    Served = 0,
+    /// No metrics-server: the group is not in discovery and its paths are 404.
+    NotInstalled = 1,
+    /// Its APIService is registered but unavailable (metrics-server down): kube-aggregator
+    /// answers 503 `service unavailable` in plain text, discovery included.
+    Unavailable = 2,
+}
+
+impl MetricsApi {
+    pub(crate) fn from_index(i: u8) -> Self {
+        match i {
+            1 => Self::NotInstalled,
+            2 => Self::Unavailable,
+            _ => Self::Served,
+        }
+    }
+}
+
+/// The answer to any metrics.k8s.io path of a cluster that does not serve it as `api` says.
+pub(crate) fn unserved(api: MetricsApi, path: &str) -> Result<Response, ApiError> {
+    match api {
+        MetricsApi::Served | MetricsApi::NotInstalled => Err(ApiError::no_route(path)),
+        MetricsApi::Unavailable => Ok(Response::builder()
+            .status(503)
+            .header("content-type", "text/plain; charset=utf-8")
+            .header("x-content-type-options", "nosniff")
+            .body(axum::body::Body::from("service unavailable\n"))
+            .unwrap_or_default()),
+    }
+}
+
 /// Reads a Kubernetes quantity as a number of base units (cores or bytes).
 pub(crate) fn quantity(q: &str) -> Option<f64> {
     let q = q.trim();

@@ -160,6 +160,13 @@ pub(crate) const EDIT: &[Rule] = &[
             "replicasets/scale",
         ],
     },
+    // metrics-server's `system:aggregated-metrics-reader`, aggregated into view, edit and admin.
+    // Bound per namespace, it grants that namespace's pods; nodes are cluster-scoped.
+    Rule {
+        verbs: READ,
+        groups: &["metrics.k8s.io"],
+        resources: &["pods", "nodes"],
+    },
 ];
 
 /// What every user may do without asking for a resource, as `system:discovery` and

@@ -151,8 +151,8 @@ pub(crate) fn core_versions() -> Value {
            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
 }
 
-/// `GET /apis`.
-pub(crate) fn group_list() -> Value {
+/// `GET /apis`, with metrics.k8s.io when its APIService is registered.
+pub(crate) fn group_list(metrics_registered: bool) -> Value {
     let group = |name: &str| {
         json!({"name": name, "versions": [{"groupVersion": format!("{name}/v1"), "version": "v1"}],
                "preferredVersion": {"groupVersion": format!("{name}/v1"), "version": "v1"}})
@@ -160,8 +160,11 @@ pub(crate) fn group_list() -> Value {
     let metrics = json!({"name": "metrics.k8s.io",
         "versions": [{"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}],
         "preferredVersion": {"groupVersion": "metrics.k8s.io/v1beta1", "version": "v1beta1"}});
-    json!({"kind": "APIGroupList", "apiVersion": "v1",
-           "groups": [group("apps"), group("authorization.k8s.io"), metrics]})
+    let mut groups = vec![group("apps"), group("authorization.k8s.io")];
+    if metrics_registered {
+        groups.push(metrics);
+    }
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `GET /api/v1`, `/apis/apps/v1`, `/apis/authorization.k8s.io/v1`; None for unknown groups.

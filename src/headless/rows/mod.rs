@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::fleet::{
     AlertOrigin, ClusterState, Fleet, HubState, PodInfo, Replicas, SourceState, Termination,
+    memory_share,
 };
 
 /// A cluster.
@@ -40,6 +41,8 @@ pub struct ClusterRow {
     pub scope: String,
     /// The namespaces watched one by one (null when cluster-wide).
     pub namespaces: Option<Vec<String>>,
+    /// metrics.k8s.io for its pods: served, not served, forbidden, failing or unknown.
+    pub metrics: &'static str,
 }
 
 /// A hub.
@@ -78,6 +81,10 @@ pub struct HubRow {
     pub domain: Option<String>,
     /// The repository's `helm_chart`: basehub or daskhub.
     pub chart: Option<&'static str>,
+    /// CPU its pods use, millicores (null: no fresh metrics).
+    pub cpu_used_millis: Option<u32>,
+    /// Memory its pods use, bytes.
+    pub memory_used_bytes: Option<u64>,
 }
 
 /// A user server.
@@ -113,6 +120,18 @@ pub struct ServerRow {
     pub last_activity: Option<Timestamp>,
     /// How the main container's previous run ended (reason, exit_code, finished_at).
     pub last_termination: Option<Termination>,
+    /// CPU limit, millicores (null: none).
+    pub cpu_limit_m: Option<u32>,
+    /// Memory limit, bytes (null: none).
+    pub memory_limit_bytes: Option<u64>,
+    /// CPU in use, millicores (null: no fresh metrics).
+    pub cpu_used_millis: Option<u32>,
+    /// Memory in use (working set), bytes.
+    pub memory_used_bytes: Option<u64>,
+    /// Memory in use as a percentage of the limit, or of the request without one.
+    pub memory_percent: Option<f64>,
+    /// What `memory_percent` is of: limit or request.
+    pub memory_percent_of: Option<&'static str>,
     /// Why a pending server waits: the steps its events tell, newest first (empty once it
     /// runs).
     pub scheduling: Vec<StoryRow>,
@@ -202,6 +221,7 @@ pub mod fields {
         "context",
         "scope",
         "namespaces",
+        "metrics",
     ];
     /// [`super::HubRow`].
     pub const HUB: &[&str] = &[
@@ -221,6 +241,8 @@ pub mod fields {
         "display_name",
         "domain",
         "chart",
+        "cpu_used_millis",
+        "memory_used_bytes",
     ];
     /// [`super::ServerRow`].
     pub const SERVER: &[&str] = &[
@@ -240,6 +262,12 @@ pub mod fields {
         "last_activity",
         "last_termination",
         "scheduling",
+        "cpu_limit_m",
+        "memory_limit_bytes",
+        "cpu_used_millis",
+        "memory_used_bytes",
+        "memory_percent",
+        "memory_percent_of",
     ];
     /// [`super::AlertRow`].
     pub const ALERT: &[&str] = &[
@@ -328,11 +356,13 @@ pub fn cluster_row(fleet: &Fleet, c: &ClusterState) -> ClusterRow {
                 Some(list.iter().map(|n| n.to_string()).collect())
             }
         },
+        metrics: c.metrics.pods.word(),
     }
 }
 
-/// Row of a hub.
-pub fn hub_row(c: &ClusterState, h: &HubState) -> HubRow {
+/// Row of a hub, its usage as fresh at `now`.
+pub fn hub_row(c: &ClusterState, h: &HubState, now: Timestamp) -> HubRow {
+    let used = h.usage.total(now);
     let s = &h.summary;
     let d = h.declared.as_ref();
     HubRow {
@@ -354,6 +384,8 @@ pub fn hub_row(c: &ClusterState, h: &HubState) -> HubRow {
             .map(str::to_string),
         domain: d.and_then(|d| d.domain.as_deref()).map(str::to_string),
         chart: d.map(|d| d.chart.as_str()),
+        cpu_used_millis: used.map(|u| u.cpu_milli),
+        memory_used_bytes: used.map(|u| u.memory_bytes),
     }
 }
 
@@ -374,6 +406,8 @@ pub fn server_row(h: &HubState, p: &PodInfo, now: Timestamp) -> ServerRow {
             })
             .collect()
     });
+    let used = h.usage.pod(&p.key.name, now);
+    let share = used.and_then(|u| memory_share(p, u));
     ServerRow {
         cluster: h.id.cluster.to_string(),
         hub: h.id.key.name(),
@@ -392,6 +426,13 @@ pub fn server_row(h: &HubState, p: &PodInfo, now: Timestamp) -> ServerRow {
         last_termination: p.last_termination.as_deref().cloned(),
         scheduling,
         why: story.and_then(|s| s.newest()).map(|e| e.summary_at(now)),
+        cpu_limit_m: Some(p.limits.cpu_milli).filter(|&m| m > 0),
+        memory_limit_bytes: Some(p.limits.memory_bytes).filter(|&b| b > 0),
+        cpu_used_millis: used.map(|u| u.cpu_milli),
+        memory_used_bytes: used.map(|u| u.memory_bytes),
+        // Tenths are enough to rank and read; more would look precise and is not.
+        memory_percent: share.map(|s| (s.percent * 10.0).round() / 10.0),
+        memory_percent_of: share.map(|s| if s.of_limit { "limit" } else { "request" }),
     }
 }
 

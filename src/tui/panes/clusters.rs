@@ -1,7 +1,9 @@
 //! Clusters: connection state, latency and what each cluster holds.
 
 use crate::config::theme::Role;
-use crate::fleet::{Change, ClusterId, ClusterState, ClusterStatus, Scope, SourceState};
+use crate::fleet::{
+    Change, ClusterId, ClusterState, ClusterStatus, MetricsState, Scope, SourceState,
+};
 
 use super::super::app::Target;
 use super::super::text::age;
@@ -30,12 +32,37 @@ fn servers(c: &ClusterState) -> u32 {
 /// The status note, after the scope when the cluster is watched namespace by namespace (so a
 /// person sees at once that other namespaces' hubs are not shown).
 fn note(c: &ClusterState, ctx: &Ctx) -> String {
-    let status = status_note(c, ctx);
-    match (&c.scope, status.is_empty()) {
-        (Scope::ClusterWide, _) => status,
-        (scope, true) => format!("scope: {scope}"),
-        (scope, false) => format!("scope: {scope}; {status}"),
+    let scope = match &c.scope {
+        Scope::ClusterWide => None,
+        scope => Some(format!("scope: {scope}")),
+    };
+    let parts: Vec<String> = [scope, Some(status_note(c, ctx)), metrics_note(c)]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join("; ")
+}
+
+/// Said once here when the cluster's pods have no usage figures, instead of on every row.
+fn metrics_note(c: &ClusterState) -> Option<String> {
+    match &c.metrics.pods {
+        MetricsState::Unknown | MetricsState::Served => None,
+        m => Some(format!("metrics: {}", m.word())),
     }
+}
+
+/// Both lists' states, with the server's answer where one is not served.
+fn metrics_detail(c: &ClusterState) -> String {
+    let one = |what: &str, m: &MetricsState| match m.detail() {
+        Some(d) => format!("{what} {} ({d})", m.word()),
+        None => format!("{what} {}", m.word()),
+    };
+    format!(
+        "{}; {}",
+        one("pods", &c.metrics.pods),
+        one("nodes", &c.metrics.nodes)
+    )
 }
 
 fn status_note(c: &ClusterState, ctx: &Ctx) -> String {
@@ -164,6 +191,7 @@ impl RowSource for Clusters {
         let meta = vec![
             ("Context".to_string(), c.meta.context.clone()),
             ("Scope".into(), c.scope.to_string()),
+            ("Metrics".into(), metrics_detail(c)),
             (
                 "Provider".into(),
                 c.meta.provider.clone().unwrap_or_else(|| "-".into()),

@@ -19,6 +19,18 @@ use super::{Ctx, Outcome, Pane, Target, hubs};
 
 type Section = (String, Vec<(String, String)>);
 
+/// What a hub's pods use together, e.g. `cpu 1.2 · mem 14.0Gi`.
+fn usage(hub: &HubState, now: jiff::Timestamp) -> String {
+    match hub.usage.total(now) {
+        Some(u) => format!(
+            "cpu {} · mem {}",
+            super::super::widgets::usage::cpu_cell(Some(u)).text,
+            super::super::widgets::usage::mem_cell(Some(u)).text
+        ),
+        None => super::super::widgets::usage::UNKNOWN.to_string(),
+    }
+}
+
 const SPINNER: [&str; 4] = ["⠋", "⠙", "⠸", "⠴"];
 
 /// Lines a value may take before it is cut.
@@ -88,7 +100,7 @@ impl DetailPane {
         self
     }
 
-    fn hub_sections(hub: &HubState) -> Vec<Section> {
+    fn hub_sections(hub: &HubState, now: jiff::Timestamp) -> Vec<Section> {
         let s = &hub.summary;
         let r = |x: Option<crate::fleet::Replicas>| {
             x.map_or_else(
@@ -111,6 +123,7 @@ impl DetailPane {
                 "Hub image".into(),
                 s.hub_image.as_deref().unwrap_or("-").to_string(),
             ),
+            ("Pods use".into(), usage(hub, now)),
         ];
         if !s.crashlooping.is_empty() {
             fields.push(("Crash-looping".into(), s.crashlooping.join(", ")));
@@ -147,7 +160,9 @@ impl DetailPane {
                 t.style(Role::HealthDown),
             ));
         }
-        let live_sections = live.map(Self::hub_sections).unwrap_or_default();
+        let live_sections = live
+            .map(|h| Self::hub_sections(h, ctx.now))
+            .unwrap_or_default();
         for (title, fields) in live_sections.iter().chain(self.sections.iter()) {
             out.push(Line::default());
             out.push(Line::styled(

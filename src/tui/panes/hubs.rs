@@ -13,6 +13,7 @@ use crate::fleet::{
 
 use super::super::app::Target;
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
+use super::super::widgets::usage::{cpu_cell, mem_cell, used_key};
 use super::super::widgets::{health_badge, health_role};
 use super::{Ctx, Open, log_request};
 
@@ -25,8 +26,13 @@ const COLUMNS: &[Column] = &[
     col("SERVERS", 8, 1),
     col("PLACEH", 6, 5),
     col("TREND", 12, 6),
+    // What the hub's pods use together (metrics.k8s.io).
+    col("CPU USED", 8, 7),
+    col("MEM USED", 8, 6),
     flex("REASON", 16, 3),
 ];
+/// The MEM USED column, for `sort-fullest`.
+const MEM_USED: usize = 9;
 
 /// Rows of the hubs table.
 pub struct Hubs {
@@ -161,6 +167,8 @@ impl RowSource for Hubs {
             ),
             replicas(s.placeholders),
             Cell::new(trend, Role::Sparkline),
+            cpu_cell(hub.usage.total(ctx.now)),
+            mem_cell(hub.usage.total(ctx.now)),
             reason(hub, ctx),
         ])
     }
@@ -185,8 +193,14 @@ impl RowSource for Hubs {
                     .and_then(|t| t.active.back().copied())
                     .unwrap_or(0) as i64,
             ),
+            8 => used_key(hub.usage.total(ctx.now).map(|u| u64::from(u.cpu_milli))),
+            MEM_USED => used_key(hub.usage.total(ctx.now).map(|u| u.memory_bytes)),
             _ => SortKey::text(s.health.reason.to_lowercase()),
         }
+    }
+
+    fn fullest_column(&self) -> Option<usize> {
+        Some(MEM_USED)
     }
 
     fn target(&self, row: &HubId, _ctx: &Ctx) -> Option<Target> {

@@ -7,12 +7,13 @@ use super::super::app::Target;
 
 use super::super::text::{age, bytes, cpu};
 use super::super::{DescribeKind, DescribeRequest};
-use super::servers::{phase, story_rows, user};
+use super::servers::{phase, story_rows, usage_line, user};
 use super::{Ctx, Open};
 
 /// Local sections and the describe request of a user server.
 pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
     let (phase, _) = phase(hub, pod, ctx.now);
+    let (cpu_used, mem_used) = usage_line(hub, pod, ctx);
     let mut summary = vec![
         ("Hub".to_string(), hub.id.to_string()),
         ("User".into(), user(pod).to_string()),
@@ -55,6 +56,16 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
                 bytes(pod.requests.memory_bytes)
             ),
         ),
+        (
+            "Limits".into(),
+            format!(
+                "cpu {} mem {}",
+                cpu(pod.limits.cpu_milli),
+                bytes(pod.limits.memory_bytes)
+            ),
+        ),
+        ("CPU used".into(), cpu_used),
+        ("Memory used".into(), mem_used),
         (
             "Image".into(),
             pod.image.as_deref().unwrap_or("-").to_string(),

@@ -3,15 +3,24 @@
 use std::sync::Arc;
 
 use crate::config::theme::Role;
-use crate::fleet::{Change, ClusterId, Component, HubId, HubState, PodInfo, PodPhase, ServerId};
+use crate::fleet::{
+    Change, ClusterId, Component, HubId, HubState, MetricsState, PodInfo, PodPhase, ServerId,
+    Usage, memory_share,
+};
 
 use super::super::app::Target;
 use super::super::text::{age, bytes, cpu};
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
+use super::super::widgets::usage::{
+    cpu_cell, mem_cell, share_cell, share_key, share_text, used_key,
+};
 use super::{Ctx, Open, log_request};
 
+// At 80 columns: HUB USER PHASE READY RST AGE MEM% (who is about to be OOM-killed stays in
+// sight); at 120 also SERVER, CPU USED, MEM REQ, MEM USED and LAST ACT; NODE and CPU REQ from
+// 140 (and in the detail).
 const COLUMNS: &[Column] = &[
-    col("HUB", 16, 3),
+    col("HUB", 14, 3),
     col("USER", 16, 0),
     col("SERVER", 8, 4),
     // Wide enough for `OOMKilled 137, 4m ago`; what is left of the width goes to it, for why a
@@ -19,12 +28,18 @@ const COLUMNS: &[Column] = &[
     flex("PHASE", 21, 0),
     col("READY", 5, 1),
     col("RST", 3, 2),
-    col("NODE", 12, 5),
+    col("NODE", 12, 6),
     col("AGE", 4, 1),
-    col("CPU", 5, 6),
-    col("MEM", 6, 6),
-    col("LAST ACT", 8, 2),
+    col("CPU REQ", 7, 7),
+    col("CPU USED", 8, 4),
+    col("MEM REQ", 7, 4),
+    col("MEM USED", 8, 3),
+    // Of the limit; `r`: of the request, for a pod without a limit.
+    col("MEM%", 5, 2),
+    col("LAST ACT", 8, 3),
 ];
+/// The MEM% column, for `sort-fullest`.
+const MEM_SHARE: usize = 12;
 
 /// A server row: its hub and pod name.
 pub type ServerRow = (HubId, Arc<str>);
@@ -168,6 +183,59 @@ pub(super) fn story_rows(
         .collect()
 }
 
+pub(super) fn used(hub: &HubState, pod: &PodInfo, now: jiff::Timestamp) -> Option<Usage> {
+    hub.usage.pod(&pod.key.name, now)
+}
+
+/// `1.2Gi of 4.0Gi limit (30%)`, or why there is no figure.
+pub(super) fn usage_line(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> (String, String) {
+    let Some(u) = used(hub, pod, ctx.now) else {
+        let why = ctx
+            .fleet
+            .cluster(hub.id.cluster.as_str())
+            .map(|c| &c.metrics.pods)
+            .filter(|m| !matches!(m, MetricsState::Served))
+            .map_or_else(
+                || "unknown (no fresh metrics for this pod)".to_string(),
+                |m| format!("unknown: metrics {} on this cluster", m.word()),
+            );
+        return (why.clone(), why);
+    };
+    let of = |used: String, limit: String, request: String, share: Option<String>| {
+        let mut s = used;
+        if !limit.is_empty() {
+            s.push_str(&format!(" of {limit} limit"));
+        } else if !request.is_empty() {
+            s.push_str(&format!(" of {request} request, no limit"));
+        }
+        if let Some(p) = share {
+            s.push_str(&format!(" ({p})"));
+        }
+        s
+    };
+    let nonzero = |s: String| if s == "-" { String::new() } else { s };
+    let cpu_share = (pod.limits.cpu_milli > 0).then(|| {
+        format!(
+            "{:.0}%",
+            f64::from(u.cpu_milli) * 100.0 / f64::from(pod.limits.cpu_milli)
+        )
+    });
+    (
+        of(
+            cpu_cell(Some(u)).text,
+            nonzero(cpu(pod.limits.cpu_milli)),
+            nonzero(cpu(pod.requests.cpu_milli)),
+            cpu_share,
+        ),
+        of(
+            mem_cell(Some(u)).text,
+            nonzero(bytes(pod.limits.memory_bytes)),
+            nonzero(bytes(pod.requests.memory_bytes)),
+            memory_share(pod, u).map(share_text),
+        ),
+    )
+}
+
 impl RowSource for Servers {
     type Row = ServerRow;
     type Order = (HubId, SortKey);
@@ -225,7 +293,7 @@ impl RowSource for Servers {
         for c in changes {
             match c {
                 Change::Pod(hub, pod) if self.in_scope(hub) => out.push((hub.clone(), pod.clone())),
-                // The hub API's activity shows in every server row of the hub.
+                // The hub API's activity and the hub's usage show in every server row of it.
                 Change::Servers(hub) if self.in_scope(hub) => {
                     if let Some(h) = ctx.fleet.hub(hub) {
                         out.extend(h.servers().map(|p| (hub.clone(), p.key.name.clone())));
@@ -245,6 +313,7 @@ impl RowSource for Servers {
         let (hub, pod) = lookup(row, ctx)?;
         let (phase, role) = phase(hub, pod, ctx.now);
         let server = pod.owner.as_ref().map_or("", |o| &o.server);
+        let used = used(hub, pod, ctx.now);
         Some(vec![
             Cell::text(row.0.to_string()),
             Cell::new(user(pod).to_string(), Role::Title),
@@ -273,7 +342,10 @@ impl RowSource for Servers {
             Cell::text(pod.node.as_deref().unwrap_or("-")),
             Cell::text(age(ctx.now, pod.started.or(pod.created))),
             Cell::text(cpu(pod.requests.cpu_milli)),
+            cpu_cell(used),
             Cell::text(bytes(pod.requests.memory_bytes)),
+            mem_cell(used),
+            share_cell(used.and_then(|u| memory_share(pod, u))),
             Cell::new(age(ctx.now, last_activity(hub, pod)), Role::Dim),
         ])
     }
@@ -297,9 +369,16 @@ impl RowSource for Servers {
             6 => pod.node.clone().map_or(SortKey::text(""), SortKey::Text),
             7 => secs(pod.started.or(pod.created)),
             8 => SortKey::Num(i64::from(pod.requests.cpu_milli)),
-            9 => SortKey::Num(pod.requests.memory_bytes as i64),
+            9 => used_key(used(hub, pod, ctx.now).map(|u| u64::from(u.cpu_milli))),
+            10 => SortKey::Num(pod.requests.memory_bytes as i64),
+            11 => used_key(used(hub, pod, ctx.now).map(|u| u.memory_bytes)),
+            MEM_SHARE => share_key(used(hub, pod, ctx.now).and_then(|u| memory_share(pod, u))),
             _ => secs(last_activity(hub, pod)),
         }
+    }
+
+    fn fullest_column(&self) -> Option<usize> {
+        Some(MEM_SHARE)
     }
 
     fn target(&self, row: &ServerRow, ctx: &Ctx) -> Option<Target> {

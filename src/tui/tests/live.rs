@@ -117,18 +117,16 @@ fn a_pending_server_says_why_in_the_table_and_tells_its_story_in_the_detail() {
         now(),
     );
     // The phase column takes the width left over: on a wide terminal the whole reason.
-    let wide = |app: &mut App| text_of(&buffer(app, 160, 40));
+    let wide = |app: &mut App| text_of(&buffer(app, 180, 40));
     let s = wide(&mut app);
     assert!(
         line_with(&s, "carl").contains("scale-up triggered: nb-pool 2->3"),
         "{s}"
     );
     assert!(!line_with(&s, "dora").contains("scale-up"), "{s}");
+    // At 120 columns the usage columns take their share: the reason is cut, not dropped.
     let s = screen(&mut app);
-    assert!(
-        line_with(&s, "carl").contains("scale-up triggered: nb"),
-        "{s}"
-    );
+    assert!(line_with(&s, "carl").contains("scale-up triggered"), "{s}");
     // The node joined; the image has been pulling for 40 seconds.
     let on = "Successfully assigned science/jupyter-carl to nb-pool-3";
     let pulling = "Pulling image \"quay.io/2i2c/pangeo:2024.10\"";

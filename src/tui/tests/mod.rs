@@ -8,6 +8,7 @@ mod overlays;
 mod panes;
 mod replay;
 mod shell;
+mod usage;
 mod warm;
 mod waves;
 

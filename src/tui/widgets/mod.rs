@@ -8,6 +8,7 @@ pub mod palette;
 pub mod table;
 pub mod tabs;
 pub mod timeline;
+pub mod usage;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

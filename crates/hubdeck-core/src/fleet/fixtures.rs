@@ -10,6 +10,7 @@ use super::objects::{
 };
 use super::story::{PodEvent, Step};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate};
+use super::usage::{PodUsage, Sampled, Usage, UsageSample, UsageScope};
 
 /// The id of the hub in namespace `ns` of `cluster` (release named like the namespace, as
 /// [`healthy_hub`] builds it).
@@ -81,6 +82,7 @@ pub fn pod(ns: &str, release: &str, component: Component, name: &str) -> PodInfo
         },
         owner: None,
         last_termination: None,
+        limits: Requests::default(),
     }
 }
 
@@ -96,6 +98,11 @@ pub fn server(ns: &str, release: &str, user: &str) -> PodInfo {
         user: user.into(),
         server: "".into(),
     });
+    // As KubeSpawner's pods in z2jh: a memory limit above the guarantee.
+    p.limits = Requests {
+        cpu_milli: 2000,
+        memory_bytes: 4 << 30,
+    };
     p
 }
 
@@ -188,5 +195,31 @@ pub fn pod_event(ns: &str, pod: &str, event: &str, step: Step, message: &str, at
         count: 1,
         first: Some(when),
         last: Some(when),
+    }
+}
+
+/// A cluster-wide pods usage list of `cluster` answered at `at` and fresh for 90 s, as
+/// (namespace = release, pod, millicores, bytes).
+pub fn usage(cluster: &str, at: Timestamp, pods: &[(&str, &str, u32, u64)]) -> FleetUpdate {
+    FleetUpdate::Usage {
+        cluster: ClusterId::new(cluster),
+        sample: UsageSample {
+            at,
+            fresh_for: std::time::Duration::from_secs(90),
+            of: Sampled::Pods {
+                scope: UsageScope::Cluster,
+                pods: pods
+                    .iter()
+                    .map(|&(ns, name, cpu_milli, memory_bytes)| PodUsage {
+                        key: key(ns, name),
+                        release: ns.into(),
+                        usage: Usage {
+                            cpu_milli,
+                            memory_bytes,
+                        },
+                    })
+                    .collect(),
+            },
+        },
     }
 }

@@ -12,6 +12,7 @@ use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
 use super::pods::PodMap;
 use super::story::{PodEvent, Story};
 use super::update::SourceState;
+use super::usage::HubUsage;
 
 /// Limits above which hubdeck derives trouble.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,6 +137,8 @@ pub struct HubState {
     pub pods: PodMap,
     /// What the hub API says.
     pub activity: Activity,
+    /// What its pods use (metrics.k8s.io).
+    pub usage: HubUsage,
     /// Figures derived from the above.
     pub summary: HubSummary,
     /// Its entry in the deployment repository, when the cluster comes from one and declares it.
@@ -152,6 +155,7 @@ impl HubState {
             workloads: Vec::new(),
             pods: PodMap::default(),
             activity: Activity::default(),
+            usage: HubUsage::default(),
             declared: None,
             stories: BTreeMap::new(),
             summary: HubSummary {

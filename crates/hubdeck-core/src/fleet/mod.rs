@@ -16,6 +16,7 @@ mod snapshot;
 mod store;
 mod story;
 mod update;
+mod usage;
 
 pub use changes::{CHANGES_KEPT, Change};
 pub use declared::{Chart, Declaration, DeclaredHub};
@@ -38,6 +39,10 @@ pub use snapshot::cluster_snapshot;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet, UNCLAIMED_MAX, Unclaimed, tells_story};
 pub use story::{MESSAGE_MAX, PodEvent, STORY_LEN, Step, Story};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
+pub use usage::{
+    HubUsage, MemoryShare, MetricsSource, MetricsState, NodeUsage, NodeUsageMap, PodUsage, Sampled,
+    Usage, UsageSample, UsageScope, memory_share,
+};
 
 #[cfg(test)]
 mod declared_tests;
@@ -49,3 +54,5 @@ mod scope_tests;
 mod story_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod usage_tests;

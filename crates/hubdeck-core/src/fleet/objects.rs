@@ -130,7 +130,8 @@ impl PodPhase {
     }
 }
 
-/// Resource requests of a pod, summed over its containers.
+/// CPU and memory amounts of a pod (its requests or its limits, summed over its containers)
+/// or of a node (allocatable).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Requests {
     /// CPU in millicores.
@@ -178,8 +179,14 @@ pub struct PodInfo {
     /// User and server name, for user servers.
     pub owner: Option<Owner>,
     /// How the main container's previous run ended, once it has restarted. Boxed: most pods
-    /// never restart, and a fleet holds many pods.
+    /// never restart, and a fleet holds many pods. (Defaulted, as every field added since the
+    /// first recordings, so that their pods still decode.)
+    #[serde(default)]
     pub last_termination: Option<Box<Termination>>,
+    /// Summed resource limits; a figure is 0 unless every container sets that limit, as the
+    /// kubelet bounds a pod's cgroup only then.
+    #[serde(default)]
+    pub limits: Requests,
 }
 
 /// How a container's run ended (`lastState.terminated`).

@@ -5,6 +5,7 @@
 
 use super::store::{ClusterState, Fleet};
 use super::update::{Delta, FleetUpdate, SourceState};
+use super::usage::MetricsSource;
 
 impl Fleet {
     /// Updates that, applied in order to an empty fleet with the same thresholds and refreshed,
@@ -102,7 +103,25 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
         cluster: cluster.clone(),
         scope: c.scope.clone(),
     });
+    if c.metrics != MetricsSource::default() {
+        out.push(FleetUpdate::Metrics {
+            cluster: cluster.clone(),
+            source: c.metrics.clone(),
+        });
+    }
+    if let Some(sample) = c.node_usage.as_sample() {
+        out.push(FleetUpdate::Usage {
+            cluster: cluster.clone(),
+            sample,
+        });
+    }
     for h in c.hubs.values() {
+        if let Some(sample) = h.usage.as_sample(&h.id.key) {
+            out.push(FleetUpdate::Usage {
+                cluster: cluster.clone(),
+                sample,
+            });
+        }
         let steps = kept_through(&h.activity.source, &h.activity.servers);
         for (source, servers) in steps {
             out.push(FleetUpdate::Activity {
@@ -240,6 +259,26 @@ mod tests {
             cluster: leap.clone(),
             latency: Duration::from_millis(42),
         });
+        // Usage: one fresh sample, one of a hub whose figures went stale since.
+        updates.push(crate::fleet::fixtures::usage(
+            "leap",
+            t0() + jiff::SignedDuration::from_secs(590),
+            &[("prod", "jupyter-ada", 250, 3 << 30)],
+        ));
+        updates.push(crate::fleet::fixtures::usage(
+            "nasa",
+            t0(),
+            &[("staging", "jupyter-bob", 100, 1 << 30)],
+        ));
+        updates.push(FleetUpdate::Metrics {
+            cluster: leap.clone(),
+            source: crate::fleet::MetricsSource {
+                pods: crate::fleet::MetricsState::Served,
+                nodes: crate::fleet::MetricsState::Forbidden {
+                    note: "nodes is forbidden".into(),
+                },
+            },
+        });
         updates.push(FleetUpdate::Status {
             cluster: ClusterId::new("nasa"),
             status: ClusterStatus::Unreachable {
@@ -262,12 +301,30 @@ mod tests {
                 .values()
                 .any(|h| h.story("jupyter-cy").map(|s| s.len()) == Some(2))
         );
+        let ada = live.hub(&crate::fleet::fixtures::hub_id("leap", "prod"));
+        assert!(
+            ada.and_then(|h| h.usage.pod("jupyter-ada", later))
+                .is_some()
+        );
     }
 
     #[test]
     fn every_snapshot_update_survives_a_serde_round_trip() {
         let mut f = Fleet::new(Thresholds::default());
         f.apply_all(healthy_hub("leap", "prod", &["ada"]), t0());
+        f.apply_all(
+            [crate::fleet::fixtures::usage(
+                "leap",
+                t0(),
+                &[("prod", "jupyter-ada", 250, 3 << 30)],
+            )],
+            t0(),
+        );
+        assert!(
+            f.snapshot()
+                .iter()
+                .any(|u| matches!(u, FleetUpdate::Usage { .. }))
+        );
         for u in f.snapshot() {
             let json = serde_json::to_string(&u).unwrap();
             let back: FleetUpdate = serde_json::from_str(&json).unwrap();

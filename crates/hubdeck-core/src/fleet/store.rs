@@ -15,6 +15,7 @@ use super::ids::{ClusterId, HubId, HubKey};
 use super::nodes::NodeMap;
 use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo};
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
+use super::usage::{MetricsSource, NodeUsageMap, Usage};
 
 mod apply;
 mod stories;
@@ -57,6 +58,10 @@ pub struct ClusterState {
     pub node_source: SourceState,
     /// Events about pods not known (yet), waiting for their pod a little while.
     pub unclaimed: Unclaimed,
+    /// Whether metrics.k8s.io answers its pod and node lists.
+    pub metrics: MetricsSource,
+    /// What its nodes use.
+    pub node_usage: NodeUsageMap,
     dirty: bool,
     /// Nodes changed since derived alerts were last computed.
     nodes_dirty: bool,
@@ -80,6 +85,8 @@ impl ClusterState {
             nodes: NodeMap::default(),
             node_source: SourceState::Unknown,
             unclaimed: Unclaimed::default(),
+            metrics: MetricsSource::default(),
+            node_usage: NodeUsageMap::default(),
             dirty: true,
             nodes_dirty: false,
         }
@@ -146,6 +153,21 @@ impl ClusterState {
             }
         }
         self.drop_empty_hubs(log);
+    }
+
+    /// What a node uses, if its last sample is fresh at `now`.
+    pub fn node_usage(&self, node: &str, now: Timestamp) -> Option<Usage> {
+        self.node_usage.get(node, now)
+    }
+
+    /// What a pool's nodes use together ("" for unlabelled nodes), if any of them has a fresh
+    /// figure at `now`.
+    pub fn pool_usage(&self, pool: &str, now: Timestamp) -> Option<Usage> {
+        self.nodes
+            .values()
+            .filter(|n| *n.pool == *pool)
+            .filter_map(|n| self.node_usage.get(&n.name, now))
+            .reduce(Usage::plus)
     }
 
     /// Whether the cluster answered lately.
@@ -222,6 +244,9 @@ impl ClusterState {
                     changed = true;
                 }
             }
+        }
+        if all {
+            changed |= self.expire_usage(now, log);
         }
         if changed || self.nodes_dirty {
             let derived = derived_alerts(self);
@@ -337,6 +362,8 @@ impl Fleet {
             | FleetUpdate::Nodes { cluster, .. }
             | FleetUpdate::NodeSource { cluster, .. }
             | FleetUpdate::Alerts { cluster, .. }
+            | FleetUpdate::Usage { cluster, .. }
+            | FleetUpdate::Metrics { cluster, .. }
             | FleetUpdate::Declared { cluster, .. } => cluster.clone(),
             FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
         };
@@ -421,6 +448,14 @@ impl Fleet {
                 }
                 c.alert_source = source;
                 log.record(Change::Alerts(id.clone()));
+                log.record(Change::Cluster(id));
+            }
+            FleetUpdate::Usage { sample, .. } => c.apply_usage(sample, log),
+            FleetUpdate::Metrics { source, .. } => {
+                if c.metrics == source {
+                    return false;
+                }
+                c.metrics = source;
                 log.record(Change::Cluster(id));
             }
             FleetUpdate::Declared { hubs, .. } => {

@@ -10,6 +10,7 @@ use super::ids::{ClusterId, HubId};
 use super::nodes::NodeInfo;
 use super::objects::{AlertInfo, EventInfo, PodInfo, ServerActivity, Workload, WorkloadKind};
 use super::story::PodEvent;
+use super::usage::{MetricsSource, UsageSample};
 
 /// What is known about a cluster before connecting to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -244,6 +245,20 @@ pub enum FleetUpdate {
         cluster: ClusterId,
         /// Its `hubs:` list.
         hubs: Vec<super::declared::DeclaredHub>,
+    },
+    /// A metrics.k8s.io list's answer: what pods or nodes use.
+    Usage {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The figures, with when they were taken.
+        sample: UsageSample,
+    },
+    /// Whether the cluster serves metrics.k8s.io to this identity (sent when it changes).
+    Metrics {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The pods and nodes lists' states.
+        source: MetricsSource,
     },
     /// What a hub's API says about its servers.
     Activity {

@@ -173,6 +173,92 @@ fn hubdeck_quantity(q: &str) -> f64 {
 }
 
 #[tokio::test]
+async fn a_cluster_without_metrics_server_or_with_it_down_answers_as_the_aggregator_does() {
+    let (fleet, c, client) = small().await;
+    let http = reqwest::Client::new();
+    let raw = |path: &str| {
+        http.get(format!("{}{path}", c.url()))
+            .bearer_auth(c.token(&crate::Identity::Admin))
+            .send()
+    };
+    let groups = |v: serde_json::Value| -> Vec<String> {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    c.set_metrics_api(crate::MetricsApi::NotInstalled);
+    assert!(!groups(get(&client, "/apis").await.unwrap()).contains(&"metrics.k8s.io".into()));
+    let e = get(&client, "/apis/metrics.k8s.io/v1beta1/pods")
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(e), 404);
+    assert_eq!(
+        raw("/apis/metrics.k8s.io/v1beta1").await.unwrap().status(),
+        404,
+        "discovery too"
+    );
+
+    c.set_metrics_api(crate::MetricsApi::Unavailable);
+    assert!(groups(get(&client, "/apis").await.unwrap()).contains(&"metrics.k8s.io".into()));
+    for path in [
+        "/apis/metrics.k8s.io/v1beta1",
+        "/apis/metrics.k8s.io/v1beta1/pods",
+        "/apis/metrics.k8s.io/v1beta1/nodes",
+    ] {
+        let r = raw(path).await.unwrap();
+        assert_eq!(r.status(), 503, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        assert_eq!(r.text().await.unwrap(), "service unavailable\n");
+    }
+
+    c.set_metrics_api(crate::MetricsApi::Served);
+    assert!(
+        get(&client, "/apis/metrics.k8s.io/v1beta1/pods")
+            .await
+            .is_ok()
+    );
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_namespace_editor_may_read_its_namespaces_pod_metrics_but_not_nodes() {
+    let fleet = SimFleet::start(FleetSpec::small()).await.unwrap();
+    let c = fleet.clusters()[0].clone();
+    let ns = c.hub_namespaces()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kc");
+    let editor = crate::Identity::namespace_editor("hub-ops", &[&ns]);
+    fleet
+        .write_kubeconfig_with(&path, &editor, &crate::KubeconfigOptions::default())
+        .unwrap();
+    let client = client_for(&path, c.name()).await;
+    let mine = get(
+        &client,
+        &format!("/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods"),
+    )
+    .await
+    .unwrap();
+    assert!(!mine["items"].as_array().unwrap().is_empty());
+    let all = get(&client, "/apis/metrics.k8s.io/v1beta1/pods")
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(all), 403);
+    let nodes = get(&client, "/apis/metrics.k8s.io/v1beta1/nodes")
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(nodes), 403, "nodes are cluster-scoped");
+    fleet.shutdown().await;
+}
+
+#[tokio::test]
 async fn kubectl_top_pods_and_nodes_work() {
     if !have_kubectl() {
         eprintln!("kubectl not installed; skipping");

@@ -216,6 +216,18 @@ impl<S: RowSource> Pane for TablePane<S> {
                 };
             }
             Command::SortReverse => self.reverse = !self.reverse,
+            Command::SortFullest => match self.source.fullest_column() {
+                Some(c) => {
+                    self.sort = Some(c);
+                    self.reverse = false;
+                }
+                None => {
+                    return Outcome::Toast(format!(
+                        "{}: no memory use to sort by",
+                        self.source.title()
+                    ));
+                }
+            },
             // Space marks where rows can be marked, and pages elsewhere (as it did before).
             Command::Mark if !self.source.markable() => {
                 self.select_index(self.selected + page);

@@ -163,6 +163,10 @@ pub trait RowSource {
     }
     /// Sort key of a row in a column.
     fn sort_key(&self, row: &Self::Row, col: usize, ctx: &Ctx) -> SortKey;
+    /// The column whose sort puts the fullest memory first (`sort-fullest`), if any.
+    fn fullest_column(&self) -> Option<usize> {
+        None
+    }
     /// What actions on this row act on.
     fn target(&self, row: &Self::Row, ctx: &Ctx) -> Option<Target>;
     /// Drill-down on Enter.

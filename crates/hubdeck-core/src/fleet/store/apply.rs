@@ -10,6 +10,7 @@ use super::super::ids::HubKey;
 use super::super::nodes::NodeInfo;
 use super::super::objects::{EventInfo, PodInfo, Workload, WorkloadKind};
 use super::super::update::{Delta, Scope};
+use super::super::usage::{PodUsage, Sampled, UsageSample};
 use super::{ClusterState, EVENTS_PER_CLUSTER};
 
 impl ClusterState {
@@ -105,6 +106,7 @@ impl ClusterState {
                 if let Some(hub) = self.hubs.get_mut(&key) {
                     if let Some(gone) = hub.pods.remove(&p.key.name) {
                         hub.stories.remove(&gone.key.name);
+                        hub.usage.forget(&gone.key.name);
                         log.record(Change::Pod(hub.id.clone(), gone.key.name));
                     }
                     hub.dirty = true;
@@ -137,6 +139,7 @@ impl ClusterState {
         for hub in self.hubs.values_mut().filter(|h| listed(namespace, h)) {
             let pods = by_hub.remove(&hub.id.key).unwrap_or_default();
             hub.pods.replace_all(pods);
+            hub.usage.retain_listed(&hub.pods);
             hub.dirty = true;
         }
         for (key, pods) in by_hub {
@@ -179,6 +182,54 @@ impl ClusterState {
         };
         self.nodes_dirty |= changed;
         changed
+    }
+
+    /// Takes a metrics list's answer: a pods list replaces the usage of every hub its scope
+    /// covers (a hub it has no pod of used nothing measurable), a nodes list the nodes' usage.
+    /// Every server row of those hubs shows new figures.
+    pub(super) fn apply_usage(&mut self, sample: UsageSample, log: &mut ChangeLog) {
+        let (at, fresh_for) = (sample.at, sample.fresh_for);
+        match sample.of {
+            Sampled::Nodes(nodes) => {
+                self.node_usage.replace(at, fresh_for, nodes);
+                log.record(Change::Nodes(self.id.clone()));
+            }
+            Sampled::Pods { scope, pods } => {
+                let mut by_hub: BTreeMap<HubKey, Vec<PodUsage>> = BTreeMap::new();
+                for p in pods {
+                    by_hub
+                        .entry(hub_key(&p.key.namespace, &p.release))
+                        .or_default()
+                        .push(p);
+                }
+                for hub in self.hubs.values_mut().filter(|h| scope.covers(&h.id.key)) {
+                    let got = by_hub.remove(&hub.id.key).unwrap_or_default();
+                    hub.usage.replace(at, fresh_for, &hub.pods, got);
+                    log.record(Change::Servers(hub.id.clone()));
+                    log.record(Change::Hub(hub.id.clone()));
+                }
+            }
+        }
+    }
+
+    /// Notes usage that went stale since the last refresh (its rows show it unknown now);
+    /// returns whether any did.
+    pub(super) fn expire_usage(&mut self, now: jiff::Timestamp, log: &mut ChangeLog) -> bool {
+        let mut any = false;
+        for hub in self.hubs.values_mut() {
+            if !hub.usage.expired && hub.usage.stale(now) {
+                hub.usage.expired = true;
+                log.record(Change::Servers(hub.id.clone()));
+                log.record(Change::Hub(hub.id.clone()));
+                any = true;
+            }
+        }
+        if !self.node_usage.expired && self.node_usage.stale(now) {
+            self.node_usage.expired = true;
+            log.record(Change::Nodes(self.id.clone()));
+            any = true;
+        }
+        any
     }
 
     pub(super) fn apply_events(&mut self, delta: Delta<EventInfo>) {
