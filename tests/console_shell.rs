@@ -58,7 +58,8 @@ async fn the_shell_key_opens_an_audited_session_in_the_selected_server() {
         .send(ExecInput::Stdin(b"echo marker\r".to_vec()))
         .await
         .unwrap();
-    let (out, _) = read_until(&mut session, "marker\r\n").await;
+    // The echoed line itself ends in "marker\r\n": wait for the answer after it.
+    let (out, _) = read_until(&mut session, "\r\nmarker\r\n").await;
     assert!(out.contains("echo marker\r\nmarker\r\n"), "{out:?}");
     session
         .input
