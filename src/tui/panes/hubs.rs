@@ -12,6 +12,7 @@ use crate::fleet::{
 };
 
 use super::super::app::Target;
+use super::super::trends;
 use super::super::widgets::table::{Cell, Column, RowSource, SortKey, col, flex};
 use super::super::widgets::usage::{cpu_cell, mem_cell, used_key};
 use super::super::widgets::{health_badge, health_role};
@@ -259,11 +260,24 @@ pub fn draw_trend(hub: Option<&HubId>, frame: &mut Frame, area: Rect, ctx: &Ctx)
         .unwrap_or(0);
     let peak = active.iter().copied().max().unwrap_or(0);
     let [label, spark] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let text = format!(
-        " {id}: active servers over {} samples (10 s) · now {} · peak {peak} · pending {pending}",
-        active.len(),
-        active.last().copied().unwrap_or(0),
-    );
+    let every = trends::EVERY.as_secs();
+    // Say what the figures span: "over 3 samples" made a person count, and before the first
+    // sample "now 0" read as an empty hub.
+    let text = match active.last() {
+        None => format!(" {id}: no samples yet (one every {every}s since the console started)"),
+        Some(now) => {
+            // At most SAMPLES × EVERY = 10 minutes.
+            let secs = every.saturating_mul(active.len() as i64);
+            let span = if secs < 120 {
+                format!("{secs}s")
+            } else {
+                format!("{}m", secs / 60)
+            };
+            format!(
+                " {id}: active servers {now} now, peak {peak} in the last {span} · pending {pending}"
+            )
+        }
+    };
     frame.render_widget(
         Paragraph::new(Line::styled(
             super::super::text::fit(&text, usize::from(area.width)).into_owned(),

@@ -140,7 +140,10 @@ fn hub_detail_shows_summary_trend_and_deployment_description() {
     press(&mut app, "d");
     let s = screen(&mut app);
     assert!(s.contains("✖ DOWN hub not ready"), "{s}");
-    assert!(s.contains("active servers over 1 samples"), "{s}");
+    assert!(
+        s.contains("active servers 2 now, peak 2 in the last 10s"),
+        "{s}"
+    );
     assert!(s.contains("Conditions") && s.contains("Available"), "{s}");
     assert_eq!(
         services.asked.lock().unwrap().as_slice(),
