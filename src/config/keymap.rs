@@ -87,7 +87,7 @@ commands! {
     "stop-server" => StopServer: "Stop the selected user server",
     "edit-config" => EditConfig: "Edit the hub's chart values",
     "silence-alert" => SilenceAlert: "Silence the selected alert",
-    "shell" => Shell: "Open a shell in the selected pod (server, or hub pod)",
+    "shell" => Shell: "Open a shell in the selected pod (server, hub pod, or one of a node's)",
 }
 
 impl Command {

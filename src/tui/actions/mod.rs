@@ -11,6 +11,8 @@ pub mod build;
 pub mod dialog;
 pub mod editor;
 mod flow;
+pub mod layout;
+pub mod pick;
 pub mod prompt;
 pub mod rollout;
 mod rollout_flow;
@@ -77,6 +79,8 @@ pub(crate) enum Modal {
     Confirm(Box<ConfirmDialog>),
     /// The wave plan of a rollout over marked hubs.
     Rollout(Box<rollout::RolloutDialog>),
+    /// Which of a node's pods a shell goes into.
+    Pick(Box<pick::PodPicker>),
     /// "Discard your changes to values.yaml?"
     Discard,
 }
