@@ -114,25 +114,19 @@ pub async fn run(
         waves: waves.waves.clone(),
         settle: waves.settle,
         timeout: waves.wave_timeout,
+        parallel: waves.parallel.map_or(rules.parallel, usize::from),
     };
     // A hub named on its own is one change, not a rollout: every wave rule takes it.
     let rules = if named {
         WaveRules {
             order: vec!["hub".into()],
             patterns: Default::default(),
+            ..rules
         }
     } else {
         rules
     };
-    let plan = match core::plan(
-        &session.fleet,
-        &rules,
-        &hubs,
-        &what,
-        &pace,
-        &configs,
-        Timestamp::now(),
-    ) {
+    let plan = match core::plan(&session.fleet, &rules, &hubs, &what, &pace, &configs, now) {
         Ok(p) => p,
         Err(e @ RolloutError::Invalid(_)) => {
             writeln!(err, "hubdeck: {e}")?;

@@ -427,7 +427,7 @@ impl App {
             Overlay::Palette(p) => p.draw(frame, body, &self.theme),
         }
         let width = usize::from(area.width.saturating_sub(8));
-        let right = match (&self.toast, self.actions.progress()) {
+        let right = match (&self.toast, self.actions.progress(width)) {
             (Some(t), _) => {
                 let role = if t.error {
                     Role::ToastError

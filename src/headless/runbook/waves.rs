@@ -58,7 +58,7 @@ fn planned(
         rules,
         &hubs,
         what,
-        &spec.pace(),
+        &spec.pace(rules.parallel),
         configs,
         Timestamp::now(),
     )

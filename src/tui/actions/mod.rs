@@ -230,8 +230,9 @@ impl ActionFlow {
         std::mem::take(&mut self.clear_marks)
     }
 
-    /// The progress line while tasks run: a spinner, what runs, for how long.
-    pub fn progress(&self) -> Option<String> {
+    /// The progress line while tasks run, in at most `width` columns: a spinner, what runs,
+    /// for how long.
+    pub fn progress(&self, width: usize) -> Option<String> {
         const SPIN: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
         if let Some(run) = &self.rollout {
             let elapsed = run.since.elapsed();
@@ -243,10 +244,13 @@ impl ActionFlow {
                 .map(|r| r.since.elapsed())
                 .unwrap_or_default();
             let status = run.progress.status();
-            return Some(format!(
-                "{frame} {}",
-                rollout::progress_line(&run.progress.rollout().what, &status, hub_for)
-            ));
+            let line = rollout::progress_line(
+                &run.progress.rollout().what,
+                &status,
+                hub_for,
+                width.saturating_sub(2),
+            );
+            return Some(format!("{frame} {line}"));
         }
         let last = self.running.last()?;
         let elapsed = last.since.elapsed();
