@@ -406,7 +406,7 @@ impl App {
         self.fresh_shown = self.freshness();
         draw_header(frame, head, &glance, self.now, &self.theme);
         if let Some(r) = &self.replay {
-            super::widgets::timeline::draw_timeline(frame, line, r, &self.theme);
+            super::widgets::timeline::draw_timeline(frame, line, r, &self.keymap, &self.theme);
         }
         self.draw_breadcrumb(frame, crumb);
         let ctx = Ctx {
