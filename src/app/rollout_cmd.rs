@@ -95,8 +95,10 @@ pub async fn run(
     let (mut session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // One moment for the selection and the plan: both read the same rows.
+    let now = Timestamp::now();
     let hubs = match (&hub, &waves.selector) {
-        (_, Some(sel)) => rollout::select(&session.fleet, sel).unwrap_or_default(),
+        (_, Some(sel)) => rollout::select(&session.fleet, sel, now).unwrap_or_default(),
         (Some(r), None) => match find_hub(&session.fleet, r) {
             Ok(h) => vec![h.id.clone()],
             Err(e) => return Ok(act::unresolved(&mut out, &mut err, &e)),

@@ -20,11 +20,10 @@ use crate::action::{Action, ActionError, HubConfig, Mode, Runner, Via, humanize}
 use crate::fleet::{Fleet, HubId};
 use hubdeck_core::rollout::{Ending, Event, GateState, Next, Planned, Progress, Rollout};
 
-/// Which hubs a rollout covers: those whose `get hubs` row matches, checked first.
-pub fn select(fleet: &Fleet, selector: &Selector) -> Result<Vec<HubId>, String> {
+/// Which hubs a rollout covers: those whose `get hubs` row at `now` matches (usage figures in
+/// a row age: `now` is when the selection is made), the selector's fields checked first.
+pub fn select(fleet: &Fleet, selector: &Selector, now: Timestamp) -> Result<Vec<HubId>, String> {
     selector.check_fields("hubs", fields::HUB)?;
-    // Usage figures in a row age; "now" is when the selection is made.
-    let now = jiff::Timestamp::now();
     Ok(fleet
         .clusters()
         .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
