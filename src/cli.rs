@@ -239,6 +239,10 @@ pub struct WaveArgs {
     /// How long after its last action a wave may take to settle before the rollout stops.
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = hubdeck_core::duration::parse)]
     pub wave_timeout: std::time::Duration,
+    /// How many of a wave's hubs are acted on at once (default: fleet.toml's `[waves]
+    /// parallel`, else 4); after a hub's action fails no other starts.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
 }
 
 /// What `restart` restarts.

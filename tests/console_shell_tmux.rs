@@ -6,7 +6,7 @@
 mod common;
 
 use common::fleet::TestFleet;
-use common::tmux::Tmux;
+use common::tmux::{Tmux, console_command, cooked};
 
 /// A line of the screen that is exactly `text` (output, not the echo of the command typed).
 fn has_line(s: &str, text: &str) -> bool {
@@ -17,14 +17,12 @@ fn has_line(s: &str, text: &str) -> bool {
 fn a_shell_takes_the_terminal_and_gives_it_back_intact() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fleet = rt.block_on(TestFleet::small());
-    let bin = env!("CARGO_BIN_EXE_hubdeck");
-    let home = fleet.home.path().display().to_string();
-    let cmd = format!(
-        "env KUBECONFIG={kc} HUBDECK_CONFIG_DIR={home}/config HUBDECK_STATE_DIR={home}/state \
-         NO_COLOR=1 {bin}; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e -echo -e icanon -e -icanon | tr '\\n' ' '; \
-         echo; read line; echo \"got:$line\"; sleep 60",
-        kc = fleet.sim.kubeconfig_path().display(),
+    let env = format!(
+        "KUBECONFIG={} NO_COLOR=1",
+        fleet.sim.kubeconfig_path().display()
     );
+    let after = "read line; echo \"got:$line\"; sleep 60";
+    let cmd = console_command(fleet.home.path(), &env, "", after);
     let t = Tmux::start(&cmd);
     t.wait_for("the hubs table", |s| s.contains("Hubs ("));
     assert!(t.alternate_on(), "the console is on the alternate screen");
@@ -84,21 +82,10 @@ fn a_shell_takes_the_terminal_and_gives_it_back_intact() {
     assert!(t.alternate_on(), "{s}");
 
     t.keys(&["q"]);
-    let s = t.wait_for("hubdeck to exit and stty to report", |s| {
-        s.contains("EXIT=") && s.contains("icanon")
-    });
-    assert!(s.contains("EXIT=0"), "{s}");
+    let (s, code, modes) = t.console_exit();
+    assert_eq!(code, Some(0), "{s}");
     assert!(!t.alternate_on(), "{s}");
-    let modes: Vec<&str> = s
-        .lines()
-        .find(|l| l.contains("icanon"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    assert!(
-        modes.contains(&"echo") && modes.contains(&"icanon"),
-        "terminal left in raw mode: {modes:?}\n{s}"
-    );
+    assert!(cooked(&modes), "terminal left in raw mode: {modes:?}\n{s}");
     // The shell reads a line as a terminal in cooked mode delivers it.
     t.keys(&["after-check", "Enter"]);
     t.wait_for("the shell usable", |s| has_line(s, "got:after-check"));

@@ -4,37 +4,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
-use common::fleet::{TestFleet, stderr, stdout};
+use common::fleet::{TestFleet, a_running_server, cli_at, stderr, stdout};
 use hubdeck::action::{AuditLog, AuditRecord};
 use hubdeck_sim::{Identity, SimCluster};
 
 /// (cluster, namespace, user) of the first running default server.
 fn a_server(fleet: &TestFleet) -> (SimCluster, String, String) {
-    for c in fleet.sim.clusters() {
-        for p in c.pods() {
-            let meta = &p.metadata;
-            let labels = meta.labels.clone().unwrap_or_default();
-            let ann = meta.annotations.clone().unwrap_or_default();
-            let running = p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-            if labels.get("component").map(String::as_str) == Some("singleuser-server")
-                && running
-                && meta.deletion_timestamp.is_none()
-                && ann
-                    .get("hub.jupyter.org/servername")
-                    .is_none_or(|s| s.is_empty())
-            {
-                return (
-                    c.clone(),
-                    meta.namespace.clone().unwrap(),
-                    ann["hub.jupyter.org/username"].clone(),
-                );
-            }
-        }
-    }
-    panic!("the sim has no running default server");
+    let s = a_running_server(&fleet.sim);
+    (s.cluster, s.namespace, s.user)
 }
 
 /// Runs `hubdeck ARGS` with `input` on its stdin (a pipe, not a terminal).
@@ -44,32 +23,8 @@ async fn run(
     args: &[&str],
     input: &str,
 ) -> Output {
-    let kc = kubeconfig
-        .unwrap_or(fleet.sim.kubeconfig_path())
-        .to_path_buf();
-    let home = fleet.home.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let input = input.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubdeck"))
-            .args(&args)
-            .env("KUBECONFIG", &kc)
-            .env("HUBDECK_CONFIG_DIR", home.join("config"))
-            .env("HUBDECK_STATE_DIR", home.join("state"))
-            .env_remove("HUBDECK_FLEET")
-            .env_remove("HUBDECK_FLEET_REPO")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hubdeck runs");
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(input.as_bytes()).unwrap();
-        drop(stdin);
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
+    let kc = kubeconfig.unwrap_or(fleet.sim.kubeconfig_path());
+    cli_at(kc, fleet.home.path(), args, Some(input)).await
 }
 
 fn audit(fleet: &TestFleet) -> Vec<AuditRecord> {

@@ -3,44 +3,17 @@
 
 mod common;
 
-use common::fleet::{TestFleet, stderr, stdout};
+use common::fleet::{TestFleet, a_running_server, cli, hubdeck_command, stderr, stdout};
 
 /// (cluster, namespace, pod, user) of the first running default server the sim has.
 fn a_server(fleet: &TestFleet) -> (String, String, String, String) {
-    for c in fleet.sim.clusters() {
-        for p in c.pods() {
-            let meta = &p.metadata;
-            let labels = meta.labels.clone().unwrap_or_default();
-            let ann = meta.annotations.clone().unwrap_or_default();
-            let running = p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-            if labels.get("component").map(String::as_str) == Some("singleuser-server")
-                && running
-                && meta.deletion_timestamp.is_none()
-                && ann
-                    .get("hub.jupyter.org/servername")
-                    .is_none_or(|s| s.is_empty())
-            {
-                return (
-                    c.name().to_string(),
-                    meta.namespace.clone().unwrap(),
-                    meta.name.clone().unwrap(),
-                    ann["hub.jupyter.org/username"].clone(),
-                );
-            }
-        }
-    }
-    panic!("the sim has no running default server");
+    let s = a_running_server(&fleet.sim);
+    (s.cluster.name().to_string(), s.namespace, s.pod, s.user)
 }
 
 async fn run(fleet: &TestFleet, args: Vec<String>) -> std::process::Output {
-    let kc = fleet.sim.kubeconfig_path().to_path_buf();
-    let home = fleet.home.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::fleet::hubdeck_with(&kc, &home, &args)
-    })
-    .await
-    .unwrap()
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli(fleet, &args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -149,16 +122,10 @@ async fn follow_into_a_closed_pipe_exits_zero() {
     use std::io::BufRead;
     let fleet = TestFleet::small().await;
     let (c, ns, _pod, user) = a_server(&fleet);
-    let kc = fleet.sim.kubeconfig_path().to_path_buf();
-    let home = fleet.home.path().to_path_buf();
+    let mut command = hubdeck_command(fleet.sim.kubeconfig_path(), fleet.home.path());
     let status = tokio::task::spawn_blocking(move || {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hubdeck"))
+        let mut child = command
             .args(["logs", &format!("{c}/{ns}/{user}"), "-f", "--tail", "1"])
-            .env("KUBECONFIG", &kc)
-            .env("HUBDECK_CONFIG_DIR", home.join("config"))
-            .env("HUBDECK_STATE_DIR", home.join("state"))
-            .env_remove("HUBDECK_FLEET")
-            .env_remove("HUBDECK_FLEET_REPO")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::fleet::{TestFleet, cli, hubdeck_with, stderr, stdout};
+use common::fleet::{TestFleet, cli, cli_at, stderr, stdout};
 use hubdeck::fleet::{MetricsState, Thresholds};
 use hubdeck::headless::session::Session;
 use hubdeck::sources::Polls;
@@ -216,8 +216,7 @@ async fn an_unserved_cluster_is_asked_again_only_minutes_later_and_a_served_one_
     let fleet = TestFleet::small().await;
     let (absent, served) = (fleet.cluster(0).clone(), fleet.cluster(1).clone());
     absent.set_metrics_api(MetricsApi::NotInstalled);
-    let kc = hubdeck::kube::targets::read_kubeconfig(fleet.sim.kubeconfig_path()).unwrap();
-    let targets = hubdeck::kube::targets::from_kubeconfig(kc, &[]).unwrap();
+    let targets = fleet.targets();
     let settings = hubdeck::config::settings::Settings::defaults();
     let poll = Polls {
         metrics: Some(Duration::from_secs(1)),
@@ -289,19 +288,20 @@ async fn a_namespace_scoped_identity_lists_metrics_namespace_by_namespace() {
         ),
     )
     .unwrap();
-    let run = |args: Vec<String>| {
-        let (kc, home) = (kc.clone(), fleet.home.path().to_path_buf());
-        tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            hubdeck_with(&kc, &home, &refs)
-        })
+    let get = |kind: &'static str| {
+        let (kc, home, file) = (kc.clone(), fleet.home.path().to_path_buf(), file.clone());
+        async move {
+            let file = file.to_str().unwrap();
+            cli_at(
+                &kc,
+                &home,
+                &["--fleet", file, "get", kind, "-o", "json"],
+                None,
+            )
+            .await
+        }
     };
-    let args = |kind: &str| {
-        ["--fleet", file.to_str().unwrap(), "get", kind, "-o", "json"]
-            .map(String::from)
-            .to_vec()
-    };
-    let out = run(args("servers")).await.unwrap();
+    let out = get("servers").await;
     assert!(out.status.success(), "{}", stderr(&out));
     let servers = items(&out);
     assert!(
@@ -324,7 +324,7 @@ async fn a_namespace_scoped_identity_lists_metrics_namespace_by_namespace() {
             .any(|r| r.identity == "hub-ops" && r.path == format!("{METRICS}/pods")),
         "no cluster-wide list it may not make: {pods:?}"
     );
-    let clusters = run(args("clusters")).await.unwrap();
+    let clusters = get("clusters").await;
     assert_eq!(
         items(&clusters)[0]["metrics"],
         "served",

@@ -240,6 +240,7 @@ async fn a_hub_whose_values_changed_since_the_plan_fails_as_a_conflict() {
         waves: None,
         settle: std::time::Duration::from_secs(1),
         timeout: std::time::Duration::from_secs(30),
+        parallel: 1,
     };
     let plan = core::plan(
         &session.fleet,

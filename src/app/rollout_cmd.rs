@@ -95,8 +95,10 @@ pub async fn run(
     let (mut session, _fleetwide) = session(global, paths, settings, Needs::LISTS).await?;
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // One moment for the selection and the plan: both read the same rows.
+    let now = Timestamp::now();
     let hubs = match (&hub, &waves.selector) {
-        (_, Some(sel)) => rollout::select(&session.fleet, sel).unwrap_or_default(),
+        (_, Some(sel)) => rollout::select(&session.fleet, sel, now).unwrap_or_default(),
         (Some(r), None) => match find_hub(&session.fleet, r) {
             Ok(h) => vec![h.id.clone()],
             Err(e) => return Ok(act::unresolved(&mut out, &mut err, &e)),
@@ -114,25 +116,19 @@ pub async fn run(
         waves: waves.waves.clone(),
         settle: waves.settle,
         timeout: waves.wave_timeout,
+        parallel: waves.parallel.map_or(rules.parallel, usize::from),
     };
     // A hub named on its own is one change, not a rollout: every wave rule takes it.
     let rules = if named {
         WaveRules {
             order: vec!["hub".into()],
             patterns: Default::default(),
+            ..rules
         }
     } else {
         rules
     };
-    let plan = match core::plan(
-        &session.fleet,
-        &rules,
-        &hubs,
-        &what,
-        &pace,
-        &configs,
-        Timestamp::now(),
-    ) {
+    let plan = match core::plan(&session.fleet, &rules, &hubs, &what, &pace, &configs, now) {
         Ok(p) => p,
         Err(e @ RolloutError::Invalid(_)) => {
             writeln!(err, "hubdeck: {e}")?;

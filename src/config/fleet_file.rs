@@ -24,6 +24,7 @@
 //! staging = ["staging", "staging-*", "*-staging"]  # hub names each wave takes (`*` globs;
 //!                                  # `cluster/hub` names match too); the default for staging.
 //!                                  # The one wave without patterns takes the rest.
+//! parallel = 4                     # hubs of a wave acted on at once (this is the default)
 //! ```
 
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct FleetFile {
 pub struct WavesEntry {
     /// Wave names in run order (default `["staging", "prod"]`).
     pub order: Option<Vec<String>>,
+    /// How many of a wave's hubs are acted on at once (default 4).
+    pub parallel: Option<usize>,
     /// Every other key: a wave's patterns.
     #[serde(flatten)]
     pub patterns: BTreeMap<String, Vec<String>>,
@@ -172,6 +175,9 @@ impl FleetFile {
         if let Some(order) = &w.order {
             rules.order = order.clone();
         }
+        if let Some(n) = w.parallel {
+            rules.parallel = n;
+        }
         let order = rules.order.clone();
         rules.patterns.retain(|k, _| order.contains(k));
         rules.patterns.extend(w.patterns.clone());
@@ -263,6 +269,19 @@ mod tests {
             rules.patterns["staging"],
             ["staging", "staging-*", "*-staging"]
         );
+        assert_eq!(rules.parallel, 4);
+        let rules = FleetFile::parse("[waves]\nparallel = 2\n", p)
+            .unwrap()
+            .wave_rules(p)
+            .unwrap();
+        assert_eq!(rules.parallel, 2);
+        let zero = FleetFile::parse("[waves]\nparallel = 0\n", p)
+            .unwrap()
+            .wave_rules(p)
+            .unwrap_err()
+            .to_string();
+        assert!(zero.starts_with("fleet.toml:"), "{zero}");
+        assert!(zero.contains("`parallel` must be at least 1"), "{zero}");
         let typo = FleetFile::parse("[[cluster]]\nname = \"a\"\n[waves]\nstagng = [\"x\"]\n", p)
             .unwrap()
             .wave_rules(p)

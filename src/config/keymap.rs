@@ -87,7 +87,14 @@ commands! {
     "stop-server" => StopServer: "Stop the selected user server",
     "edit-config" => EditConfig: "Edit the hub's chart values",
     "silence-alert" => SilenceAlert: "Silence the selected alert",
-    "shell" => Shell: "Open a shell in the selected pod (server, or hub pod)",
+    "shell" => Shell: "Open a shell in the selected pod (server, hub pod, or one of a node's)",
+    "replay-next-change" => ReplayNextChange: "Replay: the next change of the fleet",
+    "replay-prev-change" => ReplayPrevChange: "Replay: the previous change of the fleet",
+    "replay-minute-on" => ReplayMinuteOn: "Replay: a minute on",
+    "replay-minute-back" => ReplayMinuteBack: "Replay: a minute back",
+    "replay-next-mark" => ReplayNextMark: "Replay: the next alert change or action",
+    "replay-prev-mark" => ReplayPrevMark: "Replay: the previous alert change or action",
+    "replay-type-time" => ReplayTypeTime: "Replay: go to a typed time (03:10, or RFC 3339)",
 }
 
 impl Command {
@@ -122,6 +129,8 @@ pub enum Context {
     Input,
     /// A confirmation dialog.
     Dialog,
+    /// A replay's timeline (`hubdeck replay`), looked up before the pane's keys.
+    Replay,
 }
 
 impl Context {
@@ -133,6 +142,7 @@ impl Context {
         Context::Logs,
         Context::Input,
         Context::Dialog,
+        Context::Replay,
     ];
 
     /// Section name in keymap files.
@@ -144,6 +154,7 @@ impl Context {
             Context::Logs => "logs",
             Context::Input => "input",
             Context::Dialog => "dialog",
+            Context::Replay => "replay",
         }
     }
 }
@@ -289,6 +300,8 @@ struct KeymapFile {
     input: Vec<BindingSpec>,
     #[serde(default)]
     dialog: Vec<BindingSpec>,
+    #[serde(default)]
+    replay: Vec<BindingSpec>,
 }
 
 /// Embedded presets: (name, TOML text). Every preset but `default` is merged over `default`.
@@ -401,6 +414,7 @@ impl Keymap {
             (Context::Logs, parsed.logs),
             (Context::Input, parsed.input),
             (Context::Dialog, parsed.dialog),
+            (Context::Replay, parsed.replay),
         ];
         let mut seen: HashMap<(Context, Key), usize> = HashMap::new();
         for (context, specs) in sections {

@@ -1,12 +1,15 @@
 //! Rollouts from the command line and runbooks: the hubs a selector picks, the wave plan
 //! printed per hub (its steps, warnings and, for a values change, its redacted diff), then
-//! wave by wave through the runner, waiting on each wave's gate and saying why it stops.
+//! wave by wave through the runner, a few hubs of a wave at a time (the rollout's
+//! `parallel`), waiting on each wave's gate and saying why it stops.
 //! The waves, the gate and the order of things are the core's (`hubdeck_core::rollout`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
 use super::exit;
@@ -17,11 +20,10 @@ use crate::action::{Action, ActionError, HubConfig, Mode, Runner, Via, humanize}
 use crate::fleet::{Fleet, HubId};
 use hubdeck_core::rollout::{Ending, Event, GateState, Next, Planned, Progress, Rollout};
 
-/// Which hubs a rollout covers: those whose `get hubs` row matches, checked first.
-pub fn select(fleet: &Fleet, selector: &Selector) -> Result<Vec<HubId>, String> {
+/// Which hubs a rollout covers: those whose `get hubs` row at `now` matches (usage figures in
+/// a row age: `now` is when the selection is made), the selector's fields checked first.
+pub fn select(fleet: &Fleet, selector: &Selector, now: Timestamp) -> Result<Vec<HubId>, String> {
     selector.check_fields("hubs", fields::HUB)?;
-    // Usage figures in a row age; "now" is when the selection is made.
-    let now = jiff::Timestamp::now();
     Ok(fleet
         .clusters()
         .flat_map(|c| c.hubs.values().map(move |h| (c, h)))
@@ -196,7 +198,9 @@ fn humanize_or_now(d: Duration) -> String {
     humanize(d)
 }
 
-/// Runs the rollout wave by wave, printing progress to `out`.
+/// Runs the rollout wave by wave, printing progress to `out`. The actions of a wave's hubs run
+/// concurrently, as many as the core hands out; the fleet's updates are applied meanwhile, so
+/// the gate sees the first hubs come back while the last are still being acted on.
 pub async fn drive(
     session: &mut Session,
     runner: &Runner,
@@ -207,6 +211,7 @@ pub async fn drive(
     let mut progress = Progress::new(rollout);
     let mut outcomes = Vec::new();
     let mut said = String::new();
+    let mut in_flight = FuturesUnordered::new();
     loop {
         session.drain();
         let next = progress.next(&session.fleet, Timestamp::now());
@@ -240,8 +245,17 @@ pub async fn drive(
         match next {
             Next::Run { hub, action } => {
                 said.clear();
-                let outcome = runner.execute(&action, Mode::Run).await;
-                progress.hub_done(&hub, outcome.result);
+                // Asked again at once: the next hub may start before this one answers.
+                in_flight.push(async move {
+                    let outcome = runner.execute(&action, Mode::Run).await;
+                    (hub, outcome.result)
+                });
+            }
+            Next::Busy => {
+                tokio::select! {
+                    Some((hub, result)) = in_flight.next() => progress.hub_done(&hub, result),
+                    _ = session.pump(tokio::time::Instant::now() + Duration::from_millis(500)) => {}
+                }
             }
             Next::Wait(state) => {
                 let line = gate_line(&state);
@@ -255,7 +269,6 @@ pub async fn drive(
                     .pump(tokio::time::Instant::now() + Duration::from_millis(500))
                     .await;
             }
-            Next::Busy => {}
             Next::Done(ending) => {
                 if ending == Ending::Passed {
                     let r = progress.rollout();

@@ -406,7 +406,7 @@ impl App {
         self.fresh_shown = self.freshness();
         draw_header(frame, head, &glance, self.now, &self.theme);
         if let Some(r) = &self.replay {
-            super::widgets::timeline::draw_timeline(frame, line, r, &self.theme);
+            super::widgets::timeline::draw_timeline(frame, line, r, &self.keymap, &self.theme);
         }
         self.draw_breadcrumb(frame, crumb);
         let ctx = Ctx {
@@ -427,7 +427,7 @@ impl App {
             Overlay::Palette(p) => p.draw(frame, body, &self.theme),
         }
         let width = usize::from(area.width.saturating_sub(8));
-        let right = match (&self.toast, self.actions.progress()) {
+        let right = match (&self.toast, self.actions.progress(width)) {
             (Some(t), _) => {
                 let role = if t.error {
                     Role::ToastError

@@ -68,7 +68,7 @@ impl App {
             return Intent::Redraw;
         }
         if let Some(r) = self.replay.as_mut()
-            && let Some(m) = r.handle(&key)
+            && let Some(m) = r.handle(&key, &self.keymap)
         {
             match m {
                 super::replay::Move::To(t) => self.seek(t),
@@ -94,7 +94,14 @@ impl App {
         match cmd {
             Command::Noop => return Intent::None,
             Command::Quit => return self.quit(),
-            Command::Help => self.overlay = Overlay::Help(Help::new(self.top().context())),
+            Command::Help => {
+                // In a replay its timeline keys come first.
+                let focus = match self.replay {
+                    Some(_) => Context::Replay,
+                    None => self.top().context(),
+                };
+                self.overlay = Overlay::Help(Help::new(focus));
+            }
             Command::Palette => {
                 self.overlay = Overlay::Palette(Box::new(Palette::new(&self.fleet)))
             }

@@ -33,6 +33,13 @@ pub enum Intent {
 pub enum Target {
     /// A cluster.
     Cluster(ClusterId),
+    /// A node of a cluster (a shell picks one of its pods).
+    Node {
+        /// Its cluster.
+        cluster: ClusterId,
+        /// Its name.
+        node: Arc<str>,
+    },
     /// A hub.
     Hub(HubId),
     /// A user server and its pod.
@@ -70,7 +77,7 @@ impl Target {
     /// The hub this target belongs to.
     pub fn hub(&self) -> Option<&HubId> {
         match self {
-            Target::Cluster(_) => None,
+            Target::Cluster(_) | Target::Node { .. } => None,
             Target::Hub(h) => Some(h),
             Target::Server { server, .. } => Some(&server.hub),
             Target::Servers(list) => list.first().map(|(s, _)| &s.hub),
@@ -94,10 +101,10 @@ impl Target {
                 Target::Alert { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select an alert")),
             },
-            // A server's own pod, or a hub's hub pod.
+            // A server's own pod, a hub's hub pod, or one of a node's pods.
             Command::Shell => match self {
-                Target::Server { .. } | Target::Hub(_) => Ok(self.clone()),
-                _ => Err(format!("{name}: select a user server or a hub")),
+                Target::Server { .. } | Target::Hub(_) | Target::Node { .. } => Ok(self.clone()),
+                _ => Err(format!("{name}: select a user server, a hub or a node")),
             },
             _ => match self {
                 Target::Hubs(list) if !list.is_empty() => Ok(self.clone()),
@@ -116,6 +123,7 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Target::Cluster(c) => write!(f, "cluster {c}"),
+            Target::Node { cluster, node } => write!(f, "node {node} of {cluster}"),
             Target::Hub(h) => write!(f, "hub {h}"),
             Target::Server { server, .. } => write!(f, "server {server}"),
             Target::Servers(list) => write!(f, "{} marked servers", list.len()),

@@ -6,6 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use jiff::{SignedDuration, Timestamp};
 
+use crate::config::keymap::{Command, Context, Key, Keymap};
 use crate::fleet::Fleet;
 
 use super::app::App;
@@ -97,15 +98,18 @@ impl ReplayControl {
         Ok(state.fleet)
     }
 
-    /// The key's move, if it is one of the replay's (`None`: the console handles it).
-    pub fn handle(&mut self, key: &KeyEvent) -> Option<Move> {
+    /// The key's move, if it is one of the replay's (`None`: the console handles it). The keys
+    /// are the keymap's `[replay]` bindings; a time being typed takes `[input]`'s submit and
+    /// cancel.
+    pub fn handle(&mut self, key: &KeyEvent, keymap: &Keymap) -> Option<Move> {
+        let k = Key::from_event(key);
         if let Some(text) = &mut self.typing {
-            return Some(match key.code {
-                KeyCode::Esc => {
+            return Some(match keymap.lookup_in(Context::Input, k) {
+                Some(Command::Cancel) => {
                     self.typing = None;
                     Move::Typing
                 }
-                KeyCode::Enter => {
+                Some(Command::Submit) => {
                     let typed = std::mem::take(text);
                     self.typing = None;
                     match times::parse(&typed, self.rec.start()) {
@@ -113,38 +117,38 @@ impl ReplayControl {
                         Err(e) => Move::Say(e),
                     }
                 }
-                KeyCode::Backspace => {
-                    text.pop();
+                _ => {
+                    match key.code {
+                        KeyCode::Backspace => {
+                            text.pop();
+                        }
+                        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                            text.push(c)
+                        }
+                        _ => {}
+                    }
                     Move::Typing
                 }
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    text.push(c);
-                    Move::Typing
-                }
-                _ => Move::Typing,
             });
         }
         let minute = SignedDuration::from_mins(1);
-        Some(match key.code {
-            KeyCode::Char('.') => self.after(self.next_change()),
-            KeyCode::Char(',') => self.after(self.prev_change()),
-            KeyCode::Char('>') => Move::To(self.at + minute),
-            KeyCode::Char('<') => Move::To(self.at - minute),
-            KeyCode::Char(']') => {
-                let at = self.at;
+        let at = self.at;
+        Some(match keymap.lookup_in(Context::Replay, k)? {
+            Command::ReplayNextChange => self.after(self.next_change()),
+            Command::ReplayPrevChange => self.after(self.prev_change()),
+            Command::ReplayMinuteOn => Move::To(at + minute),
+            Command::ReplayMinuteBack => Move::To(at - minute),
+            Command::ReplayNextMark => {
                 self.after(self.marks.iter().find(|m| m.time > at).map(|m| m.time))
             }
-            KeyCode::Char('[') => {
-                let at = self.at;
-                self.after(
-                    self.marks
-                        .iter()
-                        .rev()
-                        .find(|m| m.time < at)
-                        .map(|m| m.time),
-                )
-            }
-            KeyCode::Char('t') => {
+            Command::ReplayPrevMark => self.after(
+                self.marks
+                    .iter()
+                    .rev()
+                    .find(|m| m.time < at)
+                    .map(|m| m.time),
+            ),
+            Command::ReplayTypeTime => {
                 self.typing = Some(String::new());
                 Move::Typing
             }

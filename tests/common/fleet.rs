@@ -1,8 +1,9 @@
 //! Sim fleets for tests: start one, point the library or the real binary at it.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use hubdeck::fleet::{Fleet, Thresholds};
@@ -38,11 +39,15 @@ impl TestFleet {
         &self.sim.clusters()[i]
     }
 
+    /// Every cluster of the sim's kubeconfig, as a session is given them.
+    pub fn targets(&self) -> Vec<targets::ClusterTarget> {
+        let kc = targets::read_kubeconfig(self.sim.kubeconfig_path()).expect("kubeconfig");
+        targets::from_kubeconfig(kc, &[]).expect("targets")
+    }
+
     /// A library session over every cluster, settled.
     pub async fn session(&self) -> Session {
-        let kc = targets::read_kubeconfig(self.sim.kubeconfig_path()).expect("kubeconfig");
-        let list = targets::from_kubeconfig(kc, &[]).expect("targets");
-        let mut s = Session::start(list, Thresholds::default());
+        let mut s = Session::start(self.targets(), Thresholds::default());
         s.settle(Duration::from_secs(20)).await;
         s
     }
@@ -50,8 +55,7 @@ impl TestFleet {
     /// A library session over every cluster whose watches count as stalled after `idle`
     /// without an event or a bookmark, settled.
     pub async fn session_with_idle(&self, idle: Duration) -> Session {
-        let kc = targets::read_kubeconfig(self.sim.kubeconfig_path()).expect("kubeconfig");
-        let list = targets::from_kubeconfig(kc, &[]).expect("targets");
+        let list = self.targets();
         let settings = hubdeck::config::settings::Settings::defaults();
         let poll = hubdeck::sources::Polls::from_settings(&settings);
         let mut s = Session::start_with(list, Thresholds::default(), poll, idle);
@@ -70,18 +74,101 @@ impl TestFleet {
     }
 }
 
-/// Runs the binary with a kubeconfig and an isolated home.
-pub fn hubdeck_with(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hubdeck"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
+/// The binary with a kubeconfig and an isolated home, nothing of the caller's environment
+/// that would point it elsewhere, ready for its arguments and pipes.
+pub fn hubdeck_command(kubeconfig: &Path, home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hubdeck"));
+    c.env("KUBECONFIG", kubeconfig)
         .env("HUBDECK_CONFIG_DIR", home.join("config"))
         .env("HUBDECK_STATE_DIR", home.join("state"))
         .env_remove("HUBDECK_FLEET")
         .env_remove("HUBDECK_FLEET_REPO")
-        .env("NO_COLOR", "1")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// Runs the binary with a kubeconfig and an isolated home.
+pub fn hubdeck_with(kubeconfig: &Path, home: &Path, args: &[&str]) -> Output {
+    hubdeck_command(kubeconfig, home)
+        .args(args)
         .output()
         .expect("hubdeck runs")
+}
+
+/// Runs the binary off the async runtime with a kubeconfig and an isolated home; `input`, when
+/// given, is written to its stdin (a pipe, not a terminal), which is then closed.
+pub async fn cli_at(kubeconfig: &Path, home: &Path, args: &[&str], input: Option<&str>) -> Output {
+    let mut command = hubdeck_command(kubeconfig, home);
+    command.args(args);
+    let input = input.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let Some(input) = input else {
+            return command.output().expect("hubdeck runs");
+        };
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hubdeck runs");
+        let mut stdin = child.stdin.take().expect("a stdin pipe");
+        stdin.write_all(input.as_bytes()).expect("stdin written");
+        drop(stdin);
+        child.wait_with_output().expect("hubdeck ends")
+    })
+    .await
+    .expect("the command ran")
+}
+
+/// A running default user server of the sim, as tests name it.
+#[derive(Debug, Clone)]
+pub struct SimServer {
+    /// Its cluster.
+    pub cluster: SimCluster,
+    /// Its hub's namespace.
+    pub namespace: String,
+    /// Its pod.
+    pub pod: String,
+    /// Its user.
+    pub user: String,
+}
+
+impl SimServer {
+    /// `CLUSTER/NAMESPACE/USER`, as `hubdeck logs` and `exec` take it.
+    pub fn target(&self) -> String {
+        format!("{}/{}/{}", self.cluster.name(), self.namespace, self.user)
+    }
+}
+
+/// The first running default server (not being deleted) the sim has.
+pub fn a_running_server(sim: &SimFleet) -> SimServer {
+    for c in sim.clusters() {
+        for p in c.pods() {
+            let meta = &p.metadata;
+            let labels = meta.labels.clone().unwrap_or_default();
+            let ann = meta.annotations.clone().unwrap_or_default();
+            let running = p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            let default = ann
+                .get("hub.jupyter.org/servername")
+                .is_none_or(|s| s.is_empty());
+            if labels.get("component").map(String::as_str) == Some("singleuser-server")
+                && running
+                && default
+                && meta.deletion_timestamp.is_none()
+            {
+                return SimServer {
+                    cluster: c.clone(),
+                    namespace: meta.namespace.clone().unwrap_or_default(),
+                    pod: meta.name.clone().unwrap_or_default(),
+                    user: ann
+                        .get("hub.jupyter.org/username")
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+            }
+        }
+    }
+    panic!("the sim has no running default server");
 }
 
 /// (cluster, namespace, user, server) of every user server pod the sim has.
@@ -166,15 +253,7 @@ pub fn set_hub_values(c: &SimCluster, ns: &str, values: &str) {
 
 /// Runs the binary against `fleet` off the async runtime (it blocks until the command ends).
 pub async fn cli(fleet: &TestFleet, args: &[&str]) -> Output {
-    let kc = fleet.sim.kubeconfig_path().to_path_buf();
-    let home = fleet.home.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        hubdeck_with(&kc, &home, &refs)
-    })
-    .await
-    .expect("the command ran")
+    cli_at(fleet.sim.kubeconfig_path(), fleet.home.path(), args, None).await
 }
 
 /// `hubdeck config apply HUB -f FILE --yes` plus `extra` flags, against `fleet`.

@@ -1,4 +1,5 @@
-//! The real binary in a real terminal: a tmux session to type into and read.
+//! The real binary in a real terminal: a tmux session to type into and read, and the shell
+//! line around the console that reports how it exited and the terminal's modes afterwards.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -111,6 +112,46 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A shell line for a pane: the console (`hubdeck ARGS` with `env` set and its own config and
+/// state under `home`), then its exit status and the terminal's echo/icanon modes as `stty`
+/// reports them, then `after` (the pane stays open while it runs).
+pub fn console_command(home: &std::path::Path, env: &str, args: &str, after: &str) -> String {
+    format!(
+        "env HUBDECK_CONFIG_DIR={home}/config HUBDECK_STATE_DIR={home}/state {env} {bin} {args}; \
+         echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e -echo -e icanon -e -icanon \
+         | tr '\\n' ' '; echo; {after}",
+        home = home.display(),
+        bin = env!("CARGO_BIN_EXE_hubdeck"),
+    )
+}
+
+impl Tmux {
+    /// Waits for the line of [`console_command`] to report; returns the screen, the console's
+    /// exit status and the terminal's modes (`echo`, `-icanon`, ...).
+    pub fn console_exit(&self) -> (String, Option<i32>, Vec<String>) {
+        let s = self.wait_for("the console to exit and stty to report", |s| {
+            s.contains("EXIT=") && s.contains("icanon")
+        });
+        let code = s.split("EXIT=").nth(1).and_then(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        });
+        let modes = s
+            .lines()
+            .find(|l| l.contains("icanon"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        (s, code, modes)
+    }
+}
+
+/// Whether `stty` found the terminal cooked again: echo and canonical input on.
+pub fn cooked(modes: &[String]) -> bool {
+    modes.iter().any(|m| m == "echo") && modes.iter().any(|m| m == "icanon")
 }
 
 impl Drop for Tmux {

@@ -60,15 +60,18 @@ pub struct HubsSpec {
         deserialize_with = "hubdeck_core::duration::deserialize"
     )]
     pub timeout: Duration,
+    /// How many of a wave's hubs are acted on at once (default: fleet.toml's, else 4).
+    pub parallel: Option<usize>,
 }
 
 impl HubsSpec {
-    /// The pace of the rollout.
-    pub fn pace(&self) -> hubdeck_core::rollout::Pace {
+    /// The pace of the rollout (`parallel`: fleet.toml's, when the step says nothing).
+    pub fn pace(&self, parallel: usize) -> hubdeck_core::rollout::Pace {
         hubdeck_core::rollout::Pace {
             waves: self.waves.clone(),
             settle: self.settle,
             timeout: self.timeout,
+            parallel: self.parallel.unwrap_or(parallel),
         }
     }
 }

@@ -50,17 +50,18 @@ fn planned(
         crate::fleet::HubId,
         Result<crate::action::HubConfig, crate::action::ActionError>,
     >,
+    now: Timestamp,
 ) -> Result<core::Rollout, Failure> {
     let selector: Selector = spec.selector.parse().map_err(|e| (e, exit::USAGE))?;
-    let hubs = rollout::select(fleet, &selector).map_err(|e| (e, exit::USAGE))?;
+    let hubs = rollout::select(fleet, &selector, now).map_err(|e| (e, exit::USAGE))?;
     core::plan(
         fleet,
         rules,
         &hubs,
         what,
-        &spec.pace(),
+        &spec.pace(rules.parallel),
         configs,
-        Timestamp::now(),
+        now,
     )
     .map_err(|e| match e {
         RolloutError::Invalid(m) => (m, exit::USAGE),
@@ -81,14 +82,22 @@ pub(super) fn check(fleet: &Fleet, rules: &WaveRules, step: &Step) -> Option<Res
         other => other.clone(),
     };
     Some(
-        planned(fleet, rules, &probe, spec, &BTreeMap::new()).and_then(|plan| {
-            match (rollout::problems_code(&plan), plan.problems().first()) {
+        planned(
+            fleet,
+            rules,
+            &probe,
+            spec,
+            &BTreeMap::new(),
+            Timestamp::now(),
+        )
+        .and_then(
+            |plan| match (rollout::problems_code(&plan), plan.problems().first()) {
                 (Some(code), Some((hub, p))) if !what.needs_config() => {
                     Err((format!("{hub}: {p}"), code))
                 }
                 _ => Ok(()),
-            }
-        }),
+            },
+        ),
     )
 }
 
@@ -108,14 +117,15 @@ pub(super) async fn run(
         Ok(x) => x,
         Err(e) => return Ok(Some(Err((e, exit::USAGE)))),
     };
+    let now = Timestamp::now();
     let configs = if what.needs_config() {
         let selector: Selector = spec.selector.parse().unwrap_or_default();
-        let hubs = rollout::select(&session.fleet, &selector).unwrap_or_default();
+        let hubs = rollout::select(&session.fleet, &selector, now).unwrap_or_default();
         rollout::read_configs(runner, &hubs).await
     } else {
         BTreeMap::new()
     };
-    let plan = match planned(&session.fleet, rules, &what, spec, &configs) {
+    let plan = match planned(&session.fleet, rules, &what, spec, &configs, now) {
         Ok(p) => p,
         Err(f) => return Ok(Some(Err(f))),
     };

@@ -46,6 +46,8 @@ pub enum Begin {
     },
     /// The hub's values.yaml must be read first.
     ReadConfig(HubId),
+    /// A shell in one of a node's pods, once the person picks which.
+    PickPod(Box<super::pick::PodPicker>),
     /// An action on several marked hubs: a rollout in waves, after a prompt.
     Rollout {
         /// The marked hubs.
@@ -189,7 +191,21 @@ pub fn begin(
             let pod = match target {
                 Target::Server { server, .. } => PodSource::Server(server_ref(server)),
                 Target::Hub(hub) => PodSource::Component(HubRef::from(hub), Component::Hub),
-                _ => return Err(NotNow::error("shell: select a user server or a hub")),
+                Target::Node { cluster, node } => {
+                    let pods = super::pick::pods_on(fleet, cluster, node);
+                    if pods.is_empty() {
+                        return Err(NotNow::error(format!(
+                            "shell: no user server or hub pod of the fleet runs on node {node}"
+                        )));
+                    }
+                    let picker = super::pick::PodPicker::new(cluster.clone(), node.clone(), pods);
+                    return Ok(Begin::PickPod(Box::new(picker)));
+                }
+                _ => {
+                    return Err(NotNow::error(
+                        "shell: select a user server, a hub or a node",
+                    ));
+                }
             };
             let request = Request::Exec {
                 pod,
@@ -289,5 +305,6 @@ pub fn from_prompt(
         Begin::Ready(a) => Ok(a.clone()),
         Begin::ReadConfig(hub) => Err(NotNow::error(format!("edit-config {hub} needs the editor"))),
         Begin::Rollout { .. } => Err(NotNow::error("a rollout is planned, not one action")),
+        Begin::PickPod(_) => Err(NotNow::error("shell: pick one of the node's pods first")),
     }
 }

@@ -10,6 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::layout::{box_width, draw_box};
+
 use crate::action::{Action, Confirm, Plan, Via};
 use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
@@ -193,48 +195,15 @@ impl ConfirmDialog {
 
     /// Draws the dialog centred over `area`.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme) {
-        let w = area.width.saturating_sub(4).min(100);
+        let w = box_width(area, 100);
         let lines = self.lines(theme, usize::from(w.saturating_sub(4)));
-        let want = lines.len() as u16 + 4;
-        let h = want
-            .min(area.height.saturating_sub(2))
-            .max(6.min(area.height));
-        let rect = Rect::new(
-            area.x + area.width.saturating_sub(w) / 2,
-            area.y + area.height.saturating_sub(h) / 2,
-            w,
-            h,
-        );
-        frame.render_widget(Clear, rect);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.style(Role::BorderFocused))
-            .style(theme.style(Role::Overlay))
-            .title(Span::styled(
-                format!(
-                    " Confirm: {} ",
-                    fit(&self.plan.summary, usize::from(w.saturating_sub(14)))
-                ),
-                theme.style(Role::Title),
-            ));
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
-        if inner.height < 3 || inner.width < 3 {
+        let title = format!("Confirm: {}", self.plan.summary);
+        let Some(b) = draw_box(frame, area, w, lines.len(), &title, theme) else {
             return;
-        }
-        let inner = Rect {
-            x: inner.x + 1,
-            width: inner.width - 2,
-            ..inner
         };
-        let body = Rect {
-            height: inner.height - 2,
-            ..inner
-        };
-        self.page = crate::tui::widgets::scrolled(frame, body, lines, &mut self.scroll);
-        let hint_row = Rect::new(inner.x, inner.bottom() - 2, inner.width, 1);
-        let input_row = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
-        let width = usize::from(inner.width);
+        self.page = crate::tui::widgets::scrolled(frame, b.body, lines, &mut self.scroll);
+        let (hint_row, input_row) = (b.hint, b.input);
+        let width = usize::from(input_row.width);
         if self.explicit() {
             let hint = self.error.clone().unwrap_or_else(|| {
                 format!(

@@ -19,6 +19,7 @@ use super::super::app::Target;
 use super::build::{self, Begin, NotNow, ScaleWhat};
 use super::dialog::{self, ConfirmDialog, DialogOutcome, Purpose};
 use super::editor::{Editor, EditorOutcome};
+use super::pick::PickOutcome;
 use super::prompt::{Prompt, PromptOutcome};
 use super::{ActionEvent, ActionFlow, Modal, Running, Task, error_line};
 
@@ -98,6 +99,7 @@ impl ActionFlow {
                 self.modal = Modal::Prompt(Box::new(p));
             }
             Begin::Rollout { hubs, kind } => self.rollout_prompt(hubs.clone(), *kind),
+            Begin::PickPod(picker) => self.modal = Modal::Pick(picker.clone()),
             Begin::ReadConfig(hub) => {
                 if self.editor.is_some() {
                     return self.notify("an edit of values.yaml is already open", true);
@@ -155,6 +157,21 @@ impl ActionFlow {
                 DialogOutcome::Stay => self.modal = Modal::Rollout(d),
                 DialogOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
                 DialogOutcome::Confirm => self.start_rollout(d.rollout, fleet),
+            },
+            Modal::Pick(mut p) => match p.handle(keymap, &key) {
+                PickOutcome::Stay => self.modal = Modal::Pick(p),
+                PickOutcome::Cancel => self.notify("cancelled: nothing was sent", false),
+                PickOutcome::Pick(pod) => {
+                    let request = Request::Exec {
+                        pod,
+                        container: None,
+                        command: Vec::new(),
+                    };
+                    match build::bind(fleet, &request, Timestamp::now()) {
+                        Ok(action) => self.confirm(action, Purpose::Plain, None),
+                        Err(why) => self.not_now(why),
+                    }
+                }
             },
             Modal::Discard => match keymap.lookup_in(Context::Dialog, k) {
                 Some(Command::Confirm) => {
@@ -428,6 +445,7 @@ impl ActionFlow {
             Modal::Prompt(p) => p.draw(frame, area, theme),
             Modal::Confirm(d) => d.draw(frame, area, keymap, theme),
             Modal::Rollout(d) => d.draw(frame, area, theme),
+            Modal::Pick(p) => p.draw(frame, area, keymap, theme),
             Modal::Discard => dialog::draw_discard(frame, area, theme),
         }
     }

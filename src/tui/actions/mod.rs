@@ -11,6 +11,8 @@ pub mod build;
 pub mod dialog;
 pub mod editor;
 mod flow;
+pub mod layout;
+pub mod pick;
 pub mod prompt;
 pub mod rollout;
 mod rollout_flow;
@@ -77,6 +79,8 @@ pub(crate) enum Modal {
     Confirm(Box<ConfirmDialog>),
     /// The wave plan of a rollout over marked hubs.
     Rollout(Box<rollout::RolloutDialog>),
+    /// Which of a node's pods a shell goes into.
+    Pick(Box<pick::PodPicker>),
     /// "Discard your changes to values.yaml?"
     Discard,
 }
@@ -226,8 +230,9 @@ impl ActionFlow {
         std::mem::take(&mut self.clear_marks)
     }
 
-    /// The progress line while tasks run: a spinner, what runs, for how long.
-    pub fn progress(&self) -> Option<String> {
+    /// The progress line while tasks run, in at most `width` columns: a spinner, what runs,
+    /// for how long.
+    pub fn progress(&self, width: usize) -> Option<String> {
         const SPIN: [char; 8] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧'];
         if let Some(run) = &self.rollout {
             let elapsed = run.since.elapsed();
@@ -239,10 +244,13 @@ impl ActionFlow {
                 .map(|r| r.since.elapsed())
                 .unwrap_or_default();
             let status = run.progress.status();
-            return Some(format!(
-                "{frame} {}",
-                rollout::progress_line(&run.progress.rollout().what, &status, hub_for)
-            ));
+            let line = rollout::progress_line(
+                &run.progress.rollout().what,
+                &status,
+                hub_for,
+                width.saturating_sub(2),
+            );
+            return Some(format!("{frame} {line}"));
         }
         let last = self.running.last()?;
         let elapsed = last.since.elapsed();

@@ -7,8 +7,8 @@
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 use crate::action::{Action, Runner, humanize};
 use crate::config::keymap::{Command, Context, Keymap};
@@ -18,6 +18,7 @@ use hubdeck_core::rollout::{GateState, HubAction, Pace, Planned, Rollout, Status
 use super::super::text::{fit, sanitize, wrap};
 use super::super::widgets::draw_input;
 use super::super::widgets::input::LineInput;
+use super::layout::{box_width, draw_box};
 
 /// What the marked hubs get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,11 +127,12 @@ impl RolloutDialog {
     pub fn new(rollout: Rollout, runner: &Runner) -> Self {
         let mut lines = vec![(
             format!(
-                "{} hubs in {} waves; each wave's hubs must stay healthy, with no new derived \
-                 alert, for {} (within {}) before the next wave starts; the first wave that \
-                 fails stops the rollout.",
+                "{} hubs in {} waves, up to {} of a wave at once; each wave's hubs must stay \
+                 healthy, with no new alert (hubdeck's, or Alertmanager's about the hub), for {} \
+                 (within {}) before the next wave starts; the first failure stops the rollout.",
                 rollout.hubs(),
                 rollout.waves.len(),
+                rollout.parallel,
                 humanize(rollout.settle),
                 humanize(rollout.timeout)
             ),
@@ -246,53 +248,23 @@ impl RolloutDialog {
 
     /// Draws the dialog centred over `area`.
     pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let w = area.width.saturating_sub(4).min(110);
+        let w = box_width(area, 110);
         let lines = self.body(theme, usize::from(w.saturating_sub(4)));
-        let h = (lines.len() as u16 + 4)
-            .min(area.height.saturating_sub(2))
-            .max(6.min(area.height));
-        let rect = Rect::new(
-            area.x + area.width.saturating_sub(w) / 2,
-            area.y + area.height.saturating_sub(h) / 2,
-            w,
-            h,
-        );
-        frame.render_widget(Clear, rect);
         let title = format!(
-            " Confirm rollout: {} on {} hubs ",
+            "Confirm rollout: {} on {} hubs",
             self.rollout.what,
             self.rollout.acting()
         );
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.style(Role::BorderFocused))
-            .style(theme.style(Role::Overlay))
-            .title(Span::styled(
-                fit(&title, usize::from(w.saturating_sub(2))).into_owned(),
-                theme.style(Role::Title),
-            ));
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
-        if inner.height < 3 || inner.width < 3 {
+        let Some(b) = draw_box(frame, area, w, lines.len(), &title, theme) else {
             return;
-        }
-        let inner = Rect {
-            x: inner.x + 1,
-            width: inner.width - 2,
-            ..inner
         };
-        let body = Rect {
-            height: inner.height - 2,
-            ..inner
-        };
-        crate::tui::widgets::scrolled(frame, body, lines, &mut self.scroll);
-        let hint_row = Rect::new(inner.x, inner.bottom() - 2, inner.width, 1);
-        let input_row = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
+        crate::tui::widgets::scrolled(frame, b.body, lines, &mut self.scroll);
+        let (hint_row, input_row) = (b.hint, b.input);
         let (hint, role) = match &self.error {
             Some(e) => (e.clone(), Role::ToastError),
             None if self.runnable() => (
                 "explicit confirmation: type \"yes\" and press enter · esc cancels · while it \
-                 runs, esc stops it after the current hub"
+                 runs, esc stops it after the hubs out"
                     .to_string(),
                 Role::SeverityWarning,
             ),
@@ -303,7 +275,7 @@ impl RolloutDialog {
         };
         frame.render_widget(
             Paragraph::new(Line::styled(
-                fit(&hint, usize::from(inner.width)).into_owned(),
+                fit(&hint, usize::from(hint_row.width)).into_owned(),
                 theme.style(role),
             )),
             hint_row,
@@ -312,27 +284,69 @@ impl RolloutDialog {
     }
 }
 
-/// The status line of a running rollout.
-pub fn progress_line(what: &str, s: &Status, running_for: std::time::Duration) -> String {
-    let mut line = format!(
-        "rollout {what}: wave {}/{} {} · {}/{} hubs done",
-        s.wave, s.waves, s.name, s.done, s.acting
-    );
-    if s.failed > 0 {
-        line.push_str(&format!(", {} failed", s.failed));
-    }
-    match (&s.running, &s.gate) {
-        (Some(hub), _) => line.push_str(&format!(" · {hub}… {:.0}s", running_for.as_secs_f32())),
+/// The status line of a running rollout, in at most `width` columns: in full where there is
+/// room, else in short words and without the stop hint (at 80 columns), the gate's reason cut
+/// last.
+pub fn progress_line(
+    what: &str,
+    s: &Status,
+    running_for: std::time::Duration,
+    width: usize,
+) -> String {
+    let failed = match s.failed {
+        0 => String::new(),
+        n => format!(", {n} failed"),
+    };
+    let running = match s.running.as_slice() {
+        [] => None,
+        [one] => Some(format!("{one}… {:.0}s", running_for.as_secs_f32())),
+        [first, rest @ ..] => Some(format!(
+            "{first} +{}… {:.0}s",
+            rest.len(),
+            running_for.as_secs_f32()
+        )),
+    };
+    let gate = |short: bool| match (&running, &s.gate) {
+        (Some(r), _) => Some(r.clone()),
         (None, Some(GateState::Settling { left })) => {
-            line.push_str(&format!(" · settling, {} left", clock(*left)))
+            Some(format!("settling, {} left", clock(*left)))
+        }
+        (None, Some(GateState::Waiting { hub, why, left })) if short => {
+            Some(format!("waiting for {hub} {}: {why}", clock(*left)))
         }
         (None, Some(GateState::Waiting { hub, why, left })) => {
-            line.push_str(&format!(" · waiting for {hub} ({}): {why}", clock(*left)))
+            Some(format!("waiting for {hub} ({}): {why}", clock(*left)))
         }
-        _ => {}
+        _ => None,
+    };
+    let wave = format!("wave {}/{} {}", s.wave, s.waves, s.name);
+    let full: Vec<String> = [
+        Some(format!("rollout {what}: {wave}")),
+        Some(format!("{}/{} hubs done{failed}", s.done, s.acting)),
+        gate(false),
+        Some("esc stops after the hubs out".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let full = full.join(" · ");
+    if super::super::text::width(&full) <= width {
+        return full;
     }
-    line.push_str(" · esc stops after the current hub");
-    line
+    let short: Vec<String> = [
+        Some(format!("{what} · {wave}")),
+        Some(format!("{}/{} done{failed}", s.done, s.acting)),
+        gate(true),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let short = short.join(" · ");
+    let with_hint = format!("{short} · esc stops");
+    if super::super::text::width(&with_hint) <= width {
+        return with_hint;
+    }
+    fit(&short, width).into_owned()
 }
 
 fn clock(d: std::time::Duration) -> String {

@@ -1,6 +1,7 @@
 //! The console's side of a rollout over marked hubs: prompt → (read each hub's values.yaml for
-//! a merge patch) → the wave plan's dialog → run it, one hub action at a time on a task, the
-//! core's progress stepped by the answers and by the console's tick (for the settle gate).
+//! a merge patch) → the wave plan's dialog → run it, each hub action the core hands out on a
+//! task of its own (a few of a wave's at once), the core's progress stepped by the answers and
+//! by the console's tick (for the settle gate).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -32,6 +33,11 @@ impl ActionFlow {
         pace: Pace,
         fleet: &Fleet,
     ) {
+        // The console runs as many hubs at once as fleet.toml says (`[waves] parallel`).
+        let pace = Pace {
+            parallel: self.rules.parallel,
+            ..pace
+        };
         if !what.needs_config() {
             return self.show_rollout(fleet, &hubs, &what, &pace, &BTreeMap::new());
         }
@@ -100,14 +106,14 @@ impl ActionFlow {
         self.step_rollout(fleet, Timestamp::now());
     }
 
-    /// Esc while a rollout runs: it stops after the hub whose request is out.
+    /// Esc while a rollout runs: it stops after the hubs whose requests are out.
     pub fn cancel_rollout(&mut self) -> bool {
         let Some(run) = self.rollout.as_mut() else {
             return false;
         };
         run.progress.cancel();
         self.notify(
-            "stopping the rollout: the hub whose request is out finishes, no other is touched",
+            "stopping the rollout: the hubs whose requests are out finish, no other is touched",
             false,
         );
         true
@@ -136,12 +142,44 @@ impl ActionFlow {
     }
 
     fn step_rollout(&mut self, fleet: &Fleet, now: Timestamp) {
-        let Some(run) = self.rollout.as_mut() else {
-            return;
-        };
-        let next = run.progress.next(fleet, now);
-        let events = run.progress.take_events();
-        let what = run.progress.rollout().what.clone();
+        // Every hub the core hands out now starts now; it says Busy once enough are out.
+        loop {
+            let Some(run) = self.rollout.as_mut() else {
+                return;
+            };
+            let next = run.progress.next(fleet, now);
+            let events = run.progress.take_events();
+            let what = run.progress.rollout().what.clone();
+            self.rollout_events(&what, events);
+            match next {
+                Next::Run { hub, action } => {
+                    let (Some(runner), Some(tx)) = (self.runner.clone(), self.events.clone())
+                    else {
+                        return;
+                    };
+                    let id = self.next_id();
+                    let spawned = action.clone();
+                    tokio::spawn(async move {
+                        let outcome = runner.execute(&spawned, Mode::Run).await;
+                        let _ = tx.send(ActionEvent::Finished { id, outcome });
+                    });
+                    self.running.push(Running {
+                        id,
+                        label: format!("{what} {hub}"),
+                        since: Instant::now(),
+                        task: Task::RolloutHub { hub },
+                    });
+                }
+                Next::Done(_) => {
+                    self.rollout = None;
+                    return;
+                }
+                Next::Busy | Next::Wait(_) => return,
+            }
+        }
+    }
+
+    fn rollout_events(&mut self, what: &str, events: Vec<Event>) {
         for e in events {
             match e {
                 Event::HubDone {
@@ -165,27 +203,6 @@ impl ActionFlow {
                 ),
                 _ => {}
             }
-        }
-        match next {
-            Next::Run { hub, action } => {
-                let (Some(runner), Some(tx)) = (self.runner.clone(), self.events.clone()) else {
-                    return;
-                };
-                let id = self.next_id();
-                let spawned = action.clone();
-                tokio::spawn(async move {
-                    let outcome = runner.execute(&spawned, Mode::Run).await;
-                    let _ = tx.send(ActionEvent::Finished { id, outcome });
-                });
-                self.running.push(Running {
-                    id,
-                    label: format!("{what} {hub}"),
-                    since: Instant::now(),
-                    task: Task::RolloutHub { hub },
-                });
-            }
-            Next::Done(_) => self.rollout = None,
-            Next::Busy | Next::Wait(_) => {}
         }
     }
 }

@@ -262,8 +262,13 @@ impl RowSource for Nodes {
     }
 
     fn target(&self, row: &NodeRow, _ctx: &Ctx) -> Option<Target> {
-        let (NodeRow::Cluster(c) | NodeRow::Pool(c, _) | NodeRow::Node(c, _)) = row;
-        Some(Target::Cluster(c.clone()))
+        Some(match row {
+            NodeRow::Cluster(c) | NodeRow::Pool(c, _) => Target::Cluster(c.clone()),
+            NodeRow::Node(c, name) => Target::Node {
+                cluster: c.clone(),
+                node: name.clone(),
+            },
+        })
     }
 
     fn open(&self, row: &NodeRow, ctx: &Ctx) -> Result<Open, String> {

@@ -18,6 +18,14 @@ use super::*;
 
 /// A console whose runner knows no clusters, and the feeds its tasks answer on.
 pub(super) fn acting_app(readonly: bool) -> (App, Feeds, tempfile::TempDir) {
+    acting_app_over(readonly, fleet())
+}
+
+/// The same over another fleet.
+pub(super) fn acting_app_over(
+    readonly: bool,
+    fleet: crate::fleet::Fleet,
+) -> (App, Feeds, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let runner = crate::kube::executor::runner(
         ClientCache::new(&[]),
@@ -31,7 +39,7 @@ pub(super) fn acting_app(readonly: bool) -> (App, Feeds, tempfile::TempDir) {
         state_dir: dir.path().to_path_buf(),
         ..opts()
     };
-    let app = App::new(opts, fleet()).with_actions(Some(Arc::new(runner)), feeds.action_sender());
+    let app = App::new(opts, fleet).with_actions(Some(Arc::new(runner)), feeds.action_sender());
     (app, feeds, dir)
 }
 

@@ -3,6 +3,7 @@
 mod actions;
 mod live;
 mod navigation;
+mod node_shell;
 mod nodes;
 mod overlays;
 mod panes;

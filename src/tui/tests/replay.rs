@@ -131,3 +131,65 @@ fn every_action_is_refused_in_a_replay() {
         "{s}"
     );
 }
+
+#[test]
+fn help_in_a_replay_lists_every_timeline_key_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = recording(dir.path());
+    let mut app = replay_app(&path, at(10));
+    press(&mut app, "?");
+    let s = screen(&mut app);
+    let section = row_of(&s, "│replay");
+    for (key, name, desc) in [
+        (".", "replay-next-change", "the next change of the fleet"),
+        (
+            ",",
+            "replay-prev-change",
+            "the previous change of the fleet",
+        ),
+        (">", "replay-minute-on", "a minute on"),
+        ("<", "replay-minute-back", "a minute back"),
+        ("]", "replay-next-mark", "the next alert change or action"),
+        (
+            "[",
+            "replay-prev-mark",
+            "the previous alert change or action",
+        ),
+        ("t", "replay-type-time", "go to a typed time"),
+    ] {
+        let line = line_with(&s, name);
+        assert!(line.contains(&format!("│  {key} ")), "{key}: {line}");
+        assert!(line.contains(desc), "{line}");
+        assert!(row_of(&s, name) > section, "{s}");
+    }
+    assert!(
+        section < row_of(&s, "│global"),
+        "the replay's keys come first: {s}"
+    );
+}
+
+#[test]
+fn the_timeline_keys_follow_the_keymap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = recording(dir.path());
+    let file = dir.path().join("keys.toml");
+    std::fs::write(
+        &file,
+        "[[replay]]\non = \"n\"\nrun = \"replay-next-change\"\n\n\
+         [[replay]]\non = \".\"\nrun = \"noop\"\n",
+    )
+    .unwrap();
+    let keymap = Keymap::load(Some(file.to_str().unwrap()), None).unwrap();
+    let rec = Recording::open(&path).unwrap();
+    let (control, fleet) = ReplayControl::open(rec, at(0)).unwrap();
+    let mut app = App::new(ConsoleOptions { keymap, ..opts() }, fleet).with_replay(control);
+    let wide = text_of(&buffer(&mut app, 220, 30));
+    assert!(
+        wide.contains("  n, change  <> minute  [] alert/action  t time"),
+        "{wide}"
+    );
+    press(&mut app, ".");
+    assert_eq!(app.replay_at(), Some(at(0)), "unbound");
+    press(&mut app, "n");
+    assert_eq!(app.replay_at(), Some(at(60)), "the next change");
+}

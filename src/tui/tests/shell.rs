@@ -56,7 +56,10 @@ fn shell_on_a_cluster_row_says_what_to_select() {
     press(&mut app, "2s");
     let s = screen(&mut app);
     assert!(!s.contains("Confirm:"), "{s}");
-    assert!(s.contains("shell: select a user server or a hub"), "{s}");
+    assert!(
+        s.contains("shell: select a user server, a hub or a node"),
+        "{s}"
+    );
 }
 
 #[test]

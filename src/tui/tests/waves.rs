@@ -115,7 +115,7 @@ async fn a_confirmed_rollout_runs_and_stops_at_the_first_hub_that_fails() {
         s.contains("rollout restart hub: wave 1/2 staging · 0/1 hubs done · leap/staging…"),
         "{s}"
     );
-    assert!(s.contains("esc stops after the current hub"), "{s}");
+    assert!(s.contains("esc stops after the hubs out"), "{s}");
     tokio::time::timeout(Duration::from_secs(10), async {
         while app.actions_running() {
             feeds.apply_next(&mut app).await;
@@ -137,5 +137,67 @@ async fn a_confirmed_rollout_runs_and_stops_at_the_first_hub_that_fails() {
     assert!(
         !s.contains("marked"),
         "the marks went with the confirmation: {s}"
+    );
+}
+
+#[tokio::test]
+async fn the_rollout_progress_line_fits_an_80_by_24_terminal() {
+    let (mut app, _feeds, _dir) = acting_app();
+    press(&mut app, "1<space><space><space>R<enter><enter>yes<enter>");
+    assert!(app.actions_running());
+    let s = text_of(&buffer(&mut app, 80, 24));
+    let status = s.lines().last().unwrap();
+    assert!(
+        status.contains("restart hub · wave 1/2 staging · 0/1 done · leap/staging… 0s"),
+        "the short form, whole:\n{s}"
+    );
+}
+
+#[test]
+fn a_long_gate_reason_is_cut_last_and_the_line_never_passes_its_width() {
+    use crate::tui::actions::rollout::progress_line;
+    use hubdeck_core::rollout::{GateState, Status};
+    let status = Status {
+        wave: 2,
+        waves: 3,
+        name: "prod".into(),
+        done: 12,
+        acting: 14,
+        failed: 0,
+        running: Vec::new(),
+        gate: Some(GateState::Waiting {
+            hub: crate::fleet::fixtures::hub_id("leap", "climatematch"),
+            why: "down (was ok): hub not ready; crash-looping: hub-7c9d-x2kfp".into(),
+            left: Duration::from_secs(598),
+        }),
+        ended: None,
+    };
+    let wide = progress_line("restart hub", &status, Duration::ZERO, 200);
+    assert_eq!(
+        wide,
+        "rollout restart hub: wave 2/3 prod · 12/14 hubs done · waiting for leap/climatematch \
+         (9:58): down (was ok): hub not ready; crash-looping: hub-7c9d-x2kfp · esc stops after \
+         the hubs out"
+    );
+    let narrow = progress_line("restart hub", &status, Duration::ZERO, 90);
+    assert!(crate::tui::text::width(&narrow) <= 90, "{narrow}");
+    assert!(
+        narrow.starts_with(
+            "restart hub · wave 2/3 prod · 12/14 done · waiting for leap/climatematch 9:58: down"
+        ),
+        "{narrow}"
+    );
+    assert!(narrow.ends_with('…'), "{narrow}");
+    let two_out = Status {
+        running: vec![
+            crate::fleet::fixtures::hub_id("leap", "a"),
+            crate::fleet::fixtures::hub_id("leap", "b"),
+        ],
+        gate: None,
+        ..status
+    };
+    assert_eq!(
+        progress_line("restart hub", &two_out, Duration::from_secs(3), 70),
+        "restart hub · wave 2/3 prod · 12/14 done · leap/a +1… 3s · esc stops"
     );
 }

@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
 
 use super::super::replay::ReplayControl;
@@ -19,8 +20,48 @@ fn clock(t: Timestamp) -> String {
         .to_string()
 }
 
+/// The keys that move the moment, as the keymap binds them: `., change  <> minute ...`.
+fn keys_hint(keymap: &Keymap) -> String {
+    let key = |c| {
+        keymap
+            .keys_for(Context::Replay, c)
+            .first()
+            .map(ToString::to_string)
+    };
+    let pairs = [
+        (
+            Command::ReplayNextChange,
+            Command::ReplayPrevChange,
+            "change",
+        ),
+        (Command::ReplayMinuteBack, Command::ReplayMinuteOn, "minute"),
+        (
+            Command::ReplayPrevMark,
+            Command::ReplayNextMark,
+            "alert/action",
+        ),
+    ];
+    let mut out = String::new();
+    for (a, b, what) in pairs {
+        let keys: String = [key(a), key(b)].into_iter().flatten().collect();
+        if !keys.is_empty() {
+            out.push_str(&format!("  {keys} {what}"));
+        }
+    }
+    if let Some(t) = key(Command::ReplayTypeTime) {
+        out.push_str(&format!("  {t} time"));
+    }
+    out
+}
+
 /// Draws the timeline of `r` into one line.
-pub fn draw_timeline(frame: &mut Frame, area: Rect, r: &ReplayControl, theme: &Theme) {
+pub fn draw_timeline(
+    frame: &mut Frame,
+    area: Rect,
+    r: &ReplayControl,
+    keymap: &Keymap,
+    theme: &Theme,
+) {
     let base = theme.style(Role::Header);
     let width = usize::from(area.width);
     if let Some(text) = &r.typing {
@@ -68,7 +109,7 @@ pub fn draw_timeline(frame: &mut Frame, area: Rect, r: &ReplayControl, theme: &T
         base,
     ));
     spans.push(Span::styled(
-        "  ., change  <> minute  [] alert/action  t time",
+        keys_hint(keymap),
         base.patch(theme.style(Role::Dim)),
     ));
     let mut used = 0;

@@ -22,13 +22,21 @@ pub(super) fn resolve_exec(
     command: &[String],
 ) -> Result<Action, ResolveError> {
     let (hub, pod) = find_pod(fleet, source)?;
-    let server = match source {
-        PodSource::Server(s) => Some((s, pod.owner.as_ref())),
+    // A pod named outright is a user's server when it has an owner, as one picked from a
+    // node's pods may be.
+    let owner = match source {
+        PodSource::Server(_) | PodSource::Pod(..) => pod.owner.as_ref(),
         PodSource::Component(..) => None,
     };
-    let what = match server {
-        Some((s, _)) => format!("server {}", server_name(hub, s)),
-        None => format!("{} pod of {}", component_name(pod.component), hub.id),
+    let server = owner.map(|o| ServerId {
+        hub: hub.id.clone(),
+        user: o.user.clone(),
+        server: o.server.clone(),
+    });
+    let what = match (source, &server) {
+        (PodSource::Server(s), _) => format!("server {}", server_name(hub, s)),
+        (_, Some(s)) => format!("server {s}"),
+        (_, None) => format!("{} pod of {}", component_name(pod.component), hub.id),
     };
     if pod.phase != PodPhase::Running {
         return Err(ResolveError::NotFound(format!(
@@ -45,11 +53,7 @@ pub(super) fn resolve_exec(
     }
     Ok(Action::Exec {
         hub: hub.id.clone(),
-        server: server.and_then(|(_, o)| o).map(|o| ServerId {
-            hub: hub.id.clone(),
-            user: o.user.clone(),
-            server: o.server.clone(),
-        }),
+        server,
         component: pod.component,
         namespace: pod.key.namespace.to_string(),
         pod: pod.key.name.to_string(),

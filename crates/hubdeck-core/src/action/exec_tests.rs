@@ -101,6 +101,35 @@ fn a_hub_component_shell_opens_in_its_running_pod() {
 }
 
 #[test]
+fn a_pod_named_outright_is_a_server_when_it_has_an_owner_else_its_component() {
+    let named = |name: &str| Request::Exec {
+        pod: PodSource::Pod(prod(), name.into()),
+        container: None,
+        command: Vec::new(),
+    };
+    let a = resolve(&leap(), &named("jupyter-bob"), t0()).unwrap();
+    assert_eq!(a.plan(false).summary, "shell in server leap/prod/bob");
+    let a = resolve(&leap(), &named("proxy-5c4b-fghij"), t0()).unwrap();
+    assert!(
+        matches!(
+            &a,
+            Action::Exec {
+                component: Component::Proxy,
+                server: None,
+                ..
+            }
+        ),
+        "{a:?}"
+    );
+    assert_eq!(a.plan(false).summary, "shell in proxy pod of leap/prod");
+    let e = resolve(&leap(), &named("hub-gone"), t0()).unwrap_err();
+    assert_eq!(
+        e,
+        ResolveError::NotFound("leap/prod: no pod hub-gone".into())
+    );
+}
+
+#[test]
 fn a_server_that_is_not_running_has_no_shell_and_says_why() {
     let mut f = leap();
     let mut pending = server("prod", "prod", "cy");

@@ -15,6 +15,9 @@ pub enum PodSource {
     Server(ServerRef),
     /// A hub component's pod (hub, proxy, user-scheduler).
     Component(HubRef, Component),
+    /// One pod of a hub by name, whatever it runs: picked from those on a node, where the
+    /// component's "best" pod may be a replica elsewhere.
+    Pod(HubRef, String),
 }
 
 /// The pod a request resolved to.
@@ -47,6 +50,14 @@ pub(super) fn find_pod<'a>(
             let pod = component_pod(h, *c).ok_or_else(|| {
                 ResolveError::NotFound(format!("{}: no {} pod", h.id, component_name(*c)))
             })?;
+            Ok((h, pod))
+        }
+        PodSource::Pod(r, name) => {
+            let h = find_hub(fleet, r)?;
+            let pod = h
+                .pods
+                .get(name)
+                .ok_or_else(|| ResolveError::NotFound(format!("{}: no pod {name}", h.id)))?;
             Ok((h, pod))
         }
         PodSource::Server(s) => {

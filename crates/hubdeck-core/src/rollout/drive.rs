@@ -1,8 +1,10 @@
 //! Running a planned rollout, one step at a time: the front end asks [`Progress::next`] what
-//! to do, runs the hub action it is handed through the runner, reports the result with
+//! to do, runs each hub action it is handed through the runner (up to the rollout's
+//! `parallel` at once: it asks again until it hears [`Next::Busy`]), reports each result with
 //! [`Progress::hub_done`], and otherwise keeps showing it the fleet until the wave's gate
-//! opens. The headless command and the console drive the same machine, so they stop at the
-//! same hub for the same reason.
+//! opens. After a hub's action fails no other is handed out; the rollout ends, naming that
+//! hub, once the actions still out have answered. The headless command and the console drive
+//! the same machine, so they stop at the same hub for the same reason.
 
 use jiff::Timestamp;
 
@@ -22,7 +24,8 @@ pub enum Next {
         /// Its action, as planned.
         action: Action,
     },
-    /// A hub's action is under way: wait for its answer.
+    /// As many actions as may run at once are out (or the wave's last ones are): wait for an
+    /// answer.
     Busy,
     /// The wave's gate is not open yet: look again in a moment.
     Wait(GateState),
@@ -92,14 +95,11 @@ pub enum Event {
 
 #[derive(Debug, Clone)]
 enum Phase {
-    /// Acting on the wave's hubs; `next` is the index of the next hub to look at.
+    /// Acting on the wave's hubs; `next` is the index of the next hub to look at, `out` the
+    /// hubs whose action is under way (by index) and when each was handed out.
     Acting {
         next: usize,
-    },
-    /// A hub's action is out.
-    Running {
-        index: usize,
-        started: Timestamp,
+        out: Vec<(usize, Timestamp)>,
     },
     Gating(Gate),
     Done(Ending),
@@ -118,10 +118,11 @@ pub struct Status {
     pub done: usize,
     /// Hubs this wave acts on.
     pub acting: usize,
-    /// Hubs whose action failed (0 or 1: the rollout stops at the first).
+    /// Hubs whose action failed (no new one starts after the first; those already out may
+    /// fail too).
     pub failed: usize,
-    /// The hub whose action is out, if one is.
-    pub running: Option<HubId>,
+    /// The hubs whose action is out, in the wave's order.
+    pub running: Vec<HubId>,
     /// The gate, once every hub of the wave was acted on.
     pub gate: Option<GateState>,
     /// Set once the rollout is over.
@@ -140,6 +141,8 @@ pub struct Progress {
     last_gate: Option<GateState>,
     failed: usize,
     done: usize,
+    /// The first failed action's ending, kept until the actions still out answer.
+    failure: Option<Ending>,
 }
 
 impl Progress {
@@ -148,13 +151,17 @@ impl Progress {
         Self {
             rollout,
             wave: 0,
-            phase: Phase::Acting { next: 0 },
+            phase: Phase::Acting {
+                next: 0,
+                out: Vec::new(),
+            },
             baselines: Vec::new(),
             cancelled: false,
             events: Vec::new(),
             last_gate: None,
             failed: 0,
             done: 0,
+            failure: None,
         }
     }
 
@@ -163,7 +170,7 @@ impl Progress {
         &self.rollout
     }
 
-    /// Asks to stop: after the hub whose action is out answers, never in the middle of it.
+    /// Asks to stop: after the hubs whose action is out answer, never in the middle of one.
     pub fn cancel(&mut self) {
         self.cancelled = true;
     }
@@ -197,22 +204,28 @@ impl Progress {
         loop {
             match &mut self.phase {
                 Phase::Done(e) => return Next::Done(e.clone()),
-                Phase::Running { .. } => return Next::Busy,
-                Phase::Acting { next } => {
-                    let next = *next;
-                    if self.cancelled {
-                        let wave = self.wave_name();
-                        return self.finish(Ending::Cancelled { wave });
+                Phase::Acting { next, out } => {
+                    let (next, in_flight) = (*next, out.len());
+                    if self.cancelled || self.failure.is_some() {
+                        if in_flight > 0 {
+                            return Next::Busy;
+                        }
+                        let ending = self.failure.take().unwrap_or_else(|| Ending::Cancelled {
+                            wave: self.wave_name(),
+                        });
+                        return self.finish(ending);
                     }
                     let Some(wave) = self.rollout.waves.get(self.wave) else {
                         return self.finish(Ending::Passed);
                     };
-                    if next == 0 {
+                    if next == 0 && in_flight == 0 {
                         self.done = 0;
                         // Before the wave's first request: what "healthy again" means.
                         self.baselines = wave
                             .actions()
-                            .map(|(h, a)| (h.clone(), Baseline::take(fleet, h), a.clone(), None))
+                            .map(|(h, a)| {
+                                (h.clone(), Baseline::take(fleet, h, now), a.clone(), None)
+                            })
                             .collect();
                         self.events.push(Event::WaveStarted {
                             index: self.wave + 1,
@@ -223,12 +236,15 @@ impl Progress {
                     }
                     match wave.hubs.get(next) {
                         Some(step) => match &step.planned {
+                            Planned::Act(_) if in_flight >= self.rollout.parallel.max(1) => {
+                                return Next::Busy;
+                            }
                             Planned::Act(action) => {
                                 let (hub, action) = (step.hub.clone(), action.clone());
-                                self.phase = Phase::Running {
-                                    index: next,
-                                    started: now,
-                                };
+                                if let Phase::Acting { next: n, out } = &mut self.phase {
+                                    *n = next + 1;
+                                    out.push((next, now));
+                                }
                                 return Next::Run { hub, action };
                             }
                             other => {
@@ -241,9 +257,12 @@ impl Progress {
                                     hub: step.hub.clone(),
                                     why,
                                 });
-                                self.phase = Phase::Acting { next: next + 1 };
+                                if let Phase::Acting { next: n, .. } = &mut self.phase {
+                                    *n = next + 1;
+                                }
                             }
                         },
+                        None if in_flight > 0 => return Next::Busy,
                         None => {
                             let mut gate = Gate::new(self.rollout.settle, self.rollout.timeout);
                             for (hub, baseline, action, started) in self.baselines.drain(..) {
@@ -272,7 +291,10 @@ impl Progress {
                             self.events.push(Event::WavePassed { name });
                             self.wave += 1;
                             self.last_gate = None;
-                            self.phase = Phase::Acting { next: 0 };
+                            self.phase = Phase::Acting {
+                                next: 0,
+                                out: Vec::new(),
+                            };
                         }
                         GateState::Failed { hub, why } => {
                             let wave = self.wave_name();
@@ -290,11 +312,21 @@ impl Progress {
         }
     }
 
-    /// The answer of the hub action [`Next::Run`] handed out.
+    /// The answer of a hub action [`Next::Run`] handed out.
     pub fn hub_done(&mut self, hub: &HubId, result: Result<Vec<String>, ActionError>) {
-        let Phase::Running { index, started } = self.phase else {
+        let Phase::Acting { out, .. } = &mut self.phase else {
             return;
         };
+        let Some(wave) = self.rollout.waves.get(self.wave) else {
+            return;
+        };
+        let Some(pos) = out
+            .iter()
+            .position(|(i, _)| wave.hubs.get(*i).is_some_and(|s| &s.hub == hub))
+        else {
+            return;
+        };
+        let (_, started) = out.remove(pos);
         self.events.push(Event::HubDone {
             hub: hub.clone(),
             result: result.clone(),
@@ -305,17 +337,19 @@ impl Progress {
                 if let Some(b) = self.baselines.iter_mut().find(|b| &b.0 == hub) {
                     b.3 = Some(started);
                 }
-                self.phase = Phase::Acting { next: index + 1 };
             }
             Err(e) => {
                 self.failed += 1;
-                let wave = self.wave_name();
-                self.finish(Ending::Failed {
-                    wave,
-                    hub: hub.clone(),
-                    why: e.to_string(),
-                    error: Some(e),
-                });
+                // The first failure is the one the rollout stops for; later answers of hubs
+                // already out are reported as they come.
+                if self.failure.is_none() {
+                    self.failure = Some(Ending::Failed {
+                        wave: self.wave_name(),
+                        hub: hub.clone(),
+                        why: e.to_string(),
+                        error: Some(e),
+                    });
+                }
             }
         }
     }
@@ -334,10 +368,12 @@ impl Progress {
             acting,
             failed: self.failed,
             running: match &self.phase {
-                Phase::Running { index: i, .. } => {
-                    wave.and_then(|w| w.hubs.get(*i)).map(|s| s.hub.clone())
-                }
-                _ => None,
+                Phase::Acting { out, .. } => out
+                    .iter()
+                    .filter_map(|(i, _)| wave.and_then(|w| w.hubs.get(*i)))
+                    .map(|s| s.hub.clone())
+                    .collect(),
+                _ => Vec::new(),
             },
             gate: self.last_gate.clone(),
             ended: match &self.phase {

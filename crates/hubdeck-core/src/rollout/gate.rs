@@ -1,5 +1,6 @@
 //! The gate between two waves: a wave passes once every hub it acted on shows its change, is
-//! rolled out and healthy, and has no derived alert it did not have before the wave started,
+//! rolled out and healthy, and has no alert it did not have before the wave started (derived
+//! by hubdeck, or an Alertmanager alert the model ties to the hub, firing and not silenced),
 //! all of that for the settle time without a break. Pure over model snapshots and times, so a
 //! fake clock tests it.
 
@@ -11,26 +12,31 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::action::{Action, effect_visible};
 use crate::duration::humanize;
-use crate::fleet::{Component, Fleet, HealthLevel, HubId, PodPhase};
+use crate::fleet::{AlertInfo, AlertOrigin, Component, Fleet, HealthLevel, HubId, PodPhase};
 
 /// A hub as it was before its wave touched it: what "healthy again" is measured against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
     /// Its health level then.
     pub level: HealthLevel,
-    /// Fingerprints of the derived alerts about it then.
+    /// Fingerprints of the alerts about it then (derived and Alertmanager's).
     pub alerts: BTreeSet<Arc<str>>,
+    /// When it was taken: an Alertmanager alert that starts firing again after this is new,
+    /// though its fingerprint (its labels) is the same as before.
+    pub taken: Timestamp,
 }
 
-/// The derived alerts about one hub.
-fn hub_alerts<'a>(
-    fleet: &'a Fleet,
-    hub: &'a HubId,
-) -> impl Iterator<Item = &'a crate::fleet::AlertInfo> + 'a {
+/// The alerts about one hub: hubdeck's derived ones and the Alertmanager alerts whose labels
+/// name its namespace (and release, when they name one) that fire unsilenced.
+fn hub_alerts<'a>(fleet: &'a Fleet, hub: &'a HubId) -> impl Iterator<Item = &'a AlertInfo> + 'a {
     fleet
         .cluster(hub.cluster.as_str())
         .into_iter()
-        .flat_map(|c| c.derived.iter())
+        .flat_map(|c| {
+            c.derived
+                .iter()
+                .chain(c.alerts.iter().filter(|a| a.silenced_by.is_empty()))
+        })
         .filter(move |a| {
             a.namespace.as_deref() == Some(&*hub.key.namespace)
                 && a.release.as_deref().is_none_or(|r| r == &*hub.key.release)
@@ -38,8 +44,8 @@ fn hub_alerts<'a>(
 }
 
 impl Baseline {
-    /// The hub as the model shows it now.
-    pub fn take(fleet: &Fleet, hub: &HubId) -> Self {
+    /// The hub as the model shows it at `now`.
+    pub fn take(fleet: &Fleet, hub: &HubId, now: Timestamp) -> Self {
         Self {
             level: fleet
                 .hub(hub)
@@ -47,7 +53,14 @@ impl Baseline {
             alerts: hub_alerts(fleet, hub)
                 .map(|a| a.fingerprint.clone())
                 .collect(),
+            taken: now,
         }
+    }
+
+    /// Whether `a` is an alert the hub did not have when this was taken.
+    fn is_new(&self, a: &AlertInfo) -> bool {
+        !self.alerts.contains(&a.fingerprint)
+            || (a.origin == AlertOrigin::Alertmanager && a.since.is_some_and(|s| s > self.taken))
     }
 }
 
@@ -240,6 +253,12 @@ fn trouble(fleet: &Fleet, w: &Watched) -> Option<String> {
         }
     }
     hub_alerts(fleet, &w.hub)
-        .find(|a| !w.baseline.alerts.contains(&a.fingerprint))
-        .map(|a| format!("new alert {}: {}", a.name, a.summary))
+        .find(|a| w.baseline.is_new(a))
+        .map(|a| {
+            let source = match a.origin {
+                AlertOrigin::Alertmanager => "Alertmanager alert",
+                AlertOrigin::Derived => "alert",
+            };
+            format!("new {source} {}: {}", a.name, a.summary)
+        })
 }

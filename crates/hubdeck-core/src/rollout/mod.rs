@@ -10,6 +10,8 @@ mod gate;
 mod waves;
 
 #[cfg(test)]
+mod parallel_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
@@ -100,7 +102,13 @@ pub struct Pace {
     pub settle: Duration,
     /// How long after a wave's last action its hubs may take to get there before it fails.
     pub timeout: Duration,
+    /// How many of a wave's hubs are acted on at once.
+    pub parallel: usize,
 }
+
+/// How many of a wave's hubs are acted on at once unless told otherwise: a few requests in
+/// flight, not a whole production wave restarting at the same second.
+pub const DEFAULT_PARALLEL: usize = 4;
 
 impl Default for Pace {
     fn default() -> Self {
@@ -108,6 +116,7 @@ impl Default for Pace {
             waves: None,
             settle: Duration::from_secs(120),
             timeout: Duration::from_secs(600),
+            parallel: DEFAULT_PARALLEL,
         }
     }
 }
@@ -150,7 +159,7 @@ pub struct HubStep {
     pub planned: Planned,
 }
 
-/// One wave: a name and its hubs, acted on one after the other.
+/// One wave: a name and its hubs, acted on a few at a time (the rollout's `parallel`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wave {
     /// The wave's name (`staging`).
@@ -182,6 +191,8 @@ pub struct Rollout {
     pub settle: Duration,
     /// How long a wave may take to settle after its last action.
     pub timeout: Duration,
+    /// How many of a wave's hubs are acted on at once.
+    pub parallel: usize,
 }
 
 impl Rollout {
@@ -231,6 +242,11 @@ pub fn plan(
     now: Timestamp,
 ) -> Result<Rollout, RolloutError> {
     rules.check().map_err(RolloutError::Invalid)?;
+    if pace.parallel == 0 {
+        return Err(RolloutError::Invalid(
+            "parallel must be at least 1 (hubs acted on at once)".into(),
+        ));
+    }
     if pace.settle > pace.timeout {
         return Err(RolloutError::Invalid(format!(
             "the settle time ({}) is longer than the wave timeout ({}): no wave could pass",
@@ -281,6 +297,7 @@ pub fn plan(
         left_out,
         settle: pace.settle,
         timeout: pace.timeout,
+        parallel: pace.parallel,
     })
 }
 

@@ -13,7 +13,7 @@ use crate::fleet::{
 };
 
 /// A ready cluster per entry, each with healthy hubs of these namespaces.
-fn fleet_of(clusters: &[(&str, &[&str])]) -> Fleet {
+pub(super) fn fleet_of(clusters: &[(&str, &[&str])]) -> Fleet {
     let mut f = Fleet::new(Thresholds::default());
     for (cluster, hubs) in clusters {
         let mut updates = Vec::new();
@@ -59,12 +59,12 @@ fn fleet_of(clusters: &[(&str, &[&str])]) -> Fleet {
     f
 }
 
-fn at(secs: i64) -> Timestamp {
+pub(super) fn at(secs: i64) -> Timestamp {
     t0() + SignedDuration::from_secs(secs)
 }
 
 /// The model showing a restart of `hub`'s hub Deployment at `when`, its new pod `ready` or not.
-fn restarted(f: &mut Fleet, hub: &HubId, when: Timestamp, ready: bool) {
+pub(super) fn restarted(f: &mut Fleet, hub: &HubId, when: Timestamp, ready: bool) {
     let ns = &*hub.key.namespace;
     let mut w = workload(ns, ns, Component::Hub, "hub", 1);
     w.restarted_at = Some(when.to_string().into());
@@ -92,15 +92,16 @@ fn restarted(f: &mut Fleet, hub: &HubId, when: Timestamp, ready: bool) {
     );
 }
 
-fn pace(settle: u64, timeout: u64) -> Pace {
+pub(super) fn pace(settle: u64, timeout: u64) -> Pace {
     Pace {
         waves: None,
         settle: Duration::from_secs(settle),
         timeout: Duration::from_secs(timeout),
+        parallel: DEFAULT_PARALLEL,
     }
 }
 
-fn restart_rollout(f: &Fleet, hubs: &[HubId], p: &Pace) -> Rollout {
+pub(super) fn restart_rollout(f: &Fleet, hubs: &[HubId], p: &Pace) -> Rollout {
     plan(
         f,
         &WaveRules::default(),
@@ -113,7 +114,7 @@ fn restart_rollout(f: &Fleet, hubs: &[HubId], p: &Pace) -> Rollout {
     .unwrap()
 }
 
-fn all(f: &Fleet) -> Vec<HubId> {
+pub(super) fn all(f: &Fleet) -> Vec<HubId> {
     f.hubs().map(|h| h.id.clone()).collect()
 }
 
@@ -383,7 +384,7 @@ fn the_gate_waits_for_the_change_then_for_the_settle_time() {
         deployment: "hub".into(),
     };
     let mut gate = Gate::new(Duration::from_secs(60), Duration::from_secs(300));
-    gate.watch(hub.clone(), action, Baseline::take(&f, &hub), at(0));
+    gate.watch(hub.clone(), action, Baseline::take(&f, &hub, at(0)), at(0));
     assert!(matches!(
         gate.observe(&f, at(1)),
         GateState::Waiting { ref why, .. } if why.contains("does not show")
@@ -413,7 +414,7 @@ fn trouble_during_the_settle_time_starts_it_again_and_fails_at_the_timeout() {
         deployment: "hub".into(),
     };
     let mut gate = Gate::new(Duration::from_secs(60), Duration::from_secs(120));
-    gate.watch(hub.clone(), action, Baseline::take(&f, &hub), at(0));
+    gate.watch(hub.clone(), action, Baseline::take(&f, &hub, at(0)), at(0));
     restarted(&mut f, &hub, at(1), true);
     assert!(matches!(
         gate.observe(&f, at(2)),
@@ -439,7 +440,7 @@ fn trouble_during_the_settle_time_starts_it_again_and_fails_at_the_timeout() {
 fn an_alert_the_hub_did_not_have_before_holds_the_gate() {
     let mut f = fleet_of(&[("leap", &["staging"])]);
     let hub = hub_id("leap", "staging");
-    let baseline = Baseline::take(&f, &hub);
+    let baseline = Baseline::take(&f, &hub, at(0));
     assert_eq!(baseline.level, crate::fleet::HealthLevel::Ok);
     // The placeholders were evicted meanwhile: degraded, and a new derived alert.
     let mut w = workload(
@@ -484,7 +485,7 @@ fn an_alert_the_hub_did_not_have_before_holds_the_gate() {
             replicas: 1,
             expected: Some(1),
         },
-        Baseline::take(&f, &hub),
+        Baseline::take(&f, &hub, at(0)),
         at(0),
     );
     assert!(matches!(

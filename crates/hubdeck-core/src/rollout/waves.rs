@@ -16,6 +16,14 @@ pub struct WaveRules {
     /// Patterns per wave: `*` matches any run of characters; a pattern matches a hub's name
     /// (`staging`, or `namespace/release`) or its full name (`leap/staging`).
     pub patterns: BTreeMap<String, Vec<String>>,
+    /// How many of a wave's hubs are acted on at once unless a rollout says otherwise
+    /// (`[waves] parallel`).
+    #[serde(default = "default_parallel")]
+    pub parallel: usize,
+}
+
+fn default_parallel() -> usize {
+    super::DEFAULT_PARALLEL
 }
 
 impl Default for WaveRules {
@@ -27,6 +35,7 @@ impl Default for WaveRules {
                 "staging".to_string(),
                 vec!["staging".into(), "staging-*".into(), "*-staging".into()],
             )]),
+            parallel: super::DEFAULT_PARALLEL,
         }
     }
 }
@@ -76,6 +85,9 @@ impl WaveRules {
     pub fn check(&self) -> Result<(), String> {
         if self.order.is_empty() {
             return Err("waves: `order` names no wave".into());
+        }
+        if self.parallel == 0 {
+            return Err("waves: `parallel` must be at least 1 (hubs acted on at once)".into());
         }
         let mut seen = std::collections::BTreeSet::new();
         for w in &self.order {
@@ -246,6 +258,7 @@ mod tests {
                 ("staging".to_string(), vec!["staging".to_string()]),
                 ("canary".to_string(), vec!["leap/*".to_string()]),
             ]),
+            parallel: 1,
         };
         rules.check().unwrap();
         assert_eq!(rules.wave_of(&hub_id("leap", "staging")), Some("staging"));
@@ -254,6 +267,7 @@ mod tests {
         let two_catch_alls = WaveRules {
             order: vec!["a".into(), "b".into()],
             patterns: BTreeMap::new(),
+            parallel: 1,
         };
         assert!(
             two_catch_alls
@@ -264,11 +278,13 @@ mod tests {
         let stray = WaveRules {
             order: vec!["prod".into()],
             patterns: BTreeMap::from([("staging".to_string(), vec!["x".to_string()])]),
+            parallel: 1,
         };
         assert!(stray.check().unwrap_err().contains("not in `order`"));
         let no_catch_all = WaveRules {
             order: vec!["staging".into()],
             patterns: BTreeMap::from([("staging".to_string(), vec!["staging".to_string()])]),
+            parallel: 1,
         };
         let g = no_catch_all.group(&[hub_id("leap", "prod")], &no_catch_all.order);
         assert_eq!(g.left_out[0].why, "matches no wave's patterns");
