@@ -351,6 +351,15 @@ impl Keymap {
             .collect()
     }
 
+    /// The keys of `keys_for` as a hint shows them: `enter/y`.
+    pub fn hint_keys(&self, context: Context, command: Command) -> String {
+        self.keys_for(context, command)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// A built-in preset, without user files.
     pub fn builtin(name: &str) -> Result<Keymap, ConfigError> {
         let text_of = |n: &str| {

@@ -225,14 +225,7 @@ impl ConfirmDialog {
             );
             draw_input(frame, input_row, "confirm> ", &self.input, theme);
         } else {
-            let keys = |c| {
-                keymap
-                    .keys_for(Context::Dialog, c)
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("/")
-            };
+            let keys = |c| keymap.hint_keys(Context::Dialog, c);
             let hint = format!(
                 "{}: run it · {}: cancel (nothing is sent)",
                 keys(Command::Confirm),

@@ -187,14 +187,7 @@ impl PodPicker {
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), b.body);
-        let keys = |c| {
-            keymap
-                .keys_for(Context::Dialog, c)
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("/")
-        };
+        let keys = |c| keymap.hint_keys(Context::Dialog, c);
         let hint = format!(
             "{}: shell in this pod (the plan is shown first) · {}: cancel",
             keys(Command::Confirm),
