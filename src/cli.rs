@@ -105,9 +105,9 @@ pub enum Command {
         confirm: ConfirmArgs,
     },
     /// Stop user servers: one (CLUSTER/HUB/USER[/SERVER]) or all idle longer than --idle-for
-    /// on a hub (CLUSTER/HUB).
+    /// on a hub (CLUSTER/HUB); or a user's dask clusters (`stop dask CLUSTER/HUB/USER`).
     Stop {
-        /// Only `server` for now.
+        /// `server`, or `dask` for a user's dask-gateway clusters.
         #[arg(value_enum)]
         what: StopWhat,
         /// CLUSTER/HUB/USER[/SERVER], or CLUSTER/HUB with --idle-for.
@@ -268,6 +268,8 @@ pub enum ScaleWhat {
 pub enum StopWhat {
     /// User servers.
     Server,
+    /// A user's running dask clusters (dask-gateway's DaskClusters, spec.active set to false).
+    Dask,
 }
 
 /// What `wait` waits for.

@@ -3,6 +3,7 @@
 //! audited the same way, then handed to the front end.
 
 mod attempt;
+mod dask;
 mod exec;
 #[cfg(test)]
 mod exec_tests;
@@ -319,6 +320,9 @@ impl Runner {
                 })?;
                 silencer.expire(cluster, id).await?;
                 Ok(vec![format!("silence {id} expired")])
+            }
+            Action::StopDaskClusters { hub, clusters, .. } => {
+                self.stop_dask(&cluster, &hub.key.namespace, clusters).await
             }
             // Refused by `execute` before it gets here.
             Action::Exec { .. } => Ok(Vec::new()),

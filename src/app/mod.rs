@@ -16,7 +16,9 @@ use std::time::Duration;
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use crate::action::{Request, ServerRef};
-use crate::cli::{Cli, Command, ConfirmArgs, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs};
+use crate::cli::{
+    Cli, Command, ConfirmArgs, GetArgs, Global, RestartWhat, ScaleWhat, SimArgs, StopWhat,
+};
 use crate::config::fleet_file::FleetFile;
 use crate::config::fleet_repo;
 use crate::config::paths::Paths;
@@ -405,7 +407,13 @@ pub fn request(command: &Command) -> Result<Option<(Request, ConfirmArgs)>> {
             *confirm,
         ),
         Command::Stop {
-            what: _,
+            what: StopWhat::Dask,
+            target,
+            idle_for,
+            confirm,
+        } => (stop_dask_request(target, *idle_for)?, *confirm),
+        Command::Stop {
+            what: StopWhat::Server,
             target,
             idle_for,
             confirm,
@@ -427,6 +435,22 @@ pub fn request(command: &Command) -> Result<Option<(Request, ConfirmArgs)>> {
         ),
         _ => return Ok(None),
     }))
+}
+
+/// `C/H/USER`: whose dask clusters to stop.
+fn stop_dask_request(target: &str, idle_for: Option<std::time::Duration>) -> Result<Request> {
+    match (target.split('/').collect::<Vec<_>>().as_slice(), idle_for) {
+        ([c, h, u], None) if ![c, h, u].iter().any(|p| p.is_empty()) => Ok(Request::StopDask {
+            hub: crate::fleet::HubRef {
+                cluster: c.to_string(),
+                hub: h.to_string(),
+                release: None,
+            },
+            user: u.to_string(),
+        }),
+        (_, Some(_)) => Err(eyre!("stop dask takes no --idle-for: name the user")),
+        _ => Err(eyre!("{target:?}: expected CLUSTER/HUB/USER")),
+    }
 }
 
 /// `C/H/USER[/SERVER]`, or `C/H` with `--idle-for`.

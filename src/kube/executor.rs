@@ -129,6 +129,17 @@ impl KubeExecutor for KubeActions {
     fn read_values<'a>(&'a self, hub: &'a HubId) -> Pending<'a, HubConfig> {
         Box::pin(async move { read_values(&self.client(&hub.cluster).await?, hub).await })
     }
+
+    fn stop_dask_cluster<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> Pending<'a, String> {
+        Box::pin(
+            async move { super::dask::stop(&self.client(cluster).await?, namespace, name).await },
+        )
+    }
 }
 
 pub(super) fn failed(e: kube::Error) -> ActionError {
@@ -282,6 +293,11 @@ async fn precondition(client: &Client, action: &Action) -> Result<(), ActionErro
             container,
             ..
         } => super::exec::exec_precondition(client, namespace, pod, container.as_deref()).await,
+        Action::StopDaskClusters {
+            hub,
+            user,
+            clusters,
+        } => super::dask::precondition(client, &hub.key.namespace, user, clusters).await,
         Action::SilenceAlert { .. } | Action::ExpireSilence { .. } => Ok(()),
     }
 }

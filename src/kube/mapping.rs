@@ -63,6 +63,11 @@ impl Mapper {
         self.strings.sweep();
     }
 
+    /// `s`, shared with its other uses in this cluster.
+    pub(crate) fn shared(&mut self, s: &str) -> Arc<str> {
+        self.strings.get(s)
+    }
+
     /// Namespace (shared) and name of an object.
     pub(crate) fn key(&mut self, meta: &ObjectMeta) -> ObjectKey {
         ObjectKey {

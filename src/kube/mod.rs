@@ -2,6 +2,7 @@
 //! cluster with its watchers, and (for actions) the calls that change things.
 
 pub mod clients;
+pub mod dask;
 pub mod describe;
 pub mod exec;
 pub mod exec_auth;

@@ -162,12 +162,14 @@ pub fn failure_line(kind: WatchKind, namespace: Option<&str>, error: &str) -> St
     }
 }
 
-const ALL_KINDS: [WatchKind; 5] = [
+const ALL_KINDS: [WatchKind; 7] = [
     WatchKind::Deployments,
     WatchKind::StatefulSets,
     WatchKind::Pods,
     WatchKind::Events,
     WatchKind::PodEvents,
+    WatchKind::DaskPods,
+    WatchKind::DaskClusters,
 ];
 
 /// Whether the rules grant both `list` and `watch` of the kind (by one rule or two).
@@ -175,7 +177,8 @@ fn may_watch(rules: &[ResourceRule], kind: WatchKind) -> bool {
     let (group, resource) = match kind {
         WatchKind::Deployments => ("apps", "deployments"),
         WatchKind::StatefulSets => ("apps", "statefulsets"),
-        WatchKind::Pods => ("", "pods"),
+        WatchKind::Pods | WatchKind::DaskPods => ("", "pods"),
+        WatchKind::DaskClusters => (hubdeck_core::action::DASK_GROUP, "daskclusters"),
         WatchKind::Events | WatchKind::PodEvents => ("", "events"),
         WatchKind::Nodes => ("", "nodes"),
     };
@@ -244,8 +247,9 @@ mod tests {
         .unwrap();
         let names: Vec<&str> = got.iter().map(|n| &*n.namespace).collect();
         assert_eq!(names, ["a", "c"]);
-        assert_eq!(got[0].kinds, ALL_KINDS);
-        assert_eq!(got[1].kinds, [WatchKind::Pods]);
+        // `edit` grants no dask-gateway custom resources: their watch is left out there.
+        assert_eq!(got[0].kinds, ALL_KINDS[..6]);
+        assert_eq!(got[1].kinds, [WatchKind::Pods, WatchKind::DaskPods]);
     }
 
     #[test]

@@ -23,7 +23,8 @@ use super::slim::{SlimNode, SlimPod};
 use super::targets::ClusterTarget;
 use super::watch::{self, WatchCtx, WatchKey, WatchKind, WatchState, is_unreachable, one_line};
 use crate::fleet::{
-    ClusterId, ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState, WorkloadKind,
+    ClusterId, ClusterMeta, ClusterStatus, DaskDelta, Delta, FleetUpdate, Scope, SourceState,
+    WorkloadKind,
 };
 
 /// How often the cluster's liveness is probed (`/version`) and the status re-derived: a hung
@@ -39,12 +40,14 @@ const FAILURE_FRESH: Duration = Duration::from_secs(2 * watch::MAX_RETRY_DELAY.a
 /// How long a probe may take before the cluster counts as unreachable.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Every watch a cluster runs.
-const KINDS: [WatchKind; 5] = [
+const KINDS: [WatchKind; 7] = [
     WatchKind::Deployments,
     WatchKind::StatefulSets,
     WatchKind::Pods,
     WatchKind::Events,
     WatchKind::PodEvents,
+    WatchKind::DaskPods,
+    WatchKind::DaskClusters,
 ];
 /// How long after finding no readable namespace the supervisor asks again (a RoleBinding may
 /// be added meanwhile).
@@ -52,12 +55,14 @@ const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
 /// Failing watches named in a degraded cluster's reason.
 const MAX_REASONS: usize = 3;
 /// The order stalled watches are named in.
-const SHOWN_FIRST: [WatchKind; 6] = [
+const SHOWN_FIRST: [WatchKind; 8] = [
     WatchKind::Pods,
     WatchKind::Deployments,
     WatchKind::StatefulSets,
     WatchKind::Events,
     WatchKind::PodEvents,
+    WatchKind::DaskPods,
+    WatchKind::DaskClusters,
     WatchKind::Nodes,
 ];
 
@@ -139,13 +144,11 @@ pub async fn supervise(
         tokio::select! {
             _ = shutdown.cancelled() => break,
             Some((key, state)) = reports.recv() => {
-                let forbidden_here = key.1.is_none()
-                    && matches!(state, WatchState::Failed { forbidden: true, .. });
-                if forbidden_here && key.0.optional() {
+                if let WatchState::Unserved { error } = &state {
                     // The watch stopped itself; the hubs do without it.
                     status.expected.retain(|k| *k != key);
-                    nodes_allowed = false;
-                    if let WatchState::Failed { error, .. } = &state {
+                    if key.0 == WatchKind::Nodes {
+                        nodes_allowed = false;
                         let note = scope::failure_line(key.0, None, error);
                         let source = SourceState::Absent { note };
                         if updates.send(FleetUpdate::NodeSource { cluster: cluster.clone(), source }).await.is_err() {
@@ -154,6 +157,8 @@ pub async fn supervise(
                     }
                     continue;
                 }
+                let forbidden_here = key.1.is_none()
+                    && matches!(state, WatchState::Failed { forbidden: true, .. });
                 // Once a discovery found nothing, only its timer asks again.
                 let first = access.is_none() && discovery.is_none() && rediscover_at.is_none();
                 if forbidden_here && first {
@@ -343,6 +348,28 @@ fn spawn_watch(kind: WatchKind, client: &Client, ctx: WatchCtx, pod_lists: &Arc<
             watcher::Config::default().fields(super::pod_events::FIELD_SELECTOR),
             |m: &mut Mapper, e: &Event| m.pod_event(e),
             |cluster, delta| FleetUpdate::PodEvents { cluster, delta },
+            ctx,
+        )),
+        WatchKind::DaskPods => tokio::spawn(watch::run(
+            kind,
+            api::<super::dask::SlimDaskPod>(client, ns),
+            watcher::Config::default().labels(super::dask::POD_SELECTOR),
+            super::dask::pod,
+            |cluster, delta| FleetUpdate::Dask {
+                cluster,
+                delta: DaskDelta::Pods(delta),
+            },
+            ctx,
+        )),
+        WatchKind::DaskClusters => tokio::spawn(watch::run(
+            kind,
+            api::<super::dask::SlimDaskCluster>(client, ns),
+            watcher::Config::default(),
+            super::dask::cluster,
+            |cluster, delta| FleetUpdate::Dask {
+                cluster,
+                delta: DaskDelta::Clusters(delta),
+            },
             ctx,
         )),
         WatchKind::Nodes => tokio::spawn(watch::run(

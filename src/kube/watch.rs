@@ -35,6 +35,10 @@ pub enum WatchKind {
     PodEvents,
     /// Nodes (cluster-scoped, watched only cluster-wide).
     Nodes,
+    /// dask-gateway's pods (its components', its clusters' schedulers and workers).
+    DaskPods,
+    /// dask-gateway's `DaskCluster` custom resources (absent where it is not installed).
+    DaskClusters,
 }
 
 impl WatchKind {
@@ -43,7 +47,8 @@ impl WatchKind {
         match self {
             Self::Deployments => "deployments",
             Self::StatefulSets => "statefulsets",
-            Self::Pods => "pods",
+            Self::Pods | Self::DaskPods => "pods",
+            Self::DaskClusters => "daskclusters",
             Self::Events | Self::PodEvents => "events",
             Self::Nodes => "nodes",
         }
@@ -53,14 +58,16 @@ impl WatchKind {
     pub fn label(self) -> &'static str {
         match self {
             Self::PodEvents => "pod events",
+            Self::DaskPods => "dask-gateway pods",
             other => other.resource(),
         }
     }
 
-    /// Whether the cluster's hubs do without this watch: one the identity may not run is
-    /// reported once and stopped, instead of retried or narrowing the cluster's scope.
+    /// Whether the cluster's hubs do without this watch: one the identity may not run, or
+    /// whose resource the server does not serve (a cluster without dask-gateway's CRD), is
+    /// reported once as `Unserved` and stopped, instead of retried or narrowing the scope.
     pub fn optional(self) -> bool {
-        self == Self::Nodes
+        matches!(self, Self::Nodes | Self::DaskClusters)
     }
 }
 
@@ -78,6 +85,11 @@ pub enum WatchState {
         /// Whether the server refused the list or watch (403): the identity may not read
         /// what this watch covers.
         forbidden: bool,
+    },
+    /// An optional watch the server refused (403) or does not serve (404): stopped for good.
+    Unserved {
+        /// The error, one line.
+        error: String,
     },
     /// Neither an event nor a bookmark came within `idle`; the watch was restarted from its
     /// last resourceVersion and counts as stalled until something arrives.
@@ -156,14 +168,13 @@ pub async fn run<K, T>(
                 Ok(None) => return,
                 Err(e) => {
                     let state = e.state();
-                    let refused = matches!(
-                        state,
-                        WatchState::Failed {
-                            forbidden: true,
-                            ..
+                    if kind.optional() && (e.is_forbidden() || e.is_not_found()) {
+                        if let WatchState::Failed { error, .. } = state {
+                            task.report(WatchState::Unserved { error }).await;
                         }
-                    );
-                    if !task.fail(state).await || (refused && kind.optional()) {
+                        return;
+                    }
+                    if !task.fail(state).await {
                         return;
                     }
                     continue;

@@ -66,6 +66,16 @@ impl RequestError {
         matches!(self, Self::Kube(kube::Error::Api(s)) if s.code == 410)
     }
 
+    /// Whether the server refused the identity (403).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::Kube(kube::Error::Api(s)) if s.code == 403)
+    }
+
+    /// Whether the server does not serve the resource (404: a CRD not installed).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Kube(kube::Error::Api(s)) if s.code == 404)
+    }
+
     /// The state this failure puts the watch in.
     pub fn state(&self) -> WatchState {
         match self {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use hubdeck_core::fleet::{
-    ClusterStatus, Delta, FleetUpdate, MetricsState, SourceState, WorkloadKind,
+    ClusterStatus, DaskDelta, Delta, FleetUpdate, MetricsState, SourceState, WorkloadKind,
 };
 use jiff::Timestamp;
 use serde::Serialize;
@@ -192,6 +192,10 @@ pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
                 }
             };
             row(cluster.as_str(), "pod", op(delta), object, detail)
+        }
+        FleetUpdate::Dask { cluster, delta } => {
+            let (kind, op, object, detail) = dask_row(delta);
+            row(cluster.as_str(), kind, op, object, detail)
         }
         FleetUpdate::Events { cluster, delta } => {
             let (object, detail) = match delta {
@@ -401,4 +405,47 @@ pub fn export(
     }
     file.sync_all().map_err(fail)?;
     Ok(written + format::FILE_HEADER_LEN)
+}
+
+/// Kind, operation, object and detail of a change to dask-gateway's objects.
+fn dask_row(delta: &DaskDelta) -> (&'static str, &'static str, String, String) {
+    fn listing<T>(d: &Delta<T>) -> Option<(String, String)> {
+        let (ns, all) = d.listing()?;
+        Some((
+            ns.unwrap_or("").to_string(),
+            format!("{} listed", all.len()),
+        ))
+    }
+    match delta {
+        DaskDelta::Pods(d) => {
+            let (object, detail) = listing(d).unwrap_or_else(|| match d {
+                Delta::Upsert(p) | Delta::Remove(p) => (
+                    format!("{}/{}", p.key.namespace, p.key.name),
+                    format!(
+                        "{} {} {}",
+                        p.role.as_str(),
+                        p.phase.as_str(),
+                        if p.ready { "ready" } else { "not-ready" }
+                    ),
+                ),
+                Delta::Replace(_) | Delta::ReplaceIn(..) => Default::default(),
+            });
+            ("dask-pod", op(d), object, detail)
+        }
+        DaskDelta::Clusters(d) => {
+            let (object, detail) = listing(d).unwrap_or_else(|| match d {
+                Delta::Upsert(c) | Delta::Remove(c) => (
+                    format!("{}/{}", c.key.namespace, c.key.name),
+                    format!(
+                        "user {} {}{}",
+                        c.user,
+                        if c.phase.is_empty() { "-" } else { &c.phase },
+                        if c.active { "" } else { " (stopping)" }
+                    ),
+                ),
+                Delta::Replace(_) | Delta::ReplaceIn(..) => Default::default(),
+            });
+            ("dask-cluster", op(d), object, detail)
+        }
+    }
 }

@@ -272,9 +272,31 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
             .map(|d| json_response(200, d))
             .ok_or_else(|| ApiError::no_route(path)),
         ["api"] if get => Ok(ok_json(&resources::core_versions())),
-        ["apis"] if get => Ok(ok_json(&resources::group_list(
-            call.cluster.inner.metrics_api() != super::metrics::MetricsApi::NotInstalled,
-        ))),
+        ["apis"] if get => {
+            let mut groups = resources::group_list(
+                call.cluster.inner.metrics_api() != super::metrics::MetricsApi::NotInstalled,
+            );
+            if call.cluster.inner.state().dask_crd
+                && let Some(list) = groups["groups"].as_array_mut()
+            {
+                list.push(super::dask::group());
+            }
+            Ok(ok_json(&groups))
+        }
+        ["apis", super::dask::GROUP, super::dask::VERSION, rest @ ..]
+            if call.cluster.inner.state().dask_crd =>
+        {
+            if rest.is_empty() {
+                return if get {
+                    Ok(ok_json(&super::dask::resource_list()))
+                } else {
+                    Err(ApiError::method_not_allowed("only get is supported"))
+                };
+            }
+            let target =
+                parse_target(super::dask::GROUP, rest).ok_or_else(|| ApiError::no_route(path))?;
+            objects::dispatch(call, target).await
+        }
         ["apis", "metrics.k8s.io", ..]
             if call.cluster.inner.metrics_api() != super::metrics::MetricsApi::Served =>
         {
@@ -329,7 +351,11 @@ async fn route(call: Call, path: &str) -> Result<Response, ApiError> {
 /// Parses the part of a path after `/api/v1` or `/apis/{group}/v1`.
 fn parse_target(group: &str, rest: &[&str]) -> Option<Target> {
     let t = |plural: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
-        let kind = Kind::from_plural(group, plural)?;
+        let kind = match (group, plural) {
+            (super::dask::GROUP, "daskclusters") => Kind::DaskCluster,
+            (super::dask::GROUP, _) => return None,
+            _ => Kind::from_plural(group, plural)?,
+        };
         if ns.is_some() && !kind.namespaced() {
             return None;
         }

@@ -60,6 +60,8 @@ pub(crate) struct State {
     /// (namespace, component) whose pods created from now on crash-loop: a broken image or
     /// config a rollout brings in.
     pub crash_new: std::collections::BTreeSet<(String, String)>,
+    /// Whether dask-gateway's CRD is installed (its `daskclusters` served).
+    pub dask_crd: bool,
 }
 
 impl State {

@@ -43,7 +43,7 @@ pub fn write(fleet: &SimFleet, dir: &Path) -> io::Result<Drift> {
         let mut items: Vec<serde_json::Value> = hubs
             .iter()
             .map(|h| {
-                let daskhub = drift.daskhub.is_empty() && h == "prod";
+                let daskhub = c.daskhub().as_deref() == Some(h.as_str());
                 if daskhub {
                     drift.daskhub = format!("{}/{h}", c.name());
                 }

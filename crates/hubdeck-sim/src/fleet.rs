@@ -89,6 +89,7 @@ fn build_cluster(
         events: Default::default(),
         stuck: Vec::new(),
         crash_new: Default::default(),
+        dask_crd: false,
     };
     nodes::add_all(&mut st);
     // Hub weights: prod-like hubs busy, staging quiet.
@@ -125,6 +126,7 @@ fn build_cluster(
         generate::add_hub(&mut st, &hub, image);
         let base = (c * 7 + k * 131) % 997;
         let now = jiff::Timestamp::now();
+        let mut users = Vec::new();
         for i in 0..count {
             let (user, server) = if i % 12 == 11 {
                 (
@@ -139,6 +141,19 @@ fn build_cluster(
             let node = st.pick_node(true);
             let pod = generate::user_pod(&hub, &user, server, image, Some(node), started, false);
             st.store.put(Kind::Pod, pod);
+            users.push(user);
+        }
+        // The first cluster's second hub (`prod`, which its deployment repository declares a
+        // daskhub) runs dask-gateway: its first user has two clusters, its second one.
+        if c == 0 && k == 1 {
+            let mut clusters = Vec::new();
+            if let Some(u) = users.first() {
+                clusters.extend([(u.clone(), 3), (u.clone(), 4)]);
+            }
+            if let Some(u) = users.get(1) {
+                clusters.push((u.clone(), 2));
+            }
+            super::dask::install(&mut st, &hub, &clusters);
         }
         st.hubs.push(hub);
     }

@@ -34,6 +34,7 @@ mod alerting;
 mod api;
 mod cluster;
 mod controller;
+mod dask;
 pub mod deploy_repo;
 mod events;
 mod exec;

@@ -191,6 +191,7 @@ fn create(call: &Call, t: &Target) -> Result<Response, ApiError> {
 fn after_write(st: &mut State, kind: Kind, ns: &str, name: &str, created: bool) {
     match kind {
         Kind::Deployment | Kind::StatefulSet => st.reconcile(kind, ns, name),
+        Kind::DaskCluster => super::dask::reconcile(st, ns, name),
         // `kubectl cordon` patches spec.unschedulable; the node lifecycle controller adds the taint.
         Kind::Node => {
             super::nodes::update(st, name, super::nodes::sync_taints);
@@ -301,6 +302,11 @@ fn modify(call: &Call, t: &Target, verb: &str) -> Result<Response, ApiError> {
 
 fn apply_patch(call: &Call, target: &mut Value, body: &Value) -> Result<(), ApiError> {
     let ct = call.content_type.as_str();
+    // Custom resources have no Go struct to take a strategic merge patch against.
+    let custom = target["apiVersion"].as_str() == Some("gateway.dask.org/v1alpha1");
+    if custom && ct.starts_with("application/strategic-merge-patch+json") {
+        return Err(ApiError::unsupported_media(ct));
+    }
     if ct.starts_with("application/merge-patch+json")
         || ct.starts_with("application/strategic-merge-patch+json")
         || ct.starts_with("application/apply-patch+yaml")

@@ -14,6 +14,9 @@ pub(crate) enum Kind {
     Deployment,
     StatefulSet,
     Node,
+    /// dask-gateway's custom resource: served only by clusters with its CRD (not in `ALL`,
+    /// which is what every cluster serves).
+    DaskCluster,
 }
 
 impl Kind {
@@ -42,6 +45,7 @@ impl Kind {
             Kind::Deployment => "Deployment",
             Kind::StatefulSet => "StatefulSet",
             Kind::Node => "Node",
+            Kind::DaskCluster => "DaskCluster",
         }
     }
 
@@ -57,6 +61,7 @@ impl Kind {
             Kind::Deployment => "deployments",
             Kind::StatefulSet => "statefulsets",
             Kind::Node => "nodes",
+            Kind::DaskCluster => "daskclusters",
         }
     }
 
@@ -64,6 +69,7 @@ impl Kind {
     pub fn group(self) -> &'static str {
         match self {
             Kind::Deployment | Kind::StatefulSet => "apps",
+            Kind::DaskCluster => super::dask::GROUP,
             _ => "",
         }
     }
@@ -72,6 +78,7 @@ impl Kind {
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::Deployment | Kind::StatefulSet => "apps/v1",
+            Kind::DaskCluster => "gateway.dask.org/v1alpha1",
             _ => "v1",
         }
     }
@@ -99,6 +106,7 @@ impl Kind {
             Kind::Secret => &[],
             Kind::ConfigMap => &["cm"],
             Kind::Node => &["no"],
+            Kind::DaskCluster => &[],
         }
     }
 }

@@ -77,6 +77,8 @@ fn columns(kind: Kind) -> Vec<(&'static str, &'static str, u8)> {
             ("Kernel-Version", "string", 1),
             ("Container-Runtime", "string", 1),
         ],
+        // A CRD without additionalPrinterColumns: the server's default columns.
+        Kind::DaskCluster => vec![("Name", "string", 0), ("Age", "string", 0)],
     };
     c.shrink_to_fit();
     c
@@ -216,6 +218,7 @@ fn cells(kind: Kind, o: &Value) -> Vec<Value> {
             json!(age(created)),
         ],
         Kind::Node => node_cells(o, name, created),
+        Kind::DaskCluster => vec![name, json!(age(created))],
     }
 }
 

@@ -69,6 +69,14 @@ impl KubeExecutor for Kube {
     fn read_values<'a>(&'a self, _: &'a HubId) -> Pending<'a, HubConfig> {
         nothing()
     }
+    fn stop_dask_cluster<'a>(
+        &'a self,
+        _: &'a ClusterId,
+        _: &'a str,
+        _: &'a str,
+    ) -> Pending<'a, String> {
+        nothing()
+    }
 }
 
 /// How a stand-in container answers a command.

@@ -81,6 +81,9 @@ pub struct HubRow {
     pub domain: Option<String>,
     /// The repository's `helm_chart`: basehub or daskhub.
     pub chart: Option<&'static str>,
+    /// How the running chart differs from the declared one (`declared daskhub, runs no
+    /// dask-gateway`, `declared basehub, runs dask-gateway`); null when they agree.
+    pub chart_drift: Option<&'static str>,
     /// CPU its pods use, millicores (null: no fresh metrics).
     pub cpu_used_millis: Option<u32>,
     /// Memory its pods use, bytes.
@@ -135,6 +138,10 @@ pub struct ServerRow {
     /// Why a pending server waits: the steps its events tell, newest first (empty once it
     /// runs).
     pub scheduling: Vec<StoryRow>,
+    /// The user's running dask clusters (dask-gateway's DaskClusters on this hub).
+    pub dask_clusters: u32,
+    /// Their worker pods, pending or running.
+    pub dask_workers: u32,
     /// The newest step as of now, for the table (`pulling image 40s`); not in JSON, it ages.
     #[serde(skip)]
     pub why: Option<String>,
@@ -241,6 +248,7 @@ pub mod fields {
         "display_name",
         "domain",
         "chart",
+        "chart_drift",
         "cpu_used_millis",
         "memory_used_bytes",
     ];
@@ -268,6 +276,8 @@ pub mod fields {
         "memory_used_bytes",
         "memory_percent",
         "memory_percent_of",
+        "dask_clusters",
+        "dask_workers",
     ];
     /// [`super::AlertRow`].
     pub const ALERT: &[&str] = &[
@@ -384,6 +394,7 @@ pub fn hub_row(c: &ClusterState, h: &HubState, now: Timestamp) -> HubRow {
             .map(str::to_string),
         domain: d.and_then(|d| d.domain.as_deref()).map(str::to_string),
         chart: d.map(|d| d.chart.as_str()),
+        chart_drift: s.chart_drift,
         cpu_used_millis: used.map(|u| u.cpu_milli),
         memory_used_bytes: used.map(|u| u.memory_bytes),
     }
@@ -408,7 +419,10 @@ pub fn server_row(h: &HubState, p: &PodInfo, now: Timestamp) -> ServerRow {
     });
     let used = h.usage.pod(&p.key.name, now);
     let share = used.and_then(|u| memory_share(p, u));
+    let dask = h.dask_of(p).unwrap_or_default();
     ServerRow {
+        dask_clusters: dask.clusters,
+        dask_workers: dask.workers,
         cluster: h.id.cluster.to_string(),
         hub: h.id.key.name(),
         user: owner.map(|o| o.user.to_string()).unwrap_or_default(),

@@ -250,6 +250,7 @@ fn hub_name(action: &Action) -> Option<String> {
         | Action::ScaleHub { hub, .. }
         | Action::ScalePlaceholders { hub, .. }
         | Action::EditHubConfig { hub, .. }
+        | Action::StopDaskClusters { hub, .. }
         | Action::Exec { hub, .. } => Some(hub.key.release.to_string()),
         Action::StopServers { servers } => {
             let first = &servers.first()?.id.hub;

@@ -42,6 +42,11 @@ pub fn effect_visible(fleet: &Fleet, action: &Action, since: Timestamp) -> bool 
                 .and_then(|h| h.pods.get(s.pod.as_str()))
                 .is_none_or(|p| p.phase == PodPhase::Terminating)
         }),
+        Action::StopDaskClusters {
+            hub,
+            user,
+            clusters,
+        } => super::dask::stopped(fleet, hub, user, clusters),
         Action::EditHubConfig { .. }
         | Action::SilenceAlert { .. }
         | Action::ExpireSilence { .. }

@@ -2,6 +2,7 @@
 //! [`Request`] by the one [`resolve`], expanded into the [`Plan`] every front end shows, and run
 //! by the application's runner through the [`ports`] traits.
 
+mod dask;
 mod effect;
 mod error;
 mod exec;
@@ -14,6 +15,7 @@ mod request;
 mod resolve;
 pub mod values;
 
+pub use dask::{DASK_CLUSTERS, DASK_GROUP, stop_call as stop_dask_call};
 pub use effect::effect_visible;
 pub use error::{ActionError, ResolveError};
 pub use exec::{SHELLS, quote_command};
@@ -24,6 +26,8 @@ pub use ports::{ExecEnd, ExecSpec, HubConfig};
 pub use request::{Request, ServerRef};
 pub use resolve::{find_hub, idle_servers, resolve, silence_matchers};
 
+#[cfg(test)]
+mod dask_tests;
 #[cfg(test)]
 mod exec_tests;
 #[cfg(test)]

@@ -75,6 +75,15 @@ pub enum Action {
         /// The servers, all of one cluster.
         servers: Vec<ServerTarget>,
     },
+    /// Stop a user's dask clusters by setting `spec.active` of each `DaskCluster` to false.
+    StopDaskClusters {
+        /// The hub whose namespace runs them.
+        hub: HubId,
+        /// Whose clusters.
+        user: String,
+        /// The `DaskCluster` names the model showed running.
+        clusters: Vec<String>,
+    },
     /// Replace `values.yaml` of the hub Secret, guarded by the resourceVersion that was read.
     EditHubConfig {
         /// Target hub.

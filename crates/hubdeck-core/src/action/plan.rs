@@ -64,6 +64,7 @@ impl Action {
             | Action::ScaleHub { hub, .. }
             | Action::ScalePlaceholders { hub, .. }
             | Action::EditHubConfig { hub, .. }
+            | Action::StopDaskClusters { hub, .. }
             | Action::Exec { hub, .. } => hub.cluster.clone(),
             Action::StopServers { servers } => servers
                 .first()
@@ -83,6 +84,7 @@ impl Action {
             Action::ScaleHub { .. } => "scale-hub",
             Action::ScalePlaceholders { .. } => "scale-placeholders",
             Action::StopServers { .. } => "stop-servers",
+            Action::StopDaskClusters { .. } => "stop-dask-clusters",
             Action::EditHubConfig { .. } => "edit-config",
             Action::SilenceAlert { .. } => "silence-alert",
             Action::ExpireSilence { .. } => "expire-silence",
@@ -102,6 +104,7 @@ impl Action {
                 [one] => one.id.to_string(),
                 many => format!("{} servers", many.len()),
             },
+            Action::StopDaskClusters { hub, user, .. } => format!("{hub}/{user}"),
             Action::SilenceAlert { cluster, alert, .. } => format!("{cluster}/{alert}"),
             Action::ExpireSilence { cluster, id } => format!("{cluster}/silence {id}"),
             Action::Exec {
@@ -249,6 +252,15 @@ impl Action {
                         Confirm::Simple
                     },
                 )
+            }
+            Action::StopDaskClusters {
+                hub,
+                user,
+                clusters,
+            } => {
+                let (summary, steps, confirm, w) = super::dask::plan_stop_dask(hub, user, clusters);
+                warnings.extend(w);
+                (summary, steps, confirm)
             }
             Action::EditHubConfig {
                 hub,

@@ -73,6 +73,14 @@ pub trait KubeExecutor: Send + Sync {
         namespace: &'a str,
         pod: &'a str,
     ) -> Pending<'a, String>;
+    /// Stops a dask cluster as dask-gateway does: `spec.active` of its `DaskCluster` set to
+    /// false (a JSON patch), which its controller acts on.
+    fn stop_dask_cluster<'a>(
+        &'a self,
+        cluster: &'a ClusterId,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> Pending<'a, String>;
     /// Replaces values.yaml of the hub Secret if it is still at `resource_version`.
     fn write_values<'a>(
         &'a self,

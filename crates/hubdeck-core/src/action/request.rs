@@ -87,6 +87,13 @@ pub enum Request {
         /// The patch: a mapping; `null` removes a key.
         patch: serde_json::Value,
     },
+    /// Stop every running dask cluster of a user (dask-gateway's `DaskCluster`s).
+    StopDask {
+        /// Which hub.
+        hub: HubRef,
+        /// JupyterHub user name.
+        user: String,
+    },
     /// A shell (or one command) in a user's server or a hub component's pod.
     Exec {
         /// Which pod.

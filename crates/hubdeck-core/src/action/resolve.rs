@@ -71,6 +71,7 @@ pub fn resolve(fleet: &Fleet, req: &Request, now: Timestamp) -> Result<Action, R
         Request::MergeValues { hub, base, patch } => {
             super::merge::merge_values(fleet, hub, base, patch)
         }
+        Request::StopDask { hub, user } => super::dask::resolve_stop_dask(fleet, hub, user),
         Request::Exec {
             pod,
             container,

@@ -223,3 +223,81 @@ pub fn usage(cluster: &str, at: Timestamp, pods: &[(&str, &str, u32, u64)]) -> F
         },
     }
 }
+
+/// A dask-gateway pod of `role` in `ns`, running and ready; `cluster` names the dask cluster
+/// of a scheduler or worker.
+pub fn dask_pod(
+    ns: &str,
+    role: super::dask::DaskRole,
+    name: &str,
+    cluster: Option<&str>,
+) -> super::dask::DaskPod {
+    super::dask::DaskPod {
+        key: key(ns, name),
+        role,
+        cluster: cluster.map(Arc::from),
+        phase: PodPhase::Running,
+        ready: true,
+    }
+}
+
+/// A running `DaskCluster` of `user` in `ns`.
+pub fn dask_cluster(ns: &str, name: &str, user: &str) -> super::dask::DaskCluster {
+    super::dask::DaskCluster {
+        key: key(ns, name),
+        user: user.into(),
+        active: true,
+        phase: "Running".into(),
+    }
+}
+
+/// The gateway's three components in `ns`, and for each `(user, workers)` one running dask
+/// cluster with a scheduler and that many workers; as the two watches send them.
+pub fn dask_gateway(cluster: &str, ns: &str, users: &[(&str, u32)]) -> Vec<FleetUpdate> {
+    use super::dask::{DaskDelta, DaskRole};
+    let mut pods = vec![
+        dask_pod(ns, DaskRole::Gateway, "api-daskhub-dask-gateway-6f7c", None),
+        dask_pod(
+            ns,
+            DaskRole::Controller,
+            "controller-daskhub-dask-gateway-5d4b",
+            None,
+        ),
+        dask_pod(
+            ns,
+            DaskRole::Traefik,
+            "traefik-daskhub-dask-gateway-7a8e",
+            None,
+        ),
+    ];
+    let mut clusters = Vec::new();
+    for (i, (user, workers)) in users.iter().enumerate() {
+        let name = format!("{i:032x}");
+        clusters.push(dask_cluster(ns, &name, user));
+        pods.push(dask_pod(
+            ns,
+            DaskRole::Scheduler,
+            &format!("dask-scheduler-{name}"),
+            Some(&name),
+        ));
+        for w in 0..*workers {
+            pods.push(dask_pod(
+                ns,
+                DaskRole::Worker,
+                &format!("dask-worker-{name}-{w:05}"),
+                Some(&name),
+            ));
+        }
+    }
+    let c = ClusterId::new(cluster);
+    vec![
+        FleetUpdate::Dask {
+            cluster: c.clone(),
+            delta: DaskDelta::Pods(Delta::Replace(pods)),
+        },
+        FleetUpdate::Dask {
+            cluster: c,
+            delta: DaskDelta::Clusters(Delta::Replace(clusters)),
+        },
+    ]
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::dask::{DaskUse, HubDask};
 use super::ids::HubId;
 use super::objects::{Component, PodInfo, PodPhase, ServerActivity, Workload};
 use super::pods::PodMap;
@@ -102,6 +103,10 @@ pub struct HubSummary {
     pub crashlooping: Vec<Arc<str>>,
     /// The newest step of the stories of the servers pending too long, in a few words.
     pub stuck_reason: Option<String>,
+    /// What its namespace runs of dask-gateway (components, users' clusters).
+    pub dask: HubDask,
+    /// How the chart it runs differs from the one the repository declares.
+    pub chart_drift: Option<&'static str>,
     /// Derived health.
     pub health: Health,
 }
@@ -169,6 +174,8 @@ impl HubState {
                 hub_image: None,
                 crashlooping: Vec::new(),
                 stuck_reason: None,
+                dask: HubDask::default(),
+                chart_drift: None,
                 health: Health {
                     level: HealthLevel::Unknown,
                     reason: "not listed yet".into(),
@@ -227,13 +234,20 @@ impl HubState {
         self.activity.servers = servers;
     }
 
+    /// A user's running dask clusters and workers, if they run any.
+    pub fn dask_of(&self, pod: &PodInfo) -> Option<DaskUse> {
+        self.summary.dask.of(&pod.owner.as_ref()?.user)
+    }
+
     /// `recorded`: the time of the recording the hub is shown from, until its cluster lists.
+    /// `dask`: what its namespace runs of dask-gateway.
     pub(crate) fn recompute(
         &mut self,
         now: Timestamp,
         limits: &Thresholds,
         seen: Seen,
         recorded: Option<Timestamp>,
+        dask: HubDask,
     ) {
         let replicas = |c: Component| {
             self.workload(c).map(|w| Replicas {
@@ -254,6 +268,14 @@ impl HubState {
                 .and_then(|w| w.images.first().cloned()),
             crashlooping: Vec::new(),
             stuck_reason: None,
+            // Drift is only told once the cluster's lists are in: before, nothing runs yet.
+            chart_drift: match seen {
+                Seen::Listed if !self.is_empty() => {
+                    dask.chart_drift(self.declared.as_ref().map(|d| d.chart))
+                }
+                _ => None,
+            },
+            dask,
             health: Health {
                 level: HealthLevel::Ok,
                 reason: String::new(),
@@ -309,7 +331,9 @@ impl HubState {
                 },
             }
         } else {
-            derive_health(&s, seen != Seen::Stale)
+            let mut extra = s.dask.trouble();
+            extra.extend(s.chart_drift.map(|d| format!("chart drift: {d}")));
+            with_degraded(derive_health(&s, seen != Seen::Stale), extra)
         };
         if let Some(at) = recorded {
             let age = crate::text::age(now, Some(at));
@@ -344,6 +368,24 @@ pub fn is_crashlooping(pod: &PodInfo, limits: &Thresholds) -> bool {
         || (!pod.ready
             && pod.restarts > limits.crashloop_restarts
             && pod.phase == PodPhase::Running)
+}
+
+/// `health` with more reasons of the degraded kind: an ok hub becomes degraded, a worse one
+/// keeps its level and gains the reasons after its own.
+fn with_degraded(mut health: Health, reasons: Vec<String>) -> Health {
+    if reasons.is_empty() {
+        return health;
+    }
+    if health.level == HealthLevel::Ok {
+        health.level = HealthLevel::Degraded;
+    }
+    let mut all: Vec<String> = Some(std::mem::take(&mut health.reason))
+        .filter(|r| !r.is_empty())
+        .into_iter()
+        .collect();
+    all.extend(reasons);
+    health.reason = all.join("; ");
+    health
 }
 
 fn derive_health(s: &HubSummary, reachable: bool) -> Health {

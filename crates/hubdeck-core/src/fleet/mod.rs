@@ -3,6 +3,7 @@
 //! No tokio, no kube types, no I/O.
 
 mod changes;
+mod dask;
 mod declared;
 mod derive;
 pub mod fixtures;
@@ -19,6 +20,10 @@ mod update;
 mod usage;
 
 pub use changes::{CHANGES_KEPT, Change};
+pub use dask::{
+    DaskCluster, DaskDelta, DaskObjects, DaskPod, DaskRole, DaskUse, GATEWAY_COMPONENTS,
+    GatewayPart, HubDask,
+};
 pub use declared::{Chart, Declaration, DeclaredHub};
 pub use derive::derived_alerts;
 pub use hub::{
@@ -44,6 +49,8 @@ pub use usage::{
     Usage, UsageSample, UsageScope, memory_share,
 };
 
+#[cfg(test)]
+mod dask_tests;
 #[cfg(test)]
 mod declared_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! from the model's public state; derived health and alerts are not stored but re-derived,
 //! and the model holds no credentials, so neither does a snapshot.
 
+use super::dask::DaskDelta;
 use super::store::{ClusterState, Fleet};
 use super::update::{Delta, FleetUpdate, SourceState};
 use super::usage::MetricsSource;
@@ -70,6 +71,14 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
                 .flat_map(|h| h.pods.values().cloned())
                 .collect(),
         ),
+    });
+    out.push(FleetUpdate::Dask {
+        cluster: cluster.clone(),
+        delta: DaskDelta::Pods(Delta::Replace(c.dask.pods().cloned().collect())),
+    });
+    out.push(FleetUpdate::Dask {
+        cluster: cluster.clone(),
+        delta: DaskDelta::Clusters(Delta::Replace(c.dask.clusters().cloned().collect())),
     });
     // After the pods: an event finds the story of its pod, or waits for it as it did.
     let stories = c.hubs.values().flat_map(|h| {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::changes::{Change, ChangeLog};
+use super::dask::{DaskCluster, DaskDelta, DaskObjects};
 use super::declared::{Declaration, DeclaredHub};
 use super::derive::derived_alerts;
 use super::hub::{HubState, Seen, Thresholds};
@@ -62,6 +63,8 @@ pub struct ClusterState {
     pub metrics: MetricsSource,
     /// What its nodes use.
     pub node_usage: NodeUsageMap,
+    /// dask-gateway pods and `DaskCluster`s, for its daskhubs.
+    pub dask: DaskObjects,
     dirty: bool,
     /// Nodes changed since derived alerts were last computed.
     nodes_dirty: bool,
@@ -87,6 +90,7 @@ impl ClusterState {
             unclaimed: Unclaimed::default(),
             metrics: MetricsSource::default(),
             node_usage: NodeUsageMap::default(),
+            dask: DaskObjects::default(),
             dirty: true,
             nodes_dirty: false,
         }
@@ -238,7 +242,8 @@ impl ClusterState {
                 } else {
                     Seen::OutOfScope
                 };
-                hub.recompute(now, limits, seen, recorded);
+                let dask = self.dask.hub_view(&hub.id.key.namespace);
+                hub.recompute(now, limits, seen, recorded, dask);
                 if hub.summary != before {
                     log.record(Change::Hub(hub.id.clone()));
                     changed = true;
@@ -364,7 +369,8 @@ impl Fleet {
             | FleetUpdate::Alerts { cluster, .. }
             | FleetUpdate::Usage { cluster, .. }
             | FleetUpdate::Metrics { cluster, .. }
-            | FleetUpdate::Declared { cluster, .. } => cluster.clone(),
+            | FleetUpdate::Declared { cluster, .. }
+            | FleetUpdate::Dask { cluster, .. } => cluster.clone(),
             FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
         };
         let Some(c) = self.clusters.get_mut(&id) else {
@@ -375,6 +381,10 @@ impl Fleet {
             FleetUpdate::Pods { delta, .. } => c.admits(delta, |p| &p.key.namespace),
             FleetUpdate::Events { delta, .. } => c.admits(delta, |e| &e.key.namespace),
             FleetUpdate::PodEvents { delta, .. } => c.admits(delta, |e| &e.key.namespace),
+            FleetUpdate::Dask { delta, .. } => match delta {
+                DaskDelta::Pods(d) => c.admits(d, |p| &p.key.namespace),
+                DaskDelta::Clusters(d) => c.admits(d, |k| &k.key.namespace),
+            },
             _ => true,
         };
         if !admitted {
@@ -458,6 +468,11 @@ impl Fleet {
                 c.metrics = source;
                 log.record(Change::Cluster(id));
             }
+            FleetUpdate::Dask { delta, .. } => {
+                if !c.apply_dask(delta, log) {
+                    return false;
+                }
+            }
             FleetUpdate::Declared { hubs, .. } => {
                 if c.declared.as_ref() == Some(&hubs) {
                     return false;
@@ -520,6 +535,18 @@ impl Fleet {
             self.apply(u, now);
         }
         self.refresh(now);
+    }
+
+    /// The running dask clusters of `user` on `hub` (its namespace's), by name.
+    pub fn dask_clusters_of<'a>(
+        &'a self,
+        hub: &'a HubId,
+        user: &'a str,
+    ) -> impl Iterator<Item = &'a DaskCluster> + 'a {
+        self.clusters
+            .get(&hub.cluster)
+            .into_iter()
+            .flat_map(move |c| c.dask.running_of(&hub.key.namespace, user))
     }
 
     /// Pods of one cluster by object key, for actions that check what they target.

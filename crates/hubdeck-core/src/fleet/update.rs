@@ -260,6 +260,13 @@ pub enum FleetUpdate {
         /// The pods and nodes lists' states.
         source: MetricsSource,
     },
+    /// dask-gateway pods or `DaskCluster`s (see `fleet::dask`).
+    Dask {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: super::dask::DaskDelta,
+    },
     /// What a hub's API says about its servers.
     Activity {
         /// Which hub.

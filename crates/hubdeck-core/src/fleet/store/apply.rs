@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::super::changes::{Change, ChangeLog};
+use super::super::dask::DaskDelta;
 use super::super::hub::HubState;
 use super::super::ids::HubKey;
 use super::super::nodes::NodeInfo;
@@ -32,10 +33,30 @@ impl ClusterState {
         self.hubs.retain(|k, _| scope.covers(&k.namespace));
         self.events.retain(|e| scope.covers(&e.key.namespace));
         self.unclaimed.narrow_to(scope);
+        self.dask.retain(|ns| scope.covers(ns));
         if (self.hubs.len(), self.events.len()) != before {
             log.everything();
             self.dirty = true;
         }
+    }
+
+    /// Applies a change to the dask objects; the hubs of the namespace it touches (all, for a
+    /// cluster-wide list) are recomputed, and their servers' rows redrawn.
+    pub(super) fn apply_dask(&mut self, delta: DaskDelta, log: &mut ChangeLog) -> bool {
+        let namespace = delta.namespace().cloned();
+        if !self.dask.apply(delta) {
+            return false;
+        }
+        for hub in self.hubs.values_mut() {
+            if namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == hub.id.key.namespace)
+            {
+                hub.dirty = true;
+                log.record(Change::Servers(hub.id.clone()));
+            }
+        }
+        true
     }
 
     // Workloads only reach views through the hub summary, whose changes `refresh` records;
