@@ -52,7 +52,11 @@ fn user_pods(c: &SimCluster, ns: &str) -> usize {
     c.pods()
         .iter()
         .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
-        .filter(|p| p.metadata.labels.as_ref().unwrap()["component"] == "singleuser-server")
+        .filter(|p| {
+            // Dask-gateway's pods carry no `component` label: filter on it, never index it.
+            p.metadata.labels.as_ref().and_then(|l| l.get("component"))
+                == Some(&"singleuser-server".to_string())
+        })
         .count()
 }
 

@@ -85,6 +85,7 @@ commands! {
     "scale-hub" => ScaleHub: "Scale the hub to 0 or 1 (maintenance)",
     "scale-placeholders" => ScalePlaceholders: "Scale the user placeholders",
     "stop-server" => StopServer: "Stop the selected user server",
+    "stop-dask" => StopDask: "Stop the selected server's user's dask clusters (dask-gateway)",
     "edit-config" => EditConfig: "Edit the hub's chart values",
     "silence-alert" => SilenceAlert: "Silence the selected alert",
     "shell" => Shell: "Open a shell in the selected pod (server, hub pod, or one of a node's)",
@@ -107,6 +108,7 @@ impl Command {
                 | Command::ScaleHub
                 | Command::ScalePlaceholders
                 | Command::StopServer
+                | Command::StopDask
                 | Command::EditConfig
                 | Command::SilenceAlert
                 | Command::Shell

@@ -97,6 +97,10 @@ impl Target {
                 Target::IdleServers { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select a user server")),
             },
+            Command::StopDask => match self {
+                Target::Server { .. } => Ok(self.clone()),
+                _ => Err(format!("{name}: select a user server")),
+            },
             Command::SilenceAlert => match self {
                 Target::Alert { .. } => Ok(self.clone()),
                 _ => Err(format!("{name}: select an alert")),

@@ -186,6 +186,16 @@ pub fn begin(
             };
             bind(fleet, &Request::StopServers { servers }, now).map(Begin::Ready)
         }
+        Command::StopDask => match target {
+            Target::Server { server, .. } => {
+                let request = Request::StopDask {
+                    hub: HubRef::from(&server.hub),
+                    user: server.user.to_string(),
+                };
+                bind(fleet, &request, now).map(Begin::Ready)
+            }
+            _ => Err(NotNow::error("stop-dask: select a user server")),
+        },
         Command::SilenceAlert => silence(target, fleet),
         Command::Shell => {
             let pod = match target {

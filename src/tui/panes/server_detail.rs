@@ -81,6 +81,12 @@ pub fn server_detail(hub: &HubState, pod: &PodInfo, ctx: &Ctx) -> Open {
             summary.push(("Pending action".into(), p.as_str().to_string()));
         }
     }
+    if let Some(d) = hub.dask_of(pod) {
+        summary.push((
+            "Dask".into(),
+            format!("{} clusters, {} workers", d.clusters, d.workers),
+        ));
+    }
     let mut sections = vec![("User server".to_string(), summary)];
     if let Some(story) = hub.story(&pod.key.name) {
         sections.push(("Why it is pending".into(), story_rows(story, ctx.now)));

@@ -18,7 +18,7 @@ use super::{Ctx, Open, log_request};
 
 // At 80 columns: HUB USER PHASE READY RST AGE MEM% (who is about to be OOM-killed stays in
 // sight); at 120 also SERVER, CPU USED, MEM REQ, MEM USED and LAST ACT; NODE and CPU REQ from
-// 140 (and in the detail).
+// 140 (and in the detail), DASK (clusters/workers) from 160.
 const COLUMNS: &[Column] = &[
     col("HUB", 14, 3),
     col("USER", 16, 0),
@@ -37,6 +37,8 @@ const COLUMNS: &[Column] = &[
     // Of the limit; `r`: of the request, for a pod without a limit.
     col("MEM%", 5, 2),
     col("LAST ACT", 8, 3),
+    // The user's dask-gateway clusters/workers (daskhubs), `-` without any.
+    col("DASK", 5, 5),
 ];
 /// The MEM% column, for `sort-fullest`.
 const MEM_SHARE: usize = 12;
@@ -347,6 +349,10 @@ impl RowSource for Servers {
             mem_cell(used),
             share_cell(used.and_then(|u| memory_share(pod, u))),
             Cell::new(age(ctx.now, last_activity(hub, pod)), Role::Dim),
+            match hub.dask_of(pod) {
+                Some(d) => Cell::text(format!("{}/{}", d.clusters, d.workers)),
+                None => Cell::new("-", Role::Dim),
+            },
         ])
     }
 
@@ -373,7 +379,8 @@ impl RowSource for Servers {
             10 => SortKey::Num(pod.requests.memory_bytes as i64),
             11 => used_key(used(hub, pod, ctx.now).map(|u| u.memory_bytes)),
             MEM_SHARE => share_key(used(hub, pod, ctx.now).and_then(|u| memory_share(pod, u))),
-            _ => secs(last_activity(hub, pod)),
+            13 => secs(last_activity(hub, pod)),
+            _ => SortKey::Num(-i64::from(hub.dask_of(pod).map_or(0, |d| d.workers))),
         }
     }
 
