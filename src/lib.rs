@@ -18,6 +18,7 @@ pub mod hubapi;
 pub mod kube;
 pub mod logging;
 pub mod metrics;
+pub mod outside;
 pub mod private_files;
 pub mod recorder;
 pub mod sources;

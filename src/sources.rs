@@ -39,6 +39,9 @@ pub struct Sources {
     pub hub_api: Arc<dyn HubStopper>,
     /// Creates Alertmanager silences (`Runner::with_silencer`) and lists them.
     pub silencer: Arc<Alertmanagers>,
+    /// Where producers started beside the sources (the checks from outside) send their
+    /// updates, into the same stream.
+    pub feed: mpsc::Sender<FleetUpdate>,
 }
 
 /// How often the pollers ask.
@@ -78,6 +81,7 @@ pub fn start(
         hubs: Mutex::new(HashMap::new()),
     });
     let nudges = Nudges::default();
+    let feed = poll_tx.clone();
     let tap = Tap {
         clients: clients.clone(),
         poll,
@@ -99,6 +103,7 @@ pub fn start(
             clients: clients.clone(),
             nudges,
         }),
+        feed,
     };
     (sources, rx)
 }

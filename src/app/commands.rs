@@ -64,6 +64,7 @@ pub async fn act(
             Request::StopIdle { .. } | Request::StopServers { .. }
         ),
         metrics: false,
+        outside: false,
     };
     let (mut session, _fleetwide) = session(global, paths, settings, needs).await?;
     if let Request::Silence { .. } = request {

@@ -156,6 +156,17 @@ pub async fn run(
     let kube_updates = kube::start_with_idle(&clients, &shutdown, settings.watch_idle());
     let poll = crate::sources::Polls::from_settings(settings);
     let (sources, updates) = crate::sources::start(&clients, poll, kube_updates, &shutdown);
+    if let Some(checks) = crate::outside::Checks::from_settings(settings, fleetwide.network.clone())
+        && let Err(e) = crate::outside::start(
+            crate::outside::targets(&fleetwide.targets),
+            &checks,
+            sources.feed.clone(),
+            &shutdown,
+        )
+    {
+        // The console has no stderr to speak to once it runs; the log says why.
+        tracing::warn!("checks from outside: {e}");
+    }
     let services = Arc::new(KubeServices {
         clients: clients.clone(),
     });

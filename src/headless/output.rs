@@ -231,6 +231,7 @@ impl TableRow for HubRow {
             "PLACEHOLDERS",
             "CPU-USED",
             "MEM-USED",
+            "OUTSIDE",
             "REASON",
         ]
     }
@@ -246,6 +247,9 @@ impl TableRow for HubRow {
             opt(&self.placeholders),
             used_cpu(self.cpu_used_millis),
             used_mem(self.memory_used_bytes),
+            self.outside
+                .as_ref()
+                .map_or("-".into(), |o| o.brief.clone()),
             match (self.declared == Some("undeclared"), self.reason.is_empty()) {
                 (true, true) => "undeclared: not in the deployment repository".into(),
                 (true, false) => format!("undeclared; {}", clean(&self.reason)),

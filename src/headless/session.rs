@@ -23,6 +23,8 @@ pub struct Needs {
     pub activity: bool,
     /// A first metrics.k8s.io answer (or refusal) of every cluster, when metrics are polled.
     pub metrics: bool,
+    /// A first check from outside of every declared hub with a domain, when they are checked.
+    pub outside: bool,
 }
 
 impl Needs {
@@ -31,12 +33,14 @@ impl Needs {
         alerts: true,
         activity: true,
         metrics: true,
+        outside: true,
     };
     /// The watchers' lists only.
     pub const LISTS: Needs = Needs {
         alerts: false,
         activity: false,
         metrics: false,
+        outside: false,
     };
 }
 
@@ -56,6 +60,8 @@ pub struct Session {
     recorder: Option<crate::recorder::Tap>,
     /// Whether metrics.k8s.io is polled (else nothing waits for it).
     metrics_polled: bool,
+    /// Whether hubs are checked from outside (else nothing waits for them).
+    outside_checked: bool,
 }
 
 impl Session {
@@ -92,7 +98,17 @@ impl Session {
             applied: 0,
             recorder: None,
             metrics_polled: poll.metrics.is_some(),
+            outside_checked: false,
         }
+    }
+
+    /// Checks the declared hubs' domains from outside as `checks` says, for as long as the
+    /// session runs (`Needs::outside` then waits for a first check of each).
+    pub fn check_outside(&mut self, checks: &crate::outside::Checks) -> Result<(), String> {
+        let targets = crate::outside::targets(&self.targets);
+        crate::outside::start(targets, checks, self.sources.feed.clone(), &self.shutdown)?;
+        self.outside_checked = true;
+        Ok(())
     }
 
     /// The action runner over this session's clients.
@@ -178,7 +194,15 @@ impl Session {
     /// Whether every cluster listed (or failed) and the sources `needs` names answered once.
     pub fn settled_for(&self, needs: Needs) -> bool {
         let clusters: Vec<_> = self.fleet.clusters().collect();
+        let checked = |c: &&crate::fleet::ClusterState| {
+            c.declared
+                .iter()
+                .flatten()
+                .filter(|d| d.domain.is_some())
+                .all(|d| c.outside.contains_key(&d.name))
+        };
         clusters.len() == self.targets.len()
+            && (!needs.outside || !self.outside_checked || clusters.iter().all(checked))
             && clusters.iter().all(|c| match c.status {
                 ClusterStatus::Connecting | ClusterStatus::Recorded { .. } => false,
                 ClusterStatus::Unreachable { .. } => true,

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use clients::ClientCache;
 pub use targets::ClusterTarget;
+pub(crate) use tls::{provider as tls_provider, system_verifier};
 
 use std::sync::Arc;
 

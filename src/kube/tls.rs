@@ -16,14 +16,15 @@ use rustls::{ClientConfig, RootCertStore};
 
 type Verifier = Arc<dyn ServerCertVerifier>;
 
-fn provider() -> Arc<CryptoProvider> {
+/// The one crypto provider of every TLS client hubdeck builds.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: LazyLock<Arc<CryptoProvider>> =
         LazyLock::new(|| Arc::new(rustls::crypto::ring::default_provider()));
     PROVIDER.clone()
 }
 
 /// The platform's verifier (system roots), built on first use and kept for the process.
-fn system_verifier() -> Result<Verifier, String> {
+pub(crate) fn system_verifier() -> Result<Verifier, String> {
     static SYSTEM: OnceLock<Result<Verifier, String>> = OnceLock::new();
     SYSTEM
         .get_or_init(|| {

@@ -144,6 +144,23 @@ pub fn change_row(time: Timestamp, u: &FleetUpdate) -> Option<ChangeRow> {
             cluster.to_string(),
             scope.to_string(),
         ),
+        // A check every minute per hub is a sample; the first of a run of passes or failures
+        // is a change.
+        FleetUpdate::Outside { check, .. } if check.since != check.at => return None,
+        FleetUpdate::Outside {
+            cluster,
+            hub,
+            check,
+        } => row(
+            cluster.as_str(),
+            "outside",
+            "set",
+            hub.to_string(),
+            check.reason().map_or_else(
+                || format!("ok: {}", check.brief()),
+                |r| format!("unreachable from outside: {r}"),
+            ),
+        ),
         FleetUpdate::Declared { cluster, hubs } => {
             let names: Vec<&str> = hubs.iter().map(|h| &*h.name).collect();
             row(

@@ -50,7 +50,7 @@ pub fn write(fleet: &SimFleet, dir: &Path) -> io::Result<Drift> {
                 json!({
                     "name": h,
                     "display_name": format!("{} {}", c.name(), h),
-                    "domain": format!("{h}.{}.hubdeck-demo.test", c.name()),
+                    "domain": super::ingress::domain(c.name(), h),
                     "helm_chart": if daskhub { "daskhub" } else { "basehub" },
                     "helm_chart_values_files": ["common.values.yaml", format!("{h}.values.yaml"),
                         format!("enc-{h}.secret.values.yaml")],
@@ -62,7 +62,7 @@ pub fn write(fleet: &SimFleet, dir: &Path) -> io::Result<Drift> {
             items.push(json!({
                 "name": MISSING_HUB,
                 "display_name": format!("{} workshop", c.name()),
-                "domain": format!("{MISSING_HUB}.{}.hubdeck-demo.test", c.name()),
+                "domain": super::ingress::domain(c.name(), MISSING_HUB),
                 "helm_chart": "basehub",
                 "helm_chart_values_files": ["common.values.yaml", "workshop.values.yaml"],
             }));

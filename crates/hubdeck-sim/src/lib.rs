@@ -46,6 +46,7 @@ mod fleet;
 mod generate;
 mod hub_apis;
 mod hub_paging;
+pub mod ingress;
 mod inspect;
 mod kubeconfig;
 mod label_selector;
@@ -191,6 +192,9 @@ pub enum SimError {
         /// The cause.
         source: io::Error,
     },
+    /// An ingress could not start.
+    #[error("sim: {0}")]
+    Ingress(#[from] ingress::IngressError),
     /// A scenario name that is not one of quiet, steady, gameday, churn[:N].
     #[error("unknown scenario {0:?} (expected quiet, steady, gameday or churn[:N])")]
     Scenario(String),
@@ -199,6 +203,10 @@ pub enum SimError {
 /// A running simulated fleet; dropping it without [`SimFleet::shutdown`] also stops it.
 pub struct SimFleet {
     clusters: Vec<SimCluster>,
+    /// Each cluster's ingress: `*.<cluster>.hubdeck-demo.test` and its address.
+    ingress: Vec<(String, std::net::SocketAddr)>,
+    ingress_ca: String,
+    expired_certificate: Option<String>,
     kubeconfig: tempfile::NamedTempFile,
     shutdown: CancellationToken,
     driver: Option<JoinHandle<()>>,
@@ -234,6 +242,22 @@ impl SimFleet {
             })?;
             clusters.push(c);
         }
+        let ca = ingress::IngressCa::new()?;
+        // One hub of the fleet shows a certificate that expired: the third cluster's first.
+        let expired_at = clusters.len().min(3).saturating_sub(1);
+        let mut ingresses = Vec::with_capacity(clusters.len());
+        let mut expired_certificate = None;
+        for (i, c) in clusters.iter().enumerate() {
+            let expired = (i == expired_at)
+                .then(|| c.hub_namespaces().into_iter().min())
+                .flatten()
+                .map(|hub| ingress::domain(c.name(), &hub));
+            if expired.is_some() {
+                expired_certificate.clone_from(&expired);
+            }
+            let addr = ingress::start(c.clone(), &ca, expired, shutdown.clone()).await?;
+            ingresses.push((format!("*.{}.{}", c.name(), ingress::DOMAIN_SUFFIX), addr));
+        }
         let io_err = |what: &str| {
             let what = what.to_string();
             move |source| SimError::Io { what, source }
@@ -258,6 +282,9 @@ impl SimFleet {
         ));
         Ok(SimFleet {
             clusters,
+            ingress: ingresses,
+            ingress_ca: ca.pem().to_string(),
+            expired_certificate,
             kubeconfig,
             shutdown,
             driver: Some(driver),
@@ -319,6 +346,22 @@ impl SimFleet {
     /// One cluster by name.
     pub fn cluster(&self, name: &str) -> Option<&SimCluster> {
         self.clusters.iter().find(|c| c.name() == name)
+    }
+
+    /// Each cluster's ingress, as the DNS of a real fleet would have it: the wildcard
+    /// `*.<cluster>.hubdeck-demo.test` and the loopback address serving it.
+    pub fn ingress_domains(&self) -> Vec<(String, std::net::SocketAddr)> {
+        self.ingress.clone()
+    }
+
+    /// The CA (PEM) that issued every ingress certificate: trusted by nothing but the demo.
+    pub fn ingress_ca_pem(&self) -> &str {
+        &self.ingress_ca
+    }
+
+    /// The domain whose ingress certificate has expired, the fleet's one failing TLS.
+    pub fn expired_certificate(&self) -> Option<&str> {
+        self.expired_certificate.as_deref()
     }
 
     /// Stops the driver and every listener, connection and stream.

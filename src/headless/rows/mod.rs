@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::fleet::{
-    AlertOrigin, ClusterState, Fleet, HubState, PodInfo, Replicas, SourceState, Termination,
-    memory_share,
+    AlertOrigin, ClusterState, Fleet, HubState, OutsideCheck, PodInfo, Replicas, SourceState,
+    Termination, memory_share,
 };
 
 /// A cluster.
@@ -88,6 +88,42 @@ pub struct HubRow {
     pub cpu_used_millis: Option<u32>,
     /// Memory its pods use, bytes.
     pub memory_used_bytes: Option<u64>,
+    /// The last check of `https://<domain>/hub/health` from outside; null without a domain or
+    /// before the first check.
+    pub outside: Option<OutsideRow>,
+}
+
+/// A hub's last check from outside.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutsideRow {
+    /// ok, status (another status than expected), dns, tls, timeout or connect.
+    pub state: &'static str,
+    /// The HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// Until the answer's status line, when it answered.
+    pub latency_ms: Option<u64>,
+    /// When the request was sent.
+    pub checked_at: Timestamp,
+    /// Why it failed (null when it passed).
+    pub reason: Option<String>,
+    /// What the table shows, e.g. `200 84ms`.
+    #[serde(skip)]
+    pub brief: String,
+}
+
+impl OutsideRow {
+    fn of(check: &OutsideCheck) -> Self {
+        Self {
+            state: check.state().as_str(),
+            status: check.status(),
+            latency_ms: check
+                .latency
+                .map(|l| u64::try_from(l.as_millis()).unwrap_or(u64::MAX)),
+            checked_at: check.at,
+            reason: check.reason(),
+            brief: check.brief(),
+        }
+    }
 }
 
 /// A user server.
@@ -251,6 +287,7 @@ pub mod fields {
         "chart_drift",
         "cpu_used_millis",
         "memory_used_bytes",
+        "outside",
     ];
     /// [`super::ServerRow`].
     pub const SERVER: &[&str] = &[
@@ -397,6 +434,7 @@ pub fn hub_row(c: &ClusterState, h: &HubState, now: Timestamp) -> HubRow {
         chart_drift: s.chart_drift,
         cpu_used_millis: used.map(|u| u.cpu_milli),
         memory_used_bytes: used.map(|u| u.memory_bytes),
+        outside: c.outside_of(h).map(OutsideRow::of),
     }
 }
 

@@ -10,9 +10,9 @@ use tokio::sync::oneshot::error::TryRecvError;
 
 use crate::config::keymap::{Command, Context};
 use crate::config::theme::Role;
-use crate::fleet::{Component, HubId, HubState};
+use crate::fleet::{Component, HubId, HubState, OutsideCheck};
 
-use super::super::text::{fit, sanitize, width, wrap};
+use super::super::text::{age, fit, sanitize, width, wrap};
 use super::super::widgets::{health_badge, health_role};
 use super::super::{Description, LogRequest};
 use super::{Ctx, Outcome, Pane, Target, hubs};
@@ -100,7 +100,11 @@ impl DetailPane {
         self
     }
 
-    fn hub_sections(hub: &HubState, now: jiff::Timestamp) -> Vec<Section> {
+    fn hub_sections(
+        hub: &HubState,
+        outside: Option<&OutsideCheck>,
+        now: jiff::Timestamp,
+    ) -> Vec<Section> {
         let s = &hub.summary;
         let r = |x: Option<crate::fleet::Replicas>| {
             x.map_or_else(
@@ -125,6 +129,9 @@ impl DetailPane {
             ),
             ("Pods use".into(), usage(hub, now)),
         ];
+        if let Some(line) = outside_line(hub, outside, now) {
+            fields.push(("From outside".into(), line));
+        }
         if !s.crashlooping.is_empty() {
             fields.push(("Crash-looping".into(), s.crashlooping.join(", ")));
         }
@@ -161,7 +168,13 @@ impl DetailPane {
             ));
         }
         let live_sections = live
-            .map(|h| Self::hub_sections(h, ctx.now))
+            .map(|h| {
+                let outside = ctx
+                    .fleet
+                    .cluster(h.id.cluster.as_str())
+                    .and_then(|c| c.outside_of(h));
+                Self::hub_sections(h, outside, ctx.now)
+            })
             .unwrap_or_default();
         for (title, fields) in live_sections.iter().chain(self.sections.iter()) {
             out.push(Line::default());
@@ -304,6 +317,34 @@ impl Pane for DetailPane {
         self.pending = None;
         true
     }
+}
+
+/// The last check of the hub's health endpoint from outside, e.g.
+/// `https://x.org/hub/health: 200 in 84ms, 12s ago`; none without a domain.
+fn outside_line(
+    hub: &HubState,
+    check: Option<&OutsideCheck>,
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let domain = hub.declared.as_ref()?.domain.as_ref()?;
+    let url = format!("https://{domain}/hub/health");
+    let Some(c) = check else {
+        return Some(format!("{url}: not checked yet"));
+    };
+    let ago = age(now, Some(c.at));
+    Some(match c.reason() {
+        None => {
+            let took = c
+                .latency
+                .map_or_else(String::new, |l| format!(" in {}ms", l.as_millis()));
+            format!("{url}: {}{took}, {ago} ago", c.expected)
+        }
+        Some(why) => format!(
+            "{url}: {why}; {} failed in a row, since {} ago (checked {ago} ago)",
+            c.failures,
+            age(now, Some(c.since))
+        ),
+    })
 }
 
 /// The hub pod of a hub, for `l` in its detail.

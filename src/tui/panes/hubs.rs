@@ -8,7 +8,8 @@ use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::config::theme::Role;
 use crate::fleet::{
-    Change, ClusterId, Component, Declaration, HealthLevel, HubId, HubState, Replicas,
+    CRITICAL_AFTER, Change, ClusterId, Component, Declaration, HealthLevel, HubId, HubState,
+    OutsideCheck, Replicas,
 };
 
 use super::super::app::Target;
@@ -30,10 +31,14 @@ const COLUMNS: &[Column] = &[
     // What the hub's pods use together (metrics.k8s.io).
     col("CPU USED", 8, 7),
     col("MEM USED", 8, 6),
+    // The last check of https://<domain>/hub/health from outside: `200 84ms`, `tls`, `—`.
+    col("OUTSIDE", 8, 3),
     flex("REASON", 16, 3),
 ];
 /// The MEM USED column, for `sort-fullest`.
 const MEM_USED: usize = 9;
+/// The OUTSIDE column.
+const OUTSIDE: usize = 10;
 
 /// Rows of the hubs table.
 pub struct Hubs {
@@ -90,6 +95,26 @@ fn reason(hub: &HubState, ctx: &Ctx) -> Cell {
         ),
         (true, r) => Cell::new(format!("undeclared; {r}"), Role::HealthDegraded),
         (false, r) => Cell::new(r.to_string(), Role::Dim),
+    }
+}
+
+/// The hub's last check from outside, when the repository gives it a domain.
+fn outside<'a>(hub: &HubState, ctx: &Ctx<'a>) -> Option<&'a OutsideCheck> {
+    ctx.fleet
+        .cluster(hub.id.cluster.as_str())
+        .and_then(|c| c.outside_of(hub))
+}
+
+/// `200 84ms` when it answered as expected, the failure's word (`tls`, `503 12ms`) in the
+/// health colours, `…` before the first check, `—` for a hub without a domain.
+fn outside_cell(hub: &HubState, ctx: &Ctx) -> Cell {
+    let has_domain = hub.declared.as_ref().is_some_and(|d| d.domain.is_some());
+    match outside(hub, ctx) {
+        Some(o) if o.passed() => Cell::new(o.brief(), Role::HealthOk),
+        Some(o) if o.failures >= CRITICAL_AFTER => Cell::new(o.brief(), Role::HealthDown),
+        Some(o) => Cell::new(o.brief(), Role::HealthDegraded),
+        None if has_domain => Cell::new("…", Role::Dim),
+        None => Cell::new("—", Role::Dim),
     }
 }
 
@@ -170,6 +195,7 @@ impl RowSource for Hubs {
             Cell::new(trend, Role::Sparkline),
             cpu_cell(hub.usage.total(ctx.now)),
             mem_cell(hub.usage.total(ctx.now)),
+            outside_cell(hub, ctx),
             reason(hub, ctx),
         ])
     }
@@ -196,6 +222,15 @@ impl RowSource for Hubs {
             ),
             8 => used_key(hub.usage.total(ctx.now).map(|u| u64::from(u.cpu_milli))),
             MEM_USED => used_key(hub.usage.total(ctx.now).map(|u| u.memory_bytes)),
+            // Failing hubs first, the longest failing run first; then the slowest answers.
+            OUTSIDE => match outside(hub, ctx) {
+                Some(o) if !o.passed() => SortKey::Num(-i64::from(o.failures)),
+                Some(o) => SortKey::Num(
+                    o.latency
+                        .map_or(0, |l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX)),
+                ),
+                None => SortKey::Num(i64::MAX),
+            },
             _ => SortKey::text(s.health.reason.to_lowercase()),
         }
     }

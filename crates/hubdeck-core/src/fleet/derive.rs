@@ -8,17 +8,18 @@ use super::hub::HealthLevel;
 use super::ids::HubKey;
 use super::nodes::node_loads;
 use super::objects::{AlertInfo, AlertOrigin, Component, Severity};
+use super::outside::outside_alerts;
 use super::store::ClusterState;
 use super::update::ClusterStatus;
 
 /// Namespace, release and pod an alert concerns.
-type Target<'a> = (
+pub(super) type Target<'a> = (
     Option<&'a Arc<str>>,
     Option<&'a Arc<str>>,
     Option<&'a Arc<str>>,
 );
 
-fn alert(
+pub(super) fn alert(
     c: &ClusterState,
     name: &str,
     severity: Severity,
@@ -63,9 +64,11 @@ fn alert(
 
 /// Derived alerts of one cluster: unreachable, hub or proxy not ready, crash loops, stuck user
 /// pods, placeholders not ready (evicted to make room for users), declared hubs not running,
-/// nodes not ready or under pressure.
+/// nodes not ready or under pressure, hubs their users cannot reach (which the cluster's own
+/// state says nothing about, so they are raised for an unreachable cluster too).
 pub fn derived_alerts(c: &ClusterState) -> Vec<AlertInfo> {
     let mut out = Vec::new();
+    outside_alerts(c, &mut out);
     if let ClusterStatus::Unreachable { error, since } = &c.status {
         out.push(alert(
             c,

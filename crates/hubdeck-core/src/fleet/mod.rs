@@ -12,6 +12,7 @@ mod ids;
 mod intern;
 mod nodes;
 mod objects;
+mod outside;
 mod pods;
 mod snapshot;
 mod store;
@@ -39,6 +40,7 @@ pub use objects::{
     AlertInfo, AlertOrigin, Component, EventInfo, ObjectKey, Owner, PendingAction, PodInfo,
     PodPhase, Requests, ServerActivity, Severity, Termination, Workload, WorkloadKind,
 };
+pub use outside::{CRITICAL_AFTER, OutsideCheck, OutsideState, Probe};
 pub use pods::PodMap;
 pub use snapshot::cluster_snapshot;
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet, UNCLAIMED_MAX, Unclaimed, tells_story};
@@ -55,6 +57,8 @@ mod dask_tests;
 mod declared_tests;
 #[cfg(test)]
 mod nodes_tests;
+#[cfg(test)]
+mod outside_tests;
 #[cfg(test)]
 mod scope_tests;
 #[cfg(test)]

@@ -112,6 +112,13 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
         cluster: cluster.clone(),
         scope: c.scope.clone(),
     });
+    for (hub, check) in &c.outside {
+        out.push(FleetUpdate::Outside {
+            cluster: cluster.clone(),
+            hub: hub.clone(),
+            check: check.clone(),
+        });
+    }
     if c.metrics != MetricsSource::default() {
         out.push(FleetUpdate::Metrics {
             cluster: cluster.clone(),
@@ -288,6 +295,28 @@ mod tests {
                 },
             },
         });
+        // A hub failing its check from outside, twice in a row: the count survives.
+        let first = crate::fleet::OutsideCheck::after(
+            None,
+            crate::fleet::Probe::Tls,
+            Some("invalid peer certificate: UnknownIssuer".into()),
+            None,
+            t0(),
+            200,
+        );
+        let second = crate::fleet::OutsideCheck::after(
+            Some(&first),
+            crate::fleet::Probe::Tls,
+            None,
+            None,
+            t0() + jiff::SignedDuration::from_secs(60),
+            200,
+        );
+        updates.push(FleetUpdate::Outside {
+            cluster: leap.clone(),
+            hub: "prod".into(),
+            check: second,
+        });
         updates.push(FleetUpdate::Status {
             cluster: ClusterId::new("nasa"),
             status: ClusterStatus::Unreachable {
@@ -305,6 +334,7 @@ mod tests {
         assert!(seen(&live).contains("servers_stuck: 1"), "{}", seen(&live));
         let c = live.cluster("leap").unwrap();
         assert_eq!(c.unclaimed.len(), 1);
+        assert_eq!(c.outside.get("prod").map(|o| o.failures), Some(2));
         assert!(
             c.hubs
                 .values()

@@ -15,6 +15,7 @@ use super::hub::{HubState, Seen, Thresholds};
 use super::ids::{ClusterId, HubId, HubKey};
 use super::nodes::NodeMap;
 use super::objects::{AlertInfo, EventInfo, ObjectKey, PodInfo};
+use super::outside::OutsideCheck;
 use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};
 use super::usage::{MetricsSource, NodeUsageMap, Usage};
 
@@ -65,9 +66,13 @@ pub struct ClusterState {
     pub node_usage: NodeUsageMap,
     /// dask-gateway pods and `DaskCluster`s, for its daskhubs.
     pub dask: DaskObjects,
+    /// The last check from outside of each declared hub with a domain, by declared name.
+    pub outside: BTreeMap<Arc<str>, OutsideCheck>,
     dirty: bool,
     /// Nodes changed since derived alerts were last computed.
     nodes_dirty: bool,
+    /// An outside check changed since derived alerts were last computed.
+    outside_dirty: bool,
 }
 
 impl ClusterState {
@@ -91,8 +96,10 @@ impl ClusterState {
             metrics: MetricsSource::default(),
             node_usage: NodeUsageMap::default(),
             dask: DaskObjects::default(),
+            outside: BTreeMap::new(),
             dirty: true,
             nodes_dirty: false,
+            outside_dirty: false,
         }
     }
 
@@ -157,6 +164,13 @@ impl ClusterState {
             }
         }
         self.drop_empty_hubs(log);
+    }
+
+    /// The last check from outside of a hub the repository declares with a domain.
+    pub fn outside_of(&self, hub: &HubState) -> Option<&OutsideCheck> {
+        let declared = hub.declared.as_ref()?;
+        declared.domain.as_ref()?;
+        self.outside.get(&declared.name)
     }
 
     /// What a node uses, if its last sample is fresh at `now`.
@@ -253,7 +267,7 @@ impl ClusterState {
         if all {
             changed |= self.expire_usage(now, log);
         }
-        if changed || self.nodes_dirty {
+        if changed || self.nodes_dirty || self.outside_dirty {
             let derived = derived_alerts(self);
             if derived != self.derived {
                 log.record(Change::Alerts(self.id.clone()));
@@ -262,6 +276,7 @@ impl ClusterState {
         }
         self.dirty = false;
         changed |= std::mem::take(&mut self.nodes_dirty);
+        changed |= std::mem::take(&mut self.outside_dirty);
         changed
     }
 }
@@ -370,7 +385,8 @@ impl Fleet {
             | FleetUpdate::Usage { cluster, .. }
             | FleetUpdate::Metrics { cluster, .. }
             | FleetUpdate::Declared { cluster, .. }
-            | FleetUpdate::Dask { cluster, .. } => cluster.clone(),
+            | FleetUpdate::Dask { cluster, .. }
+            | FleetUpdate::Outside { cluster, .. } => cluster.clone(),
             FleetUpdate::Activity { hub, .. } => hub.cluster.clone(),
         };
         let Some(c) = self.clusters.get_mut(&id) else {
@@ -495,6 +511,16 @@ impl Fleet {
                 h.activity.source = source;
                 h.dirty = true;
                 log.record(Change::Servers(h.id.clone()));
+            }
+            FleetUpdate::Outside { hub, check, .. } => {
+                if c.outside.get(&hub) == Some(&check) {
+                    return false;
+                }
+                for h in c.hubs.values().filter(|h| *h.id.key.namespace == *hub) {
+                    log.record(Change::Hub(h.id.clone()));
+                }
+                c.outside.insert(hub, check);
+                c.outside_dirty = true;
             }
         }
         true

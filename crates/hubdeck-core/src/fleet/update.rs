@@ -276,4 +276,14 @@ pub enum FleetUpdate {
         /// Active servers (ignored when the source failed).
         servers: Vec<ServerActivity>,
     },
+    /// A check of a declared hub's health endpoint from outside the cluster (its domain).
+    /// Last in the enum: recordings number the variants.
+    Outside {
+        /// Its cluster.
+        cluster: ClusterId,
+        /// Its declared name (its namespace).
+        hub: Arc<str>,
+        /// What the check got.
+        check: super::outside::OutsideCheck,
+    },
 }
