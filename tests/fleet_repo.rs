@@ -21,6 +21,7 @@ fn hub<'a>(rows: &'a [Value], id: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hubs_show_drift_against_the_repository_both_ways() {
     let fleet = TestFleet::small().await;
+    fleet.no_outside_checks();
     let repo = tempfile::tempdir().unwrap();
     let drift = hubdeck_sim::deploy_repo::write(&fleet.sim, repo.path()).unwrap();
     let dir = repo.path().to_str().unwrap();
@@ -67,6 +68,7 @@ async fn hubs_show_drift_against_the_repository_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declared_cluster_no_context_matches_is_shown_with_why_not_dropped() {
     let fleet = TestFleet::small().await;
+    fleet.no_outside_checks();
     let repo = tempfile::tempdir().unwrap();
     hubdeck_sim::deploy_repo::write(&fleet.sim, repo.path()).unwrap();
     let ghost = repo.path().join("config/clusters/ghost");
@@ -100,6 +102,7 @@ async fn a_declared_cluster_no_context_matches_is_shown_with_why_not_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_cluster_file_is_one_line_naming_file_and_line_and_nothing_is_listed() {
     let fleet = TestFleet::small().await;
+    fleet.no_outside_checks();
     let repo = tempfile::tempdir().unwrap();
     hubdeck_sim::deploy_repo::write(&fleet.sim, repo.path()).unwrap();
     let c = fleet.cluster(0).name().to_string();
@@ -134,6 +137,7 @@ async fn a_bad_cluster_file_is_one_line_naming_file_and_line_and_nothing_is_list
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fleet_toml_points_at_the_repository_and_adds_settings_by_cluster_name() {
     let fleet = TestFleet::small().await;
+    fleet.no_outside_checks();
     let repo = tempfile::tempdir().unwrap();
     hubdeck_sim::deploy_repo::write(&fleet.sim, repo.path()).unwrap();
     let c = fleet.cluster(0).name().to_string();

@@ -106,16 +106,22 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
             &global.contexts,
             targets::active_kubeconfig,
         )?;
+        let network = match (&file, &fleet_path) {
+            (Some(f), Some(path)) => f.outside_network(path)?,
+            _ => crate::outside::Network::public(),
+        };
         return Ok(Fleetwide {
             targets: list,
             demo: None,
             demo_repo: None,
-            network: crate::outside::Network::public(),
+            network,
         });
     }
+    let mut network = crate::outside::Network::public();
     let list = match &fleet_path {
         Some(path) => {
             let file = FleetFile::load(path)?;
+            network = file.outside_network(path)?;
             let list =
                 targets::from_fleet_file(&file, &global.contexts, targets::active_kubeconfig)?;
             if list.is_empty() {
@@ -145,14 +151,14 @@ pub async fn resolve(global: &Global, paths: &Paths) -> Result<Fleetwide> {
         targets: list,
         demo: None,
         demo_repo: None,
-        network: crate::outside::Network::public(),
+        network,
     })
 }
 
 /// The demo's hubs as its users would reach them: every declared domain at the ingress of its
 /// sim cluster, trusted through the sim's own CA. Only `--demo` builds this.
 fn demo_network(sim: &SimFleet) -> Result<crate::outside::Network> {
-    crate::outside::Network::pinned(sim.ingress_domains(), sim.ingress_ca_pem())
+    crate::outside::Network::pinned(sim.ingress_domains(), Some(sim.ingress_ca_pem()))
         .map_err(|e| eyre!("demo ingress: {e}"))
 }
 

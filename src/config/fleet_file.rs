@@ -25,6 +25,12 @@
 //!                                  # `cluster/hub` names match too); the default for staging.
 //!                                  # The one wave without patterns takes the rest.
 //! parallel = 4                     # hubs of a wave acted on at once (this is the default)
+//!
+//! [outside]                        # the checks of each hub's https://<domain>/hub/health
+//! resolve = { "*.leap.2i2c.cloud" = "34.68.10.2:443" }  # as curl --resolve: these names go
+//!                                  # to that address instead of DNS (`*.` = one label under it),
+//!                                  # e.g. a new ingress before the DNS records move
+//! ca_file = "ingress-ca.pem"       # trust only these CAs (PEM, relative to this file)
 //! ```
 
 use std::collections::BTreeMap;
@@ -44,6 +50,19 @@ pub struct FleetFile {
     pub clusters: Vec<ClusterEntry>,
     /// How rollouts group hubs into waves.
     pub waves: Option<WavesEntry>,
+    /// How hubs are reached when checked from outside.
+    pub outside: Option<OutsideEntry>,
+}
+
+/// `[outside]`: where the checks from outside resolve names and which CAs they trust.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutsideEntry {
+    /// Domain (or `*.parent`) → `IP:PORT`, instead of DNS.
+    #[serde(default)]
+    pub resolve: BTreeMap<String, String>,
+    /// PEM file of the only CAs trusted (relative to the fleet file).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `[waves]`: the order of the waves and the hub-name patterns of each.
@@ -194,6 +213,52 @@ impl FleetFile {
             }
         })?;
         Ok(rules)
+    }
+}
+
+impl FleetFile {
+    /// The network the checks from outside use: the system's resolver and roots, with
+    /// `[outside]` over them. Errors name the file and the `[outside]` line.
+    pub fn outside_network(&self, path: &Path) -> Result<crate::outside::Network, FleetFileError> {
+        let Some(o) = &self.outside else {
+            return Ok(crate::outside::Network::public());
+        };
+        let invalid = |message: String| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("[outside]"))
+                .map_or(1, |n| n + 1);
+            FleetFileError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            }
+        };
+        let mut pinned = Vec::new();
+        for (domain, addr) in &o.resolve {
+            let at: std::net::SocketAddr = addr.parse().map_err(|_| {
+                invalid(format!(
+                    "[outside] resolve {}: {} is not IP:PORT",
+                    hubdeck_core::text::clip(domain, 80),
+                    hubdeck_core::text::clip(addr, 80)
+                ))
+            })?;
+            pinned.push((domain.clone(), at));
+        }
+        let ca = match &o.ca_file {
+            None => None,
+            Some(f) => {
+                let file = path
+                    .parent()
+                    .map_or_else(|| f.clone(), |dir| dir.join(crate::kube::targets::expand_home(f)));
+                Some(std::fs::read_to_string(&file).map_err(|e| {
+                    invalid(format!("[outside] ca_file {}: {e}", file.display()))
+                })?)
+            }
+        };
+        crate::outside::Network::pinned(pinned, ca.as_deref())
+            .map_err(|e| invalid(format!("[outside] {e}")))
     }
 }
 

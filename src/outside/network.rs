@@ -1,7 +1,7 @@
 //! How the checks reach a hub: which addresses a domain resolves to and which CAs are trusted.
-//! Normal runs use the system's resolver and roots, as any user's browser would. `--demo` and
-//! the tests pin their made-up domains to a loopback ingress and trust only its CA; nothing
-//! else ever builds a pinned network.
+//! Normal runs use the system's resolver and roots, as any user's browser would; fleet.toml's
+//! `[outside]` can send names to chosen addresses (a new ingress before its DNS records move)
+//! and trust only given CAs. `--demo` pins its made-up domains to the sim's loopback ingress.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,18 +29,25 @@ impl Network {
 
     /// `domains` answered by their addresses (`*.example.org` for every name just under
     /// example.org, as a wildcard DNS record; other names by the system's resolver),
-    /// certificates trusted only when issued by one of the PEM certificates in `ca_pem`.
+    /// certificates trusted only when issued by one of the PEM certificates in `ca_pem`
+    /// (without it, by the system's roots).
     pub fn pinned(
         domains: impl IntoIterator<Item = (String, SocketAddr)>,
-        ca_pem: &str,
+        ca_pem: Option<&str>,
     ) -> Result<Self, String> {
         use rustls::pki_types::pem::PemObject;
-        let roots = CertificateDer::pem_slice_iter(ca_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("CA certificate: {e}"))?;
-        if roots.is_empty() {
-            return Err("CA certificate: no PEM certificate".into());
-        }
+        let roots = match ca_pem {
+            None => None,
+            Some(pem) => {
+                let roots = CertificateDer::pem_slice_iter(pem.as_bytes())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("CA certificate: {e}"))?;
+                if roots.is_empty() {
+                    return Err("CA certificate: no PEM certificate".into());
+                }
+                Some(Arc::new(roots))
+            }
+        };
         Ok(Self {
             pinned: Arc::new(
                 domains
@@ -48,7 +55,7 @@ impl Network {
                     .map(|(d, a)| (d.to_ascii_lowercase(), a))
                     .collect(),
             ),
-            roots: Some(Arc::new(roots)),
+            roots,
         })
     }
 

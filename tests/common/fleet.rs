@@ -68,6 +68,16 @@ impl TestFleet {
         hubdeck_with(self.sim.kubeconfig_path(), self.home.path(), args)
     }
 
+    /// Turns the checks from outside off for this fleet's binary runs: a deployment
+    /// repository declares domains, which would otherwise be looked up in the system's DNS,
+    /// and no test may reach beyond loopback (tests/outside.rs pins them instead).
+    pub fn no_outside_checks(&self) {
+        let config = self.home.path().join("config");
+        std::fs::create_dir_all(&config).expect("config dir");
+        std::fs::write(config.join("settings.toml"), "outside_check_secs = 0\n")
+            .expect("settings.toml");
+    }
+
     /// The audit log the binary writes.
     pub fn audit_path(&self) -> PathBuf {
         self.home.path().join("state").join("audit.jsonl")

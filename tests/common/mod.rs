@@ -5,4 +5,5 @@
 pub mod console;
 pub mod fleet;
 pub mod real_servers;
+pub mod tls_front;
 pub mod tmux;

@@ -1,10 +1,12 @@
 //! Console tests: drive keys, render into `TestBackend`, assert on what a person reads.
 
 mod actions;
+mod dask;
 mod live;
 mod navigation;
 mod node_shell;
 mod nodes;
+mod outside;
 mod overlays;
 mod panes;
 mod replay;

@@ -260,13 +260,6 @@ pub enum FleetUpdate {
         /// The pods and nodes lists' states.
         source: MetricsSource,
     },
-    /// dask-gateway pods or `DaskCluster`s (see `fleet::dask`).
-    Dask {
-        /// Which cluster.
-        cluster: ClusterId,
-        /// The change.
-        delta: super::dask::DaskDelta,
-    },
     /// What a hub's API says about its servers.
     Activity {
         /// Which hub.
@@ -276,8 +269,15 @@ pub enum FleetUpdate {
         /// Active servers (ignored when the source failed).
         servers: Vec<ServerActivity>,
     },
+    /// dask-gateway pods or `DaskCluster`s (see `fleet::dask`). New variants go
+    /// last: recordings number the variants.
+    Dask {
+        /// Which cluster.
+        cluster: ClusterId,
+        /// The change.
+        delta: super::dask::DaskDelta,
+    },
     /// A check of a declared hub's health endpoint from outside the cluster (its domain).
-    /// Last in the enum: recordings number the variants.
     Outside {
         /// Its cluster.
         cluster: ClusterId,
