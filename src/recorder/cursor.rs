@@ -4,36 +4,57 @@
 //!
 //! A seek does not apply every update: a pod that changed twelve times in ten minutes is
 //! applied once, with its last version ([`Cursor::fast_forward`]), which is what keeps a
-//! seek through ten minutes of churn under a second.
+//! seek through ten minutes of churn under a second. What is held back is kept by pod number
+//! (numbers are dense), and successive patches of a pod are merged rather than applied to a
+//! copy of it, so taking a patch in costs neither a lookup by key nor a clone of the pod.
 
-use std::collections::HashMap;
-
-use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, ObjectKey, PodInfo, Thresholds};
+use hubdeck_core::fleet::{Delta, Fleet, FleetUpdate, PodInfo, Thresholds};
 use jiff::Timestamp;
 
 use super::encode::{Overlay, fleet_pod};
 use super::format::{Group, Rec};
-use super::pod_ids::Keys;
+use super::patch::PodPatch;
+use super::pod_ids::{Keys, Numbered};
+
+/// A pod's last version, held back by `fast_forward`.
+enum Held {
+    /// Written whole (then perhaps patched).
+    Whole(PodInfo),
+    /// Patches of the version the fleet holds, merged.
+    Patch(PodPatch),
+}
 
 /// A fleet being replayed.
 pub struct Cursor {
     /// The fleet at the last update applied.
     pub fleet: Fleet,
     keys: Keys,
-    /// Pods whose last version is known but not applied yet, with its time.
-    staged: HashMap<(ClusterId, ObjectKey), (Timestamp, PodInfo)>,
+    /// By pod number: its last version not applied yet, with its time.
+    staged: Vec<Option<(Timestamp, Held)>>,
+    /// The numbers with something in `staged`.
+    staged_ids: Vec<u32>,
     /// Other updates after the oldest staged pod, in order: applied with the staged pods, by
     /// time, so every cluster's "updated" ends up as applying everything in turn gives.
     queued: Vec<(Timestamp, FleetUpdate)>,
 }
 
+/// A pod of `fleet` found through its hub (the release its number was last written with),
+/// else through every hub of its cluster.
+fn held_pod(fleet: &Fleet, k: &Numbered) -> Option<PodInfo> {
+    fleet_pod(fleet, &k.cluster, &k.key, &k.release)
+        .or_else(|| fleet.pod(&k.cluster, &k.key).cloned())
+}
+
 impl Cursor {
-    /// Starts at a snapshot's fleet.
+    /// Starts at a snapshot's fleet, its derived health not computed yet: whoever shows the
+    /// fleet refreshes it once, at the moment shown (derived health depends only on the objects
+    /// and that moment).
     pub fn at_snapshot(limits: Thresholds, snapshot: Group) -> Cursor {
         let mut c = Cursor {
             fleet: Fleet::new(limits),
             keys: Keys::default(),
-            staged: HashMap::new(),
+            staged: Vec::new(),
+            staged_ids: Vec::new(),
             queued: Vec::new(),
         };
         for item in snapshot.items {
@@ -42,19 +63,19 @@ impl Cursor {
                 c.fleet.apply(u, snapshot.time);
             }
         }
-        c.fleet.refresh(snapshot.time);
         c
     }
 
-    /// The group's updates, patches made whole. Nothing is applied.
+    /// The group's updates, patches made whole. Only what was held back is applied.
     pub fn expand(&mut self, g: Group) -> Result<Vec<FleetUpdate>, String> {
-        let (fleet, staged) = (&self.fleet, &self.staged);
-        let base = |c: &ClusterId, k: &ObjectKey, release: &str| match staged
-            .get(&(c.clone(), k.clone()))
-        {
-            Some((_, p)) => Some(p.clone()),
-            None if release.is_empty() => fleet.pod(c, k).cloned(),
-            None => fleet_pod(fleet, c, k, release),
+        self.flush()?;
+        let fleet = &self.fleet;
+        let base = |c: &_, k: &_, release: &str| {
+            if release.is_empty() {
+                fleet.pod(c, k).cloned()
+            } else {
+                fleet_pod(fleet, c, k, release)
+            }
         };
         let mut overlay = Overlay::new(&base);
         let mut out = Vec::with_capacity(g.items.len());
@@ -65,19 +86,13 @@ impl Cursor {
                     u
                 }
                 Rec::Patch { id, patch } => {
-                    let (cluster, key) = self
-                        .keys
-                        .get(id)
-                        .ok_or_else(|| format!("patch of pod number {id}, never written whole"))?;
-                    let mut pod = overlay.current(cluster, key, "").ok_or_else(|| {
-                        format!(
-                            "patch of {}/{}, which the fleet does not hold",
-                            key.namespace, key.name
-                        )
-                    })?;
+                    let k = self.keys.get(id).ok_or_else(|| never_whole(id))?;
+                    let mut pod = overlay
+                        .current(&k.cluster, &k.key, &k.release)
+                        .ok_or_else(|| not_held(k))?;
                     patch.apply(&mut pod);
                     FleetUpdate::Pods {
-                        cluster: cluster.clone(),
+                        cluster: k.cluster.clone(),
                         delta: Delta::Upsert(pod),
                     }
                 }
@@ -90,14 +105,13 @@ impl Cursor {
 
     /// Applies a group update by update; returns them whole.
     pub fn step(&mut self, g: Group) -> Result<Vec<FleetUpdate>, String> {
-        self.flush();
         let time = g.time;
         let updates = self.expand(g)?;
         self.apply(updates.clone(), time);
         Ok(updates)
     }
 
-    /// Applies updates `expand` gave (after a `flush`).
+    /// Applies updates `expand` gave.
     pub fn apply(&mut self, updates: Vec<FleetUpdate>, time: Timestamp) {
         for u in updates {
             self.fleet.apply(u, time);
@@ -107,54 +121,121 @@ impl Cursor {
     /// Takes a group in, applying pod upserts only when something else needs them.
     pub fn fast_forward(&mut self, g: Group) -> Result<(), String> {
         let time = g.time;
-        for u in self.expand(g)? {
-            match u {
-                FleetUpdate::Pods {
-                    cluster,
-                    delta: Delta::Upsert(p),
-                } if self.stays_in_its_hub(&cluster, &p) => {
-                    self.staged.insert((cluster, p.key.clone()), (time, p));
+        for item in g.items {
+            match item {
+                Rec::Patch { id, patch } => {
+                    if self.keys.get(id).is_none() {
+                        return Err(never_whole(id));
+                    }
+                    let held = match self.slot(id).take() {
+                        Some((_, Held::Whole(mut p))) => {
+                            patch.apply(&mut p);
+                            Held::Whole(p)
+                        }
+                        Some((_, Held::Patch(mut q))) => {
+                            q.merge(patch);
+                            Held::Patch(q)
+                        }
+                        None => Held::Patch(patch),
+                    };
+                    self.stage(id, time, held);
                 }
-                u @ (FleetUpdate::Pods { .. }
-                | FleetUpdate::Scope { .. }
-                | FleetUpdate::ClusterAdded { .. }) => {
-                    self.flush();
-                    self.fleet.apply(u, time);
-                }
-                u if self.staged.is_empty() => {
-                    self.fleet.apply(u, time);
-                }
-                u => self.queued.push((time, u)),
+                Rec::Whole(u) => self.take_whole(u, time)?,
             }
         }
         Ok(())
     }
 
-    /// A staged upsert is applied late; one that moves a pod to another hub is not staged, as
-    /// the order would matter.
-    fn stays_in_its_hub(&self, cluster: &ClusterId, p: &PodInfo) -> bool {
-        match self.staged.get(&(cluster.clone(), p.key.clone())) {
-            Some((_, old)) => old.release == p.release,
-            None => match self.fleet.pod(cluster, &p.key) {
-                Some(old) => old.release == p.release,
-                None => true,
+    /// Takes an update written whole in: a pod upsert staged, anything else applied or
+    /// queued. Whatever is staged is applied first when the update needs the pods as they
+    /// are, and before the update renumbers pods (the numbers' releases would move on).
+    fn take_whole(&mut self, u: FleetUpdate, time: Timestamp) -> Result<(), String> {
+        let u = match u {
+            FleetUpdate::Pods {
+                cluster,
+                delta: Delta::Upsert(p),
+            } => match self.stays_in_its_hub(&cluster, &p) {
+                Some(id) => {
+                    self.keys.note_pod(&cluster, &p);
+                    self.stage(id, time, Held::Whole(p));
+                    return Ok(());
+                }
+                None => FleetUpdate::Pods {
+                    cluster,
+                    delta: Delta::Upsert(p),
+                },
             },
+            u => u,
+        };
+        match u {
+            FleetUpdate::Pods { .. }
+            | FleetUpdate::Scope { .. }
+            | FleetUpdate::ClusterAdded { .. } => {
+                self.flush()?;
+                self.keys.note(&u);
+                self.fleet.apply(u, time);
+            }
+            u if self.staged_ids.is_empty() => {
+                self.fleet.apply(u, time);
+            }
+            u => self.queued.push((time, u)),
+        }
+        Ok(())
+    }
+
+    fn slot(&mut self, id: u32) -> &mut Option<(Timestamp, Held)> {
+        let i = id as usize;
+        if self.staged.len() <= i {
+            self.staged.resize_with(self.keys.len().max(i + 1), || None);
+        }
+        &mut self.staged[i]
+    }
+
+    fn stage(&mut self, id: u32, time: Timestamp, held: Held) {
+        let slot = self.slot(id);
+        let fresh = slot.is_none();
+        *slot = Some((time, held));
+        if fresh {
+            self.staged_ids.push(id);
         }
     }
 
+    /// The number to stage a whole upsert under, if it may be applied late: one that moves a
+    /// pod to another hub is not staged, as the order would matter. Call before noting it.
+    fn stays_in_its_hub(
+        &mut self,
+        cluster: &hubdeck_core::fleet::ClusterId,
+        p: &PodInfo,
+    ) -> Option<u32> {
+        let Some(id) = self.keys.id(cluster, &p.key) else {
+            // A pod never seen: numbered when noted, right after.
+            return Some(self.keys.len() as u32);
+        };
+        let same = match self.slot(id) {
+            Some((_, Held::Whole(old))) => old.release == p.release,
+            _ => self
+                .keys
+                .get(id)
+                .and_then(|k| held_pod(&self.fleet, k))
+                .is_none_or(|old| old.release == p.release),
+        };
+        same.then_some(id)
+    }
+
     /// Applies what `fast_forward` held back, in time order.
-    pub fn flush(&mut self) {
-        if self.staged.is_empty() && self.queued.is_empty() {
-            return;
+    pub fn flush(&mut self) -> Result<(), String> {
+        if self.staged_ids.is_empty() && self.queued.is_empty() {
+            return Ok(());
         }
-        let mut pods: Vec<(Timestamp, ClusterId, PodInfo)> = self
-            .staged
-            .drain()
-            .map(|((c, _), (t, p))| (t, c, p))
-            .collect();
+        let mut pods: Vec<(Timestamp, u32, Held)> = Vec::with_capacity(self.staged_ids.len());
+        for id in std::mem::take(&mut self.staged_ids) {
+            if let Some((t, held)) = self.staged.get_mut(id as usize).and_then(Option::take) {
+                pods.push((t, id, held));
+            }
+        }
         pods.sort_by_key(|(t, ..)| *t);
         let mut queued = std::mem::take(&mut self.queued).into_iter().peekable();
-        for (t, cluster, p) in pods {
+        for (t, id, held) in pods {
             while let Some((qt, _)) = queued.peek()
                 && *qt <= t
             {
@@ -162,10 +243,20 @@ impl Cursor {
                     self.fleet.apply(u, qt);
                 }
             }
+            let k = self.keys.get(id).ok_or_else(|| never_whole(id))?;
+            let pod = match held {
+                Held::Whole(p) => p,
+                Held::Patch(patch) => {
+                    let mut p = held_pod(&self.fleet, k).ok_or_else(|| not_held(k))?;
+                    patch.apply(&mut p);
+                    p
+                }
+            };
+            let cluster = k.cluster.clone();
             self.fleet.apply(
                 FleetUpdate::Pods {
                     cluster,
-                    delta: Delta::Upsert(p),
+                    delta: Delta::Upsert(pod),
                 },
                 t,
             );
@@ -173,5 +264,17 @@ impl Cursor {
         for (qt, u) in queued {
             self.fleet.apply(u, qt);
         }
+        Ok(())
     }
+}
+
+fn never_whole(id: u32) -> String {
+    format!("patch of pod number {id}, never written whole")
+}
+
+fn not_held(k: &Numbered) -> String {
+    format!(
+        "patch of {}/{}, which the fleet does not hold",
+        k.key.namespace, k.key.name
+    )
 }

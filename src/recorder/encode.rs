@@ -7,8 +7,9 @@
 //! `Overlay` over its own fleet, which holds what the console's held at the same moment.
 
 use std::collections::HashMap;
+use std::io::{self, Write};
 
-use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, HubKey, ObjectKey, PodInfo};
+use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, HubKey, ObjectKey, Part, PodInfo};
 use jiff::Timestamp;
 
 use super::format;
@@ -138,40 +139,71 @@ pub fn diff_batch(fleet: &Fleet, updates: &[FleetUpdate]) -> Vec<Out> {
 /// Appends one group: `time i64 | n varint | n × (tag u8 | len varint | body)`. A patch whose
 /// pod has no number yet is written whole.
 pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, items: &[Out], ids: &mut Numbering) {
-    buf.extend_from_slice(&format::nanos(time).to_le_bytes());
-    put_varint(buf, items.len() as u64);
+    put_group_head(buf, time, items.len());
     let mut body = Vec::new();
     for item in items {
-        body.clear();
-        let numbered = match item {
-            Out::Patch {
-                update:
-                    FleetUpdate::Pods {
-                        cluster,
-                        delta: Delta::Upsert(p),
-                    },
-                patch,
-            } => ids.get(cluster, &p.key).map(|id| (id, patch)),
-            _ => None,
-        };
-        let tag = match (numbered, item) {
-            (Some((id, patch)), _) => {
-                put_varint(&mut body, u64::from(id));
-                patch.encode(&mut body);
-                TAG_PATCH
-            }
-            (None, Out::Whole(u) | Out::Patch { update: u, .. }) => {
-                ids.note(u);
-                // Encoding an owned model value into memory cannot fail; an empty body is
-                // counted as unknown by a reader.
-                let _ = rmp_serde::encode::write(&mut body, u);
-                TAG_WHOLE
-            }
-        };
-        buf.push(tag);
-        put_varint(buf, body.len() as u64);
-        buf.extend_from_slice(&body);
+        put_entry(buf, item, ids, &mut body);
     }
+}
+
+fn put_group_head(buf: &mut Vec<u8>, time: Timestamp, n: usize) {
+    buf.extend_from_slice(&format::nanos(time).to_le_bytes());
+    put_varint(buf, n as u64);
+}
+
+/// Appends one entry of a group; `body` is scratch space.
+fn put_entry(buf: &mut Vec<u8>, item: &Out, ids: &mut Numbering, body: &mut Vec<u8>) {
+    body.clear();
+    let numbered = match item {
+        Out::Patch {
+            update:
+                FleetUpdate::Pods {
+                    cluster,
+                    delta: Delta::Upsert(p),
+                },
+            patch,
+        } => ids.get(cluster, &p.key).map(|id| (id, patch)),
+        _ => None,
+    };
+    let tag = match (numbered, item) {
+        (Some((id, patch)), _) => {
+            put_varint(body, u64::from(id));
+            patch.encode(body);
+            TAG_PATCH
+        }
+        (None, Out::Whole(u) | Out::Patch { update: u, .. }) => {
+            ids.note(u);
+            // Encoding an owned model value into memory cannot fail; an empty body is
+            // counted as unknown by a reader.
+            let _ = rmp_serde::encode::write(body, u);
+            TAG_WHOLE
+        }
+    };
+    buf.push(tag);
+    put_varint(buf, body.len() as u64);
+    buf.extend_from_slice(body);
+}
+
+/// Writes a snapshot's group of whole updates to `out` (the writer streams it into the
+/// compressor), numbering its pods from a fresh start. One part at a time is made whole and
+/// encoded, so at most one cluster's pods are copied at once, and the encoded snapshot is
+/// never held whole.
+pub fn write_snapshot(
+    out: &mut impl Write,
+    time: Timestamp,
+    parts: Vec<Part>,
+    ids: &mut Numbering,
+) -> io::Result<()> {
+    ids.reset();
+    let mut buf = Vec::new();
+    put_group_head(&mut buf, time, parts.len());
+    let mut body = Vec::new();
+    for part in parts {
+        put_entry(&mut buf, &Out::Whole(part.into_update()), ids, &mut body);
+        out.write_all(&buf)?;
+        buf.clear();
+    }
+    out.write_all(&buf)
 }
 
 /// Appends a group of whole updates (a snapshot's), numbering its pods from a fresh start.
@@ -181,7 +213,7 @@ pub fn push_snapshot(
     updates: Vec<FleetUpdate>,
     ids: &mut Numbering,
 ) {
-    ids.reset();
-    let items: Vec<Out> = updates.into_iter().map(Out::Whole).collect();
-    push_group(buf, time, &items, ids);
+    let parts = updates.into_iter().map(Part::Update).collect();
+    // Writing into memory cannot fail.
+    let _ = write_snapshot(buf, time, parts, ids);
 }

@@ -138,12 +138,12 @@ pub fn write_record(
     head[8] = kind.byte();
     head[9] = flags;
     head[10..18].copy_from_slice(&t.to_le_bytes());
-    // One write, so a crash leaves at most this record torn.
-    let mut buf = Vec::with_capacity(RECORD_HEADER_LEN + payload.len());
-    buf.extend_from_slice(&head);
-    buf.extend_from_slice(payload);
-    out.write_all(&buf)?;
-    Ok(buf.len() as u64)
+    // Appended after everything before it: a crash leaves at most this record torn (its
+    // length runs past the end of the file, or its CRC fails). The payload is not copied
+    // next to the header first, a snapshot's being megabytes.
+    out.write_all(&head)?;
+    out.write_all(payload)?;
+    Ok((RECORD_HEADER_LEN + payload.len()) as u64)
 }
 
 /// Parses a record header.
@@ -280,9 +280,18 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
     Ok(out)
 }
 
+/// zstd level of every record.
+const LEVEL: i32 = 3;
+
 /// Compresses a payload (zstd, one frame per record, so each record decodes on its own).
 pub fn compress(raw: &[u8]) -> io::Result<Vec<u8>> {
-    zstd::bulk::compress(raw, 3)
+    zstd::bulk::compress(raw, LEVEL)
+}
+
+/// A compressor to stream a payload into (a snapshot's, too big to hold raw); `finish` gives
+/// the compressed payload, one frame like [`compress`]'s.
+pub fn compressor() -> io::Result<zstd::stream::Encoder<'static, Vec<u8>>> {
+    zstd::stream::Encoder::new(Vec::new(), LEVEL)
 }
 
 /// Decompresses a payload.

@@ -72,6 +72,26 @@ impl PodPatch {
         set(&mut p.last_termination, &self.last_termination);
     }
 
+    /// Folds `later` in: applying the result is applying `self`, then `later` (a patch only
+    /// sets fields, so the later value of a field wins).
+    pub fn merge(&mut self, later: PodPatch) {
+        fn take<T>(field: &mut Option<T>, v: Option<T>) {
+            if v.is_some() {
+                *field = v;
+            }
+        }
+        take(&mut self.phase, later.phase);
+        take(&mut self.ready, later.ready);
+        take(&mut self.restarts, later.restarts);
+        take(&mut self.reason, later.reason);
+        take(&mut self.node, later.node);
+        take(&mut self.started, later.started);
+        take(&mut self.created, later.created);
+        take(&mut self.image, later.image);
+        take(&mut self.requests, later.requests);
+        take(&mut self.last_termination, later.last_termination);
+    }
+
     /// Appends the encoding (see the module's doc).
     pub fn encode(&self, buf: &mut Vec<u8>) {
         let present = [
@@ -227,7 +247,41 @@ mod tests {
         assert_eq!(back, new);
     }
 
+    fn variant(n: u8) -> PodInfo {
+        let mut p = server("prod", "prod", "ada");
+        p.ready = n % 2 == 0;
+        p.restarts = u32::from(n % 5);
+        if n % 3 == 0 {
+            p.phase = PodPhase::Failed;
+            p.reason = Some(format!("r{n}").into());
+        }
+        if n % 4 == 0 {
+            p.node = None;
+            p.image = Some(format!("img:{n}").into());
+        }
+        p
+    }
+
     proptest! {
+        #[test]
+        fn a_merged_patch_applies_like_its_patches_in_turn(steps in proptest::collection::vec(any::<u8>(), 1..8)) {
+            let base = server("prod", "prod", "ada");
+            let mut prev = base.clone();
+            let mut turn = base.clone();
+            let mut merged = PodPatch::default();
+            for n in steps {
+                let next = variant(n);
+                let patch = PodPatch::diff(&prev, &next).unwrap();
+                patch.apply(&mut turn);
+                merged.merge(patch);
+                prev = next;
+            }
+            let mut once = base;
+            merged.apply(&mut once);
+            prop_assert_eq!(&once, &turn);
+            prop_assert_eq!(once, prev);
+        }
+
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = PodPatch::decode(&bytes);

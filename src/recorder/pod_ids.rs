@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use hubdeck_core::fleet::{ClusterId, Delta, FleetUpdate, ObjectKey, PodInfo};
 
@@ -37,10 +38,10 @@ pub struct Numbering {
 }
 
 impl Numbering {
-    /// Forgets every number (a snapshot follows).
+    /// Forgets every number (a snapshot follows). The map keeps its capacity: the snapshot
+    /// numbers about as many pods again, and shrinking it would rebuild it from scratch.
     pub fn reset(&mut self) {
         self.ids.clear();
-        self.ids.shrink_to(self.ids.len() * 2);
     }
 
     /// Numbers the pods `u` writes whole.
@@ -57,28 +58,67 @@ impl Numbering {
     }
 }
 
-/// The reader's side: number → key.
+/// A numbered pod as the reader knows it.
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    /// Its cluster.
+    pub cluster: ClusterId,
+    /// Its key.
+    pub key: ObjectKey,
+    /// The release of its last version written whole (patches never change it), so the
+    /// reader finds the pod in its hub directly instead of asking every hub of the cluster.
+    pub release: Arc<str>,
+}
+
+/// The reader's side: number → key, and key → number.
 #[derive(Debug, Default, Clone)]
 pub struct Keys {
-    keys: Vec<(ClusterId, ObjectKey)>,
-    known: std::collections::HashSet<(ClusterId, ObjectKey)>,
+    keys: Vec<Numbered>,
+    ids: HashMap<(ClusterId, ObjectKey), u32>,
 }
 
 impl Keys {
     /// Numbers the pods `u` writes whole.
     pub fn note(&mut self, u: &FleetUpdate) {
-        pods_written(u, |c, p| {
-            let k = (c.clone(), p.key.clone());
-            if !self.known.contains(&k) {
-                self.known.insert(k.clone());
-                self.keys.push(k);
-            }
-        });
+        pods_written(u, |c, p| self.note_pod(c, p));
+    }
+
+    /// Numbers a pod written whole, if it has no number yet.
+    pub fn note_pod(&mut self, cluster: &ClusterId, p: &PodInfo) {
+        let next = self.keys.len() as u32;
+        let id = *self
+            .ids
+            .entry((cluster.clone(), p.key.clone()))
+            .or_insert(next);
+        if id == next {
+            self.keys.push(Numbered {
+                cluster: cluster.clone(),
+                key: p.key.clone(),
+                release: p.release.clone(),
+            });
+        } else if let Some(k) = self.keys.get_mut(id as usize) {
+            k.release = p.release.clone();
+        }
     }
 
     /// The pod numbered `id`.
-    pub fn get(&self, id: u32) -> Option<&(ClusterId, ObjectKey)> {
+    pub fn get(&self, id: u32) -> Option<&Numbered> {
         self.keys.get(id as usize)
+    }
+
+    /// The number of a pod written whole since the snapshot.
+    pub fn id(&self, cluster: &ClusterId, key: &ObjectKey) -> Option<u32> {
+        self.ids.get(&(cluster.clone(), key.clone())).copied()
+    }
+
+    /// How many pods are numbered.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no pod is numbered yet.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 

@@ -398,7 +398,6 @@ pub fn export(
                         c.fast_forward(g).map_err(|m| rec.damaged(e, m))?;
                         continue;
                     }
-                    c.flush();
                     let ups = c.expand(g).map_err(|m| rec.damaged(e, m))?;
                     first.get_or_insert(time);
                     let outs = encode::diff_batch(&c.fleet, &ups);

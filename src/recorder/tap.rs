@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 
-use hubdeck_core::fleet::{ClusterId, Fleet, FleetUpdate, Sampled, Thresholds, UsageScope};
+use hubdeck_core::fleet::{ClusterId, Fleet, FleetUpdate, Part, Sampled, Thresholds, UsageScope};
 use jiff::{SignedDuration, Timestamp};
 
 use super::encode::Out;
@@ -33,8 +33,9 @@ pub enum Item {
         time: Timestamp,
         /// The thresholds its health was derived with.
         limits: Thresholds,
-        /// Updates rebuilding the fleet.
-        updates: Vec<FleetUpdate>,
+        /// Updates rebuilding the fleet, its pods shared with the fleet (the writer copies
+        /// them a cluster at a time as it encodes).
+        updates: Vec<Part>,
         /// Updates dropped since the last item the writer got.
         gap: u64,
     },
@@ -132,10 +133,11 @@ impl Tap {
         if !(due || self.gap > 0 || self.want_snapshot.load(Ordering::Relaxed)) {
             return;
         }
-        let mut updates = fleet.snapshot();
+        // Cheap on this task: every pod is taken by a reference count, not copied.
+        let mut updates = fleet.snapshot_parts();
         // Its usage counts until the next recorded sample too.
         for u in &mut updates {
-            if let FleetUpdate::Usage { sample, .. } = u {
+            if let Part::Update(FleetUpdate::Usage { sample, .. }) = u {
                 sample.fresh_for += std::time::Duration::try_from(USAGE_EVERY).unwrap_or_default();
             }
         }
@@ -164,7 +166,7 @@ impl Tap {
         let _ = self.tx.send(Item::Snapshot {
             time: now,
             limits: *fleet.limits(),
-            updates: fleet.snapshot(),
+            updates: fleet.snapshot_parts(),
             gap: self.gap,
         });
     }

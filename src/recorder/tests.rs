@@ -35,14 +35,24 @@ fn shown(f: &Fleet, now: Timestamp) -> String {
     String::from_utf8(out).unwrap()
 }
 
-/// Records a little scenario to `path`, returning the live fleet's view at each batch time.
-fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
-    let (mut tap, recorder) = Recorder::start(RecorderConfig {
+/// Starts a recorder writing to `path`, a snapshot every `every`.
+fn start_every(path: &Path, every: SignedDuration) -> (Tap, Recorder) {
+    Recorder::start(RecorderConfig {
         target: Target::File(path.to_path_buf()),
-        snapshot_every: SignedDuration::from_secs(60),
+        snapshot_every: every,
         audit_log: None,
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// Starts a recorder writing to `path` with one snapshot an hour: only the first is written.
+fn start(path: &Path) -> (Tap, Recorder) {
+    start_every(path, SignedDuration::from_hours(1))
+}
+
+/// Records a little scenario to `path`, returning the live fleet's view at each batch time.
+fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
+    let (mut tap, recorder) = start_every(path, SignedDuration::from_secs(60));
     let mut live = Fleet::new(Thresholds::default());
     let mut seen = Vec::new();
     tap.after_apply(&live, at(0));
@@ -192,12 +202,7 @@ fn a_full_channel_becomes_a_gap_and_the_next_snapshot_resumes() {
 fn patches_replay_exactly_through_tricky_batches() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.hdrec");
-    let (mut tap, recorder) = Recorder::start(RecorderConfig {
-        target: Target::File(path.clone()),
-        snapshot_every: SignedDuration::from_secs(3600),
-        audit_log: None,
-    })
-    .unwrap();
+    let (mut tap, recorder) = start(&path);
     let leap = ClusterId::new("leap");
     let pods = |d: Delta<hubdeck_core::fleet::PodInfo>| FleetUpdate::Pods {
         cluster: leap.clone(),
@@ -287,12 +292,7 @@ fn patches_replay_exactly_through_tricky_batches() {
 fn a_closed_recording_ends_with_the_last_state_as_a_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.hdrec");
-    let (mut tap, recorder) = Recorder::start(RecorderConfig {
-        target: Target::File(path.clone()),
-        snapshot_every: SignedDuration::from_secs(3600),
-        audit_log: None,
-    })
-    .unwrap();
+    let (mut tap, recorder) = start(&path);
     let mut live = Fleet::new(Thresholds::default());
     tap.after_apply(&live, at(0));
     let b = healthy_hub("leap", "prod", &["ada", "bob"]);
@@ -316,12 +316,7 @@ fn a_closed_recording_ends_with_the_last_state_as_a_snapshot() {
 fn usage_is_recorded_every_few_minutes_and_shown_until_the_next_recorded_sample() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.hdrec");
-    let (mut tap, recorder) = Recorder::start(RecorderConfig {
-        target: Target::File(path.to_path_buf()),
-        snapshot_every: SignedDuration::from_hours(1),
-        audit_log: None,
-    })
-    .unwrap();
+    let (mut tap, recorder) = start(&path);
     let mut live = Fleet::new(Thresholds::default());
     tap.after_apply(&live, at(0));
     let first = healthy_hub("leap", "prod", &["ada"]);

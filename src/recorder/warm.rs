@@ -31,7 +31,8 @@ pub fn fleet(
     now: Timestamp,
 ) -> Option<Fleet> {
     let end = rec.end();
-    let last = match rec.state_at(end) {
+    // Refreshed once below, after the clusters are marked recorded.
+    let last = match rec.objects_at(end) {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!("warm start: {e}");
@@ -41,7 +42,8 @@ pub fn fleet(
     let wanted: HashSet<&str> = clusters.iter().copied().collect();
     let mut fleet = last.fleet;
     // Usually the console watches what it recorded, with the same thresholds: mark that fleet
-    // stale as it is, instead of rebuilding it (a second pass over every pod, at 100,000 pods most of a start's time).
+    // stale as it is, instead of rebuilding it (a second pass over every pod, at 100,000 pods
+    // most of a start's time).
     if *fleet.limits() == limits && fleet.clusters().all(|c| wanted.contains(c.id.as_str())) {
         let ids: Vec<_> = fleet.clusters().map(|c| c.id.clone()).collect();
         if ids.is_empty() {
@@ -67,7 +69,9 @@ pub fn fleet(
     }
     let mut fleet = Fleet::new(limits);
     // Applied at the recording's time, so "updated" says how old the data is.
-    fleet.apply_all(updates, end);
+    for u in updates {
+        fleet.apply(u, end);
+    }
     fleet.refresh(now);
     Some(fleet)
 }

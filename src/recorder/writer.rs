@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hubdeck_core::fleet::{ClusterId, FleetUpdate, SourceState};
+use hubdeck_core::fleet::{ClusterId, FleetUpdate, Part, SourceState};
 use jiff::Timestamp;
 
 use super::audit_tail::AuditTail;
@@ -162,11 +162,20 @@ impl Writer {
                     self.open_next(time)?;
                 }
                 self.alerts_seen.clear();
-                self.note_alerts(updates.iter(), false);
-                let mut raw = Vec::new();
-                format::push_limits(&mut raw, &limits);
-                encode::push_snapshot(&mut raw, time, updates, &mut self.ids);
-                let packed = format::compress(&raw)?;
+                self.note_alerts(
+                    updates.iter().filter_map(|p| match p {
+                        Part::Update(u) => Some(u),
+                        Part::Pods { .. } => None,
+                    }),
+                    false,
+                );
+                // Streamed into the compressor: only the compressed snapshot is held whole.
+                let mut z = format::compressor()?;
+                let mut limits_raw = Vec::new();
+                format::push_limits(&mut limits_raw, &limits);
+                z.write_all(&limits_raw)?;
+                encode::write_snapshot(&mut z, time, updates, &mut self.ids)?;
+                let packed = z.finish()?;
                 self.write(Kind::Snapshot, 0, time, &packed)?;
                 self.sync()
             }

@@ -125,9 +125,9 @@ impl App {
         }
     }
 
-    /// Records every batch applied from now on, starting with a snapshot of the fleet shown.
-    pub fn with_recorder(mut self, mut tap: crate::recorder::Tap) -> Self {
-        tap.after_apply(&self.fleet, self.now);
+    /// Records every batch applied from now on. The first snapshot goes with the first batch
+    /// or tick, not here: a warm start's first frame does not wait for a copy of the fleet.
+    pub fn with_recorder(mut self, tap: crate::recorder::Tap) -> Self {
         self.recorder = Some(tap);
         self
     }

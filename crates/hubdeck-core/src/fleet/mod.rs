@@ -42,7 +42,7 @@ pub use objects::{
 };
 pub use outside::{CRITICAL_AFTER, OutsideCheck, OutsideState, Probe};
 pub use pods::PodMap;
-pub use snapshot::cluster_snapshot;
+pub use snapshot::{Part, cluster_snapshot};
 pub use store::{ClusterState, EVENTS_PER_CLUSTER, Fleet, UNCLAIMED_MAX, Unclaimed, tells_story};
 pub use story::{MESSAGE_MAX, PodEvent, STORY_LEN, Step, Story};
 pub use update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, SourceState};

@@ -1,19 +1,25 @@
 //! A hub's pods by name. A hash map of a few hundred pods per hub keeps a third of its slots
 //! empty and stores every name twice (key and pod); at a hundred thousand pods that is a third
 //! of the model. A vector sorted by name holds only the pods, and finds one by binary search.
+//!
+//! Each pod is shared (`Arc`), never changed in place: an upsert replaces it. So a snapshot of
+//! the fleet (the recorder's) takes every pod by a reference count instead of a copy, and
+//! another thread encodes it while the model moves on.
+
+use std::sync::Arc;
 
 use super::objects::PodInfo;
 
 /// Pods of one hub, sorted by name.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodMap {
-    pods: Vec<PodInfo>,
+    pods: Vec<Arc<PodInfo>>,
 }
 
 impl PodMap {
     /// The pod of that name.
     pub fn get(&self, name: &str) -> Option<&PodInfo> {
-        self.find(name).ok().map(|i| &self.pods[i])
+        self.find(name).ok().map(|i| &*self.pods[i])
     }
 
     /// Whether a pod of that name is known.
@@ -22,7 +28,14 @@ impl PodMap {
     }
 
     /// All pods, by name.
-    pub fn values(&self) -> std::slice::Iter<'_, PodInfo> {
+    pub fn values(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &PodInfo> + ExactSizeIterator + Clone + '_ {
+        self.pods.iter().map(|p| &**p)
+    }
+
+    /// All pods, by name, shared with this map.
+    pub fn shared(&self) -> impl ExactSizeIterator<Item = &Arc<PodInfo>> + '_ {
         self.pods.iter()
     }
 
@@ -42,6 +55,7 @@ impl PodMap {
 
     /// Adds a pod or replaces the one of the same name.
     pub(crate) fn insert(&mut self, pod: PodInfo) {
+        let pod = Arc::new(pod);
         match self.find(&pod.key.name) {
             Ok(i) => self.pods[i] = pod,
             Err(i) => {
@@ -57,7 +71,9 @@ impl PodMap {
 
     /// Removes the pod of that name.
     pub(crate) fn remove(&mut self, name: &str) -> Option<PodInfo> {
-        self.find(name).ok().map(|i| self.pods.remove(i))
+        self.find(name)
+            .ok()
+            .map(|i| Arc::unwrap_or_clone(self.pods.remove(i)))
     }
 
     /// Replaces every pod at once (a re-list): one sort instead of a shifting insert per pod.
@@ -66,8 +82,7 @@ impl PodMap {
         pods.reverse();
         pods.sort_by(|a, b| a.key.name.cmp(&b.key.name));
         pods.dedup_by(|a, b| a.key.name == b.key.name);
-        pods.shrink_to_fit();
-        self.pods = pods;
+        self.pods = pods.into_iter().map(Arc::new).collect();
     }
 }
 

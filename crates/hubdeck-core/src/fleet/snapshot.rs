@@ -3,18 +3,59 @@
 //! from the model's public state; derived health and alerts are not stored but re-derived,
 //! and the model holds no credentials, so neither does a snapshot.
 
+use std::sync::Arc;
+
+use super::ids::ClusterId;
+use super::objects::PodInfo;
 use super::dask::DaskDelta;
 use super::store::{ClusterState, Fleet};
 use super::update::{Delta, FleetUpdate, SourceState};
 use super::usage::MetricsSource;
 
+/// One step of a snapshot: an update, or a cluster's pods list with the pods shared with the
+/// model it was taken from (most of a big fleet's snapshot, taken without copying a pod).
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// An update as it is.
+    Update(FleetUpdate),
+    /// `FleetUpdate::Pods` replacing the cluster's pods with these.
+    Pods {
+        /// The cluster.
+        cluster: ClusterId,
+        /// Its pods, hub by hub.
+        pods: Vec<Arc<PodInfo>>,
+    },
+}
+
+impl Part {
+    /// The update this part stands for (pods copied only where the model still holds them).
+    pub fn into_update(self) -> FleetUpdate {
+        match self {
+            Part::Update(u) => u,
+            Part::Pods { cluster, pods } => FleetUpdate::Pods {
+                cluster,
+                delta: Delta::Replace(pods.into_iter().map(Arc::unwrap_or_clone).collect()),
+            },
+        }
+    }
+}
+
 impl Fleet {
     /// Updates that, applied in order to an empty fleet with the same thresholds and refreshed,
     /// give this fleet again (cluster by cluster, object order kept).
     pub fn snapshot(&self) -> Vec<FleetUpdate> {
+        self.snapshot_parts()
+            .into_iter()
+            .map(Part::into_update)
+            .collect()
+    }
+
+    /// The same as [`Fleet::snapshot`], its pods shared rather than copied: cheap to take on
+    /// the task owning the fleet, and to hand to another thread to encode.
+    pub fn snapshot_parts(&self) -> Vec<Part> {
         let mut out = Vec::new();
         for c in self.clusters() {
-            cluster_snapshot(c, &mut out);
+            cluster_parts(c, &mut out);
         }
         out
     }
@@ -22,6 +63,16 @@ impl Fleet {
 
 /// The updates that rebuild one cluster.
 pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
+    let mut parts = Vec::new();
+    cluster_parts(c, &mut parts);
+    out.extend(parts.into_iter().map(Part::into_update));
+}
+
+/// The parts that rebuild one cluster.
+fn cluster_parts(c: &ClusterState, parts: &mut Vec<Part>) {
+    // Every update but the pods list goes through `out`, in order; the pods list is taken
+    // apart where it belongs.
+    let mut out = Vec::new();
     let cluster = c.id.clone();
     out.push(FleetUpdate::ClusterAdded {
         cluster: cluster.clone(),
@@ -63,14 +114,14 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
             });
         }
     }
-    out.push(FleetUpdate::Pods {
+    parts.extend(out.drain(..).map(Part::Update));
+    parts.push(Part::Pods {
         cluster: cluster.clone(),
-        delta: Delta::Replace(
-            c.hubs
-                .values()
-                .flat_map(|h| h.pods.values().cloned())
-                .collect(),
-        ),
+        pods: c
+            .hubs
+            .values()
+            .flat_map(|h| h.pods.shared().cloned())
+            .collect(),
     });
     out.push(FleetUpdate::Dask {
         cluster: cluster.clone(),
@@ -147,6 +198,7 @@ pub fn cluster_snapshot(c: &ClusterState, out: &mut Vec<FleetUpdate>) {
             });
         }
     }
+    parts.extend(out.into_iter().map(Part::Update));
 }
 
 /// A source's state and the items it last delivered, as the store takes them: items only
