@@ -114,27 +114,30 @@ async fn the_declared_chart_is_checked_against_what_runs_both_ways() {
         "the written repository matches the fleet: {rows:#?}"
     );
 
-    // Swap the charts: the daskhub declared as a basehub, a basehub declared as a daskhub.
-    let file = repo
-        .path()
-        .join("config/clusters")
-        .join(&cluster)
-        .join("cluster.yaml");
-    let mut doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let hubs = doc["hubs"].as_sequence_mut().unwrap();
-    let mut basehub = None;
-    for h in hubs.iter_mut() {
+    // Swap the charts: the daskhub declared as a basehub, a basehub of the next cluster
+    // declared as a daskhub.
+    let set_chart = |cluster: &str, pick: &dyn Fn(&str) -> bool, chart: &str| -> String {
+        let file = repo
+            .path()
+            .join("config/clusters")
+            .join(cluster)
+            .join("cluster.yaml");
+        let mut doc: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let h = doc["hubs"]
+            .as_sequence_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|h| pick(h["name"].as_str().unwrap()))
+            .expect("a declared hub to change");
+        h["helm_chart"] = chart.into();
         let name = h["name"].as_str().unwrap().to_string();
-        if name == ns {
-            h["helm_chart"] = "basehub".into();
-        } else if basehub.is_none() && h["helm_chart"] == "basehub" {
-            h["helm_chart"] = "daskhub".into();
-            basehub = Some(name);
-        }
-    }
-    let basehub = basehub.expect("another hub on the daskhub's cluster");
-    std::fs::write(&file, serde_yaml_ng::to_string(&doc).unwrap()).unwrap();
+        std::fs::write(&file, serde_yaml_ng::to_string(&doc).unwrap()).unwrap();
+        name
+    };
+    set_chart(&cluster, &|name| name == ns, "basehub");
+    let other = fleet.cluster(1).name().to_string();
+    let basehub = set_chart(&other, &|name| name != "workshop", "daskhub");
 
     let rows = items(&cli(&fleet, &["--fleet-repo", dir, "get", "hubs", "-o", "json"]).await);
     assert_eq!(
@@ -142,7 +145,7 @@ async fn the_declared_chart_is_checked_against_what_runs_both_ways() {
         "declared basehub, runs dask-gateway"
     );
     assert_eq!(
-        hub_row(&rows, &cluster, &basehub)["chart_drift"],
+        hub_row(&rows, &other, &basehub)["chart_drift"],
         "declared daskhub, runs no dask-gateway"
     );
 }
@@ -157,7 +160,11 @@ async fn stop_dask_stops_one_users_clusters_through_the_action_layer() {
 
     let refused = cli(&fleet, &["--readonly", "stop", "dask", &target, "--yes"]).await;
     assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
-    assert!(stderr(&refused).contains("read-only"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("read-only"),
+        "{}",
+        stderr(&refused)
+    );
 
     let out = cli(&fleet, &["stop", "dask", &target, "--yes"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -173,7 +180,10 @@ async fn stop_dask_stops_one_users_clusters_through_the_action_layer() {
             assert_eq!(d["status"]["phase"], "Stopped", "{d:#}");
             stopped += 1;
         } else {
-            assert_ne!(d["spec"]["active"], false, "another user's cluster stopped: {d:#}");
+            assert_ne!(
+                d["spec"]["active"], false,
+                "another user's cluster stopped: {d:#}"
+            );
         }
     }
     assert!(stopped >= 1);

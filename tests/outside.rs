@@ -57,7 +57,12 @@ async fn checks_from_outside_tell_each_failure_apart() {
         .parse()
         .unwrap();
 
-    let fleet = TestFleet::small().await;
+    // Four hubs a cluster: the first cluster declares three of them.
+    let fleet = TestFleet::start(hubdeck_sim::FleetSpec {
+        hubs: 12,
+        ..hubdeck_sim::FleetSpec::small()
+    })
+    .await;
     let repo = tempfile::tempdir().unwrap();
     hubdeck_sim::deploy_repo::write(&fleet.sim, repo.path()).unwrap();
     let (c0, c1, c2) = (fleet.cluster(0), fleet.cluster(1), fleet.cluster(2));
@@ -126,7 +131,7 @@ async fn checks_from_outside_tell_each_failure_apart() {
     assert!(ok["reason"].is_null());
 
     let tls = &hub(&rows, c0.name(), expired)["outside"];
-    assert_eq!(tls["state"], "tls", "{tls:#}");
+    assert_eq!(tls["state"], "tls", "{tls:#} {}", stderr(&out));
     assert!(
         tls["reason"].as_str().unwrap().contains("xpired"),
         "the reason says the certificate expired: {tls:#}"

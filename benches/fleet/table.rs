@@ -56,7 +56,7 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
         (
             "complete model: + alerts and every hub's activity",
             Some(|f| ms(f, "model_ms")),
-            "<= 1.5x list",
+            "",
         ),
         (
             "plain list, slowest cluster alone",
@@ -71,7 +71,7 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
         (
             "model / list-all-at-once",
             Some(|f| ratio(f, "model_ms", "list_all_ms")),
-            "<= 1.5x",
+            "<= 1.2x @100",
         ),
         ("MEMORY (fresh process)", None, ""),
         (
@@ -83,7 +83,7 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
         (
             "RSS steady, model complete",
             Some(|f| mb(f, "steady_kb")),
-            "< 150 MB @30",
+            "<= 110 MB @100",
         ),
         ("live heap, peak", Some(|f| mb(f, "heap_peak_kb")), ""),
         ("live heap, model complete", Some(|f| mb(f, "heap_kb")), ""),
@@ -95,7 +95,7 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
         (
             "console binary (tmux 120x40): all clusters ready",
             Some(|f| ms(f, "console_ready_ms")),
-            "",
+            "<= 2 s @100",
         ),
         (
             "console binary: RSS peak / steady",
@@ -106,7 +106,7 @@ fn rows() -> Vec<(&'static str, Option<Cell>, &'static str)> {
                     mb(f, "console_steady_kb")
                 )
             }),
-            "< 150 MB @30",
+            "steady <= 110 MB @100",
         ),
         (
             "console binary, exec plugin of 1 s: all ready",

@@ -246,17 +246,19 @@ impl FleetFile {
             })?;
             pinned.push((domain.clone(), at));
         }
-        let ca = match &o.ca_file {
-            None => None,
-            Some(f) => {
-                let file = path
-                    .parent()
-                    .map_or_else(|| f.clone(), |dir| dir.join(crate::kube::targets::expand_home(f)));
-                Some(std::fs::read_to_string(&file).map_err(|e| {
-                    invalid(format!("[outside] ca_file {}: {e}", file.display()))
-                })?)
-            }
-        };
+        let ca =
+            match &o.ca_file {
+                None => None,
+                Some(f) => {
+                    let file = path.parent().map_or_else(
+                        || f.clone(),
+                        |dir| dir.join(crate::kube::targets::expand_home(f)),
+                    );
+                    Some(std::fs::read_to_string(&file).map_err(|e| {
+                        invalid(format!("[outside] ca_file {}: {e}", file.display()))
+                    })?)
+                }
+            };
         crate::outside::Network::pinned(pinned, ca.as_deref())
             .map_err(|e| invalid(format!("[outside] {e}")))
     }

@@ -53,19 +53,21 @@ fn classify(e: &reqwest::Error, took: Duration) -> (Probe, String) {
 }
 
 /// The error and its causes, looking inside `io::Error`s too: one wrapping another error
-/// reports that error's source as its own, skipping the error itself.
+/// reports that error's source as its own, skipping the error itself, so the walk steps into
+/// the wrapped one instead. A TLS failure arrives as rustls's error inside an `io::Error`
+/// inside another (tokio-rustls's, then the connector's).
 fn chain<'a>(e: &'a (dyn Error + 'static)) -> Vec<&'a (dyn Error + 'static)> {
     let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(cause) = next {
         out.push(cause);
-        if let Some(inner) = cause
+        next = match cause
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
         {
-            out.push(inner as &(dyn Error + 'static));
-        }
-        next = cause.source();
+            Some(inner) => Some(inner as &(dyn Error + 'static)),
+            None => cause.source(),
+        };
     }
     out
 }

@@ -8,7 +8,10 @@ use super::{buffer, fleet, line_with, now, press, screen, text_of};
 
 fn dask_fleet() -> crate::fleet::Fleet {
     let mut f = fleet();
-    f.apply_all(dask_gateway("leap", "prod", &[("dora", 3), ("dora", 2)]), now());
+    f.apply_all(
+        dask_gateway("leap", "prod", &[("dora", 3), ("dora", 2)]),
+        now(),
+    );
     f
 }
 
@@ -23,7 +26,10 @@ fn a_users_dask_clusters_show_beside_their_server() {
     // dora's row is the first: its detail names the clusters and workers.
     press(&mut app, "<enter>");
     let s = screen(&mut app);
-    assert!(line_with(&s, "Dask").contains("2 clusters, 5 workers"), "{s}");
+    assert!(
+        line_with(&s, "Dask").contains("2 clusters, 5 workers"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -31,7 +37,10 @@ fn k_plans_stopping_the_users_dask_clusters() {
     let (mut app, _feeds, _dir) = acting_app_over(false, dask_fleet());
     press(&mut app, "3K");
     let s = screen(&mut app);
-    assert!(s.contains("Confirm: stop 2 dask clusters of leap/prod/dora"), "{s}");
+    assert!(
+        s.contains("Confirm: stop 2 dask clusters of leap/prod/dora"),
+        "{s}"
+    );
     assert!(s.contains("set spec.active of DaskCluster"), "{s}");
     assert!(s.contains("explicit confirmation"), "{s}");
     press(&mut app, "<esc>");

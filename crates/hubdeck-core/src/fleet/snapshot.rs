@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
+use super::dask::DaskDelta;
 use super::ids::ClusterId;
 use super::objects::PodInfo;
-use super::dask::DaskDelta;
 use super::store::{ClusterState, Fleet};
 use super::update::{Delta, FleetUpdate, SourceState};
 use super::usage::MetricsSource;
