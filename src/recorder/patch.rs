@@ -249,13 +249,13 @@ mod tests {
 
     fn variant(n: u8) -> PodInfo {
         let mut p = server("prod", "prod", "ada");
-        p.ready = n % 2 == 0;
+        p.ready = n.is_multiple_of(2);
         p.restarts = u32::from(n % 5);
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             p.phase = PodPhase::Failed;
             p.reason = Some(format!("r{n}").into());
         }
-        if n % 4 == 0 {
+        if n.is_multiple_of(4) {
             p.node = None;
             p.image = Some(format!("img:{n}").into());
         }

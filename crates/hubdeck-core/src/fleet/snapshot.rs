@@ -15,6 +15,11 @@ use super::usage::MetricsSource;
 /// One step of a snapshot: an update, or a cluster's pods list with the pods shared with the
 /// model it was taken from (most of a big fleet's snapshot, taken without copying a pod).
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a snapshot's parts live for one encoding; boxing every update would cost an \
+              allocation each to save bytes of a short-lived Vec"
+)]
 pub enum Part {
     /// An update as it is.
     Update(FleetUpdate),
