@@ -316,13 +316,18 @@ impl Tap {
             let hub_apis = self.hub_apis.clone();
             let running = self.hub_pods.follow(&hub);
             tokio::spawn(async move {
-                let Some(target) = clients.target(&hub.cluster).cloned() else {
-                    return;
+                // Thousands of these tasks live as long as the session: what only the start
+                // needs (the target, the client's first build, boxed) must not stay part of
+                // each task's state.
+                let source = {
+                    let Some(target) = clients.target(&hub.cluster).cloned() else {
+                        return;
+                    };
+                    let Ok(client) = Box::pin(clients.client(&hub.cluster)).await else {
+                        return;
+                    };
+                    hub_source(&target, &hub.key, client, running)
                 };
-                let Ok(client) = clients.client(&hub.cluster).await else {
-                    return;
-                };
-                let source = hub_source(&target, &hub.key, client, running);
                 hub_apis.register(&hub, source.clone());
                 poll_activity(hub, source, tx, poll.activity, token).await;
             });

@@ -82,6 +82,15 @@ struct Opts {
     window: Duration,
     samples: usize,
     churn: u32,
+    /// The phases to run (`--only quiet,usage,tty,exec,cli,kubectl,churn,faults`); all when
+    /// empty.
+    only: Vec<String>,
+}
+
+impl Opts {
+    fn runs(&self, phase: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == phase)
+    }
 }
 
 fn main() {
@@ -101,6 +110,7 @@ fn main() {
         window: Duration::from_secs(10),
         samples: 20,
         churn: 2000,
+        only: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -117,6 +127,12 @@ fn main() {
                 opts.samples = 8;
             }
             "--churn" => opts.churn = it.next().and_then(|v| v.parse().ok()).unwrap_or(2000),
+            "--only" => {
+                opts.only = it
+                    .next()
+                    .map(|v| v.split(',').map(str::to_string).collect())
+                    .unwrap_or_default();
+            }
             other => eprintln!("bench: ignoring argument {other:?}"),
         }
     }
@@ -131,7 +147,12 @@ fn main() {
         results.push((*scale, run_scale(scale, &opts, dir.path())));
     }
     table::print(&results, kubectl().is_some(), &opts_note(&opts));
-    if let Some(scale) = opts.scales.first().map(faults::fleet_of) {
+    if let Some(scale) = opts
+        .scales
+        .first()
+        .filter(|_| opts.runs("faults"))
+        .map(faults::fleet_of)
+    {
         faults::print(&scale, &faults::measure(&scale));
     }
 }
@@ -162,18 +183,38 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
         format!("{:.1}", sim.startup.as_secs_f64()),
     );
     let expect = plain_list(&sim.kubeconfig, Some(&mut f));
-    eprintln!("bench:   {expect} user servers listed; measuring hubdeck (quiet)");
-    child(&sim.kubeconfig, "quiet", expect, opts, &mut f);
+    if opts.runs("quiet") {
+        eprintln!("bench:   {expect} user servers listed; measuring hubdeck (quiet)");
+        child(&sim.kubeconfig, "quiet", expect, opts, &mut f);
+    }
+    if opts.runs("usage") {
+        eprintln!("bench:   hubdeck without and with metrics.k8s.io polls (quiet)");
+        child(&sim.kubeconfig, "usage-off", expect, opts, &mut f);
+        child(&sim.kubeconfig, "usage-on", expect, opts, &mut f);
+    }
+    if opts.runs("tty") {
+        eprintln!("bench:   the console binary in tmux");
+        tty::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
+    }
+    if opts.runs("exec") {
+        eprintln!("bench:   the console binary, users authenticating through a 1 s exec plugin");
+        exec::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
+    }
+    if opts.runs("cli") {
+        cli_get(&sim, dir, &mut f);
+    }
+    if opts.runs("kubectl") {
+        kubectl_baseline(&sim, dir, &mut f);
+    }
+    sim.stop();
+    if opts.runs("churn") {
+        churn(scale, opts, dir, &mut f);
+    }
+    f
+}
 
-    eprintln!("bench:   hubdeck without and with metrics.k8s.io polls (quiet)");
-    child(&sim.kubeconfig, "usage-off", expect, opts, &mut f);
-    child(&sim.kubeconfig, "usage-on", expect, opts, &mut f);
-
-    eprintln!("bench:   the console binary in tmux");
-    tty::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
-    eprintln!("bench:   the console binary, users authenticating through a 1 s exec plugin");
-    exec::console(&sim.kubeconfig, scale.clusters, dir, opts.window, &mut f);
-
+/// `hubdeck get servers -o json`, the whole CLI.
+fn cli_get(sim: &Sim, dir: &Path, f: &mut Figures) {
     eprintln!("bench:   hubdeck get servers -o json (CLI)");
     let env = [
         ("KUBECONFIG", sim.kubeconfig.as_path()),
@@ -189,7 +230,10 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
     if let Some(kb) = run.max_rss_kb {
         f.insert("cli_rss_kb".into(), kb.to_string());
     }
+}
 
+/// `kubectl get pods -A -o json` for every context, one after another and all at once.
+fn kubectl_baseline(sim: &Sim, dir: &Path, f: &mut Figures) {
     if let Some(kubectl) = kubectl() {
         eprintln!("bench:   kubectl get pods -A -o json, per context");
         let sets: Vec<Vec<String>> = sim
@@ -229,20 +273,21 @@ fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
             f.insert("kubectl_rss_kb".into(), kb.to_string());
         }
     }
-    sim.stop();
+}
 
+/// The same fleet under churn, in a sim of its own.
+fn churn(scale: &Scale, opts: &Opts, dir: &Path, f: &mut Figures) {
     let scenario = format!("churn:{}", opts.churn);
     eprintln!("bench:   hubdeck under {scenario}");
     match Sim::start(scale, &scenario, dir) {
         Ok(sim) => {
             // A moving fleet is laid out a little differently: count its servers again.
             let expect = plain_list(&sim.kubeconfig, None);
-            child(&sim.kubeconfig, "churn", expect, opts, &mut f);
+            child(&sim.kubeconfig, "churn", expect, opts, f);
             sim.stop();
         }
         Err(e) => eprintln!("bench: {e}"),
     }
-    f
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,7 +1,7 @@
 //! The HTTP stack under each cluster's `kube::Client`: kube's own layers (base URI, retries of
 //! server errors but not of an aggregated API's 503, tokens and token files, extra headers such as the User-Agent, impersonation)
 //! and kube's connector settings (connect, read and write timeouts, `tls-server-name`), over TLS
-//! settings shared across clusters (`tls`) and read buffers capped per connection. A context
+//! settings shared across clusters (`tls`), fixed-size reads and a small idle pool per cluster. A context
 //! with an exec plugin gets its token from `exec_auth`, which runs the plugin once per lifetime.
 
 use std::sync::Arc;
@@ -18,11 +18,20 @@ use tower::retry::RetryLayer;
 
 use super::exec_auth::{ExecAuthLayer, ExecToken};
 
-/// The most one connection's read buffer may grow to. hyper's default (~400 KB) is reached by
-/// every list and watch, and a buffer keeps the size it grew to for the connection's life: with
-/// a dozen long-lived watch connections per cluster that is megabytes per cluster doing nothing.
-/// 64 KB still reads a page of a list in a few large reads.
-pub const MAX_READ_BUF: usize = 64 * 1024;
+/// The size of every read a connection makes, and so of its read buffer. hyper's adaptive
+/// default grows a buffer up to ~400 KB on lists and a buffer keeps the size it grew to for the
+/// connection's life, idle in the pool too: at 100 clusters, with seven long-lived watch
+/// connections each, that was over 20 MB doing nothing (massif, 100 clusters). Fixed 16 KB reads
+/// still take a 500-pod page in a few hundred cheap reads.
+pub const READ_BUF: usize = 16 * 1024;
+
+/// Idle connections kept per cluster. Start-up opens a burst of them (a list per watch, the
+/// probe, the hubs' token reads) that would otherwise idle in the pool for 90 s, each with its
+/// buffers; the probe and the occasional request need one or two.
+const IDLE_PER_CLUSTER: usize = 2;
+
+/// How long an idle connection is kept: longer than the probe's interval, so the probe reuses one.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// kube's retries of 429, 503 and 504, except a 503 of metrics.k8s.io: there kube-aggregator
 /// says the APIService is unavailable (metrics-server down), a state the metrics poller reports
@@ -84,7 +93,10 @@ pub fn client(config: Config, exec: Option<Arc<ExecToken>>) -> Result<Client, St
     connector.set_write_timeout(config.write_timeout);
     connector.set_reset_reader_on_write(config.reset_reader_on_write);
     let http_client = hyper_util::client::legacy::Builder::new(TokioExecutor::new())
-        .http1_max_buf_size(MAX_READ_BUF)
+        .http1_read_buf_exact_size(READ_BUF)
+        .pool_max_idle_per_host(IDLE_PER_CLUSTER)
+        .pool_idle_timeout(IDLE_TIMEOUT)
+        .pool_timer(hyper_util::rt::TokioTimer::new())
         .build(connector);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())

@@ -72,13 +72,21 @@ pub fn client_config(config: &Config) -> Result<ClientConfig, String> {
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    match identity(config)? {
-        None => Ok(builder.with_no_client_auth()),
+    let mut tls = match identity(config)? {
+        None => builder.with_no_client_auth(),
         Some((chain, key)) => builder
             .with_client_auth_cert(chain, key)
-            .map_err(|e| format!("client certificate: {e}")),
-    }
+            .map_err(|e| format!("client certificate: {e}"))?,
+    };
+    // One API server per config: rustls's default cache of 256 sessions is allocated up
+    // front, per cluster. Not shared across clusters: the cache is keyed by server name only,
+    // and two contexts may reach one name as different users.
+    tls.resumption = rustls::client::Resumption::in_memory_sessions(SESSIONS);
+    Ok(tls)
 }
+
+/// TLS sessions kept per cluster for resumption.
+const SESSIONS: usize = 4;
 
 /// The client certificate and key of the kubeconfig user (inline data or files), if any.
 fn identity(

@@ -62,6 +62,8 @@ pub(crate) struct State {
     pub crash_new: std::collections::BTreeSet<(String, String)>,
     /// Whether dask-gateway's CRD is installed (its `daskclusters` served).
     pub dask_crd: bool,
+    /// The metrics.k8s.io answers of the last scrape (see `metrics::Scrape`).
+    pub scrape: Option<std::sync::Arc<super::metrics::Scrape>>,
 }
 
 impl State {

@@ -90,6 +90,7 @@ fn build_cluster(
         stuck: Vec::new(),
         crash_new: Default::default(),
         dask_crd: false,
+        scrape: None,
     };
     nodes::add_all(&mut st);
     // Hub weights: prod-like hubs busy, staging quiet.

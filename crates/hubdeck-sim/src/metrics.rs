@@ -190,19 +190,74 @@ fn pod_metrics(st: &State, pod: &Value, t: i64, silent: &[String]) -> Option<(Va
     Some((v, cpu, mem))
 }
 
-/// NodeMetrics of every scrapeable node: its pods' usage plus the system's.
-fn node_metrics(st: &State, t: i64) -> Vec<Value> {
+/// What one scrape of the cluster measured: every PodMetrics and NodeMetrics. Like
+/// metrics-server, which answers from its last scrape of the kubelets, the sim computes them once
+/// per scrape interval, and again only when the cluster changed meanwhile (a pod started, a node
+/// went NotReady) or an OOM course moved: computing them per request parsed every pod twice and
+/// made the sim, not the client, the cost of a big fleet's polls.
+#[derive(Debug)]
+pub(crate) struct Scrape {
+    at: i64,
+    revision: u64,
+    oom: u64,
+    pods: Vec<Value>,
+    nodes: Vec<Value>,
+}
+
+/// A fingerprint of the OOM courses, which move memory without a change to the store.
+fn oom_print(st: &State) -> u64 {
+    st.oom.iter().fold(st.oom.len() as u64, |h, o| {
+        h.rotate_left(7)
+            ^ fnv(&o.pod)
+            ^ fnv(&o.namespace)
+            ^ o.since.as_second() as u64
+            ^ o.climb_secs as u64
+            ^ o.from.to_bits()
+    })
+}
+
+/// The scrape at time `t`, from the cache when nothing changed since it was taken.
+fn scrape(st: &mut State, t: i64) -> std::sync::Arc<Scrape> {
+    let (revision, oom) = (st.store.resource_version(), oom_print(st));
+    if let Some(s) = &st.scrape
+        && s.at == t
+        && s.revision == revision
+        && s.oom == oom
+    {
+        return s.clone();
+    }
     let silent = silent_nodes(st);
     let mut per_node: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let mut pods = Vec::new();
     for o in st.store.list(Kind::Pod, None) {
         let pod = o.value();
-        if let Some((_, cpu, mem)) = pod_metrics(st, &pod, t, &silent) {
+        if let Some((m, cpu, mem)) = pod_metrics(st, &pod, t, &silent) {
             let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
             let e = per_node.entry(node).or_default();
             e.0 += cpu;
             e.1 += mem;
+            pods.push(m);
         }
     }
+    let nodes = node_metrics(st, t, &silent, &per_node);
+    let s = std::sync::Arc::new(Scrape {
+        at: t,
+        revision,
+        oom,
+        pods,
+        nodes,
+    });
+    st.scrape = Some(s.clone());
+    s
+}
+
+/// NodeMetrics of every scrapeable node: its pods' usage (`per_node`) plus the system's.
+fn node_metrics(
+    st: &State,
+    t: i64,
+    silent: &[String],
+    per_node: &BTreeMap<String, (f64, f64)>,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for o in st.store.list(Kind::Node, None) {
         if silent.iter().any(|n| **n == *o.name) {
@@ -272,28 +327,23 @@ pub(crate) fn serve(call: &Call, rest: &[&str]) -> Result<Response, ApiError> {
     )?;
     let selector = LabelSelector::parse(call.param("labelSelector").unwrap_or(""))
         .map_err(ApiError::bad_request)?;
-    let st = call.cluster.inner.state();
-    let t = scrape_time();
+    let scraped = scrape(&mut call.cluster.inner.state(), scrape_time());
     let kind = if resource == "nodes" {
         "NodeMetrics"
     } else {
         "PodMetrics"
     };
-    let items: Vec<Value> = if resource == "nodes" {
-        node_metrics(&st, t)
-            .into_iter()
-            .filter(|v| name.is_none_or(|n| v["metadata"]["name"] == n))
-            .collect()
+    let all = if resource == "nodes" {
+        &scraped.nodes
     } else {
-        let silent = silent_nodes(&st);
-        let pods = match (namespace, name) {
-            (Some(ns), Some(n)) => st.store.get(Kind::Pod, ns, n).into_iter().collect(),
-            _ => st.store.list(Kind::Pod, namespace),
-        };
-        pods.iter()
-            .filter_map(|o| pod_metrics(&st, &o.value(), t, &silent).map(|m| m.0))
-            .collect()
+        &scraped.pods
     };
+    let items: Vec<Value> = all
+        .iter()
+        .filter(|v| namespace.is_none_or(|ns| v["metadata"]["namespace"] == ns))
+        .filter(|v| name.is_none_or(|n| v["metadata"]["name"] == n))
+        .cloned()
+        .collect();
     let items: Vec<Value> = items
         .into_iter()
         .filter(|v| selector.matches(&labels_of(v)))
