@@ -320,13 +320,14 @@ impl Tap {
                 // needs (the target, the client's first build, boxed) must not stay part of
                 // each task's state.
                 let source = {
-                    let Some(target) = clients.target(&hub.cluster).cloned() else {
-                        return;
-                    };
                     let Ok(client) = Box::pin(clients.client(&hub.cluster)).await else {
                         return;
                     };
-                    hub_source(&target, &hub.key, client, running)
+                    // Taken after the await, so that no task keeps a target in its state.
+                    let Some(target) = clients.target(&hub.cluster) else {
+                        return;
+                    };
+                    hub_source(target, &hub.key, client, running)
                 };
                 hub_apis.register(&hub, source.clone());
                 poll_activity(hub, source, tx, poll.activity, token).await;

@@ -176,3 +176,23 @@ async fn poller_sends_changes_only() {
     shutdown.cancel();
     task.await.unwrap();
 }
+
+/// Thousands of pollers live as long as a session: each one's task is its future's size.
+#[tokio::test]
+async fn a_pollers_state_stays_small() {
+    let source = HubSource {
+        endpoint: HubEndpoint::Url("http://127.0.0.1:9/hub/api".into()),
+        token: super::token::TokenSource::Env("HUBDECK_NO_SUCH_TOKEN".into()),
+    };
+    let (tx, _rx) = mpsc::channel(1);
+    let poll = poll_activity(
+        hub_id(),
+        source,
+        tx,
+        Duration::from_secs(60),
+        CancellationToken::new(),
+    );
+    // About 2 KB in a debug build, so 3 KB leaves room without letting it grow unseen.
+    let size = std::mem::size_of_val(&poll);
+    assert!(size < 3072, "the poller's future is {size} bytes");
+}

@@ -21,9 +21,10 @@ use super::exec_auth::{ExecAuthLayer, ExecToken};
 /// The size of every read a connection makes, and so of its read buffer. hyper's adaptive
 /// default grows a buffer up to ~400 KB on lists and a buffer keeps the size it grew to for the
 /// connection's life, idle in the pool too: at 100 clusters, with seven long-lived watch
-/// connections each, that was over 20 MB doing nothing (massif, 100 clusters). Fixed 16 KB reads
-/// still take a 500-pod page in a few hundred cheap reads.
-pub const READ_BUF: usize = 16 * 1024;
+/// connections each, that was over 20 MB doing nothing (massif, 100 clusters). A buffer still
+/// grows to two or four reads (hyper reserves a read's size, `BytesMut` doubles), so the reads
+/// are small: 8 KB reads take a 500-pod page in a few hundred cheap reads.
+pub const READ_BUF: usize = 8 * 1024;
 
 /// Idle connections kept per cluster. Start-up opens a burst of them (a list per watch, the
 /// probe, the hubs' token reads) that would otherwise idle in the pool for 90 s, each with its

@@ -82,7 +82,11 @@ impl PodMap {
         pods.reverse();
         pods.sort_by(|a, b| a.key.name.cmp(&b.key.name));
         pods.dedup_by(|a, b| a.key.name == b.key.name);
-        self.pods = pods.into_iter().map(Arc::new).collect();
+        // Not `collect()`: it would reuse the list's allocation in place, sized for the pods
+        // themselves, for the pointers to them, and keep it: twice a re-listed fleet's pods.
+        let mut shared = Vec::with_capacity(pods.len());
+        shared.extend(pods.into_iter().map(Arc::new));
+        self.pods = shared;
     }
 }
 
@@ -95,6 +99,18 @@ mod tests {
         let mut p = fixtures::pod("prod", "prod", crate::fleet::Component::Proxy, name);
         p.restarts = restarts;
         p
+    }
+
+    #[test]
+    fn a_relist_keeps_no_allocation_sized_for_the_pods_themselves() {
+        let mut map = PodMap::default();
+        map.replace_all((0..100).map(|i| named(&format!("p{i:03}"), 0)).collect());
+        assert_eq!(map.pods.len(), 100);
+        assert!(
+            map.pods.capacity() < 200,
+            "capacity {}",
+            map.pods.capacity()
+        );
     }
 
     #[test]
