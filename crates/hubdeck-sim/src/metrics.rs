@@ -200,8 +200,28 @@ pub(crate) struct Scrape {
     at: i64,
     revision: u64,
     oom: u64,
-    pods: Vec<Value>,
-    nodes: Vec<Value>,
+    pods: Vec<Item>,
+    nodes: Vec<Item>,
+}
+
+/// One PodMetrics or NodeMetrics, with what requests select it by, serialized once.
+#[derive(Debug)]
+struct Item {
+    namespace: Option<String>,
+    name: String,
+    labels: BTreeMap<String, String>,
+    json: String,
+}
+
+impl Item {
+    fn of(v: &Value) -> Self {
+        Self {
+            namespace: v["metadata"]["namespace"].as_str().map(str::to_string),
+            name: v["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            labels: labels_of(v),
+            json: v.to_string(),
+        }
+    }
 }
 
 /// A fingerprint of the OOM courses, which move memory without a change to the store.
@@ -236,10 +256,13 @@ fn scrape(st: &mut State, t: i64) -> std::sync::Arc<Scrape> {
             let e = per_node.entry(node).or_default();
             e.0 += cpu;
             e.1 += mem;
-            pods.push(m);
+            pods.push(Item::of(&m));
         }
     }
-    let nodes = node_metrics(st, t, &silent, &per_node);
+    let nodes = node_metrics(st, t, &silent, &per_node)
+        .iter()
+        .map(Item::of)
+        .collect();
     let s = std::sync::Arc::new(Scrape {
         at: t,
         revision,
@@ -283,12 +306,6 @@ fn node_metrics(
             "window": "20.033s", "usage": usage(cpu, mem)}));
     }
     out
-}
-
-fn list_body(kind: &str, items: Vec<Value>) -> Response {
-    let v = json!({"kind": format!("{kind}List"), "apiVersion": "metrics.k8s.io/v1beta1",
-        "metadata": {}, "items": items});
-    json_response(200, v.to_string())
 }
 
 fn with_kind(mut v: Value, kind: &str) -> Value {
@@ -338,27 +355,36 @@ pub(crate) fn serve(call: &Call, rest: &[&str]) -> Result<Response, ApiError> {
     } else {
         &scraped.pods
     };
-    let items: Vec<Value> = all
+    let mut items = all
         .iter()
-        .filter(|v| namespace.is_none_or(|ns| v["metadata"]["namespace"] == ns))
-        .filter(|v| name.is_none_or(|n| v["metadata"]["name"] == n))
-        .cloned()
-        .collect();
-    let items: Vec<Value> = items
-        .into_iter()
-        .filter(|v| selector.matches(&labels_of(v)))
-        .collect();
+        .filter(|i| namespace.is_none_or(|ns| i.namespace.as_deref() == Some(ns)))
+        .filter(|i| name.is_none_or(|n| i.name == n))
+        .filter(|i| selector.matches(&i.labels));
     match name {
         Some(n) => items
-            .into_iter()
             .next()
-            .map(|v| json_response(200, with_kind(v, kind).to_string()))
+            .map(|i| {
+                let v: Value = serde_json::from_str(&i.json).unwrap_or(Value::Null);
+                json_response(200, with_kind(v, kind).to_string())
+            })
             .ok_or_else(|| match namespace {
                 // metrics-server names a missing pod with its namespace.
                 Some(ns) => ApiError::not_found("podmetrics.metrics.k8s.io", &format!("{ns}/{n}")),
                 None => ApiError::not_found("nodemetrics.metrics.k8s.io", n),
             }),
-        None => Ok(list_body(kind, items)),
+        None => {
+            let mut body = format!(
+                r#"{{"kind":"{kind}List","apiVersion":"metrics.k8s.io/v1beta1","metadata":{{}},"items":["#
+            );
+            for (i, item) in items.enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&item.json);
+            }
+            body.push_str("]}");
+            Ok(json_response(200, body))
+        }
     }
 }
 
