@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use axum::response::Response;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::access;
@@ -103,18 +104,94 @@ fn wave(h: u64, t: i64, period: f64) -> f64 {
     (std::f64::consts::TAU * (t as f64 / period + unit(h, 7))).sin()
 }
 
+/// The few fields of a pod a scrape reads, parsed without the rest (a whole `Value` per pod
+/// made the scrape the sim's main cost).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PodView {
+    metadata: MetaView,
+    spec: SpecView,
+    status: StatusView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MetaView {
+    name: String,
+    namespace: String,
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SpecView {
+    node_name: Option<String>,
+    containers: Vec<ContainerView>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ContainerView {
+    name: String,
+    resources: ResourcesView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResourcesView {
+    limits: BTreeMap<String, QuantityView>,
+    requests: BTreeMap<String, QuantityView>,
+}
+
+/// A quantity as stored: the API writes strings; a bare number someone sent is read too.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum QuantityView {
+    Text(String),
+    Number(f64),
+}
+
+impl QuantityView {
+    fn value(&self) -> Option<f64> {
+        match self {
+            Self::Text(q) => quantity(q),
+            Self::Number(n) => Some(*n),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct StatusView {
+    phase: String,
+    container_statuses: Vec<ContainerStatusView>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ContainerStatusView {
+    name: String,
+    state: StateView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StateView {
+    running: Option<serde::de::IgnoredAny>,
+}
+
 /// One container's usage at scrape time `t`: (cores, bytes).
-fn container_usage(st: &State, pod: &Value, c: &Value, t: i64) -> (f64, f64) {
-    let ns = pod["metadata"]["namespace"].as_str().unwrap_or("");
-    let name = pod["metadata"]["name"].as_str().unwrap_or("");
-    let cname = c["name"].as_str().unwrap_or("");
-    let h = fnv(&format!("{ns}/{name}/{cname}"));
-    let res = &c["resources"];
-    let get = |kind: &str, what: &str| res[kind][what].as_str().and_then(quantity);
-    let mem_limit = get("limits", "memory");
-    let mem_req = get("requests", "memory").unwrap_or(256.0 * 1024.0 * 1024.0);
-    let cpu_limit = get("limits", "cpu");
-    let cpu_req = get("requests", "cpu").unwrap_or(0.1);
+fn container_usage(st: &State, pod: &PodView, c: &ContainerView, t: i64) -> (f64, f64) {
+    let (ns, name) = (pod.metadata.namespace.as_str(), pod.metadata.name.as_str());
+    let h = fnv(&format!("{ns}/{name}/{}", c.name));
+    let res = &c.resources;
+    let get = |kind: &BTreeMap<String, QuantityView>, what: &str| {
+        kind.get(what).and_then(QuantityView::value)
+    };
+    let mem_limit = get(&res.limits, "memory");
+    let mem_req = get(&res.requests, "memory").unwrap_or(256.0 * 1024.0 * 1024.0);
+    let cpu_limit = get(&res.limits, "cpu");
+    let cpu_req = get(&res.requests, "cpu").unwrap_or(0.1);
     // Memory: a working set between a fifth and two thirds of the limit (or of twice the request).
     let ceiling = mem_limit.unwrap_or(mem_req * 1.5);
     let base = ceiling * (0.2 + 0.4 * unit(h, 1));
@@ -133,12 +210,11 @@ fn container_usage(st: &State, pod: &Value, c: &Value, t: i64) -> (f64, f64) {
     (cpu, mem.min(mem_limit.unwrap_or(f64::MAX) * 0.995))
 }
 
-fn running(pod: &Value, container: &str) -> bool {
-    pod["status"]["containerStatuses"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|s| s["name"] == container && s["state"]["running"].is_object())
+fn running(pod: &PodView, container: &str) -> bool {
+    pod.status
+        .container_statuses
+        .iter()
+        .any(|s| s.name == container && s.state.running.is_some())
 }
 
 fn usage(cores: f64, bytes: f64) -> Value {
@@ -161,30 +237,29 @@ fn silent_nodes(st: &State) -> Vec<String> {
         .collect()
 }
 
-/// PodMetrics of a pod with running containers, with its per-container usage.
-fn pod_metrics(st: &State, pod: &Value, t: i64, silent: &[String]) -> Option<(Value, f64, f64)> {
-    let node = pod["spec"]["nodeName"].as_str()?;
-    if silent.iter().any(|n| n == node) || pod["status"]["phase"] != "Running" {
+/// PodMetrics of a pod with running containers, with its node and per-container usage.
+fn pod_metrics(st: &State, pod: &PodView, t: i64, silent: &[String]) -> Option<(Value, f64, f64)> {
+    let node = pod.spec.node_name.as_deref()?;
+    if silent.iter().any(|n| n == node) || pod.status.phase != "Running" {
         return None;
     }
     let mut containers = Vec::new();
     let (mut cpu, mut mem) = (0.0, 0.0);
-    for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-        let name = c["name"].as_str().unwrap_or("");
-        if !running(pod, name) {
+    for c in &pod.spec.containers {
+        if !running(pod, &c.name) {
             continue;
         }
         let (cc, cm) = container_usage(st, pod, c, t);
         cpu += cc;
         mem += cm;
-        containers.push(json!({"name": name, "usage": usage(cc, cm)}));
+        containers.push(json!({"name": c.name, "usage": usage(cc, cm)}));
     }
     if containers.is_empty() {
         return None;
     }
-    let m = &pod["metadata"];
-    let v = json!({"metadata": {"name": m["name"], "namespace": m["namespace"],
-            "creationTimestamp": rfc3339(jiff::Timestamp::now()), "labels": m["labels"]},
+    let m = &pod.metadata;
+    let v = json!({"metadata": {"name": m.name, "namespace": m.namespace,
+            "creationTimestamp": rfc3339(jiff::Timestamp::now()), "labels": m.labels},
         "timestamp": rfc3339(jiff::Timestamp::from_second(t).unwrap_or_default()),
         "window": "15.006s", "containers": containers});
     Some((v, cpu, mem))
@@ -250,9 +325,11 @@ fn scrape(st: &mut State, t: i64) -> std::sync::Arc<Scrape> {
     let mut per_node: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut pods = Vec::new();
     for o in st.store.list(Kind::Pod, None) {
-        let pod = o.value();
+        let Some(pod) = o.typed::<PodView>() else {
+            continue;
+        };
         if let Some((m, cpu, mem)) = pod_metrics(st, &pod, t, &silent) {
-            let node = pod["spec"]["nodeName"].as_str().unwrap_or("").to_string();
+            let node = pod.spec.node_name.clone().unwrap_or_default();
             let e = per_node.entry(node).or_default();
             e.0 += cpu;
             e.1 += mem;
