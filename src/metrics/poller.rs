@@ -43,6 +43,16 @@ pub struct MetricsPoll {
     pub shutdown: CancellationToken,
 }
 
+/// Where in the interval a cluster's polls fall after the first: fixed per cluster name, spread
+/// evenly over `every` across a fleet.
+fn phase_of(cluster: &ClusterId, every: Duration) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    cluster.as_str().hash(&mut h);
+    let millis = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(h.finish() % millis)
+}
+
 /// One of the two lists and when it is asked next.
 struct List {
     state: MetricsState,
@@ -85,6 +95,11 @@ pub async fn poll_metrics(mut p: MetricsPoll) {
     let mut pods = List::new(p.every);
     let mut nodes = List::new(p.every);
     let mut sent = MetricsSource::default();
+    // The first round goes at once (the model wants usage soon); later rounds keep a phase of
+    // their own per cluster. Pollers start together, as their clusters' lists arrive, and in
+    // step their lists would be parsed all at once every interval: a peak of every cluster's
+    // body the allocator keeps.
+    let mut phase = Some(phase_of(&p.cluster, p.every));
     loop {
         let now = Instant::now();
         let mut samples = Vec::new();
@@ -133,6 +148,10 @@ pub async fn poll_metrics(mut p: MetricsPoll) {
             if p.tx.send(update).await.is_err() {
                 return;
             }
+        }
+        if let Some(phase) = phase.take() {
+            pods.due += phase;
+            nodes.due += phase;
         }
         let next = pods.due.min(nodes.due);
         tokio::select! {
@@ -326,5 +345,22 @@ mod tests {
         );
         l.settle(MetricsState::Served, every);
         assert!(l.due <= Instant::now() + every);
+    }
+
+    #[test]
+    fn later_rounds_of_a_fleet_spread_over_the_interval() {
+        let every = Duration::from_secs(30);
+        let phases: Vec<Duration> = (0..30)
+            .map(|i| super::phase_of(&ClusterId::new(format!("cluster-{i}")), every))
+            .collect();
+        assert!(phases.iter().all(|p| *p < every));
+        let mut seconds: Vec<u64> = phases.iter().map(Duration::as_secs).collect();
+        seconds.sort_unstable();
+        seconds.dedup();
+        assert!(
+            seconds.len() >= 10,
+            "30 clusters in {} distinct seconds",
+            seconds.len()
+        );
     }
 }
