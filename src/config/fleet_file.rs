@@ -200,41 +200,19 @@ impl FleetFile {
         let order = rules.order.clone();
         rules.patterns.retain(|k, _| order.contains(k));
         rules.patterns.extend(w.patterns.clone());
-        rules.check().map_err(|message| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("[waves]"))
-                .map_or(1, |n| n + 1);
-            FleetFileError::Invalid {
-                path: path.to_path_buf(),
-                line,
-                message,
-            }
-        })?;
+        rules
+            .check()
+            .map_err(|message| table_error(path, "[waves]", message))?;
         Ok(rules)
     }
-}
 
-impl FleetFile {
     /// The network the checks from outside use: the system's resolver and roots, with
     /// `[outside]` over them. Errors name the file and the `[outside]` line.
     pub fn outside_network(&self, path: &Path) -> Result<crate::outside::Network, FleetFileError> {
         let Some(o) = &self.outside else {
             return Ok(crate::outside::Network::public());
         };
-        let invalid = |message: String| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            let line = text
-                .lines()
-                .position(|l| l.trim_start().starts_with("[outside]"))
-                .map_or(1, |n| n + 1);
-            FleetFileError::Invalid {
-                path: path.to_path_buf(),
-                line,
-                message,
-            }
-        };
+        let invalid = |message: String| table_error(path, "[outside]", message);
         let mut pinned = Vec::new();
         for (domain, addr) in &o.resolve {
             let at: std::net::SocketAddr = addr.parse().map_err(|_| {
@@ -273,6 +251,21 @@ impl ClusterEntry {
     /// The kubeconfig context to use.
     pub fn context_name(&self) -> Option<&str> {
         self.context.as_deref().or(self.name.as_deref())
+    }
+}
+
+/// An error about a table of the file, at the table's header line (the file is read again:
+/// these checks run after parsing, on the values alone).
+fn table_error(path: &Path, header: &str, message: String) -> FleetFileError {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with(header))
+        .map_or(1, |n| n + 1);
+    FleetFileError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        message,
     }
 }
 

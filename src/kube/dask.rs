@@ -7,7 +7,6 @@
 //! `gateway.dask.org/cluster=<DaskCluster name>`. The user is on no pod: only the
 //! `DaskCluster`'s `spec.username` says whose a cluster is, so both are watched.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::NamespaceResourceScope;
@@ -20,6 +19,7 @@ use serde_json::json;
 
 use super::executor::failed;
 use super::mapping::Mapper;
+use super::slim::slim_resource;
 use crate::action::ActionError;
 use crate::fleet::{DaskCluster, DaskPod, DaskRole, PodPhase};
 
@@ -111,42 +111,10 @@ struct ClusterStatus {
     phase: Option<String>,
 }
 
-macro_rules! resource {
-    ($name:ident, $group:literal, $version:expr, $kind:literal, $plural:literal) => {
-        impl kube::Resource for $name {
-            type DynamicType = ();
-            type Scope = NamespaceResourceScope;
-
-            fn kind(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($kind)
-            }
-
-            fn group(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($group)
-            }
-
-            fn version(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($version)
-            }
-
-            fn plural(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($plural)
-            }
-
-            fn meta(&self) -> &ObjectMeta {
-                &self.metadata
-            }
-
-            fn meta_mut(&mut self) -> &mut ObjectMeta {
-                &mut self.metadata
-            }
-        }
-    };
-}
-
-resource!(SlimDaskPod, "", "v1", "Pod", "pods");
-resource!(
+slim_resource!(SlimDaskPod, NamespaceResourceScope, "", "v1", "Pod", "pods");
+slim_resource!(
     SlimDaskCluster,
+    NamespaceResourceScope,
     "gateway.dask.org",
     VERSION,
     "DaskCluster",

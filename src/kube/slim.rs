@@ -3,7 +3,6 @@
 //! model it becomes, and the allocator keeps that peak; serde skips every field named nowhere
 //! here without allocating for it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -308,42 +307,45 @@ impl Visitor<'_> for KeyOf {
     }
 }
 
-/// The kube `Resource` of a slim core/v1 struct: the API path kube builds, the metadata kube
-/// reads; the struct itself keeps only what the model needs.
-macro_rules! core_v1_resource {
-    ($name:ident, $scope:ty, $kind:literal, $plural:literal) => {
+/// The kube `Resource` of a slim struct: the API path kube builds, the metadata kube reads;
+/// the struct itself keeps only what the model needs. Group "" is the core API.
+macro_rules! slim_resource {
+    ($name:ident, $scope:ty, $group:expr, $version:expr, $kind:literal, $plural:literal) => {
         impl kube::Resource for $name {
             type DynamicType = ();
             type Scope = $scope;
 
-            fn kind(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($kind)
+            fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($kind)
             }
 
-            fn group(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed("")
+            fn group(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($group)
             }
 
-            fn version(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed("v1")
+            fn version(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($version)
             }
 
-            fn plural(_: &()) -> Cow<'_, str> {
-                Cow::Borrowed($plural)
+            fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+                std::borrow::Cow::Borrowed($plural)
             }
 
-            fn meta(&self) -> &ObjectMeta {
+            fn meta(&self) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &self.metadata
             }
 
-            fn meta_mut(&mut self) -> &mut ObjectMeta {
+            fn meta_mut(
+                &mut self,
+            ) -> &mut k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                 &mut self.metadata
             }
         }
     };
 }
+pub(crate) use slim_resource;
 
-core_v1_resource!(SlimPod, NamespaceResourceScope, "Pod", "pods");
+slim_resource!(SlimPod, NamespaceResourceScope, "", "v1", "Pod", "pods");
 
 /// A core/v1 Node reduced to what the fleet keeps: a Node carries images, addresses, daemon
 /// endpoints and dozens of labels that a fleet of thousands would hold for nothing.
@@ -423,4 +425,4 @@ fn node_labels<'de, D: Deserializer<'de>>(
     d.deserialize_option(Picked(NODE_LABELS))
 }
 
-core_v1_resource!(SlimNode, ClusterResourceScope, "Node", "nodes");
+slim_resource!(SlimNode, ClusterResourceScope, "", "v1", "Node", "nodes");

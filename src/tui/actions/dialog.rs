@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::layout::{box_width, draw_box};
+use super::layout::{box_width, draw_box, draw_key_hint};
 
 use crate::action::{Action, Confirm, Plan, Via};
 use crate::config::keymap::{Command, Context, Keymap};
@@ -225,18 +225,13 @@ impl ConfirmDialog {
             );
             draw_input(frame, input_row, "confirm> ", &self.input, theme);
         } else {
-            let keys = |c| keymap.hint_keys(Context::Dialog, c);
-            let hint = format!(
-                "{}: run it · {}: cancel (nothing is sent)",
-                keys(Command::Confirm),
-                keys(Command::Cancel)
-            );
-            frame.render_widget(
-                Paragraph::new(Line::styled(
-                    fit(&hint, width).into_owned(),
-                    theme.style(Role::KeyHint),
-                )),
+            draw_key_hint(
+                frame,
                 input_row,
+                keymap,
+                theme,
+                "run it",
+                "cancel (nothing is sent)",
             );
         }
     }

@@ -5,9 +5,10 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use crate::config::keymap::{Command, Context, Keymap};
 use crate::config::theme::{Role, Theme};
 
 use super::super::text::fit;
@@ -74,4 +75,27 @@ pub fn draw_box(
         hint: Rect::new(inner.x, inner.bottom() - 2, inner.width, 1),
         input: Rect::new(inner.x, inner.bottom() - 1, inner.width, 1),
     })
+}
+
+/// The hint row of a window: what confirming does and that cancelling is possible, with the
+/// keys the keymap binds to each, cut to the row.
+pub fn draw_key_hint(
+    frame: &mut Frame,
+    row: Rect,
+    keymap: &Keymap,
+    theme: &Theme,
+    confirm: &str,
+    cancel: &str,
+) {
+    let keys = |c| keymap.hint_keys(Context::Dialog, c);
+    let hint = format!(
+        "{}: {confirm} · {}: {cancel}",
+        keys(Command::Confirm),
+        keys(Command::Cancel)
+    );
+    let line = Line::styled(
+        fit(&hint, usize::from(row.width)).into_owned(),
+        theme.style(Role::KeyHint),
+    );
+    frame.render_widget(Paragraph::new(line), row);
 }

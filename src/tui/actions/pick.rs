@@ -18,7 +18,7 @@ use crate::fleet::{ClusterId, Component, Fleet, HubId, HubRef, PodPhase};
 use hubdeck_core::action::component_name;
 
 use super::super::text::fit;
-use super::layout::{box_width, draw_box};
+use super::layout::{box_width, draw_box, draw_key_hint};
 
 /// A pod on the node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,18 +187,13 @@ impl PodPicker {
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), b.body);
-        let keys = |c| keymap.hint_keys(Context::Dialog, c);
-        let hint = format!(
-            "{}: shell in this pod (the plan is shown first) · {}: cancel",
-            keys(Command::Confirm),
-            keys(Command::Cancel)
-        );
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                fit(&hint, width).into_owned(),
-                theme.style(Role::KeyHint),
-            )),
+        draw_key_hint(
+            frame,
             b.input,
+            keymap,
+            theme,
+            "shell in this pod (the plan is shown first)",
+            "cancel",
         );
     }
 }
