@@ -188,6 +188,52 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
     written
 }
 
+/// What the deltas of a recording are made of: entries by kind, and their encoded bytes
+/// before compression, so a change to the encoding can be aimed at what costs.
+fn composition(r: &Recording) {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut raw_total = 0u64;
+    for e in r.entries().iter().filter(|e| e.header.kind == Kind::Deltas) {
+        for g in r.groups(e).unwrap_or_default() {
+            raw_total += 12;
+            for item in g.items {
+                let (name, n) = match &item {
+                    hubdeck::recorder::format::Rec::Whole(u) => {
+                        let n = rmp_serde::to_vec(u).map(|v| v.len()).unwrap_or(0);
+                        let dbg = format!("{u:?}");
+                        let name: String =
+                            dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+                        let delta = ["Upsert", "Remove", "ReplaceIn", "Replace"]
+                            .into_iter()
+                            .find(|d| dbg.contains(&format!("delta: {d}")))
+                            .unwrap_or("");
+                        (format!("whole {name} {delta}"), n)
+                    }
+                    hubdeck::recorder::format::Rec::Patch { patch, .. } => {
+                        let mut b = Vec::new();
+                        patch.encode(&mut b);
+                        (format!("patch {}", patch.fields()), b.len() + 3)
+                    }
+                };
+                raw_total += n as u64 + 2;
+                let slot = by.entry(name).or_default();
+                slot.0 += 1;
+                slot.1 += n as u64;
+            }
+        }
+    }
+    println!(
+        "  deltas before compression {:.1} MB:",
+        raw_total as f64 / 1e6
+    );
+    let mut rows: Vec<_> = by.into_iter().collect();
+    rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));
+    for (name, (n, b)) in rows.into_iter().take(12) {
+        println!("    {name:<40} {n:>9} entries {:>9.1} KB", b as f64 / 1e3);
+    }
+}
+
 fn main() {
     let o = opts();
     let (c, h, s) = o.scale;
@@ -248,6 +294,9 @@ fn main() {
         println!("  RSS                      without {:>6} MiB   with {:>6} MiB   (+{} MiB)", rss1 / 1024, rss2 / 1024, rss2.saturating_sub(rss1) / 1024);
         println!("  on disk                  {bytes} bytes in {} s: one snapshot {:.1} MB, deltas {:.1} MB/hour", o.secs, snap as f64 / 1e6, deltas as f64 / secs * 3600.0 / 1e6);
         println!("  per hour of churn        {:.1} MB (deltas + 6 snapshots)", (deltas as f64 / secs * 3600.0 + 6.0 * snap as f64) / 1e6);
+        if let Ok(r) = Recording::open(&path) {
+            composition(&r);
+        }
         if let Some(e) = finished {
             println!("  recorder error: {e}");
         }

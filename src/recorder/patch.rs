@@ -92,6 +92,24 @@ impl PodPatch {
         take(&mut self.last_termination, later.last_termination);
     }
 
+    /// The names of the fields it sets, space-separated (for figures and messages).
+    pub fn fields(&self) -> String {
+        let set = [
+            ("phase", self.phase.is_some()),
+            ("ready", self.ready.is_some()),
+            ("restarts", self.restarts.is_some()),
+            ("reason", self.reason.is_some()),
+            ("node", self.node.is_some()),
+            ("started", self.started.is_some()),
+            ("created", self.created.is_some()),
+            ("image", self.image.is_some()),
+            ("requests", self.requests.is_some()),
+            ("last_termination", self.last_termination.is_some()),
+        ];
+        let names: Vec<&str> = set.iter().filter(|(_, s)| *s).map(|(n, _)| *n).collect();
+        names.join(" ")
+    }
+
     /// Appends the encoding (see the module's doc).
     pub fn encode(&self, buf: &mut Vec<u8>) {
         let present = [
