@@ -189,18 +189,26 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
 }
 
 /// What the deltas of a recording are made of: entries by kind, and their encoded bytes
-/// before compression, so a change to the encoding can be aimed at what costs.
+/// before compression (framing included), so a change to the encoding can be aimed at what
+/// costs.
 fn composition(r: &Recording) {
+    use hubdeck::recorder::format::Rec;
+    use hubdeck::recorder::patch::put_varint;
     use std::collections::BTreeMap;
+    let varint_len = |v: usize| {
+        let mut b = Vec::new();
+        put_varint(&mut b, v as u64);
+        b.len()
+    };
     let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut raw_total = 0u64;
+    let mut raw_total = 0;
     for e in r.entries().iter().filter(|e| e.header.kind == Kind::Deltas) {
         for g in r.groups(e).unwrap_or_default() {
-            raw_total += 12;
+            raw_total += 8 + varint_len(g.items.len());
             for item in g.items {
-                let (name, n) = match &item {
-                    hubdeck::recorder::format::Rec::Whole(u) => {
-                        let n = rmp_serde::to_vec(u).map(|v| v.len()).unwrap_or(0);
+                let (name, body) = match &item {
+                    Rec::Whole(u) => {
+                        let body = rmp_serde::to_vec(u).map(|v| v.len()).unwrap_or(0);
                         let dbg = format!("{u:?}");
                         let name: String =
                             dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
@@ -208,15 +216,18 @@ fn composition(r: &Recording) {
                             .into_iter()
                             .find(|d| dbg.contains(&format!("delta: {d}")))
                             .unwrap_or("");
-                        (format!("whole {name} {delta}"), n)
+                        (format!("whole {name} {delta}"), body)
                     }
-                    hubdeck::recorder::format::Rec::Patch { patch, .. } => {
+                    Rec::Patch { id, patch } => {
                         let mut b = Vec::new();
+                        put_varint(&mut b, u64::from(*id));
                         patch.encode(&mut b);
-                        (format!("patch {}", patch.fields()), b.len() + 3)
+                        (format!("patch {}", patch.fields()), b.len())
                     }
                 };
-                raw_total += n as u64 + 2;
+                // The entry's tag and length, then its body.
+                let n = 1 + varint_len(body) + body;
+                raw_total += n;
                 let slot = by.entry(name).or_default();
                 slot.0 += 1;
                 slot.1 += n as u64;
@@ -280,7 +291,9 @@ fn main() {
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let secs = o.secs as f64;
         // One snapshot per 10 minutes, deltas all the time: an hour holds six snapshots.
-        let (snap, deltas) = Recording::open(&path)
+        let written = Recording::open(&path);
+        let (snap, deltas) = written
+            .as_ref()
             .map(|r| {
                 let size = |k: Kind| r.entries().iter().filter(move |e| e.header.kind == k).map(|e| u64::from(e.header.len));
                 (size(Kind::Snapshot).max().unwrap_or(0), size(Kind::Deltas).sum::<u64>())
@@ -294,8 +307,8 @@ fn main() {
         println!("  RSS                      without {:>6} MiB   with {:>6} MiB   (+{} MiB)", rss1 / 1024, rss2 / 1024, rss2.saturating_sub(rss1) / 1024);
         println!("  on disk                  {bytes} bytes in {} s: one snapshot {:.1} MB, deltas {:.1} MB/hour", o.secs, snap as f64 / 1e6, deltas as f64 / secs * 3600.0 / 1e6);
         println!("  per hour of churn        {:.1} MB (deltas + 6 snapshots)", (deltas as f64 / secs * 3600.0 + 6.0 * snap as f64) / 1e6);
-        if let Ok(r) = Recording::open(&path) {
-            composition(&r);
+        if let Ok(r) = &written {
+            composition(r);
         }
         if let Some(e) = finished {
             println!("  recorder error: {e}");

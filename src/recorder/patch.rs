@@ -92,9 +92,9 @@ impl PodPatch {
         take(&mut self.last_termination, later.last_termination);
     }
 
-    /// The names of the fields it sets, space-separated (for figures and messages).
-    pub fn fields(&self) -> String {
-        let set = [
+    /// Each field's name and whether the patch sets it, in bit order (the encoding's mask).
+    fn present(&self) -> [(&'static str, bool); 10] {
+        [
             ("phase", self.phase.is_some()),
             ("ready", self.ready.is_some()),
             ("restarts", self.restarts.is_some()),
@@ -105,29 +105,26 @@ impl PodPatch {
             ("image", self.image.is_some()),
             ("requests", self.requests.is_some()),
             ("last_termination", self.last_termination.is_some()),
-        ];
-        let names: Vec<&str> = set.iter().filter(|(_, s)| *s).map(|(n, _)| *n).collect();
+        ]
+    }
+
+    /// The names of the fields it sets, space-separated (for figures and messages).
+    pub fn fields(&self) -> String {
+        let names: Vec<&str> = self
+            .present()
+            .into_iter()
+            .filter_map(|(n, set)| set.then_some(n))
+            .collect();
         names.join(" ")
     }
 
     /// Appends the encoding (see the module's doc).
     pub fn encode(&self, buf: &mut Vec<u8>) {
-        let present = [
-            self.phase.is_some(),
-            self.ready.is_some(),
-            self.restarts.is_some(),
-            self.reason.is_some(),
-            self.node.is_some(),
-            self.started.is_some(),
-            self.created.is_some(),
-            self.image.is_some(),
-            self.requests.is_some(),
-            self.last_termination.is_some(),
-        ];
+        let present = self.present();
         let mask = present
             .iter()
             .enumerate()
-            .fold(0u64, |m, (i, p)| if *p { m | 1 << i } else { m });
+            .fold(0u64, |m, (i, (_, p))| if *p { m | 1 << i } else { m });
         put_varint(buf, mask);
         // Encoding owned model values into memory cannot fail.
         macro_rules! put {
