@@ -6,7 +6,9 @@
 //!   format: opening it (the index), seeking to moments in it, and the warm start's first
 //!   frame (the recording's last state in a 120x40 console).
 //!
-//! `cargo bench --bench recorder -- [--scale 30,600,100000] [--secs 20] [--hours 1] [--rate 2000]`
+//! `cargo bench --bench recorder -- [--scale 30,600,100000] [--secs 20] [--hours 1] [--rate 2000]
+//! [--keep FILE] [--read FILE]`: `--keep` keeps the synthetic recording, `--read` measures only
+//! the read side, of that file.
 //!
 //! A seek decodes the last snapshot before the moment and at most `record_snapshot_mins`
 //! (10) of deltas, so it does not grow with the recording's length; only the index scan
@@ -30,6 +32,10 @@ struct Opts {
     secs: u64,
     hours: f64,
     rate: u32,
+    /// Read this recording instead of recording one (the read side alone, to profile it).
+    read: Option<std::path::PathBuf>,
+    /// Keep the synthetic recording there.
+    keep: Option<std::path::PathBuf>,
 }
 
 fn opts() -> Opts {
@@ -38,6 +44,8 @@ fn opts() -> Opts {
         secs: 20,
         hours: 1.0,
         rate: 2000,
+        read: None,
+        keep: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -53,6 +61,8 @@ fn opts() -> Opts {
             "--secs" => o.secs = v.parse().unwrap_or(o.secs),
             "--hours" => o.hours = v.parse().unwrap_or(o.hours),
             "--rate" => o.rate = v.parse().unwrap_or(o.rate),
+            "--read" => o.read = Some(v.into()),
+            "--keep" => o.keep = Some(v.into()),
             _ => {
                 i += 1;
                 continue;
@@ -245,14 +255,66 @@ fn composition(r: &Recording) {
     }
 }
 
+/// Where a seek's time goes: the last snapshot before `at` read and decoded, the fleet built
+/// from it, the deltas after it taken in, and derived health refreshed once.
+fn breakdown(rec: &Recording, at: Timestamp, what: &str) {
+    use hubdeck::recorder::cursor::Cursor;
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let Some(i) = rec.snapshot_before(at) else {
+        return;
+    };
+    let t = Instant::now();
+    let (limits, snap) = rec.snapshot(&rec.entries()[i]).unwrap();
+    let decode = ms(t);
+    let t = Instant::now();
+    let mut cursor = Cursor::at_snapshot(limits, snap);
+    let build = ms(t);
+    let t = Instant::now();
+    let mut items = 0;
+    'entries: for e in &rec.entries()[i + 1..] {
+        if e.header.kind == Kind::Snapshot || e.header.time > at {
+            break;
+        }
+        if e.header.kind != Kind::Deltas {
+            continue;
+        }
+        for g in rec.groups(e).unwrap() {
+            if g.time > at {
+                break 'entries;
+            }
+            items += g.items.len();
+            cursor.fast_forward(g).unwrap();
+        }
+    }
+    cursor.flush().unwrap();
+    let deltas = ms(t);
+    let t = Instant::now();
+    cursor.fleet.refresh(at);
+    let derive = ms(t);
+    println!(
+        "  {what:<24}  snapshot read+decode {decode:>6.1} ms   fleet built {build:>6.1} ms   \
+         {items} deltas {deltas:>6.1} ms   derived {derive:>6.1} ms"
+    );
+}
+
 fn main() {
     let o = opts();
-    let (c, h, s) = o.scale;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let path = match o.read.clone() {
+        Some(p) => p,
+        None => record(&o, &rt, dir.path()),
+    };
+    read(&path, dir.path());
+}
+
+/// The live phase (recording the sim's churn) and a synthetic recording of `--hours`; returns
+/// where the synthetic one is.
+fn record(o: &Opts, rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std::path::PathBuf {
+    let (c, h, s) = o.scale;
     let base = rt.block_on(async {
         let sim = SimFleet::start(FleetSpec {
             clusters: c,
@@ -273,7 +335,7 @@ fn main() {
         let (cpu0, n0) = (cpu_secs(), session.applied());
         run_for(&mut session, o.secs).await;
         let (cpu1, rss1, n1) = (cpu_secs(), status_kb("VmRSS"), session.applied());
-        let path = dir.path().join("churn.hdrec");
+        let path = dir.join("churn.hdrec");
         let (tap, recorder) = Recorder::start(RecorderConfig {
             target: Target::File(path.clone()),
             snapshot_every: SignedDuration::from_mins(10),
@@ -315,7 +377,7 @@ fn main() {
         }
         session.fleet.clone()
     });
-    let path = dir.path().join("long.hdrec");
+    let path = o.keep.clone().unwrap_or_else(|| dir.join("long.hdrec"));
     let t = Instant::now();
     let bytes = synthetic(&base, &path, o.hours, o.rate);
     println!(
@@ -325,8 +387,13 @@ fn main() {
         bytes as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
+    path
+}
+
+/// The read side: the index, seeks, and the warm start's first frame.
+fn read(path: &std::path::Path, dir: &std::path::Path) {
     let t = Instant::now();
-    let rec = Recording::open(&path).unwrap();
+    let rec = Recording::open(path).unwrap();
     println!(
         "  open (index of {} records)  {:>8.1} ms",
         rec.entries().len(),
@@ -347,10 +414,17 @@ fn main() {
         "  seek (5 moments)          median {:>7.1} ms   max {:>7.1} ms",
         times[2], times[4]
     );
-    let names: Vec<String> = base.clusters().map(|c| c.id.to_string()).collect();
+    breakdown(
+        &rec,
+        start + SignedDuration::from_secs_f64(span * 0.5),
+        "seek at 0.5",
+    );
+    breakdown(&rec, end, "warm start (the end)");
+    let last = rec.objects_at(end).unwrap().fleet;
+    let names: Vec<String> = last.clusters().map(|c| c.id.to_string()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let t = Instant::now();
-    let rec = Recording::open(&path).unwrap();
+    let rec = Recording::open(path).unwrap();
     let warm =
         hubdeck::recorder::warm::fleet(&rec, &names, Thresholds::default(), Timestamp::now())
             .unwrap();
@@ -358,7 +432,7 @@ fn main() {
         theme: hubdeck::config::theme::Theme::builtin("default").unwrap(),
         keymap: hubdeck::config::keymap::Keymap::builtin("default").unwrap(),
         readonly: false,
-        state_dir: dir.path().to_path_buf(),
+        state_dir: dir.to_path_buf(),
     };
     let mut app = hubdeck::tui::App::new(opts, warm);
     let buf = hubdeck::tui::render_offscreen(&mut app, 120, 40).unwrap();

@@ -8,6 +8,8 @@
 //! (numbers are dense), and successive patches of a pod are merged rather than applied to a
 //! copy of it, so taking a patch in costs neither a lookup by key nor a clone of the pod.
 
+use std::sync::Arc;
+
 use hubdeck_core::fleet::{Delta, Fleet, FleetUpdate, PodInfo, Thresholds};
 use jiff::Timestamp;
 
@@ -36,6 +38,11 @@ pub struct Cursor {
     /// Other updates after the oldest staged pod, in order: applied with the staged pods, by
     /// time, so every cluster's "updated" ends up as applying everything in turn gives.
     queued: Vec<(Timestamp, FleetUpdate)>,
+    /// By pod number, the snapshot's pods as the fleet holds them (shared, not copied), for as
+    /// long as no pod of the fleet has changed since: the base a patch applies to, found
+    /// without a lookup in the fleet (at 100,000 pods, a seek's lookups chase pointers through
+    /// memory scattered by the decoding, and cost most of its time). Emptied at the first change.
+    base: Vec<Option<Arc<PodInfo>>>,
 }
 
 /// A pod of `fleet` found through its hub (the release its number was last written with),
@@ -56,6 +63,7 @@ impl Cursor {
             staged: Vec::new(),
             staged_ids: Vec::new(),
             queued: Vec::new(),
+            base: Vec::new(),
         };
         for item in snapshot.items {
             if let Rec::Whole(u) = item {
@@ -63,12 +71,41 @@ impl Cursor {
                 c.fleet.apply(u, snapshot.time);
             }
         }
+        c.base = c.number_pods();
         c
+    }
+
+    /// The fleet's pods by number. The snapshot wrote them in the fleet's own order (cluster,
+    /// hub, name), so the next number is tried first and a lookup is needed only where the
+    /// orders part.
+    fn number_pods(&self) -> Vec<Option<Arc<PodInfo>>> {
+        let mut base = vec![None; self.keys.len()];
+        let mut next = 0usize;
+        for c in self.fleet.clusters() {
+            for p in c.hubs.values().flat_map(|h| h.pods.shared()) {
+                let id = match self.keys.get(next as u32) {
+                    Some(k) if k.cluster == c.id && k.key == p.key => Some(next),
+                    _ => self.keys.id(&c.id, &p.key).map(|id| id as usize),
+                };
+                if let Some(slot) = id.and_then(|id| base.get_mut(id)) {
+                    *slot = Some(p.clone());
+                    next = id.unwrap_or(next) + 1;
+                }
+            }
+        }
+        base
+    }
+
+    /// The fleet's pods are about to change: the snapshot's no longer stand for them.
+    fn pods_change(&mut self) {
+        self.base = Vec::new();
     }
 
     /// The group's updates, patches made whole. Only what was held back is applied.
     pub fn expand(&mut self, g: Group) -> Result<Vec<FleetUpdate>, String> {
         self.flush()?;
+        // Whatever it expands is applied next.
+        self.pods_change();
         let fleet = &self.fleet;
         let base = |c: &_, k: &_, release: &str| {
             if release.is_empty() {
@@ -113,6 +150,7 @@ impl Cursor {
 
     /// Applies updates `expand` gave.
     pub fn apply(&mut self, updates: Vec<FleetUpdate>, time: Timestamp) {
+        self.pods_change();
         for u in updates {
             self.fleet.apply(u, time);
         }
@@ -172,6 +210,7 @@ impl Cursor {
             | FleetUpdate::Scope { .. }
             | FleetUpdate::ClusterAdded { .. } => {
                 self.flush()?;
+                self.pods_change();
                 self.keys.note(&u);
                 self.fleet.apply(u, time);
             }
@@ -247,7 +286,11 @@ impl Cursor {
             let pod = match held {
                 Held::Whole(p) => p,
                 Held::Patch(patch) => {
-                    let mut p = held_pod(&self.fleet, k).ok_or_else(|| not_held(k))?;
+                    let base = self.base.get(id as usize).and_then(Option::as_ref);
+                    let mut p = match base {
+                        Some(p) => PodInfo::clone(p),
+                        None => held_pod(&self.fleet, k).ok_or_else(|| not_held(k))?,
+                    };
                     patch.apply(&mut p);
                     p
                 }
@@ -264,6 +307,7 @@ impl Cursor {
         for (qt, u) in queued {
             self.fleet.apply(u, qt);
         }
+        self.pods_change();
         Ok(())
     }
 }

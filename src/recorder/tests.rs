@@ -371,3 +371,54 @@ fn usage_is_recorded_every_few_minutes_and_shown_until_the_next_recorded_sample(
         "the next one"
     );
 }
+
+/// A seek takes a patch's base from the snapshot's pods by number: across clusters and hubs,
+/// each patch must land on its own pod.
+#[test]
+fn a_seek_patches_each_pod_of_many_hubs_and_clusters_from_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let (mut tap, recorder) = start(&path);
+    let mut live = Fleet::new(Thresholds::default());
+    let users = ["ada", "bob", "cy", "dee"];
+    for (cluster, hub) in [
+        ("nasa", "b"),
+        ("leap", "prod"),
+        ("leap", "a"),
+        ("nasa", "z"),
+    ] {
+        live.apply_all(healthy_hub(cluster, hub, &users), at(0));
+    }
+    tap.after_apply(&live, at(0));
+    let mut seen = Vec::new();
+    for round in 1..4u32 {
+        let mut batch = Vec::new();
+        for (cluster, hub) in [
+            ("leap", "a"),
+            ("nasa", "z"),
+            ("leap", "prod"),
+            ("nasa", "b"),
+        ] {
+            for (i, user) in users.iter().enumerate().skip(round as usize % 2) {
+                let mut p = server(hub, hub, user);
+                p.restarts = round * 10 + i as u32;
+                p.ready = round % 2 == 0;
+                batch.push(FleetUpdate::Pods {
+                    cluster: ClusterId::new(cluster),
+                    delta: Delta::Upsert(p),
+                });
+            }
+        }
+        let now = at(i64::from(round));
+        tap.batch(&live, &batch, now);
+        live.apply_all(batch, now);
+        tap.after_apply(&live, now);
+        seen.push((now, shown(&live, now)));
+    }
+    drop(tap);
+    assert_eq!(recorder.finish(), None);
+    let rec = Recording::open(&path).unwrap();
+    for (t, view) in &seen {
+        assert_eq!(&shown(&rec.state_at(*t).unwrap().fleet, *t), view, "at {t}");
+    }
+}
