@@ -84,12 +84,15 @@ impl Cursor {
         for c in self.fleet.clusters() {
             for p in c.hubs.values().flat_map(|h| h.pods.shared()) {
                 let id = match self.keys.get(next as u32) {
-                    Some(k) if k.cluster == c.id && k.key == p.key => Some(next),
-                    _ => self.keys.id(&c.id, &p.key).map(|id| id as usize),
+                    Some(k) if k.cluster == c.id && k.key == p.key => next,
+                    _ => match self.keys.id(&c.id, &p.key) {
+                        Some(id) => id as usize,
+                        None => continue,
+                    },
                 };
-                if let Some(slot) = id.and_then(|id| base.get_mut(id)) {
+                if let Some(slot) = base.get_mut(id) {
                     *slot = Some(p.clone());
-                    next = id.unwrap_or(next) + 1;
+                    next = id + 1;
                 }
             }
         }
@@ -104,8 +107,6 @@ impl Cursor {
     /// The group's updates, patches made whole. Only what was held back is applied.
     pub fn expand(&mut self, g: Group) -> Result<Vec<FleetUpdate>, String> {
         self.flush()?;
-        // Whatever it expands is applied next.
-        self.pods_change();
         let fleet = &self.fleet;
         let base = |c: &_, k: &_, release: &str| {
             if release.is_empty() {

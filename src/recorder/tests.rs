@@ -50,11 +50,34 @@ fn start(path: &Path) -> (Tap, Recorder) {
     start_every(path, SignedDuration::from_hours(1))
 }
 
+/// Feeds batches through the tap and a live fleet, each at its time; returns the live view
+/// after each.
+fn feed(
+    tap: &mut Tap,
+    live: &mut Fleet,
+    batches: impl IntoIterator<Item = (Timestamp, Vec<FleetUpdate>)>,
+) -> Vec<(Timestamp, String)> {
+    let mut seen = Vec::new();
+    for (now, b) in batches {
+        tap.batch(live, &b, now);
+        live.apply_all(b, now);
+        tap.after_apply(live, now);
+        seen.push((now, shown(live, now)));
+    }
+    seen
+}
+
+/// Asserts that a seek to each moment shows what the live fleet showed then.
+fn assert_replays(rec: &Recording, seen: &[(Timestamp, String)]) {
+    for (t, view) in seen {
+        assert_eq!(&shown(&rec.state_at(*t).unwrap().fleet, *t), view, "at {t}");
+    }
+}
+
 /// Records a little scenario to `path`, returning the live fleet's view at each batch time.
 fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
     let (mut tap, recorder) = start_every(path, SignedDuration::from_secs(60));
     let mut live = Fleet::new(Thresholds::default());
-    let mut seen = Vec::new();
     tap.after_apply(&live, at(0));
     let leap = ClusterId::new("leap");
     let mut batches: Vec<Vec<FleetUpdate>> = vec![healthy_hub("leap", "prod", &["ada"])];
@@ -71,13 +94,11 @@ fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
             },
         }]);
     }
-    for (i, b) in batches.into_iter().enumerate() {
-        let now = at(1 + i as i64);
-        tap.batch(&live, &b, now);
-        live.apply_all(b, now);
-        tap.after_apply(&live, now);
-        seen.push((now, shown(&live, now)));
-    }
+    let timed = batches
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| (at(1 + i as i64), b));
+    let seen = feed(&mut tap, &mut live, timed);
     drop(tap);
     assert_eq!(recorder.finish(), None);
     seen
@@ -98,10 +119,7 @@ fn a_replay_at_any_batch_time_shows_what_the_live_model_showed() {
         snapshots >= 3,
         "one at the start and one a minute: {snapshots}"
     );
-    for (t, view) in &seen {
-        let r = rec.state_at(*t).unwrap();
-        assert_eq!(&shown(&r.fleet, *t), view, "at {t}");
-    }
+    assert_replays(&rec, &seen);
     assert!(rec.state_at(at(-5)).is_err());
 }
 
@@ -242,15 +260,12 @@ fn patches_replay_exactly_through_tricky_batches() {
         pods(Delta::Upsert(v[3].clone())),
     ]);
     batches.push(vec![pods(Delta::Upsert(bob2.clone()))]);
-    let mut seen = Vec::new();
     tap.after_apply(&live, at(0));
-    for (i, b) in batches.into_iter().enumerate() {
-        let now = at(1 + i as i64);
-        tap.batch(&live, &b, now);
-        live.apply_all(b, now);
-        tap.after_apply(&live, now);
-        seen.push((now, shown(&live, now)));
-    }
+    let timed = batches
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| (at(1 + i as i64), b));
+    let seen = feed(&mut tap, &mut live, timed);
     drop(tap);
     assert_eq!(recorder.finish(), None);
     let rec = Recording::open(&path).unwrap();
@@ -263,9 +278,7 @@ fn patches_replay_exactly_through_tricky_batches() {
         .filter(|i| matches!(i, format::Rec::Patch { .. }))
         .count();
     assert!(patches >= 4, "pod updates went as patches: {patches}");
-    for (t, view) in &seen {
-        assert_eq!(&shown(&rec.state_at(*t).unwrap().fleet, *t), view, "at {t}");
-    }
+    assert_replays(&rec, &seen);
     let rows = replay::changes(&rec, at(2), at(6)).unwrap();
     let pod_rows: Vec<String> = rows
         .iter()
@@ -390,8 +403,7 @@ fn a_seek_patches_each_pod_of_many_hubs_and_clusters_from_the_snapshot() {
         live.apply_all(healthy_hub(cluster, hub, &users), at(0));
     }
     tap.after_apply(&live, at(0));
-    let mut seen = Vec::new();
-    for round in 1..4u32 {
+    let rounds = (1..4u32).map(|round| {
         let mut batch = Vec::new();
         for (cluster, hub) in [
             ("leap", "a"),
@@ -409,16 +421,10 @@ fn a_seek_patches_each_pod_of_many_hubs_and_clusters_from_the_snapshot() {
                 });
             }
         }
-        let now = at(i64::from(round));
-        tap.batch(&live, &batch, now);
-        live.apply_all(batch, now);
-        tap.after_apply(&live, now);
-        seen.push((now, shown(&live, now)));
-    }
+        (at(i64::from(round)), batch)
+    });
+    let seen = feed(&mut tap, &mut live, rounds);
     drop(tap);
     assert_eq!(recorder.finish(), None);
-    let rec = Recording::open(&path).unwrap();
-    for (t, view) in &seen {
-        assert_eq!(&shown(&rec.state_at(*t).unwrap().fleet, *t), view, "at {t}");
-    }
+    assert_replays(&Recording::open(&path).unwrap(), &seen);
 }
