@@ -151,7 +151,7 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
                     ids: &mut Numbering| {
         let mut raw = Vec::new();
         format::push_limits(&mut raw, fleet.limits());
-        encode::push_snapshot(&mut raw, t, fleet.snapshot(), ids);
+        encode::push_snapshot(&mut raw, t, fleet.snapshot_parts(), ids);
         let packed = format::compress(&raw).unwrap();
         format::write_record(file, Kind::Snapshot, 0, t, &packed).unwrap()
     };

@@ -12,14 +12,16 @@ use std::io::{self, Write};
 use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, HubKey, ObjectKey, Part, PodInfo};
 use jiff::Timestamp;
 
-use super::format;
 use super::patch::{PodPatch, put_varint};
 use super::pod_ids::Numbering;
+use super::{format, pod_table};
 
-/// Entry tags inside a group (format version 2).
+/// Entry tags inside a group: an update written whole, MessagePack.
 pub const TAG_WHOLE: u8 = 0;
 /// A pod patch: `id varint | PodPatch`.
 pub const TAG_PATCH: u8 = 1;
+/// A cluster's pods replaced, as a `pod_table` (format version 3; snapshots only).
+pub const TAG_PODS: u8 = 2;
 
 /// One update of a batch, ready for the writer.
 #[derive(Debug, Clone)]
@@ -184,10 +186,9 @@ fn put_entry(buf: &mut Vec<u8>, item: &Out, ids: &mut Numbering, body: &mut Vec<
     buf.extend_from_slice(body);
 }
 
-/// Writes a snapshot's group of whole updates to `out` (the writer streams it into the
-/// compressor), numbering its pods from a fresh start. One part at a time is made whole and
-/// encoded, so at most one cluster's pods are copied at once, and the encoded snapshot is
-/// never held whole.
+/// Writes a snapshot's group to `out` (the writer streams it into the compressor), numbering
+/// its pods from a fresh start. Pods lists go as pod tables, straight from the model's shared
+/// pods; the encoded snapshot is never held whole, only one entry at a time.
 pub fn write_snapshot(
     out: &mut impl Write,
     time: Timestamp,
@@ -199,21 +200,27 @@ pub fn write_snapshot(
     put_group_head(&mut buf, time, parts.len());
     let mut body = Vec::new();
     for part in parts {
-        put_entry(&mut buf, &Out::Whole(part.into_update()), ids, &mut body);
+        match part {
+            Part::Pods { cluster, pods } => {
+                body.clear();
+                pod_table::encode(&mut body, time, &cluster, &pods);
+                for p in &pods {
+                    ids.note_pod(&cluster, &p.key);
+                }
+                buf.push(TAG_PODS);
+                put_varint(&mut buf, body.len() as u64);
+                buf.extend_from_slice(&body);
+            }
+            Part::Update(u) => put_entry(&mut buf, &Out::Whole(u), ids, &mut body),
+        }
         out.write_all(&buf)?;
         buf.clear();
     }
     out.write_all(&buf)
 }
 
-/// Appends a group of whole updates (a snapshot's), numbering its pods from a fresh start.
-pub fn push_snapshot(
-    buf: &mut Vec<u8>,
-    time: Timestamp,
-    updates: Vec<FleetUpdate>,
-    ids: &mut Numbering,
-) {
-    let parts = updates.into_iter().map(Part::Update).collect();
+/// Appends a snapshot's group (see [`write_snapshot`]).
+pub fn push_snapshot(buf: &mut Vec<u8>, time: Timestamp, parts: Vec<Part>, ids: &mut Numbering) {
     // Writing into memory cannot fail.
     let _ = write_snapshot(buf, time, parts, ids);
 }

@@ -1,4 +1,4 @@
-//! The recording file format, version 2 (ARCHITECTURE.md "Recordings" describes it for readers
+//! The recording file format, version 3 (ARCHITECTURE.md "Recordings" describes it for readers
 //! in other languages).
 //!
 //! A 16-byte file header (`MAGIC`, the version as u32 LE, 4 reserved bytes), then records, each
@@ -9,16 +9,20 @@
 
 use std::io::{self, Read, Write};
 
-use hubdeck_core::fleet::{FleetUpdate, Thresholds};
+use hubdeck_core::fleet::{Delta, FleetUpdate, Thresholds};
 use jiff::Timestamp;
 
-use super::encode::{TAG_PATCH, TAG_WHOLE};
+use super::encode::{TAG_PATCH, TAG_PODS, TAG_WHOLE};
 use super::patch::{PodPatch, take_varint};
+use super::pod_table;
 
 /// First bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"HUBDECKR";
-/// The format version this hubdeck writes and reads.
-pub const VERSION: u32 = 2;
+/// The format version this hubdeck writes.
+pub const VERSION: u32 = 3;
+/// The oldest version it reads: version 3 only added an entry kind (`TAG_PODS`), so version 2
+/// files read as they are.
+pub const OLDEST_READ: u32 = 2;
 /// Length of the file header.
 pub const FILE_HEADER_LEN: u64 = 16;
 /// Length of a record's header.
@@ -103,9 +107,10 @@ pub fn check_file_header(h: &[u8]) -> Result<(), String> {
         return Err("not a hubdeck recording (no HUBDECKR header)".into());
     }
     let version = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
-    if version != VERSION {
+    if !(OLDEST_READ..=VERSION).contains(&version) {
         return Err(format!(
-            "recording format version {version}; this hubdeck reads version {VERSION}"
+            "recording format version {version}; this hubdeck reads versions {OLDEST_READ} to \
+             {VERSION}"
         ));
     }
     Ok(())
@@ -256,6 +261,13 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
                 TAG_WHOLE => rmp_serde::from_slice::<FleetUpdate>(body)
                     .ok()
                     .map(Rec::Whole),
+                TAG_PODS => {
+                    let (cluster, pods) = pod_table::decode(body, time)?;
+                    Some(Rec::Whole(FleetUpdate::Pods {
+                        cluster,
+                        delta: Delta::Replace(pods),
+                    }))
+                }
                 TAG_PATCH => {
                     let id = u32::try_from(take_varint(&mut body)?)
                         .map_err(|_| "pod number out of range")?;

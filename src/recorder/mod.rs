@@ -15,6 +15,7 @@ pub mod encode;
 pub mod format;
 pub mod patch;
 pub mod pod_ids;
+pub mod pod_table;
 pub mod reader;
 pub mod replay;
 pub mod rotate;

@@ -46,10 +46,13 @@ impl Numbering {
 
     /// Numbers the pods `u` writes whole.
     pub fn note(&mut self, u: &FleetUpdate) {
-        pods_written(u, |c, p| {
-            let next = self.ids.len() as u32;
-            self.ids.entry(hash(c, &p.key)).or_insert(next);
-        });
+        pods_written(u, |c, p| self.note_pod(c, &p.key));
+    }
+
+    /// Numbers a pod written whole, if it has no number yet.
+    pub fn note_pod(&mut self, cluster: &ClusterId, key: &ObjectKey) {
+        let next = self.ids.len() as u32;
+        self.ids.entry(hash(cluster, key)).or_insert(next);
     }
 
     /// The number of a pod written whole since the last snapshot.

@@ -428,3 +428,83 @@ fn a_seek_patches_each_pod_of_many_hubs_and_clusters_from_the_snapshot() {
     assert_eq!(recorder.finish(), None);
     assert_replays(&Recording::open(&path).unwrap(), &seen);
 }
+
+#[test]
+fn a_version_2_recording_with_messagepack_snapshots_still_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.hdrec");
+    let mut live = Fleet::new(Thresholds::default());
+    let mut updates = healthy_hub("leap", "staging", &["ada", "grace"]);
+    updates.push(FleetUpdate::Pods {
+        cluster: ClusterId::new("leap"),
+        delta: Delta::Upsert(server("staging", "staging", "lin")),
+    });
+    live.apply_all(updates, at(0));
+    // As hubdeck wrote snapshots before pod tables: every part one MessagePack update.
+    let parts = live
+        .snapshot()
+        .into_iter()
+        .map(hubdeck_core::fleet::Part::Update)
+        .collect();
+    let mut raw = Vec::new();
+    format::push_limits(&mut raw, live.limits());
+    encode::push_snapshot(&mut raw, at(0), parts, &mut pod_ids::Numbering::default());
+    let mut file = format::file_header().to_vec();
+    file[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let packed = format::compress(&raw).unwrap();
+    format::write_record(&mut file, format::Kind::Snapshot, 0, at(0), &packed).unwrap();
+    std::fs::write(&path, file).unwrap();
+    let rec = Recording::open(&path).unwrap();
+    assert_eq!(
+        shown(&rec.state_at(at(0)).unwrap().fleet, at(0)),
+        shown(&live, at(0))
+    );
+}
+
+#[test]
+fn a_snapshot_writes_its_pods_as_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.hdrec");
+    let (mut tap, recorder) = start(&path);
+    let mut live = Fleet::new(Thresholds::default());
+    let users: Vec<String> = (0..200).map(|i| format!("user{i}")).collect();
+    let users: Vec<&str> = users.iter().map(String::as_str).collect();
+    feed(
+        &mut tap,
+        &mut live,
+        [(at(0), healthy_hub("leap", "staging", &users))],
+    );
+    drop(tap);
+    assert_eq!(recorder.finish(), None);
+    let rec = Recording::open(&path).unwrap();
+    let e = &rec.entries()[0];
+    assert_eq!(e.header.kind, format::Kind::Snapshot);
+    let raw = format::decompress(&rec.raw(e).unwrap()).unwrap();
+    let mut msgpack = Vec::new();
+    let parts = live
+        .snapshot()
+        .into_iter()
+        .map(hubdeck_core::fleet::Part::Update);
+    encode::push_snapshot(
+        &mut msgpack,
+        at(0),
+        parts.collect(),
+        &mut Default::default(),
+    );
+    // Names and owners are each pod's own; namespace, release, node and image are shared.
+    assert!(
+        raw.len() * 2 < msgpack.len(),
+        "{} bytes as tables, {} as MessagePack",
+        raw.len(),
+        msgpack.len()
+    );
+    let (_, group) = rec.snapshot(e).unwrap();
+    let pods = group.items.iter().find_map(|r| match r {
+        format::Rec::Whole(FleetUpdate::Pods {
+            delta: Delta::Replace(p),
+            ..
+        }) => Some(p.len()),
+        _ => None,
+    });
+    assert_eq!(pods, Some(203));
+}

@@ -83,6 +83,27 @@ impl ChangeLog {
         self.floor = self.at;
     }
 
+    /// An empty log for the same version, to record into on another thread and `join` after.
+    pub(crate) fn fork(&self) -> ChangeLog {
+        ChangeLog {
+            ring: VecDeque::new(),
+            floor: 0,
+            at: self.at,
+            cap: self.cap,
+        }
+    }
+
+    /// Takes in what was recorded into `fork` since it was forked, as if recorded here now.
+    pub(crate) fn join(&mut self, fork: ChangeLog) {
+        // The fork lost changes (everything changed, or it overflowed): so did this log.
+        if fork.floor > 0 {
+            self.everything();
+        }
+        for (_, change) in fork.ring {
+            self.record(change);
+        }
+    }
+
     /// Keys changed after `version` (a key may repeat), or `None` when the log cannot tell
     /// (it overflowed, or everything changed) and the caller must rebuild.
     pub fn since(&self, version: u64) -> Option<impl Iterator<Item = &Change>> {
@@ -172,5 +193,38 @@ mod tests {
         log.record(Change::Hub(hub("b")));
         assert_eq!(since(&log, 4), None);
         assert_eq!(since(&log, 5), Some(vec![]));
+    }
+
+    #[test]
+    fn a_forked_log_joins_after_what_was_recorded_here() {
+        let mut log = ChangeLog::with_capacity(10);
+        log.stamp(3);
+        log.record(Change::Hub(hub("a")));
+        let mut fork = log.fork();
+        fork.record(Change::Hub(hub("b")));
+        log.record(Change::Hub(hub("c")));
+        log.join(fork);
+        assert_eq!(
+            since(&log, 2),
+            Some(vec![
+                Change::Hub(hub("a")),
+                Change::Hub(hub("c")),
+                Change::Hub(hub("b"))
+            ])
+        );
+    }
+
+    #[test]
+    fn a_fork_that_lost_changes_makes_older_views_rebuild() {
+        let mut log = ChangeLog::with_capacity(10);
+        log.stamp(3);
+        log.record(Change::Hub(hub("a")));
+        let mut fork = log.fork();
+        fork.everything();
+        fork.record(Change::Hub(hub("b")));
+        log.join(fork);
+        assert_eq!(since(&log, 2), None);
+        assert_eq!(since(&log, 3), Some(vec![]));
+        assert_eq!(log.ring.len(), 1, "the change after the re-list is kept");
     }
 }

@@ -20,6 +20,7 @@ use super::update::{ClusterMeta, ClusterStatus, Delta, FleetUpdate, Scope, Sourc
 use super::usage::{MetricsSource, NodeUsageMap, Usage};
 
 mod apply;
+mod refresh;
 mod stories;
 
 pub use stories::{UNCLAIMED_MAX, Unclaimed, tells_story};
@@ -223,6 +224,11 @@ impl ClusterState {
             }
             keep
         });
+    }
+
+    /// How many pods its hubs hold.
+    fn pod_count(&self) -> usize {
+        self.hubs.values().map(|h| h.pods.len()).sum()
     }
 
     /// Recomputes hubs that changed (or all of them); returns whether any figure moved.
@@ -537,10 +543,8 @@ impl Fleet {
         }
         let limits = self.limits;
         self.changes.stamp(self.version + 1);
-        let mut changed = false;
-        for c in self.clusters.values_mut() {
-            changed |= c.refresh(now, &limits, all, &mut self.changes);
-        }
+        let mut clusters: Vec<&mut ClusterState> = self.clusters.values_mut().collect();
+        let changed = refresh::refresh_all(&mut clusters, now, &limits, all, &mut self.changes);
         if changed {
             self.version += 1;
         }
