@@ -194,14 +194,21 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
             written += snapshot(&mut file, &fleet, t, &mut ids);
         }
     }
+    // A console that exits cleanly ends its recording with a snapshot, which its next start
+    // opens on.
+    if seconds % 600 != 0 {
+        let t = start + SignedDuration::from_secs(seconds);
+        fleet.refresh(t);
+        written += snapshot(&mut file, &fleet, t, &mut ids);
+    }
     file.flush().unwrap();
     written
 }
 
 /// What the deltas of a recording are made of: entries by kind, and their encoded bytes
 /// before compression (framing included), so a change to the encoding can be aimed at what
-/// costs.
-fn composition(r: &Recording) {
+/// costs. Returns the usage samples' bytes compressed on their own.
+fn composition(r: &Recording) -> usize {
     use hubdeck::recorder::format::Rec;
     use hubdeck::recorder::patch::put_varint;
     use std::collections::BTreeMap;
@@ -212,13 +219,18 @@ fn composition(r: &Recording) {
     };
     let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut raw_total = 0;
+    let mut usage = Vec::new();
     for e in r.entries().iter().filter(|e| e.header.kind == Kind::Deltas) {
         for g in r.groups(e).unwrap_or_default() {
             raw_total += 8 + varint_len(g.items.len());
             for item in g.items {
                 let (name, body) = match &item {
                     Rec::Whole(u) => {
-                        let body = rmp_serde::to_vec(u).map(|v| v.len()).unwrap_or(0);
+                        let bytes = rmp_serde::to_vec(u).unwrap_or_default();
+                        if matches!(u, FleetUpdate::Usage { .. }) {
+                            usage.extend_from_slice(&bytes);
+                        }
+                        let body = bytes.len();
                         let dbg = format!("{u:?}");
                         let name: String =
                             dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
@@ -253,6 +265,7 @@ fn composition(r: &Recording) {
     for (name, (n, b)) in rows.into_iter().take(12) {
         println!("    {name:<40} {n:>9} entries {:>9.1} KB", b as f64 / 1e3);
     }
+    format::compress(&usage).map(|z| z.len()).unwrap_or(0)
 }
 
 /// Where a seek's time goes: the last snapshot before `at` read and decoded, the fleet built
@@ -368,10 +381,21 @@ fn record(o: &Opts, rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std:
         println!("  snapshot hand-over       {:>8.1} ms (the fleet cloned on the owner's task)", first_snapshot.as_secs_f64() * 1e3);
         println!("  RSS                      without {:>6} MiB   with {:>6} MiB   (+{} MiB)", rss1 / 1024, rss2 / 1024, rss2.saturating_sub(rss1) / 1024);
         println!("  on disk                  {bytes} bytes in {} s: one snapshot {:.1} MB, deltas {:.1} MB/hour", o.secs, snap as f64 / 1e6, deltas as f64 / secs * 3600.0 / 1e6);
-        println!("  per hour of churn        {:.1} MB (deltas + 6 snapshots)", (deltas as f64 / secs * 3600.0 + 6.0 * snap as f64) / 1e6);
-        if let Ok(r) = &written {
-            composition(r);
-        }
+        let usage_z = written.as_ref().map(composition).unwrap_or(0) as f64;
+        // Each list's usage is recorded once per USAGE_EVERY: a phase shorter than that holds
+        // one round, which extrapolating by the phase's length would count 3600/secs times.
+        let every = hubdeck::recorder::tap::USAGE_EVERY.as_secs_f64();
+        let rounds_here = (secs / every).ceil().max(1.0);
+        let usage_hour = usage_z / rounds_here * (3600.0 / every);
+        let rest_hour = (deltas as f64 - usage_z).max(0.0) / secs * 3600.0;
+        println!(
+            "  per hour of churn        {:.1} MB: pod changes and the rest {:.1}, {:.0} usage rounds {:.1}, 6 snapshots {:.1}",
+            (rest_hour + usage_hour + 6.0 * snap as f64) / 1e6,
+            rest_hour / 1e6,
+            3600.0 / every,
+            usage_hour / 1e6,
+            6.0 * snap as f64 / 1e6
+        );
         if let Some(e) = finished {
             println!("  recorder error: {e}");
         }
@@ -419,7 +443,13 @@ fn read(path: &std::path::Path, dir: &std::path::Path) {
         start + SignedDuration::from_secs_f64(span * 0.5),
         "seek at 0.5",
     );
-    breakdown(&rec, end, "warm start (the end)");
+    breakdown(&rec, end, "warm start, clean exit");
+    // A console that crashed left no closing snapshot: the one before and its deltas.
+    breakdown(
+        &rec,
+        end - SignedDuration::from_millis(1),
+        "warm start after a crash",
+    );
     let last = rec.objects_at(end).unwrap().fleet;
     let names: Vec<String> = last.clusters().map(|c| c.id.to_string()).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();

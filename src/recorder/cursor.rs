@@ -166,18 +166,22 @@ impl Cursor {
                     if self.keys.get(id).is_none() {
                         return Err(never_whole(id));
                     }
-                    let held = match self.slot(id).take() {
-                        Some((_, Held::Whole(mut p))) => {
-                            patch.apply(&mut p);
-                            Held::Whole(p)
+                    // Merged where it is staged: a pod's version is a few hundred bytes, and
+                    // moving it out and back for every patch cost a seek more than the merge.
+                    let slot = self.slot(id);
+                    match slot {
+                        Some((t, held)) => {
+                            *t = time;
+                            match held {
+                                Held::Whole(p) => patch.apply(p),
+                                Held::Patch(q) => q.merge(patch),
+                            }
                         }
-                        Some((_, Held::Patch(mut q))) => {
-                            q.merge(patch);
-                            Held::Patch(q)
+                        None => {
+                            *slot = Some((time, Held::Patch(patch)));
+                            self.staged_ids.push(id);
                         }
-                        None => Held::Patch(patch),
-                    };
-                    self.stage(id, time, held);
+                    }
                 }
                 Rec::Whole(u) => self.take_whole(u, time)?,
             }
@@ -267,15 +271,17 @@ impl Cursor {
         if self.staged_ids.is_empty() && self.queued.is_empty() {
             return Ok(());
         }
-        let mut pods: Vec<(Timestamp, u32, Held)> = Vec::with_capacity(self.staged_ids.len());
-        for id in std::mem::take(&mut self.staged_ids) {
-            if let Some((t, held)) = self.staged.get_mut(id as usize).and_then(Option::take) {
-                pods.push((t, id, held));
-            }
-        }
-        pods.sort_by_key(|(t, ..)| *t);
+        // In time order, sorting numbers rather than the pods' versions themselves.
+        let mut order: Vec<(Timestamp, u32)> = std::mem::take(&mut self.staged_ids)
+            .into_iter()
+            .filter_map(|id| {
+                let (t, _) = self.staged.get(id as usize)?.as_ref()?;
+                Some((*t, id))
+            })
+            .collect();
+        order.sort_by_key(|(t, _)| *t);
         let mut queued = std::mem::take(&mut self.queued).into_iter().peekable();
-        for (t, id, held) in pods {
+        for (t, id) in order {
             while let Some((qt, _)) = queued.peek()
                 && *qt <= t
             {
@@ -283,6 +289,9 @@ impl Cursor {
                     self.fleet.apply(u, qt);
                 }
             }
+            let Some((_, held)) = self.staged.get_mut(id as usize).and_then(Option::take) else {
+                continue;
+            };
             let k = self.keys.get(id).ok_or_else(|| never_whole(id))?;
             let pod = match held {
                 Held::Whole(p) => p,

@@ -53,18 +53,23 @@ impl PodMap {
         self.pods.binary_search_by(|p| (*p.key.name).cmp(name))
     }
 
-    /// Adds a pod or replaces the one of the same name.
-    pub(crate) fn insert(&mut self, pod: PodInfo) {
-        let pod = Arc::new(pod);
+    /// Adds a pod or replaces the one of the same name; returns whether the map changed (not
+    /// when it held this pod as it is). One search does both, as upserts are most of churn.
+    pub(crate) fn upsert(&mut self, pod: PodInfo) -> bool {
         match self.find(&pod.key.name) {
-            Ok(i) => self.pods[i] = pod,
+            Ok(i) if *self.pods[i] == pod => false,
+            Ok(i) => {
+                self.pods[i] = Arc::new(pod);
+                true
+            }
             Err(i) => {
                 // Grow by an eighth, not double: most hubs gain a pod now and then, and a
                 // doubled vector would stay half empty.
                 if self.pods.len() == self.pods.capacity() {
                     self.pods.reserve_exact(self.pods.len() / 8 + 1);
                 }
-                self.pods.insert(i, pod);
+                self.pods.insert(i, Arc::new(pod));
+                true
             }
         }
     }
@@ -117,7 +122,7 @@ mod tests {
     fn pods_are_found_by_name_whatever_the_order_they_came_in() {
         let mut m = PodMap::default();
         for (n, r) in [("c", 0), ("a", 0), ("b", 0), ("a", 5)] {
-            m.insert(named(n, r));
+            m.upsert(named(n, r));
         }
         let names: Vec<&str> = m.values().map(|p| &*p.key.name).collect();
         assert_eq!(names, ["a", "b", "c"]);

@@ -448,7 +448,11 @@ impl Fleet {
             FleetUpdate::Pods {
                 delta: Delta::Upsert(p),
                 ..
-            } if c.known_pod(&p) => return false,
+            } => {
+                if !c.upsert_pod(p, log) {
+                    return false;
+                }
+            }
             FleetUpdate::Workloads { kind, delta, .. } => c.apply_workloads(kind, delta, log),
             FleetUpdate::Pods { delta, .. } => c.apply_pods(delta, log),
             FleetUpdate::Nodes { delta, .. } => {
