@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use hubdeck_core::fleet::{Delta, FleetUpdate, Thresholds};
 use jiff::Timestamp;
 
-use super::encode::{TAG_PATCH, TAG_PODS, TAG_WHOLE};
+use super::encode::{TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_WHOLE};
 use super::patch::{PodPatch, take_varint};
 use super::pod_table;
 
@@ -257,6 +257,10 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
             let tag = c.take(1)?[0];
             let len = usize::try_from(take_varint(&mut c.0)?).map_err(|_| "entry too long")?;
             let mut body = c.take(len)?;
+            if tag == TAG_PATCHES {
+                read_patches(body, &mut items)?;
+                continue;
+            }
             let item = match tag {
                 TAG_WHOLE => rmp_serde::from_slice::<FleetUpdate>(body)
                     .ok()
@@ -290,6 +294,36 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
         });
     }
     Ok(out)
+}
+
+/// Reads a `TAG_PATCHES` entry into `items`.
+fn read_patches(mut body: &[u8], items: &mut Vec<Rec>) -> Result<(), String> {
+    let b = &mut body;
+    let n = usize::try_from(take_varint(b)?).map_err(|_| "patch run too long")?;
+    // Each patch takes two bytes at least (its number and its mask).
+    if n > b.len() / 2 {
+        return Err(format!("a run of {n} patches in {} bytes", b.len()));
+    }
+    let mut ids = Vec::with_capacity(n);
+    let mut id = 0u32;
+    for _ in 0..n {
+        let step = u32::try_from(take_varint(b)?).map_err(|_| "pod number out of range")?;
+        id = id.checked_add(step).ok_or("pod number out of range")?;
+        ids.push(id);
+    }
+    let mut masks = Vec::with_capacity(n);
+    for _ in 0..n {
+        masks.push(take_varint(b)?);
+    }
+    items.reserve(n);
+    for (id, mask) in ids.into_iter().zip(masks) {
+        let patch = PodPatch::decode_values(mask, b)?;
+        items.push(Rec::Patch { id, patch });
+    }
+    if !b.is_empty() {
+        return Err(format!("{} bytes after a run of patches", b.len()));
+    }
+    Ok(())
 }
 
 /// zstd level of every record.

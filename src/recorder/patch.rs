@@ -120,12 +120,20 @@ impl PodPatch {
 
     /// Appends the encoding (see the module's doc).
     pub fn encode(&self, buf: &mut Vec<u8>) {
-        let present = self.present();
-        let mask = present
+        put_varint(buf, self.mask());
+        self.encode_values(buf);
+    }
+
+    /// The fields it sets, a bit each in `present`'s order.
+    pub fn mask(&self) -> u64 {
+        self.present()
             .iter()
             .enumerate()
-            .fold(0u64, |m, (i, (_, p))| if *p { m | 1 << i } else { m });
-        put_varint(buf, mask);
+            .fold(0u64, |m, (i, (_, p))| if *p { m | 1 << i } else { m })
+    }
+
+    /// Appends the values of the fields it sets, in bit order, without the mask.
+    pub fn encode_values(&self, buf: &mut Vec<u8>) {
         // Encoding owned model values into memory cannot fail.
         macro_rules! put {
             ($($f:ident),*) => {$(
@@ -151,6 +159,15 @@ impl PodPatch {
     /// Reads an encoding; the error says what is wrong with it.
     pub fn decode(mut bytes: &[u8]) -> Result<PodPatch, String> {
         let mask = take_varint(&mut bytes)?;
+        let p = PodPatch::decode_values(mask, &mut bytes)?;
+        if !bytes.is_empty() {
+            return Err(format!("{} bytes after a pod patch", bytes.len()));
+        }
+        Ok(p)
+    }
+
+    /// Reads the values `mask` announces from the front of `bytes`.
+    pub fn decode_values(mask: u64, bytes: &mut &[u8]) -> Result<PodPatch, String> {
         if mask >> 10 != 0 {
             return Err(format!("pod patch with unknown fields (mask {mask:#x})"));
         }
@@ -170,16 +187,16 @@ impl PodPatch {
                 .map(Some)
                 .map_err(|e| format!("pod patch: {e}"))
         }
-        p.phase = field(&mut bytes, mask, &mut bit)?;
-        p.ready = field(&mut bytes, mask, &mut bit)?;
-        p.restarts = field(&mut bytes, mask, &mut bit)?;
-        p.reason = field(&mut bytes, mask, &mut bit)?;
-        p.node = field(&mut bytes, mask, &mut bit)?;
-        p.started = field(&mut bytes, mask, &mut bit)?;
-        p.created = field(&mut bytes, mask, &mut bit)?;
-        p.image = field(&mut bytes, mask, &mut bit)?;
-        p.requests = field(&mut bytes, mask, &mut bit)?;
-        p.last_termination = field(&mut bytes, mask, &mut bit)?;
+        p.phase = field(bytes, mask, &mut bit)?;
+        p.ready = field(bytes, mask, &mut bit)?;
+        p.restarts = field(bytes, mask, &mut bit)?;
+        p.reason = field(bytes, mask, &mut bit)?;
+        p.node = field(bytes, mask, &mut bit)?;
+        p.started = field(bytes, mask, &mut bit)?;
+        p.created = field(bytes, mask, &mut bit)?;
+        p.image = field(bytes, mask, &mut bit)?;
+        p.requests = field(bytes, mask, &mut bit)?;
+        p.last_termination = field(bytes, mask, &mut bit)?;
         Ok(p)
     }
 }
