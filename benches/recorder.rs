@@ -220,8 +220,11 @@ fn composition(r: &Recording) -> usize {
     let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
     let mut raw_total = 0;
     let mut usage = Vec::new();
+    let (mut groups, mut records) = (0usize, 0usize);
     for e in r.entries().iter().filter(|e| e.header.kind == Kind::Deltas) {
+        records += 1;
         for g in r.groups(e).unwrap_or_default() {
+            groups += 1;
             raw_total += 8 + varint_len(g.items.len());
             for item in g.items {
                 let (name, body) = match &item {
@@ -257,8 +260,9 @@ fn composition(r: &Recording) -> usize {
         }
     }
     println!(
-        "  deltas before compression {:.1} MB:",
-        raw_total as f64 / 1e6
+        "  deltas before compression {:.1} MB, {records} records of {:.1} groups each on average:",
+        raw_total as f64 / 1e6,
+        groups as f64 / records.max(1) as f64
     );
     let mut rows: Vec<_> = by.into_iter().collect();
     rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));

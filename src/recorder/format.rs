@@ -9,12 +9,11 @@
 
 use std::io::{self, Read, Write};
 
-use hubdeck_core::fleet::{Delta, FleetUpdate, Thresholds};
+use hubdeck_core::fleet::{FleetUpdate, Thresholds};
 use jiff::Timestamp;
 
-use super::encode::{TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_WHOLE};
+use super::entries;
 use super::patch::{PodPatch, take_varint};
-use super::pod_table;
 
 /// First bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"HUBDECKR";
@@ -208,8 +207,8 @@ pub fn push_limits(buf: &mut Vec<u8>, limits: &Thresholds) {
 
 struct Cursor<'a>(&'a [u8]);
 
-impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.0.len() < n {
             return Err("payload ends early".into());
         }
@@ -249,44 +248,8 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
     let mut c = Cursor(payload);
     let mut out = Vec::new();
     while !c.0.is_empty() {
-        let time = from_nanos(c.u64()? as i64);
-        let n = take_varint(&mut c.0)? as usize;
-        let mut items = Vec::with_capacity(n.min(1 << 16));
-        let mut unknown = 0;
-        for _ in 0..n {
-            let tag = c.take(1)?[0];
-            let len = usize::try_from(take_varint(&mut c.0)?).map_err(|_| "entry too long")?;
-            let mut body = c.take(len)?;
-            if tag == TAG_PATCHES {
-                read_patches(body, &mut items)?;
-                continue;
-            }
-            let item = match tag {
-                TAG_WHOLE => rmp_serde::from_slice::<FleetUpdate>(body)
-                    .ok()
-                    .map(Rec::Whole),
-                TAG_PODS => {
-                    let (cluster, pods) = pod_table::decode(body, time)?;
-                    Some(Rec::Whole(FleetUpdate::Pods {
-                        cluster,
-                        delta: Delta::Replace(pods),
-                    }))
-                }
-                TAG_PATCH => {
-                    let id = u32::try_from(take_varint(&mut body)?)
-                        .map_err(|_| "pod number out of range")?;
-                    Some(Rec::Patch {
-                        id,
-                        patch: PodPatch::decode(body)?,
-                    })
-                }
-                _ => None,
-            };
-            match item {
-                Some(i) => items.push(i),
-                None => unknown += 1,
-            }
-        }
+        let (time, frames) = group_frames(&mut c)?;
+        let (items, unknown) = entries::decode(&frames, time)?;
         out.push(Group {
             time,
             items,
@@ -296,34 +259,35 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
     Ok(out)
 }
 
-/// Reads a `TAG_PATCHES` entry into `items`.
-fn read_patches(mut body: &[u8], items: &mut Vec<Rec>) -> Result<(), String> {
-    let b = &mut body;
-    let n = usize::try_from(take_varint(b)?).map_err(|_| "patch run too long")?;
-    // Each patch takes two bytes at least (its number and its mask).
-    if n > b.len() / 2 {
-        return Err(format!("a run of {n} patches in {} bytes", b.len()));
+/// Reads a snapshot's payload after its thresholds: one group, big, decoded on two threads.
+pub fn read_snapshot_group(payload: &[u8]) -> Result<Group, String> {
+    let mut c = Cursor(payload);
+    let (time, frames) = group_frames(&mut c)?;
+    if !c.0.is_empty() {
+        return Err(format!("{} bytes after the snapshot", c.0.len()));
     }
-    let mut ids = Vec::with_capacity(n);
-    let mut id = 0u32;
+    let (items, unknown) = entries::decode_on_two_threads(&frames, time)?;
+    Ok(Group {
+        time,
+        items,
+        unknown,
+    })
+}
+
+/// A group's entries as tags and bodies, not decoded yet.
+type Frames<'a> = Vec<(u8, &'a [u8])>;
+
+/// The head of the next group and its entries, not decoded yet.
+fn group_frames<'a>(c: &mut Cursor<'a>) -> Result<(Timestamp, Frames<'a>), String> {
+    let time = from_nanos(c.u64()? as i64);
+    let n = take_varint(&mut c.0)? as usize;
+    let mut frames = Vec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
-        let step = u32::try_from(take_varint(b)?).map_err(|_| "pod number out of range")?;
-        id = id.checked_add(step).ok_or("pod number out of range")?;
-        ids.push(id);
+        let tag = c.take(1)?[0];
+        let len = usize::try_from(take_varint(&mut c.0)?).map_err(|_| "entry too long")?;
+        frames.push((tag, c.take(len)?));
     }
-    let mut masks = Vec::with_capacity(n);
-    for _ in 0..n {
-        masks.push(take_varint(b)?);
-    }
-    items.reserve(n);
-    for (id, mask) in ids.into_iter().zip(masks) {
-        let patch = PodPatch::decode_values(mask, b)?;
-        items.push(Rec::Patch { id, patch });
-    }
-    if !b.is_empty() {
-        return Err(format!("{} bytes after a run of patches", b.len()));
-    }
-    Ok(())
+    Ok((time, frames))
 }
 
 /// zstd level of every record.

@@ -12,6 +12,7 @@
 pub mod audit_tail;
 pub mod cursor;
 pub mod encode;
+pub mod entries;
 pub mod format;
 pub mod patch;
 pub mod pod_ids;

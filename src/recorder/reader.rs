@@ -194,12 +194,7 @@ impl Recording {
     pub fn snapshot(&self, e: &Entry) -> Result<(Thresholds, Group), RecordingError> {
         let p = self.payload(e)?;
         let (limits, rest) = format::read_limits(&p).map_err(|m| self.damaged(e, m))?;
-        let mut groups = format::read_groups(rest).map_err(|m| self.damaged(e, m))?;
-        let group = groups.pop().unwrap_or(Group {
-            time: e.header.time,
-            items: Vec::new(),
-            unknown: 0,
-        });
+        let group = format::read_snapshot_group(rest).map_err(|m| self.damaged(e, m))?;
         Ok((limits, group))
     }
 
