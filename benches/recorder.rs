@@ -272,6 +272,69 @@ fn composition(r: &Recording) -> usize {
     format::compress(&usage).map(|z| z.len()).unwrap_or(0)
 }
 
+/// What a snapshot is made of: its entries by kind, each kind's bytes before compression and
+/// compressed on its own.
+fn snapshot_composition(r: &Recording) {
+    use hubdeck::recorder::format::Rec;
+    use std::collections::BTreeMap;
+    let Some(e) = r
+        .entries()
+        .iter()
+        .rfind(|e| e.header.kind == Kind::Snapshot)
+    else {
+        return;
+    };
+    let Ok((_, group)) = r.snapshot(e) else {
+        return;
+    };
+    let mut by: BTreeMap<String, (usize, Vec<u8>)> = BTreeMap::new();
+    for item in &group.items {
+        let (name, bytes) = match item {
+            Rec::Whole(FleetUpdate::Pods {
+                cluster,
+                delta: Delta::Replace(pods),
+            }) => {
+                let shared: Vec<std::sync::Arc<PodInfo>> =
+                    pods.iter().cloned().map(std::sync::Arc::new).collect();
+                let mut b = Vec::new();
+                hubdeck::recorder::pod_table::encode(&mut b, group.time, cluster, &shared);
+                ("pods tables".to_string(), b)
+            }
+            Rec::Whole(u) => {
+                let dbg = format!("{u:?}");
+                let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+                (
+                    format!("whole {name}"),
+                    rmp_serde::to_vec(u).unwrap_or_default(),
+                )
+            }
+            Rec::Patch { .. } => continue,
+        };
+        let slot = by.entry(name).or_default();
+        slot.0 += 1;
+        slot.1.extend_from_slice(&bytes);
+    }
+    println!(
+        "  last snapshot {:.1} MB compressed; by kind, raw and compressed alone:",
+        f64::from(e.header.len) / 1e6
+    );
+    let mut rows: Vec<_> = by
+        .into_iter()
+        .map(|(name, (n, raw))| {
+            let z = format::compress(&raw).map(|z| z.len()).unwrap_or(0);
+            (name, n, raw.len(), z)
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.3));
+    for (name, n, raw, z) in rows.into_iter().take(8) {
+        println!(
+            "    {name:<28} {n:>6} entries {:>8.1} KB raw {:>8.1} KB compressed",
+            raw as f64 / 1e3,
+            z as f64 / 1e3
+        );
+    }
+}
+
 /// Where a seek's time goes: the last snapshot before `at` read and decoded, the fleet built
 /// from it, the deltas after it taken in, and derived health refreshed once.
 fn breakdown(rec: &Recording, at: Timestamp, what: &str) {
@@ -442,6 +505,7 @@ fn read(path: &std::path::Path, dir: &std::path::Path) {
         "  seek (5 moments)          median {:>7.1} ms   max {:>7.1} ms",
         times[2], times[4]
     );
+    snapshot_composition(&rec);
     breakdown(
         &rec,
         start + SignedDuration::from_secs_f64(span * 0.5),

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use super::patch::{PodPatch, put_varint};
 use super::pod_ids::Numbering;
-use super::{format, pod_table};
+use super::{activity_table, format, pod_table, usage_table};
 
 /// Entry tags inside a group: an update written whole, MessagePack.
 pub const TAG_WHOLE: u8 = 0;
@@ -27,6 +27,10 @@ pub const TAG_PODS: u8 = 2;
 /// as its difference from the one before (varints). Churn is mostly patches of pods picked at
 /// random, and written one by one, their numbers (a third of each) did not compress at all.
 pub const TAG_PATCHES: u8 = 3;
+/// A metrics list's pods usage, as a `usage_table` (format version 3).
+pub const TAG_USAGE: u8 = 4;
+/// What a hub API said of its servers, as an `activity_table` (format version 3).
+pub const TAG_ACTIVITY: u8 = 5;
 
 /// One update of a batch, ready for the writer.
 #[derive(Debug, Clone)]
@@ -158,7 +162,7 @@ pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, items: &[Out], ids: &mut N
             continue;
         }
         n += put_run(&mut entries, &mut run, &mut body);
-        put_entry(&mut entries, item, ids, &mut body);
+        put_entry(&mut entries, time, item, ids, &mut body);
         n += 1;
     }
     n += put_run(&mut entries, &mut run, &mut body);
@@ -223,14 +227,38 @@ fn put_group_head(buf: &mut Vec<u8>, time: Timestamp, n: usize) {
 
 /// Appends one entry of a group written whole (a patch whose pod has no number, too), and
 /// numbers the pods it writes; `body` is scratch space.
-fn put_entry(buf: &mut Vec<u8>, item: &Out, ids: &mut Numbering, body: &mut Vec<u8>) {
+fn put_entry(
+    buf: &mut Vec<u8>,
+    time: Timestamp,
+    item: &Out,
+    ids: &mut Numbering,
+    body: &mut Vec<u8>,
+) {
     body.clear();
     let (Out::Whole(u) | Out::Patch { update: u, .. }) = item;
     ids.note(u);
-    // Encoding an owned model value into memory cannot fail; an empty body is counted as
-    // unknown by a reader.
-    let _ = rmp_serde::encode::write(body, u);
-    buf.push(TAG_WHOLE);
+    let tag = match u {
+        FleetUpdate::Usage { cluster, sample }
+            if usage_table::encode(body, time, cluster, sample).is_some() =>
+        {
+            TAG_USAGE
+        }
+        FleetUpdate::Activity {
+            hub,
+            source,
+            servers,
+        } => {
+            activity_table::encode(body, time, hub, source, servers);
+            TAG_ACTIVITY
+        }
+        u => {
+            // Encoding an owned model value into memory cannot fail; an empty body is
+            // counted as unknown by a reader.
+            let _ = rmp_serde::encode::write(body, u);
+            TAG_WHOLE
+        }
+    };
+    buf.push(tag);
     put_varint(buf, body.len() as u64);
     buf.extend_from_slice(body);
 }
@@ -260,7 +288,7 @@ pub fn write_snapshot(
                 put_varint(&mut buf, body.len() as u64);
                 buf.extend_from_slice(&body);
             }
-            Part::Update(u) => put_entry(&mut buf, &Out::Whole(u), ids, &mut body),
+            Part::Update(u) => put_entry(&mut buf, time, &Out::Whole(u), ids, &mut body),
         }
         out.write_all(&buf)?;
         buf.clear();

@@ -6,10 +6,10 @@
 use hubdeck_core::fleet::{Delta, FleetUpdate};
 use jiff::Timestamp;
 
-use super::encode::{TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_WHOLE};
+use super::encode::{TAG_ACTIVITY, TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_USAGE, TAG_WHOLE};
 use super::format::Rec;
 use super::patch::{PodPatch, take_varint};
-use super::pod_table;
+use super::{activity_table, pod_table, usage_table};
 
 /// Below this many bytes of entries one thread decodes them: a second costs more than it
 /// saves.
@@ -89,6 +89,18 @@ fn entry(tag: u8, mut body: &[u8], time: Timestamp, items: &mut Vec<Rec>) -> Res
             });
         }
         TAG_PATCHES => patches(body, items)?,
+        TAG_USAGE => {
+            let (cluster, sample) = usage_table::decode(body, time)?;
+            items.push(Rec::Whole(FleetUpdate::Usage { cluster, sample }));
+        }
+        TAG_ACTIVITY => {
+            let (hub, source, servers) = activity_table::decode(body, time)?;
+            items.push(Rec::Whole(FleetUpdate::Activity {
+                hub,
+                source,
+                servers,
+            }));
+        }
         _ => return Ok(false),
     }
     Ok(true)

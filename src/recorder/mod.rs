@@ -9,6 +9,7 @@
 //! - [`format`]: the file format; [`reader`]: the index and seeking; [`replay`]: what the
 //!   headless replay commands print; [`times`]: the times people type.
 
+pub mod activity_table;
 pub mod audit_tail;
 pub mod cursor;
 pub mod encode;
@@ -20,8 +21,10 @@ pub mod pod_table;
 pub mod reader;
 pub mod replay;
 pub mod rotate;
+pub mod table;
 pub mod tap;
 pub mod times;
+pub mod usage_table;
 pub mod warm;
 pub mod writer;
 

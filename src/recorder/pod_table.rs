@@ -18,15 +18,16 @@
 //! snapshot's second) varint | zigzag(nanoseconds) varint`. A field added to `PodInfo` needs a new
 //! entry tag (readers of this one would drop it silently otherwise).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use hubdeck_core::fleet::{
-    ClusterId, Component, ObjectKey, Owner, PodInfo, PodPhase, Requests, Termination,
-};
+use hubdeck_core::fleet::{ClusterId, Component, ObjectKey, Owner, PodInfo, PodPhase, Termination};
 use jiff::Timestamp;
 
 use super::patch::{put_varint, take_varint};
+use super::table::{
+    Strings, count, put_requests, put_str, put_strings, put_time, take_requests, take_sid,
+    take_str, take_strings, take_time, take_u8, unzigzag, zigzag,
+};
 
 const READY: u64 = 1;
 const REASON: u64 = 1 << 1;
@@ -61,47 +62,6 @@ const PHASES: [PodPhase; 6] = [
 
 fn code<T: PartialEq>(all: &[T], v: &T) -> u8 {
     all.iter().position(|x| x == v).unwrap_or(0) as u8
-}
-
-/// The string table being written: each distinct string once, in order of first use.
-#[derive(Default)]
-struct Strings<'a> {
-    ids: HashMap<&'a str, u32>,
-    list: Vec<&'a str>,
-}
-
-impl<'a> Strings<'a> {
-    fn id(&mut self, s: &'a str) -> u64 {
-        let next = self.list.len() as u32;
-        let id = *self.ids.entry(s).or_insert(next);
-        if id == next {
-            self.list.push(s);
-        }
-        u64::from(id)
-    }
-}
-
-fn put_str(buf: &mut Vec<u8>, s: &str) {
-    put_varint(buf, s.len() as u64);
-    buf.extend_from_slice(s.as_bytes());
-}
-
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
-fn put_time(buf: &mut Vec<u8>, base: i64, t: Timestamp) {
-    put_varint(buf, zigzag(t.as_second().wrapping_sub(base)));
-    put_varint(buf, zigzag(i64::from(t.subsec_nanosecond())));
-}
-
-fn put_requests(buf: &mut Vec<u8>, r: &Requests) {
-    put_varint(buf, u64::from(r.cpu_milli));
-    put_varint(buf, r.memory_bytes);
 }
 
 /// Appends the body of a cluster's pods entry (see the module's doc), at snapshot time `time`.
@@ -152,10 +112,7 @@ pub fn encode(buf: &mut Vec<u8>, time: Timestamp, cluster: &ClusterId, pods: &[A
         }
     }
     put_str(buf, cluster.as_str());
-    put_varint(buf, strings.list.len() as u64);
-    for s in &strings.list {
-        put_str(buf, s);
-    }
+    put_strings(buf, &strings);
     put_varint(buf, pods.len() as u64);
     buf.extend_from_slice(&rows);
 }
@@ -165,19 +122,8 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, Vec<PodInf
     let b = &mut body;
     let base = time.as_second();
     let cluster = ClusterId::new(take_str(b)?);
-    let n = count(b)?;
-    let mut strings: Vec<Arc<str>> = Vec::with_capacity(n.min(1 << 16));
-    for _ in 0..n {
-        strings.push(take_str(b)?.into());
-    }
-    let sid = |b: &mut &[u8]| -> Result<Arc<str>, String> {
-        let i = take_varint(b)?;
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| strings.get(i))
-            .cloned()
-            .ok_or_else(|| format!("string number {i} of {}", strings.len()))
-    };
+    let strings = take_strings(b)?;
+    let sid = |b: &mut &[u8]| take_sid(b, &strings);
     let n = count(b)?;
     let mut pods = Vec::with_capacity(n.min(1 << 20));
     for _ in 0..n {
@@ -247,44 +193,6 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, Vec<PodInf
         return Err(format!("{} bytes after the last pod", body.len()));
     }
     Ok((cluster, pods))
-}
-
-fn count(b: &mut &[u8]) -> Result<usize, String> {
-    let n = take_varint(b)?;
-    // Every string and row takes a byte at least: a larger count is damage.
-    usize::try_from(n)
-        .ok()
-        .filter(|n| *n <= b.len())
-        .ok_or_else(|| format!("count {n} larger than what follows"))
-}
-
-fn take_u8(b: &mut &[u8]) -> Result<u8, String> {
-    let (&v, rest) = b.split_first().ok_or("payload ends inside a pod")?;
-    *b = rest;
-    Ok(v)
-}
-
-fn take_str<'a>(b: &mut &'a [u8]) -> Result<&'a str, String> {
-    let len = usize::try_from(take_varint(b)?).map_err(|_| "string too long")?;
-    if b.len() < len {
-        return Err("payload ends inside a string".into());
-    }
-    let (s, rest) = b.split_at(len);
-    *b = rest;
-    std::str::from_utf8(s).map_err(|_| "string not UTF-8".into())
-}
-
-fn take_requests(b: &mut &[u8]) -> Result<Requests, String> {
-    Ok(Requests {
-        cpu_milli: u32::try_from(take_varint(b)?).map_err(|_| "CPU out of range")?,
-        memory_bytes: take_varint(b)?,
-    })
-}
-
-fn take_time(b: &mut &[u8], base: i64) -> Result<Timestamp, String> {
-    let secs = base.wrapping_add(unzigzag(take_varint(b)?));
-    let nanos = i32::try_from(unzigzag(take_varint(b)?)).map_err(|_| "nanoseconds out of range")?;
-    Timestamp::new(secs, nanos).map_err(|e| format!("time out of range: {e}"))
 }
 
 #[cfg(test)]

@@ -93,6 +93,24 @@ fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
                 Delta::Upsert(p)
             },
         }]);
+        if i % 10 == 0 {
+            // What the hub API says of its servers (a table in the recording).
+            let servers = (0..7)
+                .map(|u| hubdeck_core::fleet::ServerActivity {
+                    user: format!("user{u}").into(),
+                    server: "".into(),
+                    ready: (u + i) % 2 == 0,
+                    pending: None,
+                    started: Some(at(i as i64 - 30)),
+                    last_activity: (u != 3).then(|| at(i as i64 - u as i64)),
+                })
+                .collect();
+            batches.push(vec![FleetUpdate::Activity {
+                hub: hubdeck_core::fleet::fixtures::hub_id("leap", "prod"),
+                source: hubdeck_core::fleet::SourceState::Ok,
+                servers,
+            }]);
+        }
     }
     let timed = batches
         .into_iter()

@@ -1,0 +1,198 @@
+//! A metrics list's pods usage (`FleetUpdate::Usage` of `Sampled::Pods`) as a table: the
+//! namespaces and releases once, a row per pod. Every snapshot holds one per hub and every
+//! recorded usage round one per list, 100,000 pods' figures in all; as MessagePack each repeated
+//! its namespace and release, and its times as text.
+//!
+//! Body: `cluster str | at time | fresh_for secs varint | fresh_for nanos varint | scope |
+//! nstrings varint | nstrings × str | npods varint | npods × (namespace sid | name str |
+//! release sid | cpu_milli varint | memory_bytes varint)`; `scope` is `0` (the cluster),
+//! `1 | namespace str` or `2 | namespace str | release str` (one hub).
+
+use std::time::Duration;
+
+use hubdeck_core::fleet::{
+    ClusterId, HubKey, ObjectKey, PodUsage, Sampled, Usage, UsageSample, UsageScope,
+};
+use jiff::Timestamp;
+
+use super::patch::{put_varint, take_varint};
+use super::table::{
+    Strings, count, put_str, put_strings, put_time, take_sid, take_str, take_strings, take_time,
+    take_u8,
+};
+
+/// Appends the body of a usage entry, `time` being its group's; `None` (nothing written) when
+/// the sample is not of pods.
+pub fn encode(
+    buf: &mut Vec<u8>,
+    time: Timestamp,
+    cluster: &ClusterId,
+    s: &UsageSample,
+) -> Option<()> {
+    let Sampled::Pods { scope, pods } = &s.of else {
+        return None;
+    };
+    let base = time.as_second();
+    put_str(buf, cluster.as_str());
+    put_time(buf, base, s.at);
+    put_varint(buf, s.fresh_for.as_secs());
+    put_varint(buf, u64::from(s.fresh_for.subsec_nanos()));
+    match scope {
+        UsageScope::Cluster => buf.push(0),
+        UsageScope::Namespace(ns) => {
+            buf.push(1);
+            put_str(buf, ns);
+        }
+        UsageScope::Hub(h) => {
+            buf.push(2);
+            put_str(buf, &h.namespace);
+            put_str(buf, &h.release);
+        }
+    }
+    let mut strings = Strings::default();
+    let mut rows = Vec::with_capacity(pods.len() * 24);
+    for p in pods {
+        put_varint(&mut rows, strings.id(&p.key.namespace));
+        put_str(&mut rows, &p.key.name);
+        put_varint(&mut rows, strings.id(&p.release));
+        put_varint(&mut rows, u64::from(p.usage.cpu_milli));
+        put_varint(&mut rows, p.usage.memory_bytes);
+    }
+    put_strings(buf, &strings);
+    put_varint(buf, pods.len() as u64);
+    buf.extend_from_slice(&rows);
+    Some(())
+}
+
+/// Reads a body back; the error says what is wrong with it.
+pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, UsageSample), String> {
+    let b = &mut body;
+    let base = time.as_second();
+    let cluster = ClusterId::new(take_str(b)?);
+    let at = take_time(b, base)?;
+    let secs = take_varint(b)?;
+    let nanos = u32::try_from(take_varint(b)?)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or("nanoseconds out of range")?;
+    let fresh_for = Duration::new(secs, nanos);
+    let scope = match take_u8(b)? {
+        0 => UsageScope::Cluster,
+        1 => UsageScope::Namespace(take_str(b)?.into()),
+        2 => UsageScope::Hub(HubKey {
+            namespace: take_str(b)?.into(),
+            release: take_str(b)?.into(),
+        }),
+        c => return Err(format!("unknown usage scope {c}")),
+    };
+    let strings = take_strings(b)?;
+    let n = count(b)?;
+    let mut pods = Vec::with_capacity(n);
+    for _ in 0..n {
+        let namespace = take_sid(b, &strings)?;
+        let name = take_str(b)?.into();
+        let release = take_sid(b, &strings)?;
+        let cpu_milli = u32::try_from(take_varint(b)?).map_err(|_| "CPU out of range")?;
+        let memory_bytes = take_varint(b)?;
+        pods.push(PodUsage {
+            key: ObjectKey { namespace, name },
+            release,
+            usage: Usage {
+                cpu_milli,
+                memory_bytes,
+            },
+        });
+    }
+    if !body.is_empty() {
+        return Err(format!("{} bytes after the last pod's usage", body.len()));
+    }
+    Ok((
+        cluster,
+        UsageSample {
+            at,
+            fresh_for,
+            of: Sampled::Pods { scope, pods },
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sample(scope: UsageScope) -> UsageSample {
+        let pods = (0..50)
+            .map(|i| PodUsage {
+                key: ObjectKey {
+                    namespace: if i % 2 == 0 { "a" } else { "b" }.into(),
+                    name: format!("jupyter-u{i}").into(),
+                },
+                release: "prod".into(),
+                usage: Usage {
+                    cpu_milli: i * 10,
+                    memory_bytes: u64::from(i) << 28,
+                },
+            })
+            .collect();
+        UsageSample {
+            at: "2026-12-01T03:09:58.25Z".parse().unwrap(),
+            fresh_for: Duration::from_millis(90_500),
+            of: Sampled::Pods { scope, pods },
+        }
+    }
+
+    #[test]
+    fn a_sample_of_every_scope_round_trips() {
+        let time: Timestamp = "2026-12-01T03:10:00Z".parse().unwrap();
+        let hub = HubKey {
+            namespace: "a".into(),
+            release: "prod".into(),
+        };
+        for scope in [
+            UsageScope::Cluster,
+            UsageScope::Namespace("a".into()),
+            UsageScope::Hub(hub),
+        ] {
+            let s = sample(scope);
+            let mut buf = Vec::new();
+            encode(&mut buf, time, &ClusterId::new("c"), &s).unwrap();
+            assert_eq!(
+                decode(&buf, time).unwrap(),
+                (ClusterId::new("c"), s.clone())
+            );
+            // The pods' names are most of it; their namespaces and releases go once.
+            let msgpack = rmp_serde::to_vec(&s).unwrap().len();
+            assert!(
+                buf.len() * 10 < msgpack * 7,
+                "{} bytes, {msgpack} as MessagePack",
+                buf.len()
+            );
+            for cut in 0..buf.len() {
+                assert!(decode(&buf[..cut], time).is_err(), "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn nodes_samples_are_left_to_messagepack() {
+        let s = UsageSample {
+            of: Sampled::Nodes(Vec::new()),
+            ..sample(UsageScope::Cluster)
+        };
+        let mut buf = Vec::new();
+        assert_eq!(
+            encode(&mut buf, Timestamp::UNIX_EPOCH, &ClusterId::new("c"), &s),
+            None
+        );
+        assert!(buf.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
+            let _ = decode(&bytes, Timestamp::UNIX_EPOCH);
+        }
+    }
+}
