@@ -229,7 +229,7 @@ fn composition(r: &Recording) -> usize {
             for item in g.items {
                 let (name, body) = match &item {
                     Rec::Whole(u) => {
-                        let bytes = rmp_serde::to_vec(u).unwrap_or_default();
+                        let bytes = encode::entry_bytes(g.time, u).1;
                         if matches!(u, FleetUpdate::Usage { .. }) {
                             usage.extend_from_slice(&bytes);
                         }
@@ -303,10 +303,13 @@ fn snapshot_composition(r: &Recording) {
             Rec::Whole(u) => {
                 let dbg = format!("{u:?}");
                 let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
-                (
-                    format!("whole {name}"),
-                    rmp_serde::to_vec(u).unwrap_or_default(),
-                )
+                let (tag, body) = encode::entry_bytes(group.time, u);
+                let how = if tag == encode::TAG_WHOLE {
+                    "MessagePack"
+                } else {
+                    "table"
+                };
+                (format!("{name} ({how})"), body)
             }
             Rec::Patch { .. } => continue,
         };

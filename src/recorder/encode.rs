@@ -225,6 +225,22 @@ fn put_group_head(buf: &mut Vec<u8>, time: Timestamp, n: usize) {
     put_varint(buf, n as u64);
 }
 
+/// An update as a snapshot or a deltas record at `time` would hold it: its tag and body.
+pub fn entry_bytes(time: Timestamp, u: &FleetUpdate) -> (u8, Vec<u8>) {
+    let mut buf = Vec::new();
+    put_entry(
+        &mut buf,
+        time,
+        &Out::Whole(u.clone()),
+        &mut Numbering::default(),
+        &mut Vec::new(),
+    );
+    let tag = buf.first().copied().unwrap_or(TAG_WHOLE);
+    let mut rest = buf.get(1..).unwrap_or_default();
+    let _ = super::patch::take_varint(&mut rest);
+    (tag, rest.to_vec())
+}
+
 /// Appends one entry of a group written whole (a patch whose pod has no number, too), and
 /// numbers the pods it writes; `body` is scratch space.
 fn put_entry(

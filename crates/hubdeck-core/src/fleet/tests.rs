@@ -86,6 +86,30 @@ fn relist_replaces_without_duplicates_or_ghosts() {
 }
 
 #[test]
+fn a_relist_with_hubs_interleaved_keeps_each_hubs_pods_and_the_later_of_two() {
+    let mut f = fleet_with(healthy_hub("leap", "staging", &[]));
+    let mut ada_again = server("staging", "staging", "ada");
+    ada_again.restarts = 9;
+    // An API server lists by namespace and name, not by hub: runs of one hub's pods alternate.
+    let relist = vec![
+        server("staging", "staging", "ada"),
+        server("prod", "prod", "bob"),
+        server("staging", "staging", "cy"),
+        server("prod", "prod", "dee"),
+        ada_again,
+    ];
+    f.apply_all([pods("leap", Delta::Replace(relist))], t0());
+    let users = |ns: &str| -> Vec<(String, u32)> {
+        hub(&f, "leap", ns)
+            .servers()
+            .filter_map(|p| Some((p.owner.as_ref()?.user.to_string(), p.restarts)))
+            .collect()
+    };
+    assert_eq!(users("staging"), [("ada".into(), 9), ("cy".into(), 0)]);
+    assert_eq!(users("prod"), [("bob".into(), 0), ("dee".into(), 0)]);
+}
+
+#[test]
 fn crashlooping_proxy_degrades_hub_and_raises_derived_alert() {
     let mut updates = healthy_hub("nasa", "prod", &[]);
     let mut proxy = pod("prod", "prod", Component::Proxy, "proxy-5c4b-fghij");

@@ -152,13 +152,31 @@ impl ClusterState {
         // A re-list may touch every pod of the cluster: listing them all would cost more than
         // the views' rebuild it saves.
         log.everything();
+        // Lists come hub by hub (a snapshot's, in the model's own order) or nearly so (the API
+        // server's, by namespace): a run of one hub's pods costs one map entry, not one each.
         let mut by_hub: BTreeMap<HubKey, Vec<PodInfo>> = BTreeMap::new();
+        let mut run: Vec<PodInfo> = Vec::new();
+        let mut end_run = |run: &mut Vec<PodInfo>| {
+            let Some(last) = run.last() else { return };
+            let slot = by_hub
+                .entry(hub_key(&last.key.namespace, &last.release))
+                .or_default();
+            if slot.is_empty() {
+                std::mem::swap(slot, run);
+            } else {
+                slot.append(run);
+            }
+        };
         for p in all {
-            by_hub
-                .entry(hub_key(&p.key.namespace, &p.release))
-                .or_default()
-                .push(p);
+            if run
+                .last()
+                .is_some_and(|l| l.key.namespace != p.key.namespace || l.release != p.release)
+            {
+                end_run(&mut run);
+            }
+            run.push(p);
         }
+        end_run(&mut run);
         for hub in self.hubs.values_mut().filter(|h| listed(namespace, h)) {
             let pods = by_hub.remove(&hub.id.key).unwrap_or_default();
             hub.pods.replace_all(pods);
