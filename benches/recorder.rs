@@ -152,7 +152,7 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
         let mut raw = Vec::new();
         format::push_limits(&mut raw, fleet.limits());
         encode::push_snapshot(&mut raw, t, fleet.snapshot_parts(), ids);
-        let packed = format::compress(&raw).unwrap();
+        let packed = format::compress_snapshot(&raw).unwrap();
         format::write_record(file, Kind::Snapshot, 0, t, &packed).unwrap()
     };
     written += snapshot(&mut file, &fleet, start, &mut ids);

@@ -6,8 +6,13 @@
 //!   over a bounded channel, never waiting; a full channel becomes a gap, not a stall.
 //! - [`writer`]: the thread encoding (MessagePack), compressing (zstd) and appending them,
 //!   rolling files and keeping the directory's budget ([`rotate`]).
-//! - [`format`]: the file format; [`reader`]: the index and seeking; [`replay`]: what the
-//!   headless replay commands print; [`times`]: the times people type.
+//! - [`format`]: the file format; [`encode`] and [`entries`]: a group's entries written and
+//!   read back; [`patch`] and [`pod_ids`]: pod updates as numbered patches; [`pod_table`],
+//!   [`usage_table`], [`activity_table`] (over [`table`]): the lists of 100,000 rows a
+//!   snapshot is mostly made of.
+//! - [`reader`]: the index and seeking; [`cursor`]: reading forward from a snapshot;
+//!   [`replay`]: what the headless replay commands print; [`times`]: the times people type;
+//!   [`warm`]: the console's warm start.
 
 pub mod activity_table;
 pub mod audit_tail;

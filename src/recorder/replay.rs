@@ -357,7 +357,7 @@ pub fn export(
     let mut raw = Vec::new();
     format::push_limits(&mut raw, start.fleet.limits());
     encode::push_snapshot(&mut raw, t1, start.fleet.snapshot_parts(), &mut ids);
-    let packed = format::compress(&raw).map_err(fail)?;
+    let packed = format::compress_snapshot(&raw).map_err(fail)?;
     let mut written =
         format::write_record(&mut file, Kind::Snapshot, 0, t1, &packed).map_err(fail)?;
     let entries = rec.entries();

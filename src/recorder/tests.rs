@@ -469,7 +469,7 @@ fn a_version_2_recording_with_messagepack_snapshots_still_replays() {
     encode::push_snapshot(&mut raw, at(0), parts, &mut pod_ids::Numbering::default());
     let mut file = format::file_header().to_vec();
     file[8..12].copy_from_slice(&2u32.to_le_bytes());
-    let packed = format::compress(&raw).unwrap();
+    let packed = format::compress_snapshot(&raw).unwrap();
     format::write_record(&mut file, format::Kind::Snapshot, 0, at(0), &packed).unwrap();
     std::fs::write(&path, file).unwrap();
     let rec = Recording::open(&path).unwrap();
