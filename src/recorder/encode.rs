@@ -227,33 +227,14 @@ fn put_group_head(buf: &mut Vec<u8>, time: Timestamp, n: usize) {
 
 /// An update as a snapshot or a deltas record at `time` would hold it: its tag and body.
 pub fn entry_bytes(time: Timestamp, u: &FleetUpdate) -> (u8, Vec<u8>) {
-    let mut buf = Vec::new();
-    put_entry(
-        &mut buf,
-        time,
-        &Out::Whole(u.clone()),
-        &mut Numbering::default(),
-        &mut Vec::new(),
-    );
-    let tag = buf.first().copied().unwrap_or(TAG_WHOLE);
-    let mut rest = buf.get(1..).unwrap_or_default();
-    let _ = super::patch::take_varint(&mut rest);
-    (tag, rest.to_vec())
+    let mut body = Vec::new();
+    let tag = whole_body(&mut body, time, u);
+    (tag, body)
 }
 
-/// Appends one entry of a group written whole (a patch whose pod has no number, too), and
-/// numbers the pods it writes; `body` is scratch space.
-fn put_entry(
-    buf: &mut Vec<u8>,
-    time: Timestamp,
-    item: &Out,
-    ids: &mut Numbering,
-    body: &mut Vec<u8>,
-) {
-    body.clear();
-    let (Out::Whole(u) | Out::Patch { update: u, .. }) = item;
-    ids.note(u);
-    let tag = match u {
+/// Appends the body of an update written whole (a table where it has one); returns its tag.
+fn whole_body(body: &mut Vec<u8>, time: Timestamp, u: &FleetUpdate) -> u8 {
+    match u {
         FleetUpdate::Usage { cluster, sample }
             if usage_table::encode(body, time, cluster, sample).is_some() =>
         {
@@ -273,7 +254,22 @@ fn put_entry(
             let _ = rmp_serde::encode::write(body, u);
             TAG_WHOLE
         }
-    };
+    }
+}
+
+/// Appends one entry of a group written whole (a patch whose pod has no number, too), and
+/// numbers the pods it writes; `body` is scratch space.
+fn put_entry(
+    buf: &mut Vec<u8>,
+    time: Timestamp,
+    item: &Out,
+    ids: &mut Numbering,
+    body: &mut Vec<u8>,
+) {
+    body.clear();
+    let (Out::Whole(u) | Out::Patch { update: u, .. }) = item;
+    ids.note(u);
+    let tag = whole_body(body, time, u);
     buf.push(tag);
     put_varint(buf, body.len() as u64);
     buf.extend_from_slice(body);

@@ -155,6 +155,36 @@ pub fn healthy_hub(cluster: &str, ns: &str, users: &[&str]) -> Vec<FleetUpdate> 
     ]
 }
 
+/// A list as upserts, one per object, so that a second hub's lists add to the first's
+/// instead of replacing them.
+pub fn as_upserts(u: FleetUpdate) -> Vec<FleetUpdate> {
+    match u {
+        FleetUpdate::Pods {
+            cluster,
+            delta: Delta::Replace(all),
+        } => all
+            .into_iter()
+            .map(|p| FleetUpdate::Pods {
+                cluster: cluster.clone(),
+                delta: Delta::Upsert(p),
+            })
+            .collect(),
+        FleetUpdate::Workloads {
+            cluster,
+            kind,
+            delta: Delta::Replace(all),
+        } => all
+            .into_iter()
+            .map(|w| FleetUpdate::Workloads {
+                cluster: cluster.clone(),
+                kind,
+                delta: Delta::Upsert(w),
+            })
+            .collect(),
+        other => vec![other],
+    }
+}
+
 /// A Ready, schedulable node of `pool` with 4 CPUs and 16 GiB allocatable.
 pub fn node(name: &str, pool: &str) -> super::nodes::NodeInfo {
     super::nodes::NodeInfo {

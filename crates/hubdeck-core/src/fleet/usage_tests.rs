@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 
-use super::fixtures::{healthy_hub, hub_id, node, server, t0, usage};
+use super::fixtures::{as_upserts, healthy_hub, hub_id, node, server, t0, usage};
 use super::*;
 
 const GI: u64 = 1 << 30;
@@ -14,31 +14,7 @@ fn fleet() -> Fleet {
     f.apply_all(healthy_hub("leap", "prod", &["ada", "grace"]), t0());
     let upserts = healthy_hub("leap", "staging", &["bob"])
         .into_iter()
-        .flat_map(|u| match u {
-            FleetUpdate::Pods {
-                cluster,
-                delta: Delta::Replace(all),
-            } => all
-                .into_iter()
-                .map(|p| FleetUpdate::Pods {
-                    cluster: cluster.clone(),
-                    delta: Delta::Upsert(p),
-                })
-                .collect(),
-            FleetUpdate::Workloads {
-                cluster,
-                kind,
-                delta: Delta::Replace(all),
-            } => all
-                .into_iter()
-                .map(|w| FleetUpdate::Workloads {
-                    cluster: cluster.clone(),
-                    kind,
-                    delta: Delta::Upsert(w),
-                })
-                .collect(),
-            other => vec![other],
-        });
+        .flat_map(as_upserts);
     f.apply_all(upserts, t0());
     assert_eq!(f.hubs().count(), 2);
     f

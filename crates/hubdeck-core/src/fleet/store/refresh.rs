@@ -78,37 +78,8 @@ fn in_turn(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::fixtures::{healthy_hub, pending_server, t0};
+    use crate::fleet::fixtures::{as_upserts, healthy_hub, pending_server, t0};
     use crate::fleet::{ClusterId, Delta, Fleet, FleetUpdate};
-
-    /// A list as upserts, so that hubs add up instead of replacing each other.
-    fn upserts(u: FleetUpdate) -> Vec<FleetUpdate> {
-        match u {
-            FleetUpdate::Pods {
-                cluster,
-                delta: Delta::Replace(all),
-            } => all
-                .into_iter()
-                .map(|p| FleetUpdate::Pods {
-                    cluster: cluster.clone(),
-                    delta: Delta::Upsert(p),
-                })
-                .collect(),
-            FleetUpdate::Workloads {
-                cluster,
-                kind,
-                delta: Delta::Replace(all),
-            } => all
-                .into_iter()
-                .map(|w| FleetUpdate::Workloads {
-                    cluster: cluster.clone(),
-                    kind,
-                    delta: Delta::Upsert(w),
-                })
-                .collect(),
-            u => vec![u],
-        }
-    }
 
     /// Three clusters of uneven size, over the parallel threshold, with pending servers.
     fn big_fleet() -> Fleet {
@@ -126,7 +97,7 @@ mod tests {
                     cluster: ClusterId::new(c),
                     delta: Delta::Upsert(pending_server(&ns, &ns, u)),
                 });
-                for u in objects.flat_map(upserts).chain(pending) {
+                for u in objects.flat_map(as_upserts).chain(pending) {
                     f.apply(u, t0());
                 }
             }
