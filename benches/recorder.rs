@@ -7,8 +7,9 @@
 //!   frame (the recording's last state in a 120x40 console).
 //!
 //! `cargo bench --bench recorder -- [--scale 30,600,100000] [--secs 20] [--hours 1] [--rate 2000]
-//! [--keep FILE] [--read FILE]`: `--keep` keeps the synthetic recording, `--read` measures only
-//! the read side, of that file.
+//! [--keep FILE] [--keep-live FILE] [--read FILE] [--composition FILE]`: `--keep` keeps the
+//! synthetic recording and `--keep-live` the live phase's, `--read` measures only the read side
+//! of a recording, `--composition` prints only what a recording's deltas are made of.
 //!
 //! A seek decodes the last snapshot before the moment and at most `record_snapshot_mins`
 //! (10) of deltas, so it does not grow with the recording's length; only the index scan
@@ -22,7 +23,6 @@ use hubdeck::headless::session::Session;
 use hubdeck::kube::targets;
 use hubdeck::recorder::encode;
 use hubdeck::recorder::format::{self, Kind};
-use hubdeck::recorder::pod_ids::Numbering;
 use hubdeck::recorder::{Recorder, RecorderConfig, Recording, Target};
 use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
 use jiff::{SignedDuration, Timestamp};
@@ -36,6 +36,10 @@ struct Opts {
     read: Option<std::path::PathBuf>,
     /// Keep the synthetic recording there.
     keep: Option<std::path::PathBuf>,
+    /// Keep the live phase's recording there.
+    keep_live: Option<std::path::PathBuf>,
+    /// Only print what this (live) recording's deltas are made of.
+    composition: Option<std::path::PathBuf>,
 }
 
 fn opts() -> Opts {
@@ -46,6 +50,8 @@ fn opts() -> Opts {
         rate: 2000,
         read: None,
         keep: None,
+        keep_live: None,
+        composition: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -63,6 +69,8 @@ fn opts() -> Opts {
             "--rate" => o.rate = v.parse().unwrap_or(o.rate),
             "--read" => o.read = Some(v.into()),
             "--keep" => o.keep = Some(v.into()),
+            "--keep-live" => o.keep_live = Some(v.into()),
+            "--composition" => o.composition = Some(v.into()),
             _ => {
                 i += 1;
                 continue;
@@ -144,11 +152,11 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
     file.write_all(&format::file_header()).unwrap();
     let mut written = format::FILE_HEADER_LEN;
     let start = Timestamp::now() - SignedDuration::from_secs_f64(hours * 3600.0);
-    let mut ids = Numbering::default();
+    let mut ids = encode::Segment::default();
     let snapshot = |file: &mut std::io::BufWriter<std::fs::File>,
                     fleet: &Fleet,
                     t: Timestamp,
-                    ids: &mut Numbering| {
+                    ids: &mut encode::Segment| {
         let mut raw = Vec::new();
         format::push_limits(&mut raw, fleet.limits());
         encode::push_snapshot(&mut raw, t, fleet.snapshot_parts(), ids);
@@ -205,58 +213,75 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
     written
 }
 
-/// What the deltas of a recording are made of: entries by kind, and their encoded bytes
-/// before compression (framing included), so a change to the encoding can be aimed at what
-/// costs. Returns the usage samples' bytes compressed on their own.
+/// What the deltas of a recording are made of: entries by kind, their bytes before
+/// compression as written (framing included), and each kind's bytes compressed on its own,
+/// record by record, so a change to the encoding can be aimed at what costs. Returns the
+/// usage samples' bytes compressed on their own.
 fn composition(r: &Recording) -> usize {
     use hubdeck::recorder::format::Rec;
     use hubdeck::recorder::patch::put_varint;
+    use hubdeck::recorder::{encode as tags, entries};
     use std::collections::BTreeMap;
     let varint_len = |v: usize| {
         let mut b = Vec::new();
         put_varint(&mut b, v as u64);
         b.len()
     };
-    let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    // By kind: entries, bytes raw, bytes compressed alone.
+    let mut by: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    let mut patches: BTreeMap<String, u64> = BTreeMap::new();
     let mut raw_total = 0;
-    let mut usage = Vec::new();
+    let mut usage_z = 0;
     let (mut groups, mut records) = (0usize, 0usize);
     for e in r.entries().iter().filter(|e| e.header.kind == Kind::Deltas) {
         records += 1;
-        for g in r.groups(e).unwrap_or_default() {
+        let Ok(payload) = r.payload(e) else { continue };
+        let mut record: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for (time, frames) in format::read_frames(&payload).unwrap_or_default() {
             groups += 1;
-            raw_total += 8 + varint_len(g.items.len());
-            for item in g.items {
-                let (name, body) = match &item {
-                    Rec::Whole(u) => {
-                        let bytes = encode::entry_bytes(g.time, u).1;
-                        if matches!(u, FleetUpdate::Usage { .. }) {
-                            usage.extend_from_slice(&bytes);
+            raw_total += 8 + varint_len(frames.len());
+            for (tag, body) in frames {
+                let name = match tag {
+                    tags::TAG_PATCH | tags::TAG_PATCHES => {
+                        let items = entries::decode(&[(tag, body)], time).map(|d| d.0);
+                        for item in items.unwrap_or_default() {
+                            if let Rec::Patch { patch, .. } = item {
+                                *patches.entry(patch.fields()).or_default() += 1;
+                            }
                         }
-                        let body = bytes.len();
-                        let dbg = format!("{u:?}");
+                        "patch runs".to_string()
+                    }
+                    tags::TAG_WHOLE => {
+                        let u = rmp_serde::from_slice::<FleetUpdate>(body);
+                        let dbg = u.map(|u| format!("{u:?}")).unwrap_or_default();
                         let name: String =
                             dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
                         let delta = ["Upsert", "Remove", "ReplaceIn", "Replace"]
                             .into_iter()
                             .find(|d| dbg.contains(&format!("delta: {d}")))
                             .unwrap_or("");
-                        (format!("whole {name} {delta}"), body)
+                        format!("whole {name} {delta}")
                     }
-                    Rec::Patch { id, patch } => {
-                        let mut b = Vec::new();
-                        put_varint(&mut b, u64::from(*id));
-                        patch.encode(&mut b);
-                        (format!("patch {}", patch.fields()), b.len())
-                    }
+                    tags::TAG_USAGE => "Usage (table)".into(),
+                    tags::TAG_ACTIVITY => "Activity (table)".into(),
+                    tags::TAG_ACTIVITY_CHANGES => "Activity (changes)".into(),
+                    tags::TAG_PODS => "pods table".into(),
+                    t => format!("tag {t}"),
                 };
-                // The entry's tag and length, then its body.
-                let n = 1 + varint_len(body) + body;
+                let n = 1 + varint_len(body.len()) + body.len();
                 raw_total += n;
-                let slot = by.entry(name).or_default();
+                let slot = by.entry(name.clone()).or_default();
                 slot.0 += 1;
                 slot.1 += n as u64;
+                record.entry(name).or_default().extend_from_slice(body);
             }
+        }
+        for (name, bytes) in record {
+            let z = format::compress(&bytes).map(|z| z.len()).unwrap_or(0) as u64;
+            if name.starts_with("Usage") || name.starts_with("whole Usage") {
+                usage_z += z as usize;
+            }
+            by.entry(name).or_default().2 += z;
         }
     }
     println!(
@@ -265,11 +290,23 @@ fn composition(r: &Recording) -> usize {
         groups as f64 / records.max(1) as f64
     );
     let mut rows: Vec<_> = by.into_iter().collect();
-    rows.sort_by_key(|(_, (_, b))| std::cmp::Reverse(*b));
-    for (name, (n, b)) in rows.into_iter().take(12) {
-        println!("    {name:<40} {n:>9} entries {:>9.1} KB", b as f64 / 1e3);
+    rows.sort_by_key(|(_, (_, b, z))| std::cmp::Reverse((*z, *b)));
+    for (name, (n, b, z)) in rows.into_iter().take(12) {
+        println!(
+            "    {name:<40} {n:>9} entries {:>9.1} KB raw {:>9.1} KB compressed alone",
+            b as f64 / 1e3,
+            z as f64 / 1e3
+        );
     }
-    format::compress(&usage).map(|z| z.len()).unwrap_or(0)
+    let mut patches: Vec<_> = patches.into_iter().collect();
+    patches.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    let patches: Vec<String> = patches
+        .into_iter()
+        .take(6)
+        .map(|(fields, n)| format!("{n} {fields}"))
+        .collect();
+    println!("    patches by fields: {}", patches.join(", "));
+    usage_z
 }
 
 /// What a snapshot is made of: its entries by kind, each kind's bytes before compression and
@@ -311,7 +348,7 @@ fn snapshot_composition(r: &Recording) {
                 };
                 (format!("{name} ({how})"), body)
             }
-            Rec::Patch { .. } => continue,
+            Rec::Patch { .. } | Rec::Activity(_) => continue,
         };
         let slot = by.entry(name).or_default();
         slot.0 += 1;
@@ -386,6 +423,10 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Some(p) = &o.composition {
+        composition(&Recording::open(p).unwrap());
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = match o.read.clone() {
         Some(p) => p,
@@ -434,6 +475,9 @@ fn record(o: &Opts, rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std:
         session.stop_recording();
         let finished = recorder.finish();
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if let Some(keep) = &o.keep_live {
+            std::fs::copy(&path, keep).unwrap();
+        }
         let secs = o.secs as f64;
         // One snapshot per 10 minutes, deltas all the time: an hour holds six snapshots.
         let written = Recording::open(&path);

@@ -7,6 +7,8 @@
 //! server sid | [started time] | [last_activity time])`; flags: bit 0 ready, bit 1 started,
 //! bit 2 last activity, bits 3–4 pending (0 none, 1 spawn, 2 stop, 3 other).
 
+use std::sync::Arc;
+
 use hubdeck_core::fleet::{ClusterId, HubId, HubKey, PendingAction, ServerActivity, SourceState};
 use jiff::Timestamp;
 
@@ -41,23 +43,10 @@ pub fn encode(
     let mut strings = Strings::default();
     let mut rows = Vec::with_capacity(servers.len() * 24);
     for s in servers {
-        let pending = match s.pending {
-            None => 0,
-            Some(PendingAction::Spawn) => 1,
-            Some(PendingAction::Stop) => 2,
-            Some(PendingAction::Other) => 3,
-        };
-        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
-        let flags = flag(s.ready, READY)
-            | flag(s.started.is_some(), STARTED)
-            | flag(s.last_activity.is_some(), LAST_ACTIVITY)
-            | (pending << PENDING_SHIFT);
-        rows.push(flags);
+        rows.push(flags(s));
         put_str(&mut rows, &s.user);
         put_varint(&mut rows, strings.id(&s.server));
-        for t in [s.started, s.last_activity].into_iter().flatten() {
-            put_time(&mut rows, base, t);
-        }
+        put_times(&mut rows, base, s);
     }
     put_strings(buf, &strings);
     put_varint(buf, servers.len() as u64);
@@ -90,37 +79,76 @@ pub fn decode(
     let n = count(b)?;
     let mut servers = Vec::with_capacity(n);
     for _ in 0..n {
-        let flags = take_u8(b)?;
-        if flags & !KNOWN != 0 {
-            return Err(format!("server row with unknown flags {flags:#x}"));
-        }
+        let flags = take_flags(b)?;
         let user = take_str(b)?.into();
         let server = take_sid(b, &strings)?;
-        let started = (flags & STARTED != 0)
-            .then(|| take_time(b, base))
-            .transpose()?;
-        let last_activity = (flags & LAST_ACTIVITY != 0)
-            .then(|| take_time(b, base))
-            .transpose()?;
-        let pending = match flags >> PENDING_SHIFT {
-            0 => None,
-            1 => Some(PendingAction::Spawn),
-            2 => Some(PendingAction::Stop),
-            _ => Some(PendingAction::Other),
-        };
-        servers.push(ServerActivity {
-            user,
-            server,
-            ready: flags & READY != 0,
-            pending,
-            started,
-            last_activity,
-        });
+        servers.push(take_state(b, base, flags, user, server)?);
     }
     if !body.is_empty() {
         return Err(format!("{} bytes after the last server", body.len()));
     }
     Ok((hub, source, servers))
+}
+
+/// A server's row flags (see the module's doc).
+pub(super) fn flags(s: &ServerActivity) -> u8 {
+    let pending = match s.pending {
+        None => 0,
+        Some(PendingAction::Spawn) => 1,
+        Some(PendingAction::Stop) => 2,
+        Some(PendingAction::Other) => 3,
+    };
+    let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+    flag(s.ready, READY)
+        | flag(s.started.is_some(), STARTED)
+        | flag(s.last_activity.is_some(), LAST_ACTIVITY)
+        | (pending << PENDING_SHIFT)
+}
+
+/// Appends the times its flags announce.
+pub(super) fn put_times(rows: &mut Vec<u8>, base: i64, s: &ServerActivity) {
+    for t in [s.started, s.last_activity].into_iter().flatten() {
+        put_time(rows, base, t);
+    }
+}
+
+/// Reads a row's flags, refusing unknown ones.
+pub(super) fn take_flags(b: &mut &[u8]) -> Result<u8, String> {
+    let flags = take_u8(b)?;
+    if flags & !KNOWN != 0 {
+        return Err(format!("server row with unknown flags {flags:#x}"));
+    }
+    Ok(flags)
+}
+
+/// The server `user`/`server` in the state `flags` says, reading the times they announce.
+pub(super) fn take_state(
+    b: &mut &[u8],
+    base: i64,
+    flags: u8,
+    user: Arc<str>,
+    server: Arc<str>,
+) -> Result<ServerActivity, String> {
+    let started = (flags & STARTED != 0)
+        .then(|| take_time(b, base))
+        .transpose()?;
+    let last_activity = (flags & LAST_ACTIVITY != 0)
+        .then(|| take_time(b, base))
+        .transpose()?;
+    let pending = match flags >> PENDING_SHIFT {
+        0 => None,
+        1 => Some(PendingAction::Spawn),
+        2 => Some(PendingAction::Stop),
+        _ => Some(PendingAction::Other),
+    };
+    Ok(ServerActivity {
+        user,
+        server,
+        ready: flags & READY != 0,
+        pending,
+        started,
+        last_activity,
+    })
 }
 
 #[cfg(test)]

@@ -10,9 +10,10 @@
 
 use std::sync::Arc;
 
-use hubdeck_core::fleet::{Delta, Fleet, FleetUpdate, PodInfo, Thresholds};
+use hubdeck_core::fleet::{Delta, Fleet, FleetUpdate, PodInfo, SourceState, Thresholds};
 use jiff::Timestamp;
 
+use super::activity_diff::{Changes, Known};
 use super::encode::{Overlay, fleet_pod};
 use super::format::{Group, Rec};
 use super::patch::PodPatch;
@@ -31,6 +32,8 @@ pub struct Cursor {
     /// The fleet at the last update applied.
     pub fleet: Fleet,
     keys: Keys,
+    /// Every hub's last report of its servers, which the next one's changes apply to.
+    activity: Known,
     /// By pod number: its last version not applied yet, with its time.
     staged: Vec<Option<(Timestamp, Held)>>,
     /// The numbers with something in `staged`.
@@ -60,6 +63,7 @@ impl Cursor {
         let mut c = Cursor {
             fleet: Fleet::new(limits),
             keys: Keys::default(),
+            activity: Known::default(),
             staged: Vec::new(),
             staged_ids: Vec::new(),
             queued: Vec::new(),
@@ -68,6 +72,7 @@ impl Cursor {
         for item in snapshot.items {
             if let Rec::Whole(u) = item {
                 c.keys.note(&u);
+                note_activity(&mut c.activity, &u);
                 c.fleet.apply(u, snapshot.time);
             }
         }
@@ -121,8 +126,10 @@ impl Cursor {
             let u = match item {
                 Rec::Whole(u) => {
                     self.keys.note(&u);
+                    note_activity(&mut self.activity, &u);
                     u
                 }
+                Rec::Activity(c) => activity_of(&mut self.activity, c)?,
                 Rec::Patch { id, patch } => {
                     let k = self.keys.get(id).ok_or_else(|| never_whole(id))?;
                     let mut pod = overlay
@@ -183,7 +190,14 @@ impl Cursor {
                         }
                     }
                 }
-                Rec::Whole(u) => self.take_whole(u, time)?,
+                Rec::Whole(u) => {
+                    note_activity(&mut self.activity, &u);
+                    self.take_whole(u, time)?;
+                }
+                Rec::Activity(c) => {
+                    let u = activity_of(&mut self.activity, c)?;
+                    self.take_whole(u, time)?;
+                }
             }
         }
         Ok(())
@@ -320,6 +334,29 @@ impl Cursor {
         self.pods_change();
         Ok(())
     }
+}
+
+/// Takes a hub's report written whole as the base of its next changes.
+fn note_activity(known: &mut Known, u: &FleetUpdate) {
+    if let FleetUpdate::Activity {
+        hub,
+        source,
+        servers,
+    } = u
+    {
+        known.note(hub, source, servers);
+    }
+}
+
+/// The report a hub's changes stand for.
+fn activity_of(known: &mut Known, c: Changes) -> Result<FleetUpdate, String> {
+    let hub = c.hub.clone();
+    let servers = known.resolve(c)?;
+    Ok(FleetUpdate::Activity {
+        hub,
+        source: SourceState::Ok,
+        servers,
+    })
 }
 
 fn never_whole(id: u32) -> String {

@@ -1,6 +1,7 @@
 //! Turning batches of updates into what a deltas record holds: each pod update as a patch
 //! against the version the fleet held, when one can say it (`patch`), numbered by
-//! `pod_ids`; everything else whole.
+//! `pod_ids`; a hub's servers as the changes since its last report (`activity_diff`);
+//! everything else whole.
 //!
 //! `diff_batch` runs where the fleet is (the console's task, before it applies the batch) and
 //! only compares fields; the writer thread numbers and encodes. A reader undoes it with
@@ -14,7 +15,7 @@ use jiff::Timestamp;
 
 use super::patch::{PodPatch, put_varint};
 use super::pod_ids::Numbering;
-use super::{activity_table, format, pod_table, usage_table};
+use super::{activity_diff, activity_table, format, pod_table, usage_table};
 
 /// Entry tags inside a group: an update written whole, MessagePack.
 pub const TAG_WHOLE: u8 = 0;
@@ -31,6 +32,40 @@ pub const TAG_PATCHES: u8 = 3;
 pub const TAG_USAGE: u8 = 4;
 /// What a hub API said of its servers, as an `activity_table` (format version 3).
 pub const TAG_ACTIVITY: u8 = 5;
+/// What a hub API said of its servers, as the changes since its last report
+/// (`activity_diff`, format version 4).
+pub const TAG_ACTIVITY_CHANGES: u8 = 6;
+
+/// What the writer remembers of the segment since the last snapshot, which entries refer to
+/// instead of repeating it: pod numbers, and every hub's last report of its servers.
+#[derive(Debug, Default)]
+pub struct Segment {
+    /// Pod numbers.
+    pub ids: Numbering,
+    /// Hub reports.
+    pub activity: activity_diff::Written,
+}
+
+impl Segment {
+    /// Forgets everything (a snapshot follows).
+    pub fn reset(&mut self) {
+        self.ids.reset();
+        self.activity.reset();
+    }
+
+    /// Takes in an update written whole.
+    pub fn note(&mut self, u: &FleetUpdate) {
+        self.ids.note(u);
+        if let FleetUpdate::Activity {
+            hub,
+            source,
+            servers,
+        } = u
+        {
+            self.activity.note(hub, source, servers);
+        }
+    }
+}
 
 /// One update of a batch, ready for the writer.
 #[derive(Debug, Clone)]
@@ -151,18 +186,18 @@ pub fn diff_batch(fleet: &Fleet, updates: &[FleetUpdate]) -> Vec<Out> {
 /// pod has no number yet is written whole; consecutive numbered patches go as one
 /// `TAG_PATCHES` entry, sorted by pod number (a pod patched twice keeps its order; the order
 /// of different pods within one group is immaterial, as they all apply at its time).
-pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, items: &[Out], ids: &mut Numbering) {
+pub fn push_group(buf: &mut Vec<u8>, time: Timestamp, items: &[Out], seg: &mut Segment) {
     let mut entries = Vec::new();
     let mut n = 0;
     let mut run: Vec<(u32, &PodPatch)> = Vec::new();
     let mut body = Vec::new();
     for item in items {
-        if let Some(numbered) = numbered(item, ids) {
+        if let Some(numbered) = numbered(item, &seg.ids) {
             run.push(numbered);
             continue;
         }
         n += put_run(&mut entries, &mut run, &mut body);
-        put_entry(&mut entries, time, item, ids, &mut body);
+        put_entry(&mut entries, time, item, seg, &mut body);
         n += 1;
     }
     n += put_run(&mut entries, &mut run, &mut body);
@@ -257,19 +292,34 @@ fn whole_body(body: &mut Vec<u8>, time: Timestamp, u: &FleetUpdate) -> u8 {
     }
 }
 
-/// Appends one entry of a group written whole (a patch whose pod has no number, too), and
-/// numbers the pods it writes; `body` is scratch space.
+/// Appends one entry of a group not in a run of patches (a patch whose pod has no number is
+/// written whole), and takes it into the segment; `body` is scratch space.
 fn put_entry(
     buf: &mut Vec<u8>,
     time: Timestamp,
     item: &Out,
-    ids: &mut Numbering,
+    seg: &mut Segment,
     body: &mut Vec<u8>,
 ) {
     body.clear();
     let (Out::Whole(u) | Out::Patch { update: u, .. }) = item;
-    ids.note(u);
-    let tag = whole_body(body, time, u);
+    let tag = match u {
+        FleetUpdate::Activity {
+            hub,
+            source,
+            servers,
+        } if seg
+            .activity
+            .encode(body, time, hub, source, servers)
+            .is_some() =>
+        {
+            TAG_ACTIVITY_CHANGES
+        }
+        u => {
+            seg.note(u);
+            whole_body(body, time, u)
+        }
+    };
     buf.push(tag);
     put_varint(buf, body.len() as u64);
     buf.extend_from_slice(body);
@@ -282,9 +332,9 @@ pub fn write_snapshot(
     out: &mut impl Write,
     time: Timestamp,
     parts: Vec<Part>,
-    ids: &mut Numbering,
+    seg: &mut Segment,
 ) -> io::Result<()> {
-    ids.reset();
+    seg.reset();
     let mut buf = Vec::new();
     put_group_head(&mut buf, time, parts.len());
     let mut body = Vec::new();
@@ -294,13 +344,13 @@ pub fn write_snapshot(
                 body.clear();
                 pod_table::encode(&mut body, time, &cluster, &pods);
                 for p in &pods {
-                    ids.note_pod(&cluster, &p.key);
+                    seg.ids.note_pod(&cluster, &p.key);
                 }
                 buf.push(TAG_PODS);
                 put_varint(&mut buf, body.len() as u64);
                 buf.extend_from_slice(&body);
             }
-            Part::Update(u) => put_entry(&mut buf, time, &Out::Whole(u), ids, &mut body),
+            Part::Update(u) => put_entry(&mut buf, time, &Out::Whole(u), seg, &mut body),
         }
         out.write_all(&buf)?;
         buf.clear();
@@ -309,9 +359,9 @@ pub fn write_snapshot(
 }
 
 /// Appends a snapshot's group (see [`write_snapshot`]).
-pub fn push_snapshot(buf: &mut Vec<u8>, time: Timestamp, parts: Vec<Part>, ids: &mut Numbering) {
+pub fn push_snapshot(buf: &mut Vec<u8>, time: Timestamp, parts: Vec<Part>, seg: &mut Segment) {
     // Writing into memory cannot fail.
-    let _ = write_snapshot(buf, time, parts, ids);
+    let _ = write_snapshot(buf, time, parts, seg);
 }
 
 #[cfg(test)]
@@ -344,9 +394,9 @@ mod tests {
     #[test]
     fn a_run_of_patches_is_one_entry_that_reads_back_in_pod_order() {
         let users = ["u0", "u1", "u2", "u3"];
-        let mut ids = Numbering::default();
+        let mut seg = Segment::default();
         for u in users {
-            ids.note(&upsert(server("ns", "ns", u)));
+            seg.note(&upsert(server("ns", "ns", u)));
         }
         // A pod patched twice keeps its order; a whole update ends the run.
         let items = [
@@ -358,14 +408,14 @@ mod tests {
             restarted("u2", 8),
         ];
         let mut buf = Vec::new();
-        push_group(&mut buf, t0(), &items, &mut ids);
+        push_group(&mut buf, t0(), &items, &mut seg);
         let groups = read_groups(&buf).unwrap();
         let read: Vec<(u32, String)> = groups[0]
             .items
             .iter()
             .map(|r| match r {
                 Rec::Patch { id, patch } => (*id, patch.fields()),
-                Rec::Whole(_) => (u32::MAX, "whole".into()),
+                Rec::Whole(_) | Rec::Activity(_) => (u32::MAX, "whole".into()),
             })
             .collect();
         let r = |id| (id, "restarts".to_string());
@@ -382,7 +432,7 @@ mod tests {
                     patch.apply(&mut p);
                     Some(p.restarts)
                 }
-                Rec::Whole(_) => None,
+                Rec::Whole(_) | Rec::Activity(_) => None,
             })
             .collect();
         assert_eq!(restarts, [2, 1, 5, 7, 8]);

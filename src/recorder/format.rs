@@ -12,15 +12,16 @@ use std::io::{self, Read, Write};
 use hubdeck_core::fleet::{FleetUpdate, Thresholds};
 use jiff::Timestamp;
 
+use super::activity_diff::Changes;
 use super::entries;
 use super::patch::{PodPatch, take_varint};
 
 /// First bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"HUBDECKR";
 /// The format version this hubdeck writes.
-pub const VERSION: u32 = 3;
-/// The oldest version it reads: version 3 only added an entry kind (`TAG_PODS`), so version 2
-/// files read as they are.
+pub const VERSION: u32 = 4;
+/// The oldest version it reads: versions 3 and 4 only added entry kinds (tags 2 to 5, then 6),
+/// so version 2 files read as they are.
 pub const OLDEST_READ: u32 = 2;
 /// Length of the file header.
 pub const FILE_HEADER_LEN: u64 = 16;
@@ -186,6 +187,8 @@ pub enum Rec {
         /// What changed.
         patch: PodPatch,
     },
+    /// A hub's servers as the changes since its last report (see `activity_diff`).
+    Activity(Changes),
 }
 
 /// Updates applied together at one time.
@@ -259,6 +262,17 @@ pub fn read_groups(payload: &[u8]) -> Result<Vec<Group>, String> {
     Ok(out)
 }
 
+/// Every group of a payload as its time and its entries' tags and bodies, not decoded (to see
+/// what a recording is made of).
+pub fn read_frames(payload: &[u8]) -> Result<Vec<(Timestamp, Frames<'_>)>, String> {
+    let mut c = Cursor(payload);
+    let mut out = Vec::new();
+    while !c.0.is_empty() {
+        out.push(group_frames(&mut c)?);
+    }
+    Ok(out)
+}
+
 /// Reads a snapshot's payload after its thresholds: one group, big, decoded on two threads.
 pub fn read_snapshot_group(payload: &[u8]) -> Result<Group, String> {
     let mut c = Cursor(payload);
@@ -275,7 +289,7 @@ pub fn read_snapshot_group(payload: &[u8]) -> Result<Group, String> {
 }
 
 /// A group's entries as tags and bodies, not decoded yet.
-type Frames<'a> = Vec<(u8, &'a [u8])>;
+pub type Frames<'a> = Vec<(u8, &'a [u8])>;
 
 /// The head of the next group and its entries, not decoded yet.
 fn group_frames<'a>(c: &mut Cursor<'a>) -> Result<(Timestamp, Frames<'a>), String> {

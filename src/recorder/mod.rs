@@ -9,11 +9,12 @@
 //! - [`format`]: the file format; [`encode`] and [`entries`]: a group's entries written and
 //!   read back; [`patch`] and [`pod_ids`]: pod updates as numbered patches; [`pod_table`],
 //!   [`usage_table`], [`activity_table`] (over [`table`]): the lists of 100,000 rows a
-//!   snapshot is mostly made of.
+//!   snapshot is mostly made of; [`activity_diff`]: hubs' servers as changes.
 //! - [`reader`]: the index and seeking; [`cursor`]: reading forward from a snapshot;
 //!   [`replay`]: what the headless replay commands print; [`times`]: the times people type;
 //!   [`warm`]: the console's warm start.
 
+pub mod activity_diff;
 pub mod activity_table;
 pub mod audit_tail;
 pub mod cursor;

@@ -161,7 +161,8 @@ impl Recording {
         Ok(buf)
     }
 
-    fn payload(&self, e: &Entry) -> Result<Vec<u8>, RecordingError> {
+    /// A record's payload, decompressed.
+    pub fn payload(&self, e: &Entry) -> Result<Vec<u8>, RecordingError> {
         let raw = self.raw(e)?;
         format::decompress(&raw).map_err(|x| {
             err(

@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::cursor::Cursor;
 use super::encode;
 use super::format::{self, Kind};
-use super::pod_ids::Numbering;
 use super::reader::{Recording, RecordingError};
 use crate::headless::output::{TableRow, clean};
 
@@ -353,10 +352,10 @@ pub fn export(
     let start = rec.state_at(t1)?;
     let mut file = crate::private_files::create_at(out).map_err(fail)?;
     file.write_all(&format::file_header()).map_err(fail)?;
-    let mut ids = Numbering::default();
+    let mut seg = encode::Segment::default();
     let mut raw = Vec::new();
     format::push_limits(&mut raw, start.fleet.limits());
-    encode::push_snapshot(&mut raw, t1, start.fleet.snapshot_parts(), &mut ids);
+    encode::push_snapshot(&mut raw, t1, start.fleet.snapshot_parts(), &mut seg);
     let packed = format::compress_snapshot(&raw).map_err(fail)?;
     let mut written =
         format::write_record(&mut file, Kind::Snapshot, 0, t1, &packed).map_err(fail)?;
@@ -375,10 +374,10 @@ pub fn export(
                 if h.time > t1 {
                     // Copied as it is: numbering starts again there, in the copy as in the
                     // original.
-                    ids.reset();
+                    seg.reset();
                     for item in &snap.items {
                         if let format::Rec::Whole(u) = item {
-                            ids.note(u);
+                            seg.note(u);
                         }
                     }
                     let payload = rec.raw(e)?;
@@ -401,7 +400,7 @@ pub fn export(
                     let ups = c.expand(g).map_err(|m| rec.damaged(e, m))?;
                     first.get_or_insert(time);
                     let outs = encode::diff_batch(&c.fleet, &ups);
-                    encode::push_group(&mut block, time, &outs, &mut ids);
+                    encode::push_group(&mut block, time, &outs, &mut seg);
                     c.apply(ups, time);
                 }
                 if let Some(time) = first {

@@ -94,21 +94,33 @@ fn record_scenario(path: &Path) -> Vec<(Timestamp, String)> {
             },
         }]);
         if i % 10 == 0 {
-            // What the hub API says of its servers (a table in the recording).
-            let servers = (0..7)
+            // What the hub API says of its servers: one server gone and one changed each
+            // time (changes in the recording), and the API failing once in between.
+            let turn = (i / 10) as usize;
+            let mut servers: Vec<_> = (0..12)
+                .filter(|u| u % 7 != turn % 7)
                 .map(|u| hubdeck_core::fleet::ServerActivity {
                     user: format!("user{u}").into(),
                     server: "".into(),
-                    ready: (u + i) % 2 == 0,
+                    ready: u != turn % 12,
                     pending: None,
-                    started: Some(at(i as i64 - 30)),
-                    last_activity: (u != 3).then(|| at(i as i64 - u as i64)),
+                    started: Some(at(-30)),
+                    last_activity: (u != 3).then(|| at(if u == turn % 5 { i as i64 } else { 0 })),
                 })
                 .collect();
+            // As the poller sends them.
+            servers.sort_by(|a, b| a.user.cmp(&b.user));
+            let source = if turn == 6 {
+                hubdeck_core::fleet::SourceState::Failing {
+                    error: "503".into(),
+                }
+            } else {
+                hubdeck_core::fleet::SourceState::Ok
+            };
             batches.push(vec![FleetUpdate::Activity {
                 hub: hubdeck_core::fleet::fixtures::hub_id("leap", "prod"),
-                source: hubdeck_core::fleet::SourceState::Ok,
-                servers,
+                source,
+                servers: if turn == 6 { Vec::new() } else { servers },
             }]);
         }
     }
@@ -139,6 +151,15 @@ fn a_replay_at_any_batch_time_shows_what_the_live_model_showed() {
     );
     assert_replays(&rec, &seen);
     assert!(rec.state_at(at(-5)).is_err());
+    let changes = rec
+        .entries()
+        .iter()
+        .filter(|e| e.header.kind == format::Kind::Deltas)
+        .flat_map(|e| rec.groups(e).unwrap())
+        .flat_map(|g| g.items)
+        .filter(|i| matches!(i, format::Rec::Activity(_)))
+        .count();
+    assert!(changes >= 5, "{changes} hub reports written as changes");
 }
 
 #[test]
@@ -466,7 +487,7 @@ fn a_version_2_recording_with_messagepack_snapshots_still_replays() {
         .collect();
     let mut raw = Vec::new();
     format::push_limits(&mut raw, live.limits());
-    encode::push_snapshot(&mut raw, at(0), parts, &mut pod_ids::Numbering::default());
+    encode::push_snapshot(&mut raw, at(0), parts, &mut encode::Segment::default());
     let mut file = format::file_header().to_vec();
     file[8..12].copy_from_slice(&2u32.to_le_bytes());
     let packed = format::compress_snapshot(&raw).unwrap();

@@ -17,7 +17,6 @@ use jiff::Timestamp;
 use super::audit_tail::AuditTail;
 use super::encode::{self, Out};
 use super::format::{self, FLAG_ALERTS, Kind};
-use super::pod_ids::Numbering;
 use super::rotate::{self, Budget};
 use super::tap::Item;
 
@@ -53,8 +52,8 @@ pub(super) struct Writer {
     block_time: Option<Timestamp>,
     block_started: Instant,
     block_flags: u8,
-    /// Pod numbers of the current segment (since the last snapshot).
-    ids: Numbering,
+    /// What the current segment's entries refer to (since the last snapshot).
+    segment: encode::Segment,
     alerts_seen: HashMap<ClusterId, Vec<Arc<str>>>,
     audit: Option<AuditTail>,
     audit_polled: Instant,
@@ -80,7 +79,7 @@ impl Writer {
             block_time: None,
             block_started: Instant::now(),
             block_flags: 0,
-            ids: Numbering::default(),
+            segment: encode::Segment::default(),
             alerts_seen: HashMap::new(),
             audit: audit_log.map(AuditTail::from_end),
             audit_polled: Instant::now(),
@@ -142,7 +141,7 @@ impl Writer {
                     }),
                     true,
                 );
-                encode::push_group(&mut self.block, time, &updates, &mut self.ids);
+                encode::push_group(&mut self.block, time, &updates, &mut self.segment);
                 if self.block.len() >= BLOCK_BYTES {
                     self.flush_block()?;
                 }
@@ -174,7 +173,7 @@ impl Writer {
                 let mut limits_raw = Vec::new();
                 format::push_limits(&mut limits_raw, &limits);
                 z.write_all(&limits_raw)?;
-                encode::write_snapshot(&mut z, time, updates, &mut self.ids)?;
+                encode::write_snapshot(&mut z, time, updates, &mut self.segment)?;
                 let packed = z.finish()?;
                 self.write(Kind::Snapshot, 0, time, &packed)?;
                 self.sync()
