@@ -265,6 +265,7 @@ fn composition(r: &Recording) -> usize {
                     tags::TAG_USAGE => "Usage (table)".into(),
                     tags::TAG_ACTIVITY => "Activity (table)".into(),
                     tags::TAG_ACTIVITY_CHANGES => "Activity (changes)".into(),
+                    tags::TAG_USAGE_NUMBERED => "Usage (by pod number)".into(),
                     tags::TAG_PODS => "pods table".into(),
                     t => format!("tag {t}"),
                 };
@@ -309,10 +310,10 @@ fn composition(r: &Recording) -> usize {
     usage_z
 }
 
-/// What a snapshot is made of: its entries by kind, each kind's bytes before compression and
-/// compressed on its own.
+/// What a snapshot is made of: its entries by kind as written, each kind's bytes before
+/// compression and compressed on its own.
 fn snapshot_composition(r: &Recording) {
-    use hubdeck::recorder::format::Rec;
+    use hubdeck::recorder::encode as tags;
     use std::collections::BTreeMap;
     let Some(e) = r
         .entries()
@@ -321,38 +322,30 @@ fn snapshot_composition(r: &Recording) {
     else {
         return;
     };
-    let Ok((_, group)) = r.snapshot(e) else {
+    let Ok(payload) = r.payload(e) else { return };
+    let Ok((_, rest)) = format::read_limits(&payload) else {
         return;
     };
     let mut by: BTreeMap<String, (usize, Vec<u8>)> = BTreeMap::new();
-    for item in &group.items {
-        let (name, bytes) = match item {
-            Rec::Whole(FleetUpdate::Pods {
-                cluster,
-                delta: Delta::Replace(pods),
-            }) => {
-                let shared: Vec<std::sync::Arc<PodInfo>> =
-                    pods.iter().cloned().map(std::sync::Arc::new).collect();
-                let mut b = Vec::new();
-                hubdeck::recorder::pod_table::encode(&mut b, group.time, cluster, &shared);
-                ("pods tables".to_string(), b)
-            }
-            Rec::Whole(u) => {
-                let dbg = format!("{u:?}");
-                let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
-                let (tag, body) = encode::entry_bytes(group.time, u);
-                let how = if tag == encode::TAG_WHOLE {
-                    "MessagePack"
-                } else {
-                    "table"
-                };
-                (format!("{name} ({how})"), body)
-            }
-            Rec::Patch { .. } | Rec::Activity(_) => continue,
-        };
-        let slot = by.entry(name).or_default();
-        slot.0 += 1;
-        slot.1.extend_from_slice(&bytes);
+    for (_, frames) in format::read_frames(rest).unwrap_or_default() {
+        for (tag, body) in frames {
+            let name = match tag {
+                tags::TAG_PODS => "pods tables".to_string(),
+                tags::TAG_USAGE => "Usage (table)".into(),
+                tags::TAG_USAGE_NUMBERED => "Usage (by pod number)".into(),
+                tags::TAG_ACTIVITY => "Activity (table)".into(),
+                tags::TAG_WHOLE => {
+                    let u = rmp_serde::from_slice::<FleetUpdate>(body);
+                    let dbg = u.map(|u| format!("{u:?}")).unwrap_or_default();
+                    let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+                    format!("{name} (MessagePack)")
+                }
+                t => format!("tag {t}"),
+            };
+            let slot = by.entry(name).or_default();
+            slot.0 += 1;
+            slot.1.extend_from_slice(body);
+        }
     }
     println!(
         "  last snapshot {:.1} MB compressed; by kind, raw and compressed alone:",

@@ -18,6 +18,7 @@ use super::encode::{Overlay, fleet_pod};
 use super::format::{Group, Rec};
 use super::patch::PodPatch;
 use super::pod_ids::{Keys, Numbered};
+use super::usage_numbered::NumberedUsage;
 
 /// A pod's last version, held back by `fast_forward`.
 enum Held {
@@ -70,11 +71,19 @@ impl Cursor {
             base: Vec::new(),
         };
         for item in snapshot.items {
-            if let Rec::Whole(u) = item {
-                c.keys.note(&u);
-                note_activity(&mut c.activity, &u);
-                c.fleet.apply(u, snapshot.time);
-            }
+            let u = match item {
+                Rec::Whole(u) => u,
+                Rec::Usage(n) => match usage_of(&c.keys, n) {
+                    Ok(u) => u,
+                    // Figures of pods the snapshot does not hold: the snapshot is damaged,
+                    // and its pods are worth more than the figures.
+                    Err(_) => continue,
+                },
+                Rec::Patch { .. } | Rec::Activity(_) => continue,
+            };
+            c.keys.note(&u);
+            note_activity(&mut c.activity, &u);
+            c.fleet.apply(u, snapshot.time);
         }
         c.base = c.number_pods();
         c
@@ -130,6 +139,7 @@ impl Cursor {
                     u
                 }
                 Rec::Activity(c) => activity_of(&mut self.activity, c)?,
+                Rec::Usage(n) => usage_of(&self.keys, n)?,
                 Rec::Patch { id, patch } => {
                     let k = self.keys.get(id).ok_or_else(|| never_whole(id))?;
                     let mut pod = overlay
@@ -196,6 +206,10 @@ impl Cursor {
                 }
                 Rec::Activity(c) => {
                     let u = activity_of(&mut self.activity, c)?;
+                    self.take_whole(u, time)?;
+                }
+                Rec::Usage(n) => {
+                    let u = usage_of(&self.keys, n)?;
                     self.take_whole(u, time)?;
                 }
             }
@@ -357,6 +371,12 @@ fn activity_of(known: &mut Known, c: Changes) -> Result<FleetUpdate, String> {
         source: SourceState::Ok,
         servers,
     })
+}
+
+/// The usage sample numbered figures stand for.
+fn usage_of(keys: &Keys, n: NumberedUsage) -> Result<FleetUpdate, String> {
+    let (cluster, sample) = n.resolve(keys)?;
+    Ok(FleetUpdate::Usage { cluster, sample })
 }
 
 fn never_whole(id: u32) -> String {

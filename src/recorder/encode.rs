@@ -1,6 +1,7 @@
 //! Turning batches of updates into what a deltas record holds: each pod update as a patch
 //! against the version the fleet held, when one can say it (`patch`), numbered by
-//! `pod_ids`; a hub's servers as the changes since its last report (`activity_diff`);
+//! `pod_ids`; a hub's servers as the changes since its last report (`activity_diff`); usage
+//! figures by pod number (`usage_numbered`);
 //! everything else whole.
 //!
 //! `diff_batch` runs where the fleet is (the console's task, before it applies the batch) and
@@ -15,7 +16,7 @@ use jiff::Timestamp;
 
 use super::patch::{PodPatch, put_varint};
 use super::pod_ids::Numbering;
-use super::{activity_diff, activity_table, format, pod_table, usage_table};
+use super::{activity_diff, activity_table, format, pod_table, usage_numbered, usage_table};
 
 /// Entry tags inside a group: an update written whole, MessagePack.
 pub const TAG_WHOLE: u8 = 0;
@@ -35,6 +36,8 @@ pub const TAG_ACTIVITY: u8 = 5;
 /// What a hub API said of its servers, as the changes since its last report
 /// (`activity_diff`, format version 4).
 pub const TAG_ACTIVITY_CHANGES: u8 = 6;
+/// A metrics list's pods usage, the pods named by number (`usage_numbered`, format version 4).
+pub const TAG_USAGE_NUMBERED: u8 = 7;
 
 /// What the writer remembers of the segment since the last snapshot, which entries refer to
 /// instead of repeating it: pod numbers, and every hub's last report of its servers.
@@ -315,6 +318,11 @@ fn put_entry(
         {
             TAG_ACTIVITY_CHANGES
         }
+        FleetUpdate::Usage { cluster, sample }
+            if usage_numbered::encode(body, time, cluster, sample, &seg.ids).is_some() =>
+        {
+            TAG_USAGE_NUMBERED
+        }
         u => {
             seg.note(u);
             whole_body(body, time, u)
@@ -415,7 +423,7 @@ mod tests {
             .iter()
             .map(|r| match r {
                 Rec::Patch { id, patch } => (*id, patch.fields()),
-                Rec::Whole(_) | Rec::Activity(_) => (u32::MAX, "whole".into()),
+                _ => (u32::MAX, "whole".into()),
             })
             .collect();
         let r = |id| (id, "restarts".to_string());
@@ -432,7 +440,7 @@ mod tests {
                     patch.apply(&mut p);
                     Some(p.restarts)
                 }
-                Rec::Whole(_) | Rec::Activity(_) => None,
+                _ => None,
             })
             .collect();
         assert_eq!(restarts, [2, 1, 5, 7, 8]);

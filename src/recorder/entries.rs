@@ -1,5 +1,5 @@
 //! Decoding a group's entries (`encode` wrote them): updates written whole, pod patches alone
-//! or in runs, hubs' servers as changes, and a snapshot's pods tables. A snapshot's entries (one per cluster's pods,
+//! or in runs, hubs' servers as changes, usage by pod number, and a snapshot's pods tables. A snapshot's entries (one per cluster's pods,
 //! a few dozen MB decoded at 100,000 pods) are decoded on two threads, as a seek and a warm
 //! start both wait for them before anything else.
 
@@ -7,11 +7,12 @@ use hubdeck_core::fleet::{Delta, FleetUpdate};
 use jiff::Timestamp;
 
 use super::encode::{
-    TAG_ACTIVITY, TAG_ACTIVITY_CHANGES, TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_USAGE, TAG_WHOLE,
+    TAG_ACTIVITY, TAG_ACTIVITY_CHANGES, TAG_PATCH, TAG_PATCHES, TAG_PODS, TAG_USAGE,
+    TAG_USAGE_NUMBERED, TAG_WHOLE,
 };
 use super::format::Rec;
 use super::patch::{PodPatch, take_varint};
-use super::{activity_diff, activity_table, pod_table, usage_table};
+use super::{activity_diff, activity_table, pod_table, usage_numbered, usage_table};
 
 /// Below this many bytes of entries one thread decodes them: a second costs more than it
 /// saves.
@@ -104,6 +105,7 @@ fn entry(tag: u8, mut body: &[u8], time: Timestamp, items: &mut Vec<Rec>) -> Res
             }));
         }
         TAG_ACTIVITY_CHANGES => items.push(Rec::Activity(activity_diff::decode(body, time)?)),
+        TAG_USAGE_NUMBERED => items.push(Rec::Usage(usage_numbered::decode(body, time)?)),
         _ => return Ok(false),
     }
     Ok(true)

@@ -15,12 +15,14 @@ use jiff::Timestamp;
 use super::activity_diff::Changes;
 use super::entries;
 use super::patch::{PodPatch, take_varint};
+use super::usage_numbered::NumberedUsage;
 
 /// First bytes of every recording.
 pub const MAGIC: &[u8; 8] = b"HUBDECKR";
 /// The format version this hubdeck writes.
 pub const VERSION: u32 = 4;
-/// The oldest version it reads: versions 3 and 4 only added entry kinds (tags 2 to 5, then 6),
+/// The oldest version it reads: versions 3 and 4 only added entry kinds (tags 2 to 5, then 6
+/// and 7),
 /// so version 2 files read as they are.
 pub const OLDEST_READ: u32 = 2;
 /// Length of the file header.
@@ -189,6 +191,8 @@ pub enum Rec {
     },
     /// A hub's servers as the changes since its last report (see `activity_diff`).
     Activity(Changes),
+    /// Pods usage, the pods by number (see `usage_numbered`).
+    Usage(NumberedUsage),
 }
 
 /// Updates applied together at one time.

@@ -9,7 +9,8 @@
 //! - [`format`]: the file format; [`encode`] and [`entries`]: a group's entries written and
 //!   read back; [`patch`] and [`pod_ids`]: pod updates as numbered patches; [`pod_table`],
 //!   [`usage_table`], [`activity_table`] (over [`table`]): the lists of 100,000 rows a
-//!   snapshot is mostly made of; [`activity_diff`]: hubs' servers as changes.
+//!   snapshot is mostly made of; [`activity_diff`]: hubs' servers as changes;
+//!   [`usage_numbered`]: usage figures by pod number.
 //! - [`reader`]: the index and seeking; [`cursor`]: reading forward from a snapshot;
 //!   [`replay`]: what the headless replay commands print; [`times`]: the times people type;
 //!   [`warm`]: the console's warm start.
@@ -30,6 +31,7 @@ pub mod rotate;
 pub mod table;
 pub mod tap;
 pub mod times;
+pub mod usage_numbered;
 pub mod usage_table;
 pub mod warm;
 pub mod writer;

@@ -400,7 +400,12 @@ fn usage_is_recorded_every_few_minutes_and_shown_until_the_next_recorded_sample(
                 recorded += g
                     .items
                     .iter()
-                    .filter(|u| matches!(u, format::Rec::Whole(FleetUpdate::Usage { .. })))
+                    .filter(|u| {
+                        matches!(
+                            u,
+                            format::Rec::Whole(FleetUpdate::Usage { .. }) | format::Rec::Usage(_)
+                        )
+                    })
                     .count();
             }
         }
@@ -414,12 +419,12 @@ fn usage_is_recorded_every_few_minutes_and_shown_until_the_next_recorded_sample(
             .fleet
             .hub(&hubdeck_core::fleet::fixtures::hub_id("leap", "prod"))
             .and_then(|h| h.usage.pod("jupyter-ada", t))
-            .map(|u| u.memory_bytes)
+            .map(|u| (u.cpu_milli, u.memory_bytes))
     };
-    assert_eq!(ada(at(2 + 240)), Some(1 << 30));
+    assert_eq!(ada(at(2 + 240)), Some((100, 1 << 30)));
     assert_eq!(
         ada(at(2 + 330)),
-        Some((1 << 30) + (10 << 20)),
+        Some((100, (1 << 30) + (10 << 20))),
         "the next one"
     );
 }

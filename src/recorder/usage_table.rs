@@ -32,23 +32,7 @@ pub fn encode(
     let Sampled::Pods { scope, pods } = &s.of else {
         return None;
     };
-    let base = time.as_second();
-    put_str(buf, cluster.as_str());
-    put_time(buf, base, s.at);
-    put_varint(buf, s.fresh_for.as_secs());
-    put_varint(buf, u64::from(s.fresh_for.subsec_nanos()));
-    match scope {
-        UsageScope::Cluster => buf.push(0),
-        UsageScope::Namespace(ns) => {
-            buf.push(1);
-            put_str(buf, ns);
-        }
-        UsageScope::Hub(h) => {
-            buf.push(2);
-            put_str(buf, &h.namespace);
-            put_str(buf, &h.release);
-        }
-    }
+    put_head(buf, time, cluster, s, scope);
     let mut strings = Strings::default();
     let mut rows = Vec::with_capacity(pods.len() * 24);
     for p in pods {
@@ -67,24 +51,7 @@ pub fn encode(
 /// Reads a body back; the error says what is wrong with it.
 pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, UsageSample), String> {
     let b = &mut body;
-    let base = time.as_second();
-    let cluster = ClusterId::new(take_str(b)?);
-    let at = take_time(b, base)?;
-    let secs = take_varint(b)?;
-    let nanos = u32::try_from(take_varint(b)?)
-        .ok()
-        .filter(|n| *n < 1_000_000_000)
-        .ok_or("nanoseconds out of range")?;
-    let fresh_for = Duration::new(secs, nanos);
-    let scope = match take_u8(b)? {
-        0 => UsageScope::Cluster,
-        1 => UsageScope::Namespace(take_str(b)?.into()),
-        2 => UsageScope::Hub(HubKey {
-            namespace: take_str(b)?.into(),
-            release: take_str(b)?.into(),
-        }),
-        c => return Err(format!("unknown usage scope {c}")),
-    };
+    let (cluster, at, fresh_for, scope) = take_head(b, time)?;
     let strings = take_strings(b)?;
     let n = count(b)?;
     let mut pods = Vec::with_capacity(n);
@@ -114,6 +81,58 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, UsageSampl
             of: Sampled::Pods { scope, pods },
         },
     ))
+}
+
+/// Appends what a pods sample says besides its rows: `cluster str | at time | fresh_for secs
+/// varint | fresh_for nanos varint | scope`.
+pub(super) fn put_head(
+    buf: &mut Vec<u8>,
+    time: Timestamp,
+    cluster: &ClusterId,
+    s: &UsageSample,
+    scope: &UsageScope,
+) {
+    put_str(buf, cluster.as_str());
+    put_time(buf, time.as_second(), s.at);
+    put_varint(buf, s.fresh_for.as_secs());
+    put_varint(buf, u64::from(s.fresh_for.subsec_nanos()));
+    match scope {
+        UsageScope::Cluster => buf.push(0),
+        UsageScope::Namespace(ns) => {
+            buf.push(1);
+            put_str(buf, ns);
+        }
+        UsageScope::Hub(h) => {
+            buf.push(2);
+            put_str(buf, &h.namespace);
+            put_str(buf, &h.release);
+        }
+    }
+}
+
+/// What a pods sample said of a cluster: its cluster, time, freshness and scope.
+pub(super) type Head = (ClusterId, Timestamp, Duration, UsageScope);
+
+/// Reads what [`put_head`] wrote.
+pub(super) fn take_head(b: &mut &[u8], time: Timestamp) -> Result<Head, String> {
+    let cluster = ClusterId::new(take_str(b)?);
+    let at = take_time(b, time.as_second())?;
+    let secs = take_varint(b)?;
+    let nanos = u32::try_from(take_varint(b)?)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or("nanoseconds out of range")?;
+    let fresh_for = Duration::new(secs, nanos);
+    let scope = match take_u8(b)? {
+        0 => UsageScope::Cluster,
+        1 => UsageScope::Namespace(take_str(b)?.into()),
+        2 => UsageScope::Hub(HubKey {
+            namespace: take_str(b)?.into(),
+            release: take_str(b)?.into(),
+        }),
+        c => return Err(format!("unknown usage scope {c}")),
+    };
+    Ok((cluster, at, fresh_for, scope))
 }
 
 #[cfg(test)]
