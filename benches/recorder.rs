@@ -9,7 +9,8 @@
 //! `cargo bench --bench recorder -- [--scale 30,600,100000] [--secs 20] [--hours 1] [--rate 2000]
 //! [--keep FILE] [--keep-live FILE] [--read FILE] [--composition FILE]`: `--keep` keeps the
 //! synthetic recording and `--keep-live` the live phase's, `--read` measures only the read side
-//! of a recording, `--composition` prints only what a recording's deltas are made of.
+//! of a recording, `--composition` prints only what a recording's deltas and last snapshot are
+//! made of.
 //!
 //! A seek decodes the last snapshot before the moment and at most `record_snapshot_mins`
 //! (10) of deltas, so it does not grow with the recording's length; only the index scan
@@ -251,23 +252,7 @@ fn composition(r: &Recording) -> usize {
                         }
                         "patch runs".to_string()
                     }
-                    tags::TAG_WHOLE => {
-                        let u = rmp_serde::from_slice::<FleetUpdate>(body);
-                        let dbg = u.map(|u| format!("{u:?}")).unwrap_or_default();
-                        let name: String =
-                            dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
-                        let delta = ["Upsert", "Remove", "ReplaceIn", "Replace"]
-                            .into_iter()
-                            .find(|d| dbg.contains(&format!("delta: {d}")))
-                            .unwrap_or("");
-                        format!("whole {name} {delta}")
-                    }
-                    tags::TAG_USAGE => "Usage (table)".into(),
-                    tags::TAG_ACTIVITY => "Activity (table)".into(),
-                    tags::TAG_ACTIVITY_CHANGES => "Activity (changes)".into(),
-                    tags::TAG_USAGE_NUMBERED => "Usage (by pod number)".into(),
-                    tags::TAG_PODS => "pods table".into(),
-                    t => format!("tag {t}"),
+                    t => entry_name(t, body),
                 };
                 let n = 1 + varint_len(body.len()) + body.len();
                 raw_total += n;
@@ -279,7 +264,7 @@ fn composition(r: &Recording) -> usize {
         }
         for (name, bytes) in record {
             let z = format::compress(&bytes).map(|z| z.len()).unwrap_or(0) as u64;
-            if name.starts_with("Usage") || name.starts_with("whole Usage") {
+            if name.starts_with("Usage") {
                 usage_z += z as usize;
             }
             by.entry(name).or_default().2 += z;
@@ -310,10 +295,32 @@ fn composition(r: &Recording) -> usize {
     usage_z
 }
 
+/// What an entry is, by its tag (and its update's kind, for one written whole).
+fn entry_name(tag: u8, body: &[u8]) -> String {
+    use hubdeck::recorder::encode as tags;
+    match tag {
+        tags::TAG_PODS => "pods tables".into(),
+        tags::TAG_USAGE => "Usage (table)".into(),
+        tags::TAG_USAGE_NUMBERED => "Usage (by pod number)".into(),
+        tags::TAG_ACTIVITY => "Activity (table)".into(),
+        tags::TAG_ACTIVITY_CHANGES => "Activity (changes)".into(),
+        tags::TAG_WHOLE => {
+            let u = rmp_serde::from_slice::<FleetUpdate>(body);
+            let dbg = u.map(|u| format!("{u:?}")).unwrap_or_default();
+            let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
+            let delta = ["Upsert", "Remove", "ReplaceIn", "Replace"]
+                .into_iter()
+                .find(|d| dbg.contains(&format!("delta: {d}")))
+                .map_or(String::new(), |d| format!(" {d}"));
+            format!("{name}{delta} (MessagePack)")
+        }
+        t => format!("tag {t}"),
+    }
+}
+
 /// What a snapshot is made of: its entries by kind as written, each kind's bytes before
 /// compression and compressed on its own.
 fn snapshot_composition(r: &Recording) {
-    use hubdeck::recorder::encode as tags;
     use std::collections::BTreeMap;
     let Some(e) = r
         .entries()
@@ -329,19 +336,7 @@ fn snapshot_composition(r: &Recording) {
     let mut by: BTreeMap<String, (usize, Vec<u8>)> = BTreeMap::new();
     for (_, frames) in format::read_frames(rest).unwrap_or_default() {
         for (tag, body) in frames {
-            let name = match tag {
-                tags::TAG_PODS => "pods tables".to_string(),
-                tags::TAG_USAGE => "Usage (table)".into(),
-                tags::TAG_USAGE_NUMBERED => "Usage (by pod number)".into(),
-                tags::TAG_ACTIVITY => "Activity (table)".into(),
-                tags::TAG_WHOLE => {
-                    let u = rmp_serde::from_slice::<FleetUpdate>(body);
-                    let dbg = u.map(|u| format!("{u:?}")).unwrap_or_default();
-                    let name: String = dbg.chars().take_while(|c| c.is_alphanumeric()).collect();
-                    format!("{name} (MessagePack)")
-                }
-                t => format!("tag {t}"),
-            };
+            let name = entry_name(tag, body);
             let slot = by.entry(name).or_default();
             slot.0 += 1;
             slot.1.extend_from_slice(body);
@@ -417,7 +412,9 @@ fn main() {
         .build()
         .unwrap();
     if let Some(p) = &o.composition {
-        composition(&Recording::open(p).unwrap());
+        let rec = Recording::open(p).unwrap();
+        composition(&rec);
+        snapshot_composition(&rec);
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -19,10 +19,10 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use hubdeck_core::fleet::{ClusterId, HubId, HubKey, ServerActivity, SourceState};
+use hubdeck_core::fleet::{HubId, ServerActivity, SourceState};
 use jiff::Timestamp;
 
-use super::activity_table::{flags, put_times, take_flags, take_state};
+use super::activity_table::{flags, put_hub, put_times, take_flags, take_hub, take_state};
 use super::patch::{put_varint, take_varint};
 use super::table::{
     Strings, count, put_str, put_strings, take_sid, take_str, take_strings, take_u8,
@@ -128,9 +128,7 @@ impl Written {
         if n > servers.len() / 2 + 1 {
             return None;
         }
-        put_str(buf, hub.cluster.as_str());
-        put_str(buf, &hub.key.namespace);
-        put_str(buf, &hub.key.release);
+        put_hub(buf, hub);
         put_strings(buf, &strings);
         put_varint(buf, n as u64);
         buf.extend_from_slice(&edits);
@@ -163,13 +161,7 @@ pub struct Changes {
 pub fn decode(mut body: &[u8], time: Timestamp) -> Result<Changes, String> {
     let b = &mut body;
     let base = time.as_second();
-    let hub = HubId {
-        cluster: ClusterId::new(take_str(b)?),
-        key: HubKey {
-            namespace: take_str(b)?.into(),
-            release: take_str(b)?.into(),
-        },
-    };
+    let hub = take_hub(b)?;
     let strings = take_strings(b)?;
     let n = count(b)?;
     let mut edits = Vec::with_capacity(n);
@@ -251,7 +243,7 @@ impl Known {
 
 #[cfg(test)]
 mod tests {
-    use hubdeck_core::fleet::PendingAction;
+    use hubdeck_core::fleet::{ClusterId, HubKey, PendingAction};
     use proptest::prelude::*;
 
     use super::*;

@@ -33,9 +33,7 @@ pub fn encode(
     servers: &[ServerActivity],
 ) {
     let base = time.as_second();
-    put_str(buf, hub.cluster.as_str());
-    put_str(buf, &hub.key.namespace);
-    put_str(buf, &hub.key.release);
+    put_hub(buf, hub);
     // Encoding an owned model value into memory cannot fail.
     let source = rmp_serde::to_vec(source).unwrap_or_default();
     put_varint(buf, source.len() as u64);
@@ -60,13 +58,7 @@ pub fn decode(
 ) -> Result<(HubId, SourceState, Vec<ServerActivity>), String> {
     let b = &mut body;
     let base = time.as_second();
-    let hub = HubId {
-        cluster: ClusterId::new(take_str(b)?),
-        key: HubKey {
-            namespace: take_str(b)?.into(),
-            release: take_str(b)?.into(),
-        },
-    };
+    let hub = take_hub(b)?;
     let len = usize::try_from(take_varint(b)?).map_err(|_| "source too long")?;
     if b.len() < len {
         return Err("payload ends inside a hub's source".into());
@@ -88,6 +80,24 @@ pub fn decode(
         return Err(format!("{} bytes after the last server", body.len()));
     }
     Ok((hub, source, servers))
+}
+
+/// Appends `cluster str | namespace str | release str`.
+pub(super) fn put_hub(buf: &mut Vec<u8>, hub: &HubId) {
+    put_str(buf, hub.cluster.as_str());
+    put_str(buf, &hub.key.namespace);
+    put_str(buf, &hub.key.release);
+}
+
+/// Reads what [`put_hub`] wrote.
+pub(super) fn take_hub(b: &mut &[u8]) -> Result<HubId, String> {
+    Ok(HubId {
+        cluster: ClusterId::new(take_str(b)?),
+        key: HubKey {
+            namespace: take_str(b)?.into(),
+            release: take_str(b)?.into(),
+        },
+    })
 }
 
 /// A server's row flags (see the module's doc).

@@ -16,6 +16,7 @@ use jiff::Timestamp;
 
 use super::patch::{PodPatch, put_varint};
 use super::pod_ids::Numbering;
+use super::table::put_id_steps;
 use super::{activity_diff, activity_table, format, pod_table, usage_numbered, usage_table};
 
 /// Entry tags inside a group: an update written whole, MessagePack.
@@ -237,11 +238,7 @@ fn put_run(buf: &mut Vec<u8>, run: &mut Vec<(u32, &PodPatch)>, body: &mut Vec<u8
         _ => {
             run.sort_by_key(|(id, _)| *id);
             put_varint(body, run.len() as u64);
-            let mut last = 0;
-            for (id, _) in run.iter() {
-                put_varint(body, u64::from(id - last));
-                last = *id;
-            }
+            put_id_steps(body, run.iter().map(|(id, _)| *id));
             for (_, patch) in run.iter() {
                 put_varint(body, patch.mask());
             }

@@ -12,6 +12,7 @@ use super::encode::{
 };
 use super::format::Rec;
 use super::patch::{PodPatch, take_varint};
+use super::table::take_id_steps;
 use super::{activity_diff, activity_table, pod_table, usage_numbered, usage_table};
 
 /// Below this many bytes of entries one thread decodes them: a second costs more than it
@@ -119,13 +120,7 @@ fn patches(mut body: &[u8], items: &mut Vec<Rec>) -> Result<(), String> {
     if n > b.len() / 2 {
         return Err(format!("a run of {n} patches in {} bytes", b.len()));
     }
-    let mut ids = Vec::with_capacity(n);
-    let mut id = 0u32;
-    for _ in 0..n {
-        let step = u32::try_from(take_varint(b)?).map_err(|_| "pod number out of range")?;
-        id = id.checked_add(step).ok_or("pod number out of range")?;
-        ids.push(id);
-    }
+    let ids = take_id_steps(b, n)?;
     let mut masks = Vec::with_capacity(n);
     for _ in 0..n {
         masks.push(take_varint(b)?);

@@ -122,6 +122,28 @@ pub fn take_requests(b: &mut &[u8]) -> Result<Requests, String> {
     })
 }
 
+/// Appends ascending pod numbers as steps: the first as it is, each next as its difference
+/// from the one before (varints).
+pub fn put_id_steps(buf: &mut Vec<u8>, ids: impl IntoIterator<Item = u32>) {
+    let mut last = 0;
+    for id in ids {
+        put_varint(buf, u64::from(id - last));
+        last = id;
+    }
+}
+
+/// Reads `n` pod numbers written by [`put_id_steps`].
+pub fn take_id_steps(b: &mut &[u8], n: usize) -> Result<Vec<u32>, String> {
+    let mut ids = Vec::with_capacity(n);
+    let mut id = 0u32;
+    for _ in 0..n {
+        let step = u32::try_from(take_varint(b)?).map_err(|_| "pod number out of range")?;
+        id = id.checked_add(step).ok_or("pod number out of range")?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
 /// Reads a time written by [`put_time`].
 pub fn take_time(b: &mut &[u8], base: i64) -> Result<Timestamp, String> {
     let secs = base.wrapping_add(unzigzag(take_varint(b)?));

@@ -14,17 +14,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hubdeck_core::fleet::{
-    ClusterId, ObjectKey, PodUsage, Sampled, Usage, UsageSample, UsageScope,
-};
+use hubdeck_core::fleet::{ClusterId, PodUsage, Sampled, Usage, UsageSample, UsageScope};
 use jiff::Timestamp;
 
-use super::patch::{put_varint, take_varint};
+use super::patch::put_varint;
 use super::pod_ids::{Keys, Numbering};
 use super::table::{
-    Strings, count, put_str, put_strings, take_sid, take_str, take_strings, take_u8,
+    Strings, count, put_id_steps, put_strings, take_id_steps, take_sid, take_strings, take_u8,
 };
-use super::usage_table::{put_head, take_head};
+use super::usage_table::{put_cpu, put_head, put_row, take_cpu, take_head, take_memory, take_row};
 
 /// A sample as read back, to be named against the segment's pod numbers ([`Self::resolve`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,27 +72,19 @@ pub fn encode(
     let mut strings = Strings::default();
     let mut cols = Vec::with_capacity(pods.len() * 8);
     put_varint(&mut cols, numbered.len() as u64);
-    let mut last = 0;
-    for (id, _) in &numbered {
-        put_varint(&mut cols, u64::from(id - last));
-        last = *id;
-    }
+    put_id_steps(&mut cols, numbered.iter().map(|(id, _)| *id));
     for (_, p) in &numbered {
         put_varint(&mut cols, strings.id(&p.release));
     }
     for (_, p) in &numbered {
-        put_varint(&mut cols, u64::from(p.usage.cpu_milli));
+        put_cpu(&mut cols, p.usage.cpu_milli);
     }
     for (_, p) in &numbered {
         put_varint(&mut cols, p.usage.memory_bytes >> shift);
     }
     put_varint(&mut cols, named.len() as u64);
     for p in named {
-        put_varint(&mut cols, strings.id(&p.key.namespace));
-        put_str(&mut cols, &p.key.name);
-        put_varint(&mut cols, strings.id(&p.release));
-        put_varint(&mut cols, u64::from(p.usage.cpu_milli));
-        put_varint(&mut cols, p.usage.memory_bytes >> shift);
+        put_row(&mut cols, &mut strings, p, shift);
     }
     put_strings(buf, &strings);
     buf.extend_from_slice(&cols);
@@ -109,31 +99,16 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<NumberedUsage, String>
     if shift > 63 {
         return Err(format!("memory shifted by {shift} bits"));
     }
-    let memory = |b: &mut &[u8]| -> Result<u64, String> {
-        let m = take_varint(b)?;
-        (m.leading_zeros() >= shift)
-            .then_some(m << shift)
-            .ok_or_else(|| "memory out of range".to_string())
-    };
-    let cpu = |b: &mut &[u8]| -> Result<u32, String> {
-        u32::try_from(take_varint(b)?).map_err(|_| "CPU out of range".into())
-    };
     let strings = take_strings(b)?;
     let n = count(b)?;
-    let mut ids = Vec::with_capacity(n);
-    let mut id = 0u32;
-    for _ in 0..n {
-        let step = u32::try_from(take_varint(b)?).map_err(|_| "pod number out of range")?;
-        id = id.checked_add(step).ok_or("pod number out of range")?;
-        ids.push(id);
-    }
+    let ids = take_id_steps(b, n)?;
     let releases = (0..n)
         .map(|_| take_sid(b, &strings))
         .collect::<Result<Vec<_>, _>>()?;
-    let cpus = (0..n).map(|_| cpu(b)).collect::<Result<Vec<_>, _>>()?;
+    let cpus = (0..n).map(|_| take_cpu(b)).collect::<Result<Vec<_>, _>>()?;
     let mut numbered = Vec::with_capacity(n);
     for ((id, release), cpu_milli) in ids.into_iter().zip(releases).zip(cpus) {
-        let memory_bytes = memory(b)?;
+        let memory_bytes = take_memory(b, shift)?;
         numbered.push((
             id,
             release,
@@ -144,22 +119,9 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<NumberedUsage, String>
         ));
     }
     let m = count(b)?;
-    let mut named = Vec::with_capacity(m);
-    for _ in 0..m {
-        let namespace = take_sid(b, &strings)?;
-        let name = take_str(b)?.into();
-        let release = take_sid(b, &strings)?;
-        let cpu_milli = cpu(b)?;
-        let memory_bytes = memory(b)?;
-        named.push(PodUsage {
-            key: ObjectKey { namespace, name },
-            release,
-            usage: Usage {
-                cpu_milli,
-                memory_bytes,
-            },
-        });
-    }
+    let named = (0..m)
+        .map(|_| take_row(b, &strings, shift))
+        .collect::<Result<Vec<_>, _>>()?;
     if !body.is_empty() {
         return Err(format!("{} bytes after the last pod's usage", body.len()));
     }

@@ -8,6 +8,7 @@
 //! release sid | cpu_milli varint | memory_bytes varint)`; `scope` is `0` (the cluster),
 //! `1 | namespace str` or `2 | namespace str | release str` (one hub).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hubdeck_core::fleet::{
@@ -36,11 +37,7 @@ pub fn encode(
     let mut strings = Strings::default();
     let mut rows = Vec::with_capacity(pods.len() * 24);
     for p in pods {
-        put_varint(&mut rows, strings.id(&p.key.namespace));
-        put_str(&mut rows, &p.key.name);
-        put_varint(&mut rows, strings.id(&p.release));
-        put_varint(&mut rows, u64::from(p.usage.cpu_milli));
-        put_varint(&mut rows, p.usage.memory_bytes);
+        put_row(&mut rows, &mut strings, p, 0);
     }
     put_strings(buf, &strings);
     put_varint(buf, pods.len() as u64);
@@ -56,19 +53,7 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, UsageSampl
     let n = count(b)?;
     let mut pods = Vec::with_capacity(n);
     for _ in 0..n {
-        let namespace = take_sid(b, &strings)?;
-        let name = take_str(b)?.into();
-        let release = take_sid(b, &strings)?;
-        let cpu_milli = u32::try_from(take_varint(b)?).map_err(|_| "CPU out of range")?;
-        let memory_bytes = take_varint(b)?;
-        pods.push(PodUsage {
-            key: ObjectKey { namespace, name },
-            release,
-            usage: Usage {
-                cpu_milli,
-                memory_bytes,
-            },
-        });
+        pods.push(take_row(b, &strings, 0)?);
     }
     if !body.is_empty() {
         return Err(format!("{} bytes after the last pod's usage", body.len()));
@@ -81,6 +66,60 @@ pub fn decode(mut body: &[u8], time: Timestamp) -> Result<(ClusterId, UsageSampl
             of: Sampled::Pods { scope, pods },
         },
     ))
+}
+
+/// Appends a pod's row, its memory shifted right by `shift` bits: `namespace sid | name str |
+/// release sid | cpu_milli varint | memory varint`.
+pub(super) fn put_row<'a>(
+    rows: &mut Vec<u8>,
+    strings: &mut Strings<'a>,
+    p: &'a PodUsage,
+    shift: u32,
+) {
+    put_varint(rows, strings.id(&p.key.namespace));
+    put_str(rows, &p.key.name);
+    put_varint(rows, strings.id(&p.release));
+    put_cpu(rows, p.usage.cpu_milli);
+    put_varint(rows, p.usage.memory_bytes >> shift);
+}
+
+/// Reads a row written by [`put_row`].
+pub(super) fn take_row(
+    b: &mut &[u8],
+    strings: &[Arc<str>],
+    shift: u32,
+) -> Result<PodUsage, String> {
+    let namespace = take_sid(b, strings)?;
+    let name = take_str(b)?.into();
+    let release = take_sid(b, strings)?;
+    let cpu_milli = take_cpu(b)?;
+    let memory_bytes = take_memory(b, shift)?;
+    Ok(PodUsage {
+        key: ObjectKey { namespace, name },
+        release,
+        usage: Usage {
+            cpu_milli,
+            memory_bytes,
+        },
+    })
+}
+
+/// Appends a CPU figure.
+pub(super) fn put_cpu(rows: &mut Vec<u8>, cpu_milli: u32) {
+    put_varint(rows, u64::from(cpu_milli));
+}
+
+/// Reads a CPU figure.
+pub(super) fn take_cpu(b: &mut &[u8]) -> Result<u32, String> {
+    u32::try_from(take_varint(b)?).map_err(|_| "CPU out of range".into())
+}
+
+/// Reads a memory figure written shifted right by `shift` bits (at most 63).
+pub(super) fn take_memory(b: &mut &[u8], shift: u32) -> Result<u64, String> {
+    let m = take_varint(b)?;
+    (m.leading_zeros() >= shift)
+        .then_some(m << shift)
+        .ok_or_else(|| "memory out of range".to_string())
 }
 
 /// Appends what a pods sample says besides its rows: `cluster str | at time | fresh_for secs
