@@ -1,7 +1,8 @@
 //! Flight recorder figures (printed, asserting nothing):
 //! - recording cost under the sim's churn (2,000 pod updates a second by default): bytes per
 //!   hour on disk, CPU of the writer thread and of the whole process with and without the
-//!   recorder, RSS added;
+//!   recorder, RSS added (the sim runs as a `hubdeck sim` process of its own, so this process
+//!   is the console's model and the recorder alone);
 //! - a recording of `--hours` of that churn over the same fleet, written with the recorder's
 //!   format: opening it (the index), seeking to moments in it, and the warm start's first
 //!   frame (the recording's last state in a 120x40 console).
@@ -25,8 +26,10 @@ use hubdeck::kube::targets;
 use hubdeck::recorder::encode;
 use hubdeck::recorder::format::{self, Kind};
 use hubdeck::recorder::{Recorder, RecorderConfig, Recording, Target};
-use hubdeck_sim::{FleetSpec, Scenario, SimFleet};
 use jiff::{SignedDuration, Timestamp};
+
+#[path = "shared/sim.rs"]
+mod sim;
 
 struct Opts {
     scale: (usize, usize, usize),
@@ -187,7 +190,7 @@ fn synthetic(base: &Fleet, path: &std::path::Path, hours: f64, rate: u32) -> u64
                     }
                 })
                 .collect();
-            let outs = encode::diff_batch(&fleet, &batch);
+            let outs = encode::diff_batch(&fleet, batch.clone());
             encode::push_group(&mut block, t, &outs, &mut ids);
             // Derived health is refreshed before each snapshot, not per batch: the file is the
             // same, and writing it takes minutes less.
@@ -429,19 +432,10 @@ fn main() {
 /// where the synthetic one is.
 fn record(o: &Opts, rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std::path::PathBuf {
     let (c, h, s) = o.scale;
+    // The sim runs in its own process, so that this one's CPU and RSS are the console's.
+    let sim = sim::Sim::start((c, h, s), &format!("churn:{}", o.rate), dir).unwrap();
     let base = rt.block_on(async {
-        let sim = SimFleet::start(FleetSpec {
-            clusters: c,
-            hubs: h,
-            servers: s,
-            seed: 7,
-            scenario: Scenario::Churn {
-                updates_per_sec: o.rate,
-            },
-        })
-        .await
-        .unwrap();
-        let kc = targets::read_kubeconfig(sim.kubeconfig_path()).unwrap();
+        let kc = targets::read_kubeconfig(&sim.kubeconfig).unwrap();
         let list = targets::from_kubeconfig(kc, &[]).unwrap();
         let mut session = Session::start(list, Thresholds::default());
         session.settle(Duration::from_secs(600)).await;
@@ -505,6 +499,7 @@ fn record(o: &Opts, rt: &tokio::runtime::Runtime, dir: &std::path::Path) -> std:
         }
         session.fleet.clone()
     });
+    sim.stop();
     let path = o.keep.clone().unwrap_or_else(|| dir.join("long.hdrec"));
     let t = Instant::now();
     let bytes = synthetic(&base, &path, o.hours, o.rate);

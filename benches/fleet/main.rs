@@ -18,6 +18,8 @@ mod exec;
 mod faults;
 mod heap;
 mod procs;
+#[path = "../shared/sim.rs"]
+mod sim;
 mod table;
 mod tty;
 
@@ -171,7 +173,7 @@ pub type Figures = BTreeMap<String, String>;
 
 fn run_scale(scale: &Scale, opts: &Opts, dir: &Path) -> Figures {
     let mut f = Figures::new();
-    let sim = match Sim::start(scale, "quiet", dir) {
+    let sim = match Sim::start((scale.clusters, scale.hubs, scale.servers), "quiet", dir) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench: {e}");
@@ -279,7 +281,7 @@ fn kubectl_baseline(sim: &Sim, dir: &Path, f: &mut Figures) {
 fn churn(scale: &Scale, opts: &Opts, dir: &Path, f: &mut Figures) {
     let scenario = format!("churn:{}", opts.churn);
     eprintln!("bench:   hubdeck under {scenario}");
-    match Sim::start(scale, &scenario, dir) {
+    match Sim::start((scale.clusters, scale.hubs, scale.servers), &scenario, dir) {
         Ok(sim) => {
             // A moving fleet is laid out a little differently: count its servers again.
             let expect = plain_list(&sim.kubeconfig, None);

@@ -53,7 +53,8 @@ pub struct Cursor {
 /// else through every hub of its cluster.
 fn held_pod(fleet: &Fleet, k: &Numbered) -> Option<PodInfo> {
     fleet_pod(fleet, &k.cluster, &k.key, &k.release)
-        .or_else(|| fleet.pod(&k.cluster, &k.key).cloned())
+        .or_else(|| fleet.pod(&k.cluster, &k.key))
+        .cloned()
 }
 
 impl Cursor {
@@ -122,11 +123,11 @@ impl Cursor {
     pub fn expand(&mut self, g: Group) -> Result<Vec<FleetUpdate>, String> {
         self.flush()?;
         let fleet = &self.fleet;
-        let base = |c: &_, k: &_, release: &str| {
+        let base = |c: &_, k: &_, release: &Arc<str>| {
             if release.is_empty() {
                 fleet.pod(c, k).cloned()
             } else {
-                fleet_pod(fleet, c, k, release)
+                fleet_pod(fleet, c, k, release).cloned()
             }
         };
         let mut overlay = Overlay::new(&base);
@@ -152,7 +153,7 @@ impl Cursor {
                     }
                 }
             };
-            overlay.note(&u);
+            overlay.note(&u, PodInfo::clone);
             out.push(u);
         }
         Ok(out)

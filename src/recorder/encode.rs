@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use hubdeck_core::fleet::{ClusterId, Delta, Fleet, FleetUpdate, HubKey, ObjectKey, Part, PodInfo};
 use jiff::Timestamp;
@@ -86,18 +87,23 @@ pub enum Out {
     },
 }
 
+/// Finds a pod by cluster, key and release ("" when unknown).
+pub type Base<'a, P> = dyn Fn(&ClusterId, &ObjectKey, &Arc<str>) -> Option<P> + 'a;
+
 /// The pods a batch has touched so far, over the fleet as it was before the batch: a pod
 /// upserted twice in one batch is diffed against its first upsert, not against the fleet.
-pub struct Overlay<'a> {
-    base: &'a dyn Fn(&ClusterId, &ObjectKey, &str) -> Option<PodInfo>,
-    touched: HashMap<(ClusterId, ObjectKey), Option<PodInfo>>,
+/// `P` is how a pod is held: borrowed where the batch outlives the overlay (the writer's
+/// side), owned where each update moves on as it is made (a reader's).
+pub struct Overlay<'a, P> {
+    base: &'a Base<'a, P>,
+    touched: HashMap<(ClusterId, ObjectKey), Option<P>>,
     /// Clusters whose pods were re-listed (or re-scoped) in this batch: their pods go whole.
     relisted: Vec<ClusterId>,
 }
 
-impl<'a> Overlay<'a> {
+impl<'a, P: Clone> Overlay<'a, P> {
     /// Over `base`, which finds a pod by cluster, key and release.
-    pub fn new(base: &'a dyn Fn(&ClusterId, &ObjectKey, &str) -> Option<PodInfo>) -> Self {
+    pub fn new(base: &'a Base<'a, P>) -> Self {
         Self {
             base,
             touched: HashMap::new(),
@@ -106,7 +112,7 @@ impl<'a> Overlay<'a> {
     }
 
     /// The version of the pod a patch in this batch applies to (`release` "" when unknown).
-    pub fn current(&self, cluster: &ClusterId, key: &ObjectKey, release: &str) -> Option<PodInfo> {
+    pub fn current(&self, cluster: &ClusterId, key: &ObjectKey, release: &Arc<str>) -> Option<P> {
         if self.relisted.contains(cluster) {
             return None;
         }
@@ -116,13 +122,13 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    /// Takes `u` into account for the updates after it.
-    pub fn note(&mut self, u: &FleetUpdate) {
+    /// Takes `u` into account for the updates after it, holding its pod as `hold` makes it.
+    pub fn note<'u>(&mut self, u: &'u FleetUpdate, hold: impl FnOnce(&'u PodInfo) -> P) {
         match u {
             FleetUpdate::Pods { cluster, delta } => match delta {
                 Delta::Upsert(p) => {
                     self.touched
-                        .insert((cluster.clone(), p.key.clone()), Some(p.clone()));
+                        .insert((cluster.clone(), p.key.clone()), Some(hold(p)));
                 }
                 Delta::Remove(p) => {
                     self.touched.insert((cluster.clone(), p.key.clone()), None);
@@ -138,15 +144,16 @@ impl<'a> Overlay<'a> {
 }
 
 /// A pod as `fleet` holds it, found through its hub.
-pub fn fleet_pod(
-    fleet: &Fleet,
+pub fn fleet_pod<'f>(
+    fleet: &'f Fleet,
     cluster: &ClusterId,
     key: &ObjectKey,
-    release: &str,
-) -> Option<PodInfo> {
+    release: &Arc<str>,
+) -> Option<&'f PodInfo> {
+    // Shares the key's strings: this runs for every pod update the console applies.
     let hub = HubKey {
         namespace: key.namespace.clone(),
-        release: release.into(),
+        release: release.clone(),
     };
     fleet
         .cluster(cluster.as_str())?
@@ -155,35 +162,41 @@ pub fn fleet_pod(
         .pods
         .get(&key.name)
         .filter(|p| p.key == *key)
-        .cloned()
 }
 
 /// The batch `updates`, about to be applied to `fleet`, as the writer takes it. Upserts that
-/// change nothing the fleet keeps are left out: the fleet ignores them too.
-pub fn diff_batch(fleet: &Fleet, updates: &[FleetUpdate]) -> Vec<Out> {
-    let base = |c: &ClusterId, k: &ObjectKey, r: &str| fleet_pod(fleet, c, k, r);
-    let mut overlay = Overlay::new(&base);
-    let mut out = Vec::with_capacity(updates.len());
-    for u in updates {
-        if let FleetUpdate::Pods {
-            cluster,
-            delta: Delta::Upsert(p),
-        } = u
-            && let Some(old) = overlay.current(cluster, &p.key, &p.release)
-            && let Some(patch) = PodPatch::diff(&old, p)
-        {
-            if patch != PodPatch::default() {
-                out.push(Out::Patch {
-                    update: u.clone(),
-                    patch,
-                });
-            }
-        } else {
-            out.push(Out::Whole(u.clone()));
-        }
-        overlay.note(u);
-    }
-    out
+/// change nothing the fleet keeps are left out: the fleet ignores them too. Compares the
+/// batch's pods with the fleet's in place: the console's task pays for the comparison only.
+pub fn diff_batch(fleet: &Fleet, updates: Vec<FleetUpdate>) -> Vec<Out> {
+    let patches: Vec<Option<PodPatch>> = {
+        let base = |c: &ClusterId, k: &ObjectKey, r: &Arc<str>| fleet_pod(fleet, c, k, r);
+        let mut overlay = Overlay::new(&base);
+        updates
+            .iter()
+            .map(|u| {
+                let patch = match u {
+                    FleetUpdate::Pods {
+                        cluster,
+                        delta: Delta::Upsert(p),
+                    } => overlay
+                        .current(cluster, &p.key, &p.release)
+                        .and_then(|old| PodPatch::diff(old, p)),
+                    _ => None,
+                };
+                overlay.note(u, |p| p);
+                patch
+            })
+            .collect()
+    };
+    updates
+        .into_iter()
+        .zip(patches)
+        .filter_map(|(update, patch)| match patch {
+            Some(patch) if patch == PodPatch::default() => None,
+            Some(patch) => Some(Out::Patch { update, patch }),
+            None => Some(Out::Whole(update)),
+        })
+        .collect()
 }
 
 /// Appends one group: `time i64 | n varint | n × (tag u8 | len varint | body)`. A patch whose

@@ -399,7 +399,7 @@ pub fn export(
                     }
                     let ups = c.expand(g).map_err(|m| rec.damaged(e, m))?;
                     first.get_or_insert(time);
-                    let outs = encode::diff_batch(&c.fleet, &ups);
+                    let outs = encode::diff_batch(&c.fleet, ups.clone());
                     encode::push_group(&mut block, time, &outs, &mut seg);
                     c.apply(ups, time);
                 }

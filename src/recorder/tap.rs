@@ -116,7 +116,7 @@ impl Tap {
         let n = updates.len() as u64;
         let item = Item::Batch {
             time: now,
-            updates: super::encode::diff_batch(fleet, &updates),
+            updates: super::encode::diff_batch(fleet, updates),
         };
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = self.tx.try_send(item) {
             self.gap += n;
