@@ -71,20 +71,27 @@ impl Cursor {
             queued: Vec::new(),
             base: Vec::new(),
         };
+        let mut unresolved = None;
         for item in snapshot.items {
             let u = match item {
                 Rec::Whole(u) => u,
                 Rec::Usage(n) => match usage_of(&c.keys, n) {
                     Ok(u) => u,
-                    // Figures of pods the snapshot does not hold: the snapshot is damaged,
-                    // and its pods are worth more than the figures.
-                    Err(_) => continue,
+                    // Figures of pods the snapshot does not hold: the writer went wrong (the
+                    // record's checksum held), and its pods are worth more than the figures.
+                    Err(e) => {
+                        unresolved.get_or_insert(e);
+                        continue;
+                    }
                 },
                 Rec::Patch { .. } | Rec::Activity(_) => continue,
             };
             c.keys.note(&u);
             note_activity(&mut c.activity, &u);
             c.fleet.apply(u, snapshot.time);
+        }
+        if let Some(e) = unresolved {
+            tracing::warn!(at = %snapshot.time, "snapshot: usage figures left out: {e}");
         }
         c.base = c.number_pods();
         c
