@@ -14,10 +14,21 @@ use tempfile::TempDir;
 
 /// A free loopback port (released before the server binds it; collisions are retried).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free loopback port")
+    free_ports::<1>()[0]
+}
+
+/// `N` distinct free loopback ports: each listener is held until all are bound, since a port
+/// released at once may be handed out again by the next bind (two servers then collide).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("no free loopback port"))
+        .collect();
+    std::array::from_fn(|i| {
+        held[i]
+            .local_addr()
+            .map(|a| a.port())
+            .expect("a bound listener has an address")
+    })
 }
 
 /// A random token for test services.
@@ -226,7 +237,7 @@ impl JupyterHub {
         let config =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jupyterhub_config.py");
         let dir = tempfile::tempdir().expect("tempdir");
-        let (hub_port, proxy_port, proxy_api_port) = (free_port(), free_port(), free_port());
+        let [hub_port, proxy_port, proxy_api_port] = free_ports();
         let (tok, admin) = (token(), token());
         let mut cmd = Command::new(&python);
         cmd.args(["-m", "jupyterhub", "-f"])
